@@ -1,0 +1,42 @@
+"""Shared fixtures: tiny hand-drawn neighbourhoods in EPSG:27700 and paths to shipped data."""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+BNG = "EPSG:27700"
+
+
+@pytest.fixture
+def squares() -> gpd.GeoDataFrame:
+    """Four 1 km squares in a 2 x 2 grid near Cheltenham, codes A-D.
+
+    ::
+
+        C D
+        A B
+    """
+    x0, y0 = 394_000, 222_000
+    return gpd.GeoDataFrame(
+        {"area_code": ["A", "B", "C", "D"], "area_name": ["Alpha", "Bravo", "Charlie", "Delta"]},
+        geometry=[
+            box(x0, y0, x0 + 1000, y0 + 1000),
+            box(x0 + 1000, y0, x0 + 2000, y0 + 1000),
+            box(x0, y0 + 1000, x0 + 1000, y0 + 2000),
+            box(x0 + 1000, y0 + 1000, x0 + 2000, y0 + 2000),
+        ],
+        crs=BNG,
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a run in which no test passed is a failure, never a green light."""
+    if os.environ.get("CI") and exitstatus == 0:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        passed = len(reporter.stats.get("passed", [])) if reporter else 0
+        if passed == 0:
+            session.exitstatus = 1
