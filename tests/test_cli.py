@@ -36,5 +36,5 @@ def test_console_script_runs_demo(tmp_path):
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "agreement with the LSOA police.uk publishes" in result.stdout
-    assert (tmp_path / "police_crimes_lsoa.csv").exists()
+    assert "get the LSOA police.uk publishes" in result.stdout
+    assert (tmp_path / "profile.parquet").exists() and (tmp_path / "ledger.csv").exists()

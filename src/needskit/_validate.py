@@ -101,3 +101,17 @@ def require_projected_crs(crs: Any, *, argument: str) -> None:
 
 def finite(values: np.ndarray) -> np.ndarray:
     return np.isfinite(values)
+
+
+def isin(values, universe) -> np.ndarray:
+    """Fast membership test for codes: a boolean array, missing values never members.
+
+    pandas' ``Series.isin`` on large string arrays is slow (a Python-level loop with the
+    pyarrow-backed string dtype); pyarrow's hash-based ``is_in`` is one vectorised call.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    left = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    right = pa.array(np.asarray(list(universe), dtype=object), type=pa.string(), from_pandas=True)
+    return pc.is_in(left, value_set=right, skip_nulls=True).to_numpy(zero_copy_only=False).astype(bool)

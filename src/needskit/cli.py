@@ -40,7 +40,9 @@ def data() -> None:
 
 
 @data.command("build")
-@click.option("--from", "source", required=True, type=click.Path(path_type=Path), help="Shared raw-data folder.")
+@click.option(
+    "--from", "source", required=True, type=click.Path(path_type=Path), help="Shared raw-data folder."
+)
 @click.option("--to", "dest", default="data/raw", show_default=True, type=click.Path(path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace existing raw files whose content would change.")
 def data_build(source: Path, dest: Path, overwrite: bool) -> None:
@@ -52,8 +54,112 @@ def data_build(source: Path, dest: Path, overwrite: bool) -> None:
     click.echo(f"wrote {len(manifest)} files ({total:.1f} MB) to {dest}; see {dest / 'MANIFEST.csv'}")
 
 
+def _load_places(path: Path | None):
+    if path is None:
+        return []
+    from .catalog import load_places
+
+    return load_places(path)
+
+
 @cli.command()
-@click.option("--out", default=None, type=click.Path(path_type=Path), help="Output folder (default data/processed).")
+@click.option(
+    "--catalog",
+    "catalog_path",
+    default="conf/catalog.yml",
+    show_default=True,
+    type=click.Path(path_type=Path),
+)
+@click.option(
+    "--level",
+    default="lsoa",
+    show_default=True,
+    type=click.Choice(["lsoa", "msoa", "ward", "district", "county"]),
+)
+@click.option(
+    "--vintage", default=2021, show_default=True, type=click.Choice(["2011", "2021"]), help="LSOA vintage."
+)
+@click.option("--out", default="data/processed", show_default=True, type=click.Path(path_type=Path))
+@click.option(
+    "--places",
+    "places_path",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Custom places YAML (e.g. conf/places.yml).",
+)
+@click.option("--dataset", "datasets", multiple=True, help="Pool only this dataset (repeatable).")
+@click.option(
+    "--publish",
+    default="internal",
+    show_default=True,
+    type=click.Choice(["internal", "partner", "public"]),
+    help="Audience: public/partner outputs apply the disclosure rules and sharing levels.",
+)
+@click.option(
+    "--rule", default="nhs_digital", show_default=True, help="Disclosure rule set for published outputs."
+)
+def pool(
+    catalog_path: Path,
+    level: str,
+    vintage: str,
+    out: Path,
+    places_path: Path | None,
+    datasets,
+    publish: str,
+    rule: str,
+) -> None:
+    """Pool every catalogue dataset into the needs profile, with its ledger."""
+    from .catalog import load_catalog
+    from .pool import pool_catalog, publish_result, summary_lines, write_pool
+
+    catalog = load_catalog(catalog_path)
+    result = pool_catalog(
+        catalog,
+        level=level,
+        vintage=int(vintage),
+        places=_load_places(places_path),
+        datasets=list(datasets) or None,
+    )
+    if publish != "internal":
+        result = publish_result(result, catalog=catalog, audience=publish, rule=rule)
+    paths = write_pool(result, out, catalog_path=catalog_path)
+    for line in summary_lines(result):
+        click.echo(line)
+    click.echo(f"wrote {paths['profile']}, {paths['gpkg']}, {paths['ledger']} and rejected/ in {out}")
+
+
+@cli.command()
+@click.option(
+    "--catalog",
+    "catalog_path",
+    default="conf/catalog.yml",
+    show_default=True,
+    type=click.Path(path_type=Path),
+)
+@click.option("--dataset", "datasets", multiple=True, help="Check only this dataset (repeatable).")
+@click.option("--info", is_flag=True, help="Also list rows outside the partnership's area or scope.")
+def validate(catalog_path: Path, datasets, info: bool) -> None:
+    """Check every catalogue dataset without pooling: one line per problem."""
+    from .catalog import load_catalog
+    from .validation import validate_catalog
+
+    catalog = load_catalog(catalog_path)
+    problems = validate_catalog(catalog, datasets=list(datasets) or None)
+    shown = [p for p in problems if info or p.severity != "info"]
+    for problem in shown:
+        click.echo(problem.line())
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = sum(p.severity == "warning" for p in problems)
+    n = len(catalog.select(list(datasets) or None))
+    click.echo(f"{n} datasets checked: {errors} errors, {warnings} warnings")
+    if errors:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option(
+    "--out", default=None, type=click.Path(path_type=Path), help="Output folder (default data/processed)."
+)
 def demo(out: Path | None) -> None:
     """Run the main job on the shipped Gloucestershire data and print where the results are."""
     from .demo import run_demo
@@ -64,13 +170,17 @@ def demo(out: Path | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn needskit errors into one clear line."""
     try:
-        cli.main(args=argv, prog_name="needskit", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="needskit", standalone_mode=False)
+        if isinstance(code, int) and code:
+            return code
     except click.exceptions.Abort:
         click.echo("needskit: aborted", err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code or 0)
     except NeedskitError as exc:
         if _Context.debug:
             raise

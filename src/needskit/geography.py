@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 
-from ._validate import as_list, require_columns, require_frame, require_non_negative, require_numeric
+from ._validate import as_list, isin, require_columns, require_frame, require_non_negative, require_numeric
 from .errors import GeographyError, SchemaError, describe_values
 from .shipped import AREAS_FILE, data_dir, raw_path
 
@@ -113,7 +113,9 @@ def places_from_lsoas(
     """
     _check_vintage(vintage)
     if not definitions:
-        raise GeographyError("no places given", where="definitions", expected="a mapping of place name to LSOA codes")
+        raise GeographyError(
+            "no places given", where="definitions", expected="a mapping of place name to LSOA codes"
+        )
     lsoas = load_areas("lsoa", vintage=vintage)
     known = set(lsoas["area_code"])
     rows = []
@@ -134,7 +136,10 @@ def places_from_lsoas(
     geoms = lsoas.set_index("area_code").geometry
     areas = gpd.GeoDataFrame(
         {"area_code": [_slug(p) for p in definitions], "area_name": list(definitions)},
-        geometry=[shapely.union_all(geoms.loc[members.loc[members.area_code == _slug(p), "lsoa_code"]].values) for p in definitions],
+        geometry=[
+            shapely.union_all(geoms.loc[members.loc[members.area_code == _slug(p), "lsoa_code"]].values)
+            for p in definitions
+        ],
         crs=BNG,
     )
     return CustomPlaces(name, areas, members[["lsoa_code", "area_code", "weight"]], vintage)
@@ -161,11 +166,16 @@ def places_from_polygons(
     require_columns(polygons, [code_col] + ([name_col] if name_col else []), argument="code_col")
     if polygons.crs is None:
         raise GeographyError(
-            "has no CRS", where="polygons", expected="a CRS such as EPSG:27700", got="crs=None",
+            "has no CRS",
+            where="polygons",
+            expected="a CRS such as EPSG:27700",
+            got="crs=None",
             hint="set it with .set_crs(...) to the CRS the file was drawn in",
         )
     if weights not in ("area", "postcodes"):
-        raise GeographyError("unknown weights", where="weights", expected="'area' or 'postcodes'", got=repr(weights))
+        raise GeographyError(
+            "unknown weights", where="weights", expected="'area' or 'postcodes'", got=repr(weights)
+        )
     targets = polygons.to_crs(BNG)
     areas = gpd.GeoDataFrame(
         {
@@ -180,7 +190,9 @@ def places_from_polygons(
     if weights == "postcodes":
         pcs = _postcodes()
         pcs = pcs[pcs["easting"].notna()]
-        points = gpd.GeoDataFrame(pcs[[]], geometry=gpd.points_from_xy(pcs["easting"], pcs["northing"]), crs=BNG)
+        points = gpd.GeoDataFrame(
+            pcs[[]], geometry=gpd.points_from_xy(pcs["easting"], pcs["northing"]), crs=BNG
+        )
         points["weight"] = 1.0
     shares = _overlap_shares(lsoas, areas, points=points)
     members = shares.rename(columns={"source": "lsoa_code", "target": "area_code", "share": "weight"})
@@ -209,7 +221,9 @@ def places_from_postcodes(
         unknown = [p for p, c in zip(as_list(postcodes), clean, strict=True) if c not in by_postcode.index]
         if unknown or not clean:
             raise GeographyError(
-                "has postcodes that are not in the shipped postcode directory" if clean else "has no postcodes",
+                "has postcodes that are not in the shipped postcode directory"
+                if clean
+                else "has no postcodes",
                 where=f"place {place!r}",
                 expected="current postcodes with coordinates",
                 got=describe_values(unknown) if unknown else "an empty list",
@@ -237,12 +251,16 @@ def places_from_postcodes(
 
 def _check_vintage(vintage: int) -> None:
     if vintage not in VINTAGES:
-        raise GeographyError("unknown vintage", where="vintage", expected=f"one of {list(VINTAGES)}", got=repr(vintage))
+        raise GeographyError(
+            "unknown vintage", where="vintage", expected=f"one of {list(VINTAGES)}", got=repr(vintage)
+        )
 
 
 def _check_level(level: str, *, allowed: Sequence[str] = LEVELS, argument: str = "level") -> None:
     if level not in allowed:
-        raise GeographyError("unknown level", where=argument, expected=f"one of {list(allowed)}", got=repr(level))
+        raise GeographyError(
+            "unknown level", where=argument, expected=f"one of {list(allowed)}", got=repr(level)
+        )
 
 
 @functools.cache
@@ -293,14 +311,16 @@ def load_areas(
             )
         if LEVELS.index(parent) < LEVELS.index(level):
             raise GeographyError(
-                f"a {level} is not inside a {parent}", where=f"within={within!r}",
+                f"a {level} is not inside a {parent}",
+                where=f"within={within!r}",
                 expected=f"a code of a level above {level}",
             )
         keep = set(parents.loc[parents[parent] == within, level])
         areas = areas[areas["area_code"].isin(keep)]
         if areas.empty:
             raise GeographyError(
-                "has no shipped boundaries", where=f"within={within!r}",
+                "has no shipped boundaries",
+                where=f"within={within!r}",
                 expected="a code inside the shipped area (Gloucestershire)",
                 hint="pass your own polygons through areas= where a function accepts them",
             )
@@ -318,8 +338,12 @@ def _hierarchy_cached(vintage: int, root: str) -> pd.DataFrame:
     if vintage == 2021:
         frame = _read_csv("lookups/lookup_lsoa21_ward24_ltla24.csv.gz", base).rename(
             columns={
-                "lsoa21_code": "lsoa", "lsoa21_name": "lsoa_name", "ward24_code": "ward",
-                "ward24_name": "ward_name", "ltla24_code": "district", "ltla24_name": "district_name",
+                "lsoa21_code": "lsoa",
+                "lsoa21_name": "lsoa_name",
+                "ward24_code": "ward",
+                "ward24_name": "ward_name",
+                "ltla24_code": "district",
+                "ltla24_name": "district_name",
             }
         )
         msoa = _read_csv("lookups/lookup_lsoa21_msoa21.csv.gz", base).set_index("lsoa21_code")
@@ -333,7 +357,12 @@ def _hierarchy_cached(vintage: int, root: str) -> pd.DataFrame:
         frame["region_name"] = frame["district"].map(region["region24_name"])
     else:
         frame = _read_csv("lookups/lookup_lsoa11_ltla21.csv.gz", base).rename(
-            columns={"lsoa11_code": "lsoa", "lsoa11_name": "lsoa_name", "ltla21_code": "district", "ltla21_name": "district_name"}
+            columns={
+                "lsoa11_code": "lsoa",
+                "lsoa11_name": "lsoa_name",
+                "ltla21_code": "district",
+                "ltla21_name": "district_name",
+            }
         )
         msoa = _read_csv("lookups/lookup_lsoa11_msoa11.csv.gz", base).set_index("lsoa11_code")
         frame["msoa"] = frame["lsoa"].map(msoa["msoa11_code"])
@@ -388,8 +417,9 @@ def lookup(from_level: str, to_level: str, *, vintage: int = 2021) -> pd.DataFra
     _check_vintage(vintage)
     if LEVELS.index(from_level) >= LEVELS.index(to_level):
         raise GeographyError(
-            "lookups go up the hierarchy", where=f"lookup({from_level!r}, {to_level!r})",
-            expected=f"a to_level above {from_level!r}: {list(LEVELS[LEVELS.index(from_level) + 1:])}",
+            "lookups go up the hierarchy",
+            where=f"lookup({from_level!r}, {to_level!r})",
+            expected=f"a to_level above {from_level!r}: {list(LEVELS[LEVELS.index(from_level) + 1 :])}",
             got=repr(to_level),
         )
     frame = hierarchy(vintage=vintage)[[from_level, to_level, f"{to_level}_name"]].drop_duplicates()
@@ -404,9 +434,9 @@ def lookup(from_level: str, to_level: str, *, vintage: int = 2021) -> pd.DataFra
             f"{frame.loc[split, from_level].iloc[0]}",
             hint="go through LSOAs (aggregate from lsoa), or use apportion()",
         )
-    return frame.rename(
-        columns={from_level: f"{from_level}_code", to_level: f"{to_level}_code"}
-    ).reset_index(drop=True)
+    return frame.rename(columns={from_level: f"{from_level}_code", to_level: f"{to_level}_code"}).reset_index(
+        drop=True
+    )
 
 
 def infer_level(codes: Sequence[str] | pd.Series, *, vintage: int = 2021) -> str:
@@ -450,7 +480,9 @@ def _unknown_codes(codes: Sequence[str], level: str, vintage: int) -> GeographyE
 # Aggregation up the hierarchy
 
 
-def _split_columns(df: pd.DataFrame, code_col: str, value_cols: list[str], by: str | Sequence[str] | None) -> list[str]:
+def _split_columns(
+    df: pd.DataFrame, code_col: str, value_cols: list[str], by: str | Sequence[str] | None
+) -> list[str]:
     """Grouping keys besides the area code.
 
     ``by=None``: every text, categorical, boolean or date column is a key (``period``,
@@ -462,7 +494,9 @@ def _split_columns(df: pd.DataFrame, code_col: str, value_cols: list[str], by: s
         require_columns(df, keys, argument="by")
         return [k for k in keys if k != code_col]
     keys = [c for c in df.columns if c != code_col and c not in value_cols]
-    numeric = [c for c in keys if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    numeric = [
+        c for c in keys if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    ]
     if numeric:
         raise SchemaError(
             "has numeric columns that are neither values nor keys",
@@ -543,7 +577,12 @@ def aggregate(
         if method is not None:
             base, _, weight = method.partition(":")
             if base not in _AGG_METHODS or (weight and base != "mean"):
-                raise SchemaError("unknown method", where=f"how[{column!r}]", expected="sum, min, max, mean or mean:<col>", got=repr(method))
+                raise SchemaError(
+                    "unknown method",
+                    where=f"how[{column!r}]",
+                    expected="sum, min, max, mean or mean:<col>",
+                    got=repr(method),
+                )
             if weight:
                 require_columns(df, [weight], argument=f"how[{column!r}] weight")
                 weights_needed.append(weight)
@@ -552,9 +591,16 @@ def aggregate(
 
     if isinstance(to, CustomPlaces):
         if from_level not in (None, "lsoa"):
-            raise GeographyError("custom places are built from LSOAs", where="from_level", expected="'lsoa'", got=repr(from_level))
+            raise GeographyError(
+                "custom places are built from LSOAs",
+                where="from_level",
+                expected="'lsoa'",
+                got=repr(from_level),
+            )
         _check_codes(df[code_col], "lsoa", to.vintage)
-        mapping = to.members.rename(columns={"lsoa_code": "_from", "area_code": "_to", "weight": "_w"})
+        mapping = to.members.rename(
+            columns={"lsoa_code": "__nk_from", "area_code": "__nk_to", "weight": "__nk_share"}
+        )
         names = to.areas.set_index("area_code")["area_name"]
         level_name = to.name
     else:
@@ -563,33 +609,39 @@ def aggregate(
         from_level = from_level or infer_level(df[code_col], vintage=vintage)
         _check_codes(df[code_col], from_level, vintage)
         if from_level == to:
-            mapping = pd.DataFrame({"_from": df[code_col].unique(), "_to": df[code_col].unique(), "_w": 1.0})
+            mapping = pd.DataFrame(
+                {"__nk_from": df[code_col].unique(), "__nk_to": df[code_col].unique(), "__nk_share": 1.0}
+            )
         else:
             table = lookup(from_level, to, vintage=vintage)
-            mapping = table.rename(columns={f"{from_level}_code": "_from", f"{to}_code": "_to"})[["_from", "_to"]]
-            mapping["_w"] = 1.0
+            mapping = table.rename(columns={f"{from_level}_code": "__nk_from", f"{to}_code": "__nk_to"})[
+                ["__nk_from", "__nk_to"]
+            ]
+            mapping["__nk_share"] = 1.0
         names = hierarchy(vintage=vintage).drop_duplicates(to).set_index(to)[f"{to}_name"]
         level_name = to
 
-    joined = df.merge(mapping, left_on=code_col, right_on="_from", how="inner", validate="many_to_many")
-    fractional = (joined["_w"] != 1.0).any()
+    joined = df.merge(mapping, left_on=code_col, right_on="__nk_from", how="inner", validate="many_to_many")
+    fractional = (joined["__nk_share"] != 1.0).any()
     pieces = []
-    group_keys = ["_to"] + keys
+    group_keys = ["__nk_to"] + keys
     for column in value_cols:
         base, _, weight = how.get(column, "sum").partition(":")
         if base == "sum":
-            values = joined[column] * joined["_w"] if fractional else joined[column]
-            pieces.append(values.groupby([joined[k] for k in group_keys], dropna=False).sum(min_count=1).rename(column))
+            values = joined[column] * joined["__nk_share"] if fractional else joined[column]
+            pieces.append(
+                values.groupby([joined[k] for k in group_keys], dropna=False).sum(min_count=1).rename(column)
+            )
         elif base in ("min", "max"):
             pieces.append(joined.groupby(group_keys, dropna=False)[column].agg(base))
         elif weight:
-            w = joined[weight] * joined["_w"]
+            w = joined[weight] * joined["__nk_share"]
             num = (joined[column] * w).groupby([joined[k] for k in group_keys], dropna=False).sum()
             den = w.where(joined[column].notna()).groupby([joined[k] for k in group_keys], dropna=False).sum()
             pieces.append((num / den.replace(0, np.nan)).rename(column))
         else:
             pieces.append(joined.groupby(group_keys, dropna=False)[column].mean())
-    out = pd.concat(pieces, axis=1).reset_index().rename(columns={"_to": code_col})
+    out = pd.concat(pieces, axis=1).reset_index().rename(columns={"__nk_to": code_col})
     out.insert(1, "area_name", out[code_col].map(names))
     out.insert(2, "level", level_name)
     return out.sort_values([code_col] + keys, ignore_index=True)
@@ -599,12 +651,14 @@ def _check_codes(codes: pd.Series, level: str, vintage: int) -> None:
     if codes.isna().any():
         rows = list(codes.index[codes.isna()][:5])
         raise GeographyError(
-            "has missing area codes", where="code column", expected="a code in every row",
+            "has missing area codes",
+            where="code column",
+            expected="a code in every row",
             got=f"{int(codes.isna().sum())} missing, e.g. rows {rows}",
             hint="assign or geocode the rows first, or drop them and record them as unlocated",
         )
-    known = set(hierarchy(vintage=vintage)[level])
-    unknown = pd.unique(codes[~codes.isin(known)])
+    known = set(hierarchy(vintage=vintage)[level].dropna())
+    unknown = pd.unique(codes[~isin(codes, known)])
     if len(unknown):
         raise _unknown_codes(list(unknown), level, vintage)
 
@@ -618,7 +672,10 @@ def _population_weights(vintage: int, root: str) -> pd.Series:
     if vintage == 2021:
         table = pd.read_csv(Path(root) / "census/census2021_lsoa21_age6_usual_residents.csv.gz")
         return table.groupby("lsoa21_code")["usual_residents"].sum().astype(float)
-    table = pd.read_csv(Path(root) / "population/mye2020_lsoa11_persons_syoa.csv.gz", usecols=["lsoa11_code", "total_population"])
+    table = pd.read_csv(
+        Path(root) / "population/mye2020_lsoa11_persons_syoa.csv.gz",
+        usecols=["lsoa11_code", "total_population"],
+    )
     return table.set_index("lsoa11_code")["total_population"].astype(float)
 
 
@@ -628,7 +685,10 @@ def _largest_remainder(values: np.ndarray, shares: np.ndarray, groups: np.ndarra
     floor = np.floor(raw)
     remainder = raw - floor
     frame = pd.DataFrame({"g": groups, "r": remainder, "i": np.arange(len(raw))})
-    short = pd.Series(values, index=groups).groupby(level=0).first() - pd.Series(floor, index=groups).groupby(level=0).sum()
+    short = (
+        pd.Series(values, index=groups).groupby(level=0).first()
+        - pd.Series(floor, index=groups).groupby(level=0).sum()
+    )
     frame["short"] = frame["g"].map(short).to_numpy()
     frame = frame.sort_values(["g", "r", "i"], ascending=[True, False, True])
     frame["order"] = frame.groupby("g").cumcount()
@@ -647,6 +707,7 @@ def convert_vintage(
     weights: Literal["population", "area", "equal"] | pd.Series = "population",
     path_col: str | None = "conversion",
     by: str | Sequence[str] | None = None,
+    intensive: bool | str | Sequence[str] = False,
 ) -> pd.DataFrame:
     """Move counts between 2011 and 2021 LSOAs with the ONS best-fit change codes.
 
@@ -667,13 +728,17 @@ def convert_vintage(
         ``None`` to leave it out.
     by
         Grouping keys besides the LSOA; default: every text, category, boolean or date column.
+    intensive
+        Value columns that are rates, scores or classes rather than counts (``True`` for all):
+        the children of a split inherit the parent's value; a merged LSOA takes the mean of its
+        parents weighted by their population (``weights="population"``) or equally otherwise.
 
     Returns
     -------
     DataFrame on the target LSOAs with the same columns (plus ``path_col``). Integer columns stay
     integers: splits use the largest-remainder method, so every source row's parts add up to it
     exactly and totals are conserved exactly. ``result.attrs["conversion_report"]`` counts rows
-    in and out by path.
+    in and out by path: ``{"U": {"rows_in": 354, "rows_out": 354}, "S": {...}, ...}``.
 
     Raises
     ------
@@ -688,18 +753,29 @@ def convert_vintage(
     _check_vintage(from_vintage)
     _check_vintage(to_vintage)
     if from_vintage == to_vintage:
-        raise GeographyError("from and to vintages are the same", where="to_vintage", expected="2011 -> 2021 or 2021 -> 2011", got=str(to_vintage))
+        raise GeographyError(
+            "from and to vintages are the same",
+            where="to_vintage",
+            expected="2011 -> 2021 or 2021 -> 2011",
+            got=str(to_vintage),
+        )
     keys = _split_columns(df, code_col, value_cols, by)
     if path_col and path_col in df.columns:
-        raise SchemaError("output column already exists", where=f"path_col={path_col!r}", hint="pass another name")
+        raise SchemaError(
+            "output column already exists", where=f"path_col={path_col!r}", hint="pass another name"
+        )
     _check_codes(df[code_col], "lsoa", from_vintage)
 
     change = _read_csv("lookups/lookup_lsoa11_lsoa21_ltla22.csv.gz")
     src, dst = ("lsoa11_code", "lsoa21_code") if from_vintage == 2011 else ("lsoa21_code", "lsoa11_code")
-    pairs = change[[src, dst, "change_code"]].drop_duplicates().rename(columns={src: "_src", dst: "_dst", "change_code": "_path"})
+    pairs = (
+        change[[src, dst, "change_code"]]
+        .drop_duplicates()
+        .rename(columns={src: "__nk_src", dst: "__nk_dst", "change_code": "__nk_path"})
+    )
     if from_vintage == 2021:
-        pairs["_path"] = pairs["_path"].map({"U": "U", "S": "M", "M": "S", "X": "X"})
-    pairs = pairs[pairs["_src"].isin(set(df[code_col]))]
+        pairs["__nk_path"] = pairs["__nk_path"].map({"U": "U", "S": "M", "M": "S", "X": "X"})
+    pairs = pairs[isin(pairs["__nk_src"], set(df[code_col]))]
 
     if isinstance(weights, pd.Series):
         w = weights.astype(float)
@@ -708,49 +784,93 @@ def convert_vintage(
     elif weights == "area":
         w = load_areas("lsoa", vintage=to_vintage).set_index("area_code").geometry.area
     elif weights == "equal":
-        w = pd.Series(1.0, index=pairs["_dst"].unique())
+        w = pd.Series(1.0, index=pairs["__nk_dst"].unique())
     else:
-        raise GeographyError("unknown weights", where="weights", expected="'population', 'area', 'equal' or a Series", got=repr(weights))
-    pairs["_w"] = pairs["_dst"].map(w)
-    missing = pairs.loc[pairs["_w"].isna(), "_dst"]
+        raise GeographyError(
+            "unknown weights",
+            where="weights",
+            expected="'population', 'area', 'equal' or a Series",
+            got=repr(weights),
+        )
+    pairs["__nk_w"] = pairs["__nk_dst"].map(w)
+    missing = pairs.loc[pairs["__nk_w"].isna(), "__nk_dst"]
     if len(missing):
         raise GeographyError(
-            "no weight for target LSOAs", where="weights", expected="a weight for every target LSOA",
+            "no weight for target LSOAs",
+            where="weights",
+            expected="a weight for every target LSOA",
             got=describe_values(missing.tolist()),
             hint="area weights exist only for the shipped boundaries; use weights='population'",
         )
-    total = pairs.groupby("_src")["_w"].transform("sum")
-    n_targets = pairs.groupby("_src")["_dst"].transform("size")
-    pairs["_share"] = np.where(total > 0, pairs["_w"] / total.where(total > 0, 1.0), 1.0 / n_targets)
+    total = pairs.groupby("__nk_src")["__nk_w"].transform("sum")
+    n_targets = pairs.groupby("__nk_src")["__nk_dst"].transform("size")
+    pairs["__nk_share"] = np.where(total > 0, pairs["__nk_w"] / total.where(total > 0, 1.0), 1.0 / n_targets)
 
-    joined = df.merge(pairs, left_on=code_col, right_on="_src", how="left", validate="many_to_many")
+    joined = df.merge(pairs, left_on=code_col, right_on="__nk_src", how="left", validate="many_to_many")
     # a left merge keeps the input order, so each input row's targets are contiguous
-    targets_per_row = df[code_col].map(pairs.groupby("_src").size()).to_numpy().astype(int)
+    targets_per_row = df[code_col].map(pairs.groupby("__nk_src").size()).to_numpy().astype(int)
     source_row = np.repeat(np.arange(len(df)), targets_per_row)
+    if intensive is True:
+        intensive_cols = set(value_cols)
+    else:
+        intensive_cols = set(as_list(intensive or None))
+    unknown = intensive_cols - set(value_cols)
+    if unknown:
+        raise SchemaError(
+            "names columns that are not value columns", where="intensive", got=str(sorted(unknown))
+        )
+    if intensive_cols:
+        source_weight = (
+            joined["__nk_src"]
+            .map(_population_weights(from_vintage, str(data_dir() / "raw")))
+            .fillna(0.0)
+            .to_numpy()
+            if isinstance(weights, str) and weights == "population"
+            else np.ones(len(joined))
+        )
+        # inheritance weight: a split child sees only its parent; a merge weighs its parents
+        joined["__nk_iw"] = np.where(
+            joined["__nk_path"].isin(["M", "X"]), source_weight * joined["__nk_share"].to_numpy(), 1.0
+        )
     for column in value_cols:
         values = joined[column].to_numpy(dtype=float)
+        if column in intensive_cols:
+            present = ~np.isnan(values)
+            joined[column] = np.where(present, values * joined["__nk_iw"].to_numpy(), 0.0)
+            joined[f"__nk_iw_{column}"] = np.where(present, joined["__nk_iw"].to_numpy(), 0.0)
+            continue
         if pd.api.types.is_integer_dtype(df[column]):
-            split = _largest_remainder(np.nan_to_num(values), joined["_share"].to_numpy(), source_row)
+            split = _largest_remainder(np.nan_to_num(values), joined["__nk_share"].to_numpy(), source_row)
             joined[column] = split.astype(np.int64)
         else:
-            joined[column] = values * joined["_share"].to_numpy()
-    joined[code_col] = joined["_dst"]
+            joined[column] = values * joined["__nk_share"].to_numpy()
+    joined[code_col] = joined["__nk_dst"]
     agg = {column: "sum" for column in value_cols}
-    agg["_path"] = lambda s: s.iloc[0] if s.nunique() == 1 else "X"
-    out = joined.groupby([code_col] + keys, dropna=False, as_index=False, sort=True).agg(agg)
+    agg.update({f"__nk_iw_{column}": "sum" for column in intensive_cols})
+    grouped = joined.groupby([code_col] + keys, dropna=False, sort=True)
+    out = grouped.agg(agg)
+    # a target reached by several paths (possible only with irregular changes) is "X"
+    out["__nk_path"] = grouped["__nk_path"].first().where(grouped["__nk_path"].nunique() == 1, "X")
+    out = out.reset_index()
     for column in value_cols:
-        if pd.api.types.is_integer_dtype(df[column]):
+        if column in intensive_cols:
+            total = out.pop(f"__nk_iw_{column}")
+            out[column] = np.where(total > 0, out[column] / total.where(total > 0, 1.0), np.nan)
+        elif pd.api.types.is_integer_dtype(df[column]):
             out[column] = out[column].astype(df[column].dtype)
-    path_of_source = pairs.drop_duplicates("_src").set_index("_src")["_path"]
+    path_of_source = pairs.drop_duplicates("__nk_src").set_index("__nk_src")["__nk_path"]
     report = pd.DataFrame({"path": ["U", "S", "M", "X"]})
-    report["rows_in"] = report["path"].map(df[code_col].map(path_of_source).value_counts()).fillna(0).astype(int)
-    report["rows_out"] = report["path"].map(out["_path"].value_counts()).fillna(0).astype(int)
+    report["rows_in"] = (
+        report["path"].map(df[code_col].map(path_of_source).value_counts()).fillna(0).astype(int)
+    )
+    report["rows_out"] = report["path"].map(out["__nk_path"].value_counts()).fillna(0).astype(int)
     if path_col:
-        out = out.rename(columns={"_path": path_col})
+        out = out.rename(columns={"__nk_path": path_col})
     else:
-        out = out.drop(columns="_path")
+        out = out.drop(columns="__nk_path")
     out = out[[code_col] + keys + value_cols + ([path_col] if path_col else [])]
-    out.attrs["conversion_report"] = report
+    # a plain dict: DataFrames in attrs break pd.concat of the results
+    out.attrs["conversion_report"] = report.set_index("path").to_dict("index")
     return out
 
 
@@ -772,7 +892,8 @@ def _check_coordinates(x: np.ndarray, y: np.ndarray, crs: CRS, *, x_name: str, y
         if inside.mean() < 0.5:
             if swapped.mean() >= 0.5:
                 raise GeographyError(
-                    "longitude and latitude look swapped", where=f"x={x_name!r}, y={y_name!r}",
+                    "longitude and latitude look swapped",
+                    where=f"x={x_name!r}, y={y_name!r}",
                     expected="x = longitude (about -6 to 2 in England), y = latitude (about 50 to 56)",
                     got=f"x like {xs[0]:.4f}, y like {ys[0]:.4f}",
                     hint=f"pass x={y_name!r}, y={x_name!r}",
@@ -780,11 +901,14 @@ def _check_coordinates(x: np.ndarray, y: np.ndarray, crs: CRS, *, x_name: str, y
             if looks_bng.mean() >= 0.5:
                 raise GeographyError(
                     "coordinates look like British National Grid metres, not degrees",
-                    where=f"crs={crs.to_string()!r}", expected="longitude/latitude in degrees",
-                    got=f"x like {xs[0]:.0f}, y like {ys[0]:.0f}", hint="pass crs='EPSG:27700'",
+                    where=f"crs={crs.to_string()!r}",
+                    expected="longitude/latitude in degrees",
+                    got=f"x like {xs[0]:.0f}, y like {ys[0]:.0f}",
+                    hint="pass crs='EPSG:27700'",
                 )
             raise GeographyError(
-                "most coordinates are outside Great Britain", where=f"x={x_name!r}, y={y_name!r}",
+                "most coordinates are outside Great Britain",
+                where=f"x={x_name!r}, y={y_name!r}",
                 expected=f"longitude {_GB_LONLAT[0]}..{_GB_LONLAT[2]}, latitude {_GB_LONLAT[1]}..{_GB_LONLAT[3]}",
                 got=f"{int((~inside).sum())} of {len(xs)} outside, e.g. ({xs[~inside][0]}, {ys[~inside][0]})",
                 hint="check the columns and the CRS",
@@ -794,8 +918,11 @@ def _check_coordinates(x: np.ndarray, y: np.ndarray, crs: CRS, *, x_name: str, y
 def _to_bng(x: np.ndarray, y: np.ndarray, crs) -> tuple[np.ndarray, np.ndarray, CRS]:
     if crs is None:
         raise GeographyError(
-            "no CRS given for the coordinates", where="crs", expected="e.g. 'EPSG:4326' (lon/lat) or 'EPSG:27700'",
-            got="None", hint="police.uk and most web data are EPSG:4326; ONS grid references are EPSG:27700",
+            "no CRS given for the coordinates",
+            where="crs",
+            expected="e.g. 'EPSG:4326' (lon/lat) or 'EPSG:27700'",
+            got="None",
+            hint="police.uk and most web data are EPSG:4326; ONS grid references are EPSG:27700",
         )
     try:
         source = CRS.from_user_input(crs)
@@ -858,7 +985,8 @@ def assign_points(
     require_columns(df, [x, y], argument="x/y")
     if out_col in df.columns or "match" in df.columns:
         raise SchemaError(
-            "output column already exists", where=f"out_col={out_col!r}" if out_col in df.columns else "'match'",
+            "output column already exists",
+            where=f"out_col={out_col!r}" if out_col in df.columns else "'match'",
             hint="pass out_col= another name, or drop the column first",
         )
     for column in (x, y):
@@ -867,7 +995,12 @@ def assign_points(
             coerced = pd.to_numeric(series, errors="coerce")
             bad = series[coerced.isna() & series.notna()]
             if len(bad):
-                raise SchemaError("is not numeric", where=f"column {column!r}", expected="coordinates as numbers", got=describe_values(bad.astype(str).tolist()))
+                raise SchemaError(
+                    "is not numeric",
+                    where=f"column {column!r}",
+                    expected="coordinates as numbers",
+                    got=describe_values(bad.astype(str).tolist()),
+                )
     xs = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
     ys = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
 
@@ -881,11 +1014,17 @@ def assign_points(
         finite = np.isfinite(bx) & np.isfinite(by)
         inside = (bx >= _GB_BNG[0]) & (bx <= _GB_BNG[2]) & (by >= _GB_BNG[1]) & (by <= _GB_BNG[3])
         if finite.any() and inside[finite].mean() < 0.5:
-            hint = "these look like longitude/latitude: pass crs='EPSG:4326'" if (np.abs(bx[finite]) < 90).mean() > 0.5 else "check the CRS"
+            hint = (
+                "these look like longitude/latitude: pass crs='EPSG:4326'"
+                if (np.abs(bx[finite]) < 90).mean() > 0.5
+                else "check the CRS"
+            )
             raise GeographyError(
-                "most coordinates are outside Great Britain", where=f"x={x!r}, y={y!r}, crs={crs!r}",
+                "most coordinates are outside Great Britain",
+                where=f"x={x!r}, y={y!r}, crs={crs!r}",
                 expected="British National Grid eastings 0..700000 and northings 0..1300000",
-                got=f"e.g. ({bx[finite][0]}, {by[finite][0]})", hint=hint,
+                got=f"e.g. ({bx[finite][0]}, {by[finite][0]})",
+                hint=hint,
             )
 
     if areas is None:
@@ -894,7 +1033,9 @@ def assign_points(
         if not isinstance(areas, gpd.GeoDataFrame) or "area_code" not in areas.columns:
             raise GeographyError("is not a GeoDataFrame with an 'area_code' column", where="areas")
         if areas.crs is None:
-            raise GeographyError("has no CRS", where="areas", expected="a CRS (EPSG:27700 preferred)", got="None")
+            raise GeographyError(
+                "has no CRS", where="areas", expected="a CRS (EPSG:27700 preferred)", got="None"
+            )
         areas = areas.to_crs(BNG) if CRS.from_user_input(areas.crs) != CRS.from_epsg(27700) else areas
     codes, match = _locate(bx, by, areas, tolerance=tolerance)
     out = df.copy()
@@ -903,7 +1044,9 @@ def assign_points(
     return out
 
 
-def _locate(bx: np.ndarray, by: np.ndarray, areas: gpd.GeoDataFrame, *, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+def _locate(
+    bx: np.ndarray, by: np.ndarray, areas: gpd.GeoDataFrame, *, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised point-in-polygon on unique coordinates; returns codes and match labels."""
     n = len(bx)
     codes = np.full(n, None, dtype=object)
@@ -987,7 +1130,9 @@ def geocode_postcodes(df: pd.DataFrame, *, postcode_col: str) -> pd.DataFrame:
     require_columns(df, [postcode_col], argument="postcode_col")
     clashes = [c for c in ("postcode_clean", "easting", "northing", "postcode_status") if c in df.columns]
     if clashes:
-        raise SchemaError("output columns already exist", where=str(clashes), hint="rename or drop them first")
+        raise SchemaError(
+            "output columns already exist", where=str(clashes), hint="rename or drop them first"
+        )
     directory = _postcodes().set_index("postcode_clean")
     raw = df[postcode_col]
     clean = raw.map(normalise_postcode)
@@ -998,7 +1143,12 @@ def geocode_postcodes(df: pd.DataFrame, *, postcode_col: str) -> pd.DataFrame:
     known = clean.isin(directory.index)
     blank = raw.isna() | (raw.astype("string").str.strip() == "")
     status = np.select(
-        [blank.to_numpy(dtype=bool), clean.isna().to_numpy(), ~known.to_numpy(), out["easting"].isna().to_numpy()],
+        [
+            blank.to_numpy(dtype=bool),
+            clean.isna().to_numpy(),
+            ~known.to_numpy(),
+            out["easting"].isna().to_numpy(),
+        ],
         ["missing", "invalid", "not_found", "no_coordinates"],
         default="found",
     )
@@ -1020,7 +1170,11 @@ def _overlap_shares(
     si, ti = tree.query(src_geom, predicate="intersects")
     inter = shapely.area(shapely.intersection(src_geom[si], tgt_geom[ti]))
     frame = pd.DataFrame(
-        {"source": sources["area_code"].to_numpy()[si], "target": targets["area_code"].to_numpy()[ti], "area": inter}
+        {
+            "source": sources["area_code"].to_numpy()[si],
+            "target": targets["area_code"].to_numpy()[ti],
+            "area": inter,
+        }
     )
     frame = frame[frame["area"] > 0]
     src_area = pd.Series(shapely.area(src_geom), index=sources["area_code"].to_numpy())
@@ -1028,15 +1182,23 @@ def _overlap_shares(
     frame["method"] = "area"
     if points is not None and len(points):
         require_columns(points, ["weight"], argument="weights points")
-        located_src = _locate(points.geometry.x.to_numpy(), points.geometry.y.to_numpy(), sources, tolerance=0)[0]
-        located_tgt = _locate(points.geometry.x.to_numpy(), points.geometry.y.to_numpy(), targets, tolerance=0)[0]
-        pw = pd.DataFrame({"source": located_src, "target": located_tgt, "w": points["weight"].to_numpy(dtype=float)})
+        located_src = _locate(
+            points.geometry.x.to_numpy(), points.geometry.y.to_numpy(), sources, tolerance=0
+        )[0]
+        located_tgt = _locate(
+            points.geometry.x.to_numpy(), points.geometry.y.to_numpy(), targets, tolerance=0
+        )[0]
+        pw = pd.DataFrame(
+            {"source": located_src, "target": located_tgt, "w": points["weight"].to_numpy(dtype=float)}
+        )
         pw = pw[pw["source"].notna()]
         by_source = pw.groupby("source")["w"].sum()
         by_pair = pw[pw["target"].notna()].groupby(["source", "target"])["w"].sum()
         has_points = frame["source"].isin(by_source[by_source > 0].index)
         pair_index = pd.MultiIndex.from_frame(frame[["source", "target"]])
-        point_share = pd.Series(by_pair.reindex(pair_index).fillna(0).to_numpy(), index=frame.index) / frame["source"].map(by_source)
+        point_share = pd.Series(by_pair.reindex(pair_index).fillna(0).to_numpy(), index=frame.index) / frame[
+            "source"
+        ].map(by_source)
         frame.loc[has_points, "share"] = point_share[has_points]
         frame.loc[has_points, "method"] = "points"
         # targets that hold a source's points but do not overlap it cannot happen (points are inside both)
@@ -1090,28 +1252,46 @@ def apportion(
         if not isinstance(frame, gpd.GeoDataFrame) or "area_code" not in frame.columns:
             raise GeographyError("is not a GeoDataFrame with an 'area_code' column", where=name)
         if frame.crs is None:
-            raise GeographyError("has no CRS", where=name, expected="a projected CRS such as EPSG:27700", got="None")
+            raise GeographyError(
+                "has no CRS", where=name, expected="a projected CRS such as EPSG:27700", got="None"
+            )
     if CRS.from_user_input(source_areas.crs) != CRS.from_user_input(target_areas.crs):
         raise GeographyError(
-            "source and target CRS differ", where="source_areas/target_areas",
-            expected="the same CRS", got=f"{source_areas.crs.to_string()} and {target_areas.crs.to_string()}",
+            "source and target CRS differ",
+            where="source_areas/target_areas",
+            expected="the same CRS",
+            got=f"{source_areas.crs.to_string()} and {target_areas.crs.to_string()}",
             hint="reproject one with .to_crs(other.crs) (EPSG:27700 for England)",
         )
     if CRS.from_user_input(source_areas.crs).is_geographic:
         raise GeographyError(
-            "areas are in degrees", where="source_areas", expected="a projected CRS in metres (EPSG:27700)",
-            got=source_areas.crs.to_string(), hint="reproject both with .to_crs('EPSG:27700')",
+            "areas are in degrees",
+            where="source_areas",
+            expected="a projected CRS in metres (EPSG:27700)",
+            got=source_areas.crs.to_string(),
+            hint="reproject both with .to_crs('EPSG:27700')",
         )
     points = None
     if isinstance(weights, gpd.GeoDataFrame):
         if weights.crs is None or CRS.from_user_input(weights.crs) != CRS.from_user_input(source_areas.crs):
-            raise GeographyError("weight points must share the areas' CRS", where="weights", got=str(weights.crs))
+            raise GeographyError(
+                "weight points must share the areas' CRS", where="weights", got=str(weights.crs)
+            )
         points = weights
     elif weights != "area":
-        raise GeographyError("unknown weights", where="weights", expected="'area' or a GeoDataFrame of points", got=repr(weights))
+        raise GeographyError(
+            "unknown weights",
+            where="weights",
+            expected="'area' or a GeoDataFrame of points",
+            got=repr(weights),
+        )
     unknown = pd.unique(df.loc[~df[code_col].isin(source_areas["area_code"]), code_col])
     if len(unknown):
-        raise GeographyError("codes not among the source areas", where=f"column {code_col!r}", got=describe_values(list(unknown)))
+        raise GeographyError(
+            "codes not among the source areas",
+            where=f"column {code_col!r}",
+            got=describe_values(list(unknown)),
+        )
     keys = _split_columns(df, code_col, value_cols, by)
     shares = _overlap_shares(source_areas, target_areas, points=points)
     joined = df.merge(shares[["source", "target", "share"]], left_on=code_col, right_on="source", how="left")
