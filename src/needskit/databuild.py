@@ -140,17 +140,13 @@ def _census_subset(source: Path, dest: Path, name: str, glos: set[str], lsoa_to_
     )
     # National sums by district (LAD 2024), for district and England comparators.
     total_col = next(c for c in table.columns if c.startswith("total_"))
-    category_col = next(
-        c for c in table.columns if c not in {"lsoa21_code", total_col, "n", "prop"}
-    )
+    category_col = next(c for c in table.columns if c not in {"lsoa21_code", total_col, "n", "prop"})
     with_lad = table.assign(ltla24_code=table["lsoa21_code"].map(lsoa_to_lad))
     if with_lad["ltla24_code"].isna().any():
         missing = with_lad.loc[with_lad["ltla24_code"].isna(), "lsoa21_code"].unique()[:5]
         raise DataError("LSOAs without a district in the lookup", where=name, got=str(list(missing)))
     counts = with_lad.groupby(["ltla24_code", category_col], as_index=False)["n"].sum()
-    totals = (
-        with_lad.drop_duplicates("lsoa21_code").groupby("ltla24_code", as_index=False)[total_col].sum()
-    )
+    totals = with_lad.drop_duplicates("lsoa21_code").groupby("ltla24_code", as_index=False)[total_col].sum()
     by_lad = counts.merge(totals, on="ltla24_code", validate="many_to_one")
     stem = name.removesuffix("_lsoa21")
     _write_once(
@@ -251,7 +247,9 @@ def build_areas(source: Path, raw_root: Path) -> dict[str, gpd.GeoDataFrame]:
         crs=BNG,
     ).sort_values("area_code", ignore_index=True)
 
-    lad11 = pd.read_csv(_require_source(source, "lookups/lookup_lsoa11_ltla21.csv.gz")).set_index("lsoa11_code")
+    lad11 = pd.read_csv(_require_source(source, "lookups/lookup_lsoa11_ltla21.csv.gz")).set_index(
+        "lsoa11_code"
+    )
     lsoa11 = gpd.GeoDataFrame(
         {
             "area_code": detailed["lsoa11_code"],
@@ -271,13 +269,19 @@ def build_areas(source: Path, raw_root: Path) -> dict[str, gpd.GeoDataFrame]:
     layers: dict[str, gpd.GeoDataFrame] = {"lsoa_2021": lsoa21, "lsoa_2011": lsoa11}
     for vintage, lsoas, parents in ((2021, lsoa21, parents21), (2011, lsoa11, parents11)):
         parents = parents[parents["lsoa_code"].isin(lsoas["area_code"])]
-        if len(parents) != len(lsoas) or parents.isna().any().any() or set(parents["county"]) != {COUNTY_CODE}:
+        if (
+            len(parents) != len(lsoas)
+            or parents.isna().any().any()
+            or set(parents["county"]) != {COUNTY_CODE}
+        ):
             raise DataError("LSOAs without a full set of parents in the lookups", where=f"vintage {vintage}")
         for level in ("msoa", "ward", "district", "county"):
             frame = lsoas[["area_code", "geometry"]].merge(
                 parents[["lsoa_code", level, f"{level}_name"]], left_on="area_code", right_on="lsoa_code"
             )
-            dissolved = frame.dissolve(by=[level, f"{level}_name"], as_index=False)[[level, f"{level}_name", "geometry"]]
+            dissolved = frame.dissolve(by=[level, f"{level}_name"], as_index=False)[
+                [level, f"{level}_name", "geometry"]
+            ]
             dissolved = dissolved.rename(columns={level: "area_code", f"{level}_name": "area_name"})
             dissolved["boundary_source"] = f"dissolved from the {vintage} LSOAs through the ONS lookup"
             dissolved["geometry"] = dissolved.geometry.map(_polygonal).map(_fill_slivers)
@@ -309,7 +313,9 @@ def _lsoa21_msoa21(source: Path) -> pd.DataFrame:
     return out
 
 
-def build_raw(source: Path | str, dest: Path | str, *, overwrite: bool = False, files: Iterable[str] | None = None):
+def build_raw(
+    source: Path | str, dest: Path | str, *, overwrite: bool = False, files: Iterable[str] | None = None
+):
     """Write the project's ``data/raw`` from the shared raw folder; return a manifest frame.
 
     Parameters
@@ -346,14 +352,26 @@ def build_raw(source: Path | str, dest: Path | str, *, overwrite: bool = False, 
 
     if files is None:
         glos = _gloucestershire_lsoa21(source)
-        lsoa_to_lad = pd.read_csv(source / "lookups/lookup_lsoa21_ward24_ltla24.csv.gz").set_index("lsoa21_code")[
-            "ltla24_code"
-        ]
+        lsoa_to_lad = pd.read_csv(source / "lookups/lookup_lsoa21_ward24_ltla24.csv.gz").set_index(
+            "lsoa21_code"
+        )["ltla24_code"]
         for name in CENSUS_SUBSETS:
             _census_subset(source, dest, name, set(glos["lsoa21_code"]), lsoa_to_lad, overwrite=overwrite)
             stem = name.removesuffix("_lsoa21")
-            records.append((f"census/{name}_gloucestershire.csv.gz", "subset: Gloucestershire LSOAs", f"census/{name}.csv.gz"))
-            records.append((f"census/{stem}_ltla24.csv.gz", "constructed: national sums by LAD 2024", f"census/{name}.csv.gz"))
+            records.append(
+                (
+                    f"census/{name}_gloucestershire.csv.gz",
+                    "subset: Gloucestershire LSOAs",
+                    f"census/{name}.csv.gz",
+                )
+            )
+            records.append(
+                (
+                    f"census/{stem}_ltla24.csv.gz",
+                    "constructed: national sums by LAD 2024",
+                    f"census/{name}.csv.gz",
+                )
+            )
 
         msoa = _lsoa21_msoa21(source)
         _write_once(
@@ -361,7 +379,9 @@ def build_raw(source: Path | str, dest: Path | str, *, overwrite: bool = False, 
             lambda p: msoa.to_csv(p, index=False, compression={"method": "gzip", "mtime": 0}),
             overwrite=overwrite,
         )
-        records.append(("lookups/lookup_lsoa21_msoa21.csv.gz", "constructed: MSOA from LSOA name", "lookups/"))
+        records.append(
+            ("lookups/lookup_lsoa21_msoa21.csv.gz", "constructed: MSOA from LSOA name", "lookups/")
+        )
 
         layers = build_areas(source, dest)
 
