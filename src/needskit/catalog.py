@@ -55,6 +55,10 @@ __all__ = [
     "load_catalog",
     "parse_catalog",
     "load_places",
+    "TermSpec",
+    "IndicatorSpec",
+    "load_indicators",
+    "parse_indicators",
 ]
 
 THEMES = {
@@ -573,3 +577,122 @@ def load_places(path: str | Path):
     areas = gpd.GeoDataFrame(pd.concat([s.areas for s in sets], ignore_index=True), crs=sets[0].areas.crs)
     members = pd.concat([s.members for s in sets], ignore_index=True)
     return [geo.CustomPlaces(name, areas, members, vintage)]
+
+
+# ------------------------------------------------------------------------------------ indicators
+
+STATISTICS = ("proportion", "crude_rate", "value")
+POLARITIES = ("high_is_bad", "high_is_good", "no_judgement")
+
+
+@dataclass(frozen=True)
+class TermSpec:
+    """A numerator, denominator or value: pooled measures added up.
+
+    ``datasets`` lists datasets in order of preference: for each area the first dataset that
+    has it is used (e.g. the LSOA table, then national district sums for England).
+    """
+
+    datasets: tuple[str, ...]
+    measure: str
+    categories: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    period: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    id: str
+    title: str
+    theme: str
+    statistic: str
+    polarity: str
+    numerator: TermSpec | None = None
+    denominator: TermSpec | None = None
+    value: TermSpec | None = None
+    multiplier: float = 100.0
+    combine_periods: bool = False
+    notes: str = ""
+    unit: str = ""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        terms = [t for t in (self.numerator, self.denominator, self.value) if t is not None]
+        return tuple(dict.fromkeys(d for t in terms for d in t.datasets))
+
+
+def _term(data: Any, where: str) -> TermSpec:
+    entry = _Entry(data, where)
+    datasets = entry.get("dataset", required=True, kind=(str, list))
+    categories = entry.get("category", None, kind=(str, list))
+    spec = TermSpec(
+        datasets=(datasets,) if isinstance(datasets, str) else tuple(datasets),
+        measure=entry.get("measure", required=True, kind=str),
+        categories=None if categories is None else ((categories,) if isinstance(categories, str) else tuple(str(c) for c in categories)),
+        exclude=tuple(str(c) for c in entry.get("exclude", [], kind=list)),
+        period=None if entry.get("period") is None else str(entry.get("period")),
+    )
+    entry.finish()
+    if spec.categories is not None and spec.exclude:
+        raise CatalogError("give 'category' or 'exclude', not both", where=where)
+    return spec
+
+
+def parse_indicators(data: Any, *, source: str = "indicators", catalog: Catalog | None = None) -> tuple[IndicatorSpec, ...]:
+    """Indicator definitions from loaded YAML; with ``catalog``, every source dataset must exist."""
+    top = _Entry(data, source)
+    top.get("name", "", kind=str)
+    raw = top.get("indicators", required=True, kind=dict)
+    top.finish()
+    specs = []
+    for key, value in raw.items():
+        where = f"{source}: indicators.{key}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(key)):
+            raise CatalogError("indicator ids are lower_snake_case", where=where, got=repr(key))
+        entry = _Entry(value, where)
+        statistic = entry.choice("statistic", STATISTICS, required=True)
+        numerator = entry.get("numerator")
+        denominator = entry.get("denominator")
+        val = entry.get("value")
+        spec = IndicatorSpec(
+            id=str(key),
+            title=entry.get("title", required=True, kind=str),
+            theme=entry.choice("theme", THEMES, required=True),
+            statistic=statistic,
+            polarity=entry.choice("polarity", POLARITIES, required=True),
+            numerator=None if numerator is None else _term(numerator, f"{where}.numerator"),
+            denominator=None if denominator is None else _term(denominator, f"{where}.denominator"),
+            value=None if val is None else _term(val, f"{where}.value"),
+            multiplier=float(entry.get("multiplier", 1.0 if statistic == "value" else 100.0, kind=(int, float))),
+            combine_periods=bool(entry.get("combine_periods", False, kind=bool)),
+            notes=entry.get("notes", "", kind=str),
+            unit=entry.get("unit", "", kind=str),
+        )
+        entry.finish()
+        if statistic == "value":
+            if spec.value is None or spec.numerator or spec.denominator:
+                raise CatalogError("a 'value' indicator needs 'value' (and no numerator/denominator)", where=where)
+        elif spec.numerator is None or spec.denominator is None:
+            raise CatalogError(f"a {statistic!r} indicator needs a numerator and a denominator", where=where)
+        if catalog is not None:
+            known = {d.id for d in catalog}
+            missing = [d for d in spec.sources if d not in known]
+            if missing:
+                raise CatalogError(
+                    "names datasets that are not in the catalogue", where=where, got=str(missing),
+                    expected=f"dataset ids of {catalog.path or catalog.name}",
+                )
+        specs.append(spec)
+    return tuple(specs)
+
+
+def load_indicators(path: str | Path, *, catalog: Catalog | None = None) -> tuple[IndicatorSpec, ...]:
+    """Read and check ``conf/indicators.yml``."""
+    path = Path(path)
+    if not path.exists():
+        raise CatalogError("indicator definitions not found", where=str(path), hint="pass --indicators conf/indicators.yml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogError("is not valid YAML", where=str(path), got=str(exc).splitlines()[0]) from exc
+    return parse_indicators(data, source=str(path), catalog=catalog)

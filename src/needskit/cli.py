@@ -157,6 +157,28 @@ def validate(catalog_path: Path, datasets, info: bool) -> None:
 
 
 @cli.command()
+@click.option("--profile", "profile_path", default="data/processed/profile.parquet", show_default=True,
+              type=click.Path(path_type=Path))
+@click.option("--indicators", "indicators_path", default="conf/indicators.yml", show_default=True,
+              type=click.Path(path_type=Path))
+@click.option("--catalog", "catalog_path", default="conf/catalog.yml", show_default=True, type=click.Path(path_type=Path))
+@click.option("--level", "levels", multiple=True, default=["lsoa", "ward", "district"], show_default=True,
+              type=click.Choice(["lsoa", "msoa", "ward", "district", "county"]), help="Levels to compute (repeatable).")
+@click.option("--comparator", default="parent", show_default=True, help="parent, county, england, or an area code.")
+@click.option("--out", default="data/processed", show_default=True, type=click.Path(path_type=Path))
+def indicators(profile_path: Path, indicators_path: Path, catalog_path: Path, levels, comparator: str, out: Path) -> None:
+    """Compute every indicator for every area and period of the pooled profile, benchmarked."""
+    from .profile import write_indicators
+
+    written = write_indicators(
+        profile_path=profile_path, indicators_path=indicators_path, catalog_path=catalog_path,
+        levels=list(levels), comparator=comparator, out=out,
+    )
+    for level, (path, n_rows, n_ind) in written.items():
+        click.echo(f"{level}: {n_ind} indicators, {n_rows:,} rows -> {path}")
+
+
+@cli.command()
 @click.option(
     "--out", default=None, type=click.Path(path_type=Path), help="Output folder (default data/processed)."
 )

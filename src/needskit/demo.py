@@ -2,9 +2,9 @@
 
 1. Pool every dataset of ``conf/catalog.yml`` (and the places of ``conf/places.yml``) into the
    needs profile, with its ledger, rejected rows and a QGIS GeoPackage, in ``data/processed/``.
-2. Check the police.uk assignment against the LSOA police.uk publishes.
-
-Later stages (indicators, needs index, reports) extend it.
+2. Compute every indicator of ``conf/indicators.yml`` for Gloucestershire's LSOAs, wards,
+   districts and the county, benchmarked against the parent area (``indicators_<level>.csv``).
+3. Check the police.uk assignment against the LSOA police.uk publishes.
 """
 
 from __future__ import annotations
@@ -52,6 +52,14 @@ def run_demo(*, out: Path | None = None, echo: Callable[[str], None] = print) ->
     paths = write_pool(result, out, catalog_path=conf / "catalog.yml")
     for line in summary_lines(result):
         echo(line)
+    from .profile import write_indicators
+
+    written = write_indicators(
+        profile_path=paths["profile"], indicators_path=conf / "indicators.yml", catalog_path=conf / "catalog.yml",
+        levels=["lsoa", "ward", "district", "county"], out=out,
+    )
+    for level, (path, n_rows, n_ind) in written.items():
+        echo(f"indicators ({level}): {n_ind} indicators, {n_rows:,} rows -> {path}")
     agreement, located = police_agreement()
     echo(f"police.uk check: {agreement:.1%} of {located:,} located county crimes get the LSOA police.uk publishes")
     echo(f"needs profile: {paths['profile']} ({len(result.profile):,} rows); QGIS layers: {paths['gpkg']}")

@@ -310,7 +310,7 @@ def apply_rules(
     Notes
     -----
     *nhs_digital*: 0 stays 0, 1-7 -> ``"*"``, others rounded to the nearest 5; totals are summed
-    from exact counts and then treated the same way (NHS Digital's practice), so rounded cells
+    from exact counts and then treated the same way (rounded independently), so rounded cells
     need not add up to rounded totals. Use :func:`published_percentages` for percentages.
 
     *opensafely*: every count <= 7, zero included, is redacted; totals are the sums of the
@@ -326,20 +326,21 @@ def apply_rules(
     graph between equations; a withheld value is fixed by the equations exactly when its edge
     is a *bridge* (lies on no cycle). Each bridge is removed by also withholding the smallest
     published cell that joins the two sides; adding cells never creates a bridge, so this ends.
-    Since withheld cells are positive wherever a positive choice exists, each one can then
-    move both ways, and its feasible range given all published figures is a non-trivial
-    interval (tested by linear programming on random tables). The guarantee is exactness, not
-    a width: a withheld 3 may be known to lie in 0-7.
+    Zeros are chosen only when no positive cell qualifies (never in the tests), so withheld
+    cells are positive, each can move both ways along a cycle, and its feasible range given
+    all published figures is a non-trivial interval (audited by linear programming on seeded
+    random tables in the tests). The guarantee is that no withheld figure is determined, not a
+    minimum width: a withheld 3 may be known to lie in 0-7.
 
     Hierarchies: ``by`` gives one level (e.g. ``by="district"``, ``rows="lsoa_code"`` publishes
     each district's table with its LSOA totals, district-by-category totals and district
     total, all protected). *Not covered*: linked tables that share cells across levels, such as
     the district table and a county table summing it, or LSOA and MSOA tables published side
-    by side; their totals are equations with more than two cells per figure, which this graph
+    by side: there a figure lies in more than two published equations, which this graph
     method does not model. Publish only one level, or protect the higher level separately and
     check the pair by hand.
 
-    References: NHS Digital, *Disclosure control method for the Hospital Episode Statistics*;
+    References: NHS Digital, Hospital Episode Statistics analysis guide (small numbers);
     OpenSAFELY output-checking guidance (redact <= 7, round to 5); Hundepool et al.,
     *Statistical Disclosure Control* (2012), ch. 4 (secondary suppression, audit by LP).
 
@@ -482,8 +483,6 @@ def _check_counts(df: pd.DataFrame, *, value: str, allow_missing: bool, allow_fr
         )
     require_numeric(df, [value], allow_missing=allow_missing)
     x = pd.to_numeric(series).to_numpy(dtype=float, na_value=np.nan)
-    if not allow_missing and np.isnan(x).any():  # pragma: no cover - require_numeric raised already
-        raise SchemaError("has missing values", where=f"column {value!r}")
     bad = np.flatnonzero(x < 0)
     if len(bad):
         raise SchemaError(
@@ -811,8 +810,9 @@ def _repair_bridges(tab: _Table, suppressed: np.ndarray, protects: np.ndarray, r
         crossing = cells[(side[vr[cells]].astype(np.int16) * side[vc[cells]] == 2) & ~suppressed[cells]]
         side[list(left)] = 0
         side[list(right)] = 0
-        if not len(crossing):  # pragma: no cover - impossible for complete tables, see apply_rules Notes
-            raise DisclosureError("could not protect a withheld cell", where=f"cell {e}")
+        # Never empty: u and v each have a second withheld edge (every equation line holds 0 or >= 2),
+        # to v' on u's side and u' on v's side, and the cell (u', v') joins the sides unwithheld.
+        assert len(crossing), "internal: no cell joins the two sides of a bridge"
         k = int(crossing[np.argmin(rank[crossing])])
         suppressed[k] = True
         protects[k] = e
@@ -973,8 +973,8 @@ def published_percentages(
     Notes
     -----
     Computing from the rounded figures keeps every published percentage consistent with the
-    published counts and cannot reveal a figure that rounding hid (NHS Digital, *Disclosure
-    control method for the Hospital Episode Statistics*).
+    published counts and cannot reveal a figure that rounding hid (NHS Digital, Hospital
+    Episode Statistics analysis guide).
 
     Example
     -------
