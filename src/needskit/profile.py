@@ -32,25 +32,36 @@ INDICATOR_COLUMNS = [
 _PROFILE = ["area_code", "level", "dataset", "measure", "category", "period", "value"]
 
 
-def _term_values(profile: pd.DataFrame, term: TermSpec) -> pd.DataFrame:
-    """Sum a term's categories per area, level and period; per area the first dataset that has it."""
+def _term_values(groups: dict, term: TermSpec) -> pd.DataFrame:
+    """Sum a term's categories per area, level and period; per area the first dataset that has it.
+
+    ``groups`` maps (dataset, measure) to that part of the profile (see :func:`_split`)."""
     parts = []
-    seen: set[tuple[str, str]] = set()
     for rank, dataset in enumerate(term.datasets):
-        rows = profile[(profile["dataset"] == dataset) & (profile["measure"] == term.measure)]
+        rows = groups.get((dataset, term.measure))
+        if rows is None:
+            continue
         if term.categories is not None:
             rows = rows[rows["category"].isin(term.categories)]
         elif term.exclude:
             rows = rows[~rows["category"].isin(term.exclude)]
         if term.period is not None:
             rows = rows[rows["period"] == term.period]
-        summed = rows.groupby(["area_code", "level", "period"], as_index=False)["value"].sum(min_count=1)
-        keys = list(zip(summed["area_code"], summed["level"], strict=True))
-        fresh = [k not in seen for k in keys]
-        seen.update(keys)
-        parts.append(summed[fresh].assign(_rank=rank))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["area_code", "level", "period", "value"])
-    return out.drop(columns="_rank", errors="ignore")
+        summed = rows.groupby(["area_code", "level", "period"], as_index=False, observed=True)["value"].sum(min_count=1)
+        parts.append(summed.assign(_rank=rank))
+    if not parts:
+        return pd.DataFrame(columns=["area_code", "level", "period", "value"])
+    out = pd.concat(parts, ignore_index=True)
+    if len(parts) > 1:
+        out = out.sort_values("_rank", kind="stable").drop_duplicates(["area_code", "level", "period"])
+    return out.drop(columns="_rank")
+
+
+def _split(profile: pd.DataFrame) -> dict:
+    """The profile by (dataset, measure), with categorical keys so filtering and grouping are fast."""
+    keys = ["area_code", "level", "period", "category"]
+    slim = profile[["dataset", "measure", "value"] + keys].astype({k: "category" for k in keys})
+    return {key: part for key, part in slim.groupby(["dataset", "measure"], observed=True, sort=False)}
 
 
 def _combine(num: pd.DataFrame, den: pd.DataFrame) -> pd.DataFrame:
@@ -104,10 +115,11 @@ def compute_indicators(
     require_columns(profile, _PROFILE, argument="profile")
     if levels is not None:
         profile = profile[profile["level"].isin(list(levels))]
+    groups = _split(profile)
     pieces = []
     for spec in indicators:
         if spec.statistic == "value":
-            values = _term_values(profile, spec.value)
+            values = _term_values(groups, spec.value)
             frame = values.assign(
                 numerator=np.nan, denominator=np.nan, value=values["value"] * spec.multiplier,
                 method="published value", suppressed_reason=np.where(values["value"].isna(), "no published value", ""),
@@ -117,7 +129,7 @@ def compute_indicators(
                 frame[f"lower_{label}"] = np.nan
                 frame[f"upper_{label}"] = np.nan
         else:
-            joined = _combine(_term_values(profile, spec.numerator), _term_values(profile, spec.denominator))
+            joined = _combine(_term_values(groups, spec.numerator), _term_values(groups, spec.denominator))
             if spec.combine_periods:
                 joined = pd.concat([joined, _combined_period(joined)], ignore_index=True)
             if joined.empty:
@@ -142,6 +154,8 @@ def compute_indicators(
     if not pieces:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
     out = pd.concat(pieces, ignore_index=True)
+    for column in ("area_code", "level", "period"):
+        out[column] = out[column].astype(str)
     names = profile.drop_duplicates(["area_code"]).set_index("area_code")
     out["area_name"] = out["area_code"].map(names["area_name"]) if "area_name" in profile else out["area_code"]
     out["suppressed_reason"] = out["suppressed_reason"].fillna("")
