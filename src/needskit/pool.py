@@ -856,6 +856,10 @@ def pool_catalog(
     keep_levels = set(geo.LEVELS[geo.LEVELS.index(level) :]) | {p.name for p in places}
     profile = profile[profile["level"].isin(keep_levels)]
     profile["area_name"] = _names(profile, vintage, places)
+    # plain numpy floats and one string dtype, whatever the adapters produced
+    profile["value"] = profile["value"].astype("float64")
+    for column in ("area_code", "area_name", "level", "dataset", "measure", "category", "period", "kind", "sharing"):
+        profile[column] = profile[column].astype("str")
     profile = profile[PROFILE_COLUMNS].sort_values(
         ["dataset", "level", "area_code", "measure", "category", "period"], ignore_index=True
     )
@@ -938,7 +942,7 @@ def publish_result(result: PoolResult, *, catalog: Catalog | None = None, audien
             rule=rule, rows="area_code", columns="category", by=table_keys, totals="both", allow_fractional=True,
         )
     published = published[~published["is_total"]].copy()
-    published["value"] = pd.to_numeric(published["value_published"], errors="coerce")
+    published["value"] = pd.to_numeric(published["value_published"], errors="coerce").astype(float)
     published["area_name"] = _names(published, result.vintage, [])
     values = values.assign(value_published=values["value"].map(lambda v: f"{v:g}"), suppressed=False, disclosure_rule="none (not a count)")
     columns = PROFILE_COLUMNS + ["value_published", "suppressed", "disclosure_rule"]
