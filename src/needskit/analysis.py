@@ -39,6 +39,8 @@ __all__ = [
     "hot_spot_areas",
     "monthly_trend",
     "publish_indicators",
+    "title_markdown",
+    "facts_markdown",
     "PRIORITY_DOMAINS",
 ]
 
@@ -383,7 +385,13 @@ def inequality_by_decile(ctx: NeedsContext, *, indicator: str = "crime_rate_all"
 
 def hot_spot_areas(ctx: NeedsContext, *, indicator: str = "crime_rate_all", fdr: bool = False) -> tuple[gpd.GeoDataFrame, str]:
     """Local Moran's I clusters of an indicator across the area's neighbourhoods, and a sentence."""
-    from .hotspots import hot_spots
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():  # esda imports tqdm.auto, which warns without ipywidgets
+        warnings.simplefilter("ignore", TqdmWarning)
+        from .hotspots import hot_spots
 
     rows = neighbourhood_indicator(ctx, indicator)
     usable = rows[rows["value"].notna()].reset_index(drop=True)
@@ -418,3 +426,16 @@ def monthly_trend(ctx: NeedsContext, *, indicator: str = "crime_rate_all") -> tu
         + (f" ({reason})" if isinstance(reason, str) and reason else "") + "."
     )
     return rows[["period", "numerator", "denominator", "value", "lower_95", "upper_95"]].reset_index(drop=True), sentence
+
+
+def title_markdown(ctx: NeedsContext, *, partnership: str = "") -> str:
+    """The report's heading: area, period and audience, as markdown."""
+    audience = {"public": "for publication", "partner": "for partner organisations", "internal": "internal, not for publication"}[ctx.publish]
+    lines = [f"## {ctx.area_name}: needs profile, {ctx.period}"]
+    lines.append(f"{partnership + ' · ' if partnership else ''}Compared with {ctx.comparator_name} · {audience}")
+    return "\n\n".join(lines)
+
+
+def facts_markdown(ctx: NeedsContext) -> str:
+    """The headline facts as a markdown list."""
+    return "\n".join(f"- {fact}" for fact in headline_facts(ctx))

@@ -13,7 +13,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-__all__ = ["FINGERTIPS_COLOURS", "spine_chart", "quantile_bars", "trend_chart", "comparison_colour"]
+__all__ = [
+    "FINGERTIPS_COLOURS", "spine_chart", "quantile_bars", "trend_chart", "comparison_colour", "cluster_map", "indicator_styler",
+]
 
 FINGERTIPS_COLOURS = {
     "better": "#92D050",
@@ -25,6 +27,18 @@ FINGERTIPS_COLOURS = {
     "no comparator": "#FFFFFF",
 }
 _GREY_LIGHT, _GREY_DARK = "#C9C9C9", "#8B8B8B"
+
+
+class ReportFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG in notebooks and exported reports,
+    without pyplot or the inline backend."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=130, bbox_inches="tight")
+        return buffer.getvalue()
 
 
 def comparison_colour(comparison: str, polarity: str = "high_is_bad") -> str:
@@ -48,7 +62,7 @@ def spine_chart(table: pd.DataFrame, distribution: pd.DataFrame, *, title: str, 
     """
     rows = table[table["value"].notna() & table["comparator_value"].notna()].reset_index(drop=True)
     n = len(rows)
-    fig = Figure(figsize=(10, 0.5 * n + 1.6))
+    fig = ReportFigure(figsize=(10, 0.5 * n + 1.6))
     ax = fig.add_subplot()
     for i, row in rows.iterrows():
         y = n - 1 - i
@@ -88,7 +102,7 @@ def spine_chart(table: pd.DataFrame, distribution: pd.DataFrame, *, title: str, 
 
 def quantile_bars(table: pd.DataFrame, *, title: str, ylabel: str, q_label: str = "IMD 2025 quintile") -> Figure:
     """Bars of an indicator by deprivation quantile with 95% error bars (1 = most deprived)."""
-    fig = Figure(figsize=(7, 3.6))
+    fig = ReportFigure(figsize=(7, 3.6))
     ax = fig.add_subplot()
     value = table["value"].to_numpy(dtype=float)
     lower = value - table["lower_95"].to_numpy(dtype=float)
@@ -107,7 +121,7 @@ def quantile_bars(table: pd.DataFrame, *, title: str, ylabel: str, q_label: str 
 
 def trend_chart(table: pd.DataFrame, *, title: str, ylabel: str, comparator: pd.DataFrame | None = None, comparator_name: str = "") -> Figure:
     """An indicator over time with its 95% interval (and the comparator's values, dashed)."""
-    fig = Figure(figsize=(7, 3.2))
+    fig = ReportFigure(figsize=(7, 3.2))
     ax = fig.add_subplot()
     x = np.arange(len(table))
     ax.fill_between(x, table["lower_95"], table["upper_95"], color="#1F77B4", alpha=0.2, label="95% interval")
@@ -121,3 +135,48 @@ def trend_chart(table: pd.DataFrame, *, title: str, ylabel: str, comparator: pd.
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+CLUSTER_COLOURS = {
+    "high-high": "#C00000", "low-low": "#2F5597", "high-low": "#F4B183", "low-high": "#9DC3E6",
+    "not significant": "#EFEFEF", "no neighbours": "#FFFFFF", "not tested": "#FFFFFF",
+}
+
+
+def cluster_map(gdf, *, title: str, column: str = "cluster") -> Figure:
+    """A static map of hot-spot clusters (Local Moran's I categories) in fixed colours."""
+    fig = ReportFigure(figsize=(7, 6))
+    ax = fig.add_subplot()
+    for label, colour in CLUSTER_COLOURS.items():
+        part = gdf[gdf[column] == label]
+        if len(part):
+            part.plot(ax=ax, color=colour, edgecolor="#7F7F7F", linewidth=0.3)
+    present = [k for k in CLUSTER_COLOURS if (gdf[column] == k).any()]
+    ax.legend(handles=[Patch(facecolor=CLUSTER_COLOURS[k], edgecolor="#7F7F7F", label=k) for k in present],
+              loc="lower left", fontsize=8, frameon=False)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def indicator_styler(table: pd.DataFrame, *, comparator_name: str):
+    """The indicator table as leaders read it: figures rounded, significance in Fingertips colours."""
+    shown = pd.DataFrame(
+        {
+            "Indicator": table["title"],
+            "Period": table["period"].str.replace("/", " to "),
+            "Count": table["count"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+            "Value": table["value"].map(lambda v: "*" if pd.isna(v) else f"{v:,.1f}"),
+            "95% interval": [
+                "" if pd.isna(lo) else f"{lo:,.1f} – {hi:,.1f}" for lo, hi in zip(table["lower_95"], table["upper_95"], strict=True)
+            ],
+            comparator_name: table["comparator_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}"),
+            "Compared": table["comparison"].str.replace("_", " "),
+            "Note": table["note"].fillna(""),
+        }
+    )
+    colours = [comparison_colour(c, p) for c, p in zip(table["comparison"], table["polarity"], strict=True)]
+    text = ["white" if c in ("#C00000", "#5555E6") else "black" for c in colours]
+    styles = [f"background-color: {c}; color: {t}" for c, t in zip(colours, text, strict=True)]
+    return shown.style.hide(axis="index").apply(lambda _: styles, subset=["Compared"], axis=0)
