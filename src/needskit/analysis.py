@@ -35,6 +35,8 @@ __all__ = [
     "priority_neighbourhoods",
     "neighbourhood_indicator",
     "comparison_group",
+    "neighbourhood_comparison",
+    "area_map_frame",
     "inequality_by_decile",
     "hot_spot_areas",
     "monthly_trend",
@@ -148,6 +150,10 @@ def publish_indicators(results: pd.DataFrame, *, publish: str, rule: str) -> pd.
     limit_cols = [c for c in out.columns if c.startswith(("lower_", "upper_"))]
     out.loc[small, ["value", "numerator"] + limit_cols] = np.nan
     out.loc[small, "suppressed_reason"] = f"small number withheld ({rule}: 1-{rs.threshold})"
+    if "comparison" in out:  # a withheld value is not compared either (its significance would hint at it)
+        out.loc[small, "comparison"] = "not_compared"
+    if "quintile" in out:
+        out.loc[small, "quintile"] = pd.NA
     if rs.rounding_base:
         base = rs.rounding_base
         for column in ("numerator", "denominator"):
@@ -181,9 +187,21 @@ def load_context(
         raise ReportError("unknown audience", where="publish", expected="public, partner or internal", got=repr(publish))
     table = geo.hierarchy()
     area_level = next((lv for lv in ("district", "county", "ward", "msoa", "lsoa") if (table[lv] == area).any()), None)
-    if area_level is None:
-        raise ReportError("unknown area code", where="area", expected="a district or county code such as E07000078", got=repr(area))
     profile = pooled_profile(catalog_path=catalog_path and Path(catalog_path))
+    place_members: list[str] = []
+    if area_level is None:
+        place_levels = profile.loc[(profile["area_code"] == area) & ~profile["level"].isin(geo.LEVELS), "level"].unique()
+        if len(place_levels) == 0:
+            raise ReportError(
+                "unknown area code", where="area",
+                expected="a district, county, ward or LSOA code (e.g. E07000078), or a custom place of conf/places.yml",
+                got=repr(area),
+            )
+        area_level = str(place_levels[0])
+        from .catalog import load_places
+
+        for place_set in load_places(conf / "places.yml"):
+            place_members += place_set.members.loc[place_set.members["area_code"] == area, "lsoa_code"].tolist()
     if publish != "internal":
         import warnings
 
@@ -192,13 +210,25 @@ def load_context(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             profile = filter_for_audience(profile.assign(sharing=profile["dataset"].map(catalog.sharing()).fillna(profile["sharing"])), audience=publish)
-    members = table[table[area_level] == area]
+    members = table[table["lsoa"].isin(place_members)] if place_members else table[table[area_level] == area]
     codes = set(members["lsoa"]) | set(members[level]) | {area}
     # the whole county (and England) so that sibling areas give quintiles and comparators
     county = table[table["county"].isin(set(members["county"]))]
-    family = set(county["lsoa"]) | set(county[level]) | set(county["ward"]) | set(county["district"]) | set(county["county"]) | {ENGLAND}
+    family = set(county["lsoa"]) | set(county[level]) | set(county["ward"]) | set(county["district"]) | set(county["county"]) | {ENGLAND, area}
     subset = profile[profile["area_code"].isin(family)]
-    results = benchmark(compute_indicators(subset, indicators=specs), comparator=comparator)
+    if not (subset["area_code"] == area).any():
+        raise ReportError(
+            "no pooled data for this area", where=f"area={area!r}",
+            expected="an area inside the partnership's shipped data (Gloucestershire)",
+            hint="pool the partner data for this area first (needskit pool)",
+        )
+    computed = compute_indicators(subset, indicators=specs)
+    results = benchmark(computed, comparator=comparator)
+    if place_members:  # a custom place is compared with the county its neighbourhoods are in
+        county_code = members["county"].mode().iloc[0]
+        own_rows = computed["area_code"] == area
+        placed = benchmark(pd.concat([computed[own_rows], computed[computed["area_code"] == county_code]]), comparator=county_code)
+        results = pd.concat([results[~own_rows.to_numpy()], placed[placed["area_code"] == area]], ignore_index=True)
     results = publish_indicators(results, publish=publish, rule=rule)
     if publish != "internal":
         subset = _published_counts(subset, rule)
@@ -216,8 +246,10 @@ def load_context(
     neighbourhoods = geo.load_areas(level, within=area if area_level in ("district", "county") else None)
     if area_level not in ("district", "county"):
         neighbourhoods = neighbourhoods[neighbourhoods["area_code"].isin(codes)]
+    if area_level not in geo.LEVELS:
+        names[area] = profile.loc[profile["area_code"] == area, "area_name"].iloc[0]
     return NeedsContext(
-        area_code=area, area_name=names.get(area, members[f"{area_level}_name"].iloc[0]), area_level=area_level,
+        area_code=area, area_name=names[area] if area in names else members[f"{area_level}_name"].iloc[0], area_level=area_level,
         period=period, comparator=comparator, comparator_code=comparator_code, comparator_name=names.get(comparator_code, comparator_code),
         publish=publish, rule=rule, level=level, profile=subset, results=results, specs=specs, catalog=catalog,
         neighbourhoods=neighbourhoods.reset_index(drop=True), seed=seed,
@@ -317,7 +349,15 @@ def headline_facts(ctx: NeedsContext) -> list[str]:
             f"living in {len(ctx.neighbourhoods)} neighbourhoods (LSOAs)."
         )
     priority = priority_neighbourhoods(ctx)
-    if len(ctx.neighbourhoods):
+    if len(ctx.neighbourhoods) == 1:
+        decile = _iod2025(ctx)["imd_decile"].iloc[0] if "imd_decile" in _iod2025(ctx) else np.nan
+        if not np.isnan(decile):
+            facts.append(
+                f"This neighbourhood is in decile {int(decile)} of the Index of Multiple Deprivation 2025 "
+                f"(1 = the most deprived 10% of neighbourhoods in England)"
+                + (f"; its need is driven by {priority['drivers'].iloc[0]}." if len(priority) else ".")
+            )
+    elif len(ctx.neighbourhoods):
         n10 = int((priority["most_deprived"] == "10%").sum())
         facts.append(
             f"{len(priority)} of its {len(ctx.neighbourhoods)} neighbourhoods are among the 20% most deprived in England "
@@ -439,3 +479,27 @@ def title_markdown(ctx: NeedsContext, *, partnership: str = "") -> str:
 def facts_markdown(ctx: NeedsContext) -> str:
     """The headline facts as a markdown list."""
     return "\n".join(f"- {fact}" for fact in headline_facts(ctx))
+
+
+def neighbourhood_comparison(ctx: NeedsContext) -> pd.DataFrame:
+    """A neighbourhood, ward or custom place against its comparator (usually its district) and
+    England: one row per indicator with the three values and the significance of the difference."""
+    table = indicator_table(ctx)
+    chosen = select_period(ctx.results, ctx.period)
+    england = chosen[chosen["area_code"] == ENGLAND].set_index("indicator")["value"]
+    table["england_value"] = table["indicator"].map(england)
+    return table
+
+
+def area_map_frame(ctx: NeedsContext) -> gpd.GeoDataFrame:
+    """The area's neighbourhoods among all neighbourhoods of its district(s), flagged ``in_area``
+    (1 inside, 0 outside) with the IMD 2025 score, for a locator map."""
+    table = geo.hierarchy()
+    districts = table.loc[table["lsoa"].isin(ctx.neighbourhoods["area_code"]), "district"].unique()
+    frames = [geo.load_areas("lsoa", within=d) for d in districts]
+    around = pd.concat(frames, ignore_index=True) if frames else ctx.neighbourhoods
+    around = gpd.GeoDataFrame(around, crs=ctx.neighbourhoods.crs)
+    imd = ctx.profile[(ctx.profile["dataset"] == "iod2025_scores") & (ctx.profile["measure"] == "imd_score") & (ctx.profile["level"] == "lsoa")]
+    around["imd_score"] = around["area_code"].map(imd.set_index("area_code")["value"])
+    around["in_area"] = around["area_code"].isin(ctx.neighbourhoods["area_code"]).astype(int)
+    return around

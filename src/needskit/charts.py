@@ -173,6 +173,7 @@ def indicator_styler(table: pd.DataFrame, *, comparator_name: str):
             ],
             comparator_name: table["comparator_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}"),
             "Compared": table["comparison"].str.replace("_", " "),
+            **({"England": table["england_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}")} if "england_value" in table else {}),
             "Note": table["note"].fillna(""),
         }
     )

@@ -159,6 +159,8 @@ def compute_indicators(
     names = profile.drop_duplicates(["area_code"]).set_index("area_code")
     out["area_name"] = out["area_code"].map(names["area_name"]) if "area_name" in profile else out["area_code"]
     out["suppressed_reason"] = out["suppressed_reason"].fillna("")
+    for column in [c for c in out.columns if c in ("numerator", "denominator", "value") or c.startswith(("lower_", "upper_"))]:
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
     columns = [c for c in INDICATOR_COLUMNS if c in out.columns]
     return out[columns].sort_values(["indicator", "level", "area_code", "period"], ignore_index=True)
 
@@ -168,6 +170,8 @@ def parent_codes(codes: pd.Series, levels: pd.Series, *, to: str = "parent", vin
     county → England), ``"county"``, ``"england"``, or a fixed area code."""
     if to == "england":
         return pd.Series(ENGLAND, index=codes.index)
+    if to != "parent" and to not in geo.LEVELS:  # a fixed comparator code for every area
+        return pd.Series(to, index=codes.index, dtype="object")
     table = geo.hierarchy(vintage=vintage)
     out = pd.Series(pd.NA, index=codes.index, dtype="object")
     for level in ("lsoa", "msoa", "ward", "district", "county", "region"):
