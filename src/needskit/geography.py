@@ -1046,41 +1046,74 @@ def assign_points(
 
 def _locate(
     bx: np.ndarray, by: np.ndarray, areas: gpd.GeoDataFrame, *, tolerance: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised point-in-polygon on unique coordinates; returns codes and match labels."""
+) -> tuple[pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionArray]:
+    """Vectorised point-in-polygon on unique coordinates; returns codes and match labels.
+
+    Each distinct coordinate is located once; the per-row answers are then two integer takes
+    from small arrays (area codes, the three labels), never a loop or an object array of the
+    input's length. Codes come back as a ``"string"`` array (missing where unmatched), labels
+    with the dtype pandas gives a column of Python strings.
+    """
     n = len(bx)
-    codes = np.full(n, None, dtype=object)
-    match = np.full(n, "unmatched", dtype=object)
+    row_area = np.full(n, -1, dtype=np.intp)  # index into the areas sorted by code
+    row_match = np.zeros(n, dtype=np.int8)  # index into _MATCH_LABELS
     finite = np.isfinite(bx) & np.isfinite(by)
-    if not finite.any() or len(areas) == 0:
-        return codes, match
     ordered = areas.sort_values("area_code", kind="stable")
-    area_codes = ordered["area_code"].astype(str).to_numpy()
-    tree = shapely.STRtree(ordered.geometry.values)
-    # locate each distinct coordinate once
-    key = bx[finite] + 1j * by[finite]
-    inverse, uniques = pd.factorize(key)
+    area_codes = ordered["area_code"].astype(str).to_numpy(dtype=object)
+    if finite.any() and len(areas):
+        unique_area, unique_match, inverse = _locate_unique(
+            bx[finite], by[finite], ordered.geometry.values, tolerance=tolerance
+        )
+        row_area[finite] = unique_area[inverse]
+        row_match[finite] = unique_match[inverse]
+    return _take_strings(area_codes, row_area, dtype="string"), _take_strings(_MATCH_LABELS, row_match)
+
+
+_MATCH_LABELS = np.array(["unmatched", "within", "nearest"], dtype=object)
+
+
+def _locate_unique(
+    xs: np.ndarray, ys: np.ndarray, geoms: np.ndarray, *, tolerance: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Locate each distinct (x, y) once among ``geoms`` (sorted by code).
+
+    Returns, per distinct coordinate, the index of its area (-1 none; on a shared boundary the
+    lowest index) and of its match label, and, per input point, the index of its coordinate.
+    """
+    inverse, uniques = pd.factorize(xs + 1j * ys)
+    tree = shapely.STRtree(geoms)
     points = shapely.points(uniques.real, uniques.imag)
     hit_point, hit_area = tree.query(points, predicate="intersects")
-    unique_code = np.full(len(points), -1, dtype=np.int64)
+    unique_area = np.full(len(points), -1, dtype=np.intp)
     if len(hit_point):
         order = np.lexsort((hit_area, hit_point))  # lowest tree index = lowest code wins a tie
         first = np.unique(hit_point[order], return_index=True)[1]
-        unique_code[hit_point[order][first]] = hit_area[order][first]
-    unique_match = np.where(unique_code >= 0, "within", "unmatched").astype(object)
-    missing = np.flatnonzero(unique_code < 0)
+        unique_area[hit_point[order][first]] = hit_area[order][first]
+    unique_match = np.where(unique_area >= 0, 1, 0).astype(np.int8)
+    missing = np.flatnonzero(unique_area < 0)
     if len(missing) and tolerance > 0:
         near_point, near_area = tree.query_nearest(points[missing], max_distance=tolerance, all_matches=True)
         if len(near_point):
             order = np.lexsort((near_area, near_point))
             first = np.unique(near_point[order], return_index=True)[1]
             idx = missing[near_point[order][first]]
-            unique_code[idx] = near_area[order][first]
-            unique_match[idx] = "nearest"
-    located = np.where(unique_code >= 0, area_codes[np.clip(unique_code, 0, None)], None)
-    codes[finite] = located[inverse]
-    match[finite] = unique_match[inverse]
-    return codes, match
+            unique_area[idx] = near_area[order][first]
+            unique_match[idx] = 2
+    return unique_area, unique_match, inverse
+
+
+def _take_strings(
+    labels: np.ndarray, index: np.ndarray, *, dtype: str | None = None
+) -> pd.api.extensions.ExtensionArray:
+    """``labels[index]`` (missing where ``index`` is -1) as a pandas string array, built by one
+    take from the small array of labels, not from a Python string per row."""
+    if dtype is None:  # the dtype pandas infers for a column of Python strings (str or object)
+        small = pd.Series(labels if len(index) else labels[:0], dtype=None, copy=False).array
+    else:
+        small = pd.array(labels, dtype=dtype)
+    if len(small) == 0:
+        small = pd.array([None], dtype=small.dtype)
+    return small.take(index, allow_fill=True)
 
 
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
