@@ -46,4 +46,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/pool_points.py
 
 clean:
-	rm -rf data/processed reports/_failed
+	rm -rf data/processed reports/_failed reports/.tmp

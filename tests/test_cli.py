@@ -32,7 +32,7 @@ def test_unknown_command_is_a_usage_error(capsys):
 
 def test_console_script_runs_demo(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "needskit.cli", "demo", "--out", str(tmp_path)],
+        [sys.executable, "-m", "needskit.cli", "demo", "--out", str(tmp_path), "--reports", str(tmp_path / "reports")],
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr

@@ -428,3 +428,27 @@ def test_published_counts_follow_the_rule(tmp_path):
     assert exact["value"].sum() == 26  # the internal profile keeps exact numbers
     secondary = publish_result(result, catalog=catalog, audience="public", rule="lt5_secondary")
     assert secondary.disclosure_log["action"].str.contains("secondary").any()
+
+
+def test_generic_adapters_pool_and_conserve(tmp_path):
+    """Excel and Parquet partner files with a column mapping pool like any other, nothing lost."""
+    frame = pd.DataFrame(
+        {"Postcode": ["GL50 3PP", "GL50 3PQ", "GL1 1AA", "SW1A 1AA"], "Sessions": [12, 3, 40, 7], "Service": ["youth", "youth", "debt", "debt"]}
+    )
+    frame.to_excel(tmp_path / "sessions.xlsx", index=False)
+    frame.to_parquet(tmp_path / "sessions.parquet")
+    base = _entry(
+        geography={"kind": "postcode", "postcode": "postcode"}, period="2024-03", record_id=None,
+        measures=[{"name": "sessions", "column": "sessions", "category": "service"}],
+        options={"columns": {"Postcode": "postcode", "Sessions": "sessions", "Service": "service"}},
+    )
+    entries = {"excel_sessions": {**base, "path": "sessions.xlsx", "format": "excel"},
+               "parquet_sessions": {**base, "path": "sessions.parquet", "format": "parquet"}}
+    result = pool_catalog(load_catalog(_catalog(tmp_path, entries)), progress=False)
+    for dataset in entries:
+        ledger = result.ledger[result.ledger["dataset"] == dataset].iloc[0]
+        assert (ledger["read"], ledger["assigned_by_postcode"], ledger["unlocated"]) == (4, 3, 1)
+        values = result.measure_ledger[result.measure_ledger["dataset"] == dataset].iloc[0]
+        assert (values["read"], values["assigned"], values["unlocated"], values["in_profile"]) == (62, 55, 7, 55)
+        county = result.profile[(result.profile["dataset"] == dataset) & (result.profile["level"] == "county")]
+        assert county["value"].sum() == 55

@@ -182,11 +182,17 @@ def indicators(profile_path: Path, indicators_path: Path, catalog_path: Path, le
 @click.option(
     "--out", default=None, type=click.Path(path_type=Path), help="Output folder (default data/processed)."
 )
-def demo(out: Path | None) -> None:
+@click.option("--reports", default=None, type=click.Path(path_type=Path), help="Reports folder (default reports/).")
+def demo(out: Path | None, reports: Path | None) -> None:
     """Run the main job on the shipped Gloucestershire data and print where the results are."""
     from .demo import run_demo
 
-    run_demo(out=out, echo=click.echo)
+    run_demo(out=out, echo=click.echo, reports=reports)
+
+
+from .report_cli import report  # noqa: E402  (the report command lives with the report machinery)
+
+cli.add_command(report)
 
 
 def main(argv: list[str] | None = None) -> int:

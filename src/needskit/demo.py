@@ -5,6 +5,8 @@
 2. Compute every indicator of ``conf/indicators.yml`` for Gloucestershire's LSOAs, wards,
    districts and the county, benchmarked against the parent area (``indicators_<level>.csv``).
 3. Check the police.uk assignment against the LSOA police.uk publishes.
+4. Produce the regular needs analysis: the Gloucestershire county chapter and one chapter per
+   district (HTML + PDF + manifest, run in parallel), with an index, under ``reports/``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def police_agreement() -> tuple[float, int]:
     return float((county["area_code"] == county["LSOA code"]).mean()), len(county)
 
 
-def run_demo(*, out: Path | None = None, echo: Callable[[str], None] = print) -> dict:
+def run_demo(*, out: Path | None = None, echo: Callable[[str], None] = print, reports: Path | None = None) -> dict:
     """Run the demo pipeline; return the headline figures it printed."""
     from .catalog import load_catalog, load_places
     from .pool import pool_catalog, summary_lines, write_pool
@@ -64,5 +66,11 @@ def run_demo(*, out: Path | None = None, echo: Callable[[str], None] = print) ->
     echo(f"police.uk check: {agreement:.1%} of {located:,} located county crimes get the LSOA police.uk publishes")
     echo(f"needs profile: {paths['profile']} ({len(result.profile):,} rows); QGIS layers: {paths['gpkg']}")
     echo(f"ledger: {paths['ledger']}; rejected rows: {out / 'rejected'}")
-    echo(f"done in {time.perf_counter() - started:.1f} s")
-    return {"result": result, "paths": paths, "agreement": agreement}
+    from .report import report_command
+    from .shipped import COUNTY_CODE
+
+    reports = Path(reports) if reports is not None else (project_dir() or Path.cwd()) / "reports"
+    echo("producing the needs profile: Gloucestershire county chapter and six district chapters ...")
+    report_command("needs-profile", area=COUNTY_CODE, each_district=True, out=reports, echo=echo, progress=False)
+    echo(f"done in {time.perf_counter() - started:.1f} s; open {reports / COUNTY_CODE} (index.html) to read the reports")
+    return {"result": result, "paths": paths, "agreement": agreement, "reports": reports}

@@ -1,0 +1,54 @@
+"""Time report production against the targets: one district <= 20 s, county + six districts <= 60 s.
+
+Each timing is a fresh process (``python -m needskit.report``), as a user or a scheduler runs it:
+Python start, imports (papermill, nbconvert, WeasyPrint ~3 s), parameter checks, kernel start,
+execution, HTML and PDF export, publishing. Uses ``notebooks/01-needs-profile.ipynb`` when it
+exists, else the small test notebook (``tests/data/notebooks/report_small.ipynb``: a table and a
+choropleth of the districts) and says which.
+
+    .venv/bin/python benchmarks/report.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT / "notebooks" / "01-needs-profile.ipynb"
+TEST = ROOT / "tests" / "data" / "notebooks" / "report_small.ipynb"
+PERIOD = os.environ.get("NEEDSKIT_BENCH_PERIOD", "2024-04")
+TARGET_ONE, TARGET_BATCH = 20.0, 60.0
+
+
+def run(args: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "needskit.report", *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        print(done.stdout, done.stderr, sep="\n")
+        raise SystemExit(f"report failed (exit {done.returncode})")
+    return seconds
+
+
+def main() -> None:
+    report = "needs-profile" if REAL.exists() else str(TEST)
+    which = REAL.relative_to(ROOT) if REAL.exists() else TEST.relative_to(ROOT)
+    print(f"notebook timed: {which}  (period {PERIOD}, {os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory() as tmp:
+        one = run([report, "--area", "E07000078", "--period", PERIOD, "--format", "html,pdf", "--out", tmp])
+        again = run([report, "--area", "E07000078", "--period", PERIOD, "--out", tmp, "--if-changed"])
+        batch = run([report, "--area", "E10000013", "--period", PERIOD, "--each-district", "--out", tmp])
+        sizes = sorted(p.stat().st_size for p in Path(tmp).rglob("*.html") if p.name != "index.html")
+    print(f"one district (execute + HTML + PDF): {one:6.1f} s   target <= {TARGET_ONE:.0f} s   {'ok' if one <= TARGET_ONE else 'SLOW'}")
+    print(f"same again with --if-changed (skip): {again:6.1f} s")
+    print(f"county + 6 districts, parallel:      {batch:6.1f} s   target <= {TARGET_BATCH:.0f} s   {'ok' if batch <= TARGET_BATCH else 'SLOW'}")
+    print(f"largest HTML: {sizes[-1] / 1e6:.2f} MB (limit 10 MB)")
+
+
+if __name__ == "__main__":
+    main()
