@@ -5,7 +5,9 @@ Sections
 - Allocation — :func:`allocate` shares a budget (say a £50,000 community pot) across places
   in proportion to need, honouring floors and caps, in whole units that sum exactly to the
   budget; :func:`allocation_scenarios` compares the shares under several need measures.
-- Gaps and duplication — to be added below the allocation section.
+- Gaps and duplication — :func:`gaps` (need against provision, by quadrant), :func:`duplication`
+  and :func:`duplicate_pairs` (several partners serving the same place and theme),
+  :func:`spend_vs_need` (descriptive, not a value-for-money judgement).
 """
 
 from __future__ import annotations
@@ -516,5 +518,652 @@ def _largest_remainder(
 
 
 # ============================================================================================
-# Gaps and duplication (to be added)
+# Gaps and duplication
 # ============================================================================================
+
+# Imports used only by this section (kept here so the section can be read on its own).
+import warnings  # noqa: E402
+from typing import Literal  # noqa: E402
+
+import geopandas as gpd  # noqa: E402
+from scipy import sparse  # noqa: E402
+from scipy.spatial import cKDTree  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+
+from ._validate import require_non_negative, require_numeric  # noqa: E402
+from .errors import GeographyError, NeedskitWarning  # noqa: E402
+
+__all__ += ["gaps", "duplication", "duplicate_pairs", "spend_vs_need", "SPEND_VS_NEED_CAVEAT", "QUADRANTS"]
+
+SPEND_VS_NEED_CAVEAT = "Spend per head against need is descriptive; it is not a value-for-money judgement."
+"""The sentence every report of :func:`spend_vs_need` must print (also in ``result.attrs["caveat"]``)."""
+
+QUADRANTS = ("gap", "possible over-provision", "aligned high", "aligned low")
+"""Need versus provision: high need & low provision, low need & high provision, both high, both low."""
+
+
+def gaps(
+    df: pd.DataFrame,
+    *,
+    need: str,
+    provision: str,
+    area: str = "area_code",
+    theme: str | None = None,
+    threshold: Literal["median"] | float | tuple[float, float] = "median",
+) -> pd.DataFrame:
+    """Need versus provision per area (and theme): quadrants and a ranked list of gaps.
+
+    Parameters
+    ----------
+    df
+        One row per area (per theme) with a need measure (higher = more need, e.g. an IMD score
+        or a rate of the problem) and a provision measure (higher = more provision, e.g.
+        ``supply_per_1000`` from :func:`needskit.resources.supply_per_head`, or spend per head).
+        Areas without provision must be present with 0. Not modified.
+    need, provision
+        The two numeric columns.
+    area
+        Column naming the areas (unique within a theme).
+    theme
+        Column to compare within (each theme has its own thresholds and ranks); ``None`` for one
+        comparison over all rows.
+    threshold
+        Where "high" starts, as a quantile within the theme: ``"median"`` (0.5), a quantile in
+        (0, 1) for both measures (0.75: high means the top quarter), or a pair ``(need_q,
+        provision_q)``. A value is high when it is strictly above the threshold value.
+
+    Returns
+    -------
+    DataFrame, one row per input row: ``area``, ``theme`` (when given), ``need``, ``provision``
+    (the input columns), ``need_percentile`` and ``provision_percentile`` (rank / n within the
+    theme, ties averaged), ``need_threshold`` and ``provision_threshold`` (the values high must
+    exceed), ``threshold_rule`` (e.g. ``"above the median within theme"``), ``high_need``,
+    ``high_provision``, ``quadrant`` (one of :data:`QUADRANTS`), ``gap_score``
+    (need_percentile − provision_percentile) and ``gap_rank`` (1 = the largest gap in its theme;
+    missing unless the quadrant is ``"gap"``). Sorted by theme, then gaps by rank, then the other
+    rows by descending ``gap_score``. ``result.attrs["needskit_gaps"]`` holds the rule and the
+    thresholds per theme.
+
+    Raises
+    ------
+    SchemaError
+        Missing or non-numeric columns, missing values, areas repeated within a theme, fewer than
+        three areas in a theme, a threshold outside (0, 1).
+
+    Notes
+    -----
+    The quadrant method of need-versus-supply mapping (a scatter of need against provision cut
+    at the medians): "gap" = high need and low provision; "possible over-provision" = low need and
+    high provision; otherwise "aligned high" or "aligned low". Gaps are ranked by how much higher
+    an area stands on need than on provision (difference of percentiles), ties broken by higher
+    need and then by area code. Thresholds are relative (quantiles within the study area): a
+    "gap" is a gap compared with the other areas, not against a standard. "Possible
+    over-provision" may be deliberate (a town-centre service used by surrounding areas).
+
+    Examples
+    --------
+    >>> gaps(table, need="imd_score", provision="supply_per_1000", theme="theme")  # doctest: +SKIP
+    """
+    require_frame(df)
+    group_cols = [theme] if theme is not None else []
+    require_columns(df, [area, need, provision, *group_cols], argument="area/need/provision/theme")
+    require_numeric(df, [need, provision], allow_missing=False)
+    q_need, q_prov, rule = _quantiles(threshold)
+    keys = [*group_cols, area]
+    repeated = df.duplicated(keys, keep=False)
+    if repeated.any():
+        raise SchemaError(
+            "repeats areas" + (" within a theme" if theme else ""),
+            where=f"area={area!r}",
+            expected="one row per area" + (" and theme" if theme else ""),
+            got=describe_values(df.loc[repeated, area].tolist()),
+        )
+    out = df[[area, *group_cols, need, provision]].reset_index(drop=True)
+    group = out[theme] if theme is not None else pd.Series(0, index=out.index)
+    sizes = group.map(group.value_counts())
+    if (sizes < 3).any():
+        raise SchemaError(
+            "has too few areas to compare",
+            where=f"theme={theme!r}" if theme else "df",
+            expected="three or more areas per theme",
+            got=describe_values(group[sizes < 3].astype(str).tolist()),
+        )
+    grouped_need = out[need].astype(float).groupby(group)
+    grouped_prov = out[provision].astype(float).groupby(group)
+    out["need_percentile"] = grouped_need.rank(method="average", pct=True)
+    out["provision_percentile"] = grouped_prov.rank(method="average", pct=True)
+    out["need_threshold"] = group.map(grouped_need.quantile(q_need)).astype(float)
+    out["provision_threshold"] = group.map(grouped_prov.quantile(q_prov)).astype(float)
+    out["threshold_rule"] = rule + (" within theme" if theme else "")
+    out["high_need"] = out[need].astype(float) > out["need_threshold"]
+    out["high_provision"] = out[provision].astype(float) > out["provision_threshold"]
+    hn, hp = out["high_need"].to_numpy(), out["high_provision"].to_numpy()
+    out["quadrant"] = np.select([hn & ~hp, ~hn & hp, hn & hp], list(QUADRANTS[:3]), default=QUADRANTS[3])
+    # from the ranks, so that equal differences tie exactly (no floating-point noise)
+    need_rank, prov_rank = grouped_need.rank(method="average"), grouped_prov.rank(method="average")
+    out["gap_score"] = (need_rank - prov_rank) / sizes.astype(float)
+    is_gap = out["quadrant"].to_numpy() == "gap"
+    order_key = out.assign(
+        _gap=~is_gap, _score=-out["gap_score"], _need=-out[need].astype(float), _group=group.to_numpy()
+    ).sort_values(["_group", "_gap", "_score", "_need", area], kind="stable")
+    ranks = pd.Series(np.nan, index=out.index)
+    gap_rows = order_key[~order_key["_gap"]]
+    ranks.loc[gap_rows.index] = gap_rows.groupby("_group").cumcount().to_numpy() + 1
+    out["gap_rank"] = ranks.astype("Int64")
+    out = out.loc[order_key.index].reset_index(drop=True)
+    thresholds = (
+        out.groupby(theme if theme else (lambda _: "all"))[["need_threshold", "provision_threshold"]]
+        .first()
+        .to_dict("index")
+    )
+    out.attrs["needskit_gaps"] = {
+        "threshold_rule": rule + (" within theme" if theme else ""),
+        "need_quantile": q_need,
+        "provision_quantile": q_prov,
+        "thresholds": thresholds,
+    }
+    return out
+
+
+def _quantiles(threshold: Any) -> tuple[float, float, str]:
+    if threshold == "median":
+        return 0.5, 0.5, "above the median"
+    pair = threshold if isinstance(threshold, tuple) else (threshold, threshold)
+    ok = len(pair) == 2 and all(
+        isinstance(q, int | float | np.floating) and not isinstance(q, bool) and 0 < q < 1 for q in pair
+    )
+    if not ok:
+        raise SchemaError(
+            "is not a usable threshold",
+            where="threshold",
+            expected="'median', a quantile in (0, 1), or a pair (need_quantile, provision_quantile)",
+            got=repr(threshold),
+        )
+    q_need, q_prov = float(pair[0]), float(pair[1])
+    if q_need == q_prov:
+        return q_need, q_prov, f"above the {q_need:g} quantile"
+    return q_need, q_prov, f"need above the {q_need:g} quantile, provision above the {q_prov:g} quantile"
+
+
+# --------------------------------------------------------------------------------- duplication
+
+
+def _incidence(
+    services: pd.DataFrame,
+    *,
+    catchment: pd.DataFrame | float | str,
+    service_id: str,
+    area: str,
+    catchment_area: str,
+    areas: gpd.GeoDataFrame | None,
+) -> pd.DataFrame:
+    """(service_id, area_code) pairs: which areas each service's catchment covers."""
+    ids = services[service_id]
+    if ids.isna().any() or ids.duplicated().any():
+        raise SchemaError(
+            "has missing or repeated service ids",
+            where=f"column {service_id!r}",
+            expected="one row per service",
+            got=describe_values(ids[ids.isna() | ids.duplicated(keep=False)].astype(str).tolist()),
+        )
+    if isinstance(catchment, pd.DataFrame):
+        require_columns(catchment, [service_id, catchment_area], argument="catchment columns")
+        pairs = catchment[[service_id, catchment_area]].dropna().drop_duplicates()
+        unknown = ~pairs[service_id].isin(ids)
+        if unknown.any():
+            raise SchemaError(
+                "names services that are not in the services frame",
+                where="catchment",
+                expected="service ids of `services`",
+                got=describe_values(pairs.loc[unknown, service_id].tolist()),
+                hint="filter the catchments to the services you pass",
+            )
+        return pd.DataFrame(
+            {
+                "service_id": pairs[service_id].to_numpy(),
+                "area_code": pairs[catchment_area].astype(str).to_numpy(),
+            }
+        )
+    # buffers: a radius in metres, one for all or a column of radii
+    if not isinstance(services, gpd.GeoDataFrame):
+        raise GeographyError(
+            "is not a GeoDataFrame",
+            where="services",
+            expected="service points (EPSG:27700) when the catchment is a radius",
+            got=type(services).__name__,
+            hint="build them with needskit.resources.service_points, or pass catchments as a table of areas",
+        )
+    if isinstance(catchment, str):
+        require_columns(services, [catchment], argument="catchment")
+        require_numeric(services, [catchment], allow_missing=False)
+        radii = services[catchment].to_numpy(dtype=float)
+    elif isinstance(catchment, int | float | np.number) and not isinstance(catchment, bool):
+        radii = np.full(len(services), float(catchment))
+    else:
+        raise SchemaError(
+            "is not a catchment",
+            where="catchment",
+            expected="a table of (service, area) rows, a radius in metres, or a column of radii",
+            got=type(catchment).__name__,
+        )
+    if not np.isfinite(radii).all() or (radii <= 0).any():
+        raise SchemaError(
+            "is not a positive distance", where="catchment", expected="metres > 0", got=repr(catchment)
+        )
+    from .resources import _points
+
+    sx, sy = _points(services, argument="services")
+    if areas is None:
+        from .geography import load_areas
+
+        areas = load_areas("lsoa")
+    if not isinstance(areas, gpd.GeoDataFrame) or "area_code" not in areas.columns:
+        raise GeographyError("is not a GeoDataFrame with an 'area_code' column", where="areas")
+    if areas.crs is None or not areas.crs.equals(services.crs):
+        raise GeographyError(
+            "is not in the services' CRS",
+            where="areas",
+            expected=str(services.crs),
+            got=str(areas.crs),
+            hint="reproject with .to_crs('EPSG:27700')",
+        )
+    geoms = areas.geometry
+    points = geoms if (geoms.geom_type == "Point").all() else geoms.representative_point()
+    tree = cKDTree(np.column_stack([points.x.to_numpy(), points.y.to_numpy()]))
+    hits = tree.query_ball_point(np.column_stack([sx, sy]), r=radii)
+    lengths = np.fromiter((len(h) for h in hits), dtype=int, count=len(hits))
+    flat = np.concatenate([np.asarray(h, dtype=int) for h in hits]) if lengths.sum() else np.zeros(0, int)
+    pairs = pd.DataFrame(
+        {
+            "service_id": np.repeat(ids.to_numpy(), lengths),
+            "area_code": areas["area_code"].astype(str).to_numpy()[flat],
+        }
+    )
+    if area in services.columns:  # a service always serves the area it stands in
+        own = pd.DataFrame(
+            {"service_id": ids.to_numpy(), "area_code": services[area].astype("string").to_numpy()}
+        )
+        pairs = pd.concat([pairs, own.dropna()], ignore_index=True).drop_duplicates()
+    return pairs
+
+
+def _covered(
+    services: pd.DataFrame,
+    *,
+    catchment: Any,
+    theme: str,
+    partner: str,
+    service_id: str,
+    spend: str | None,
+    area: str,
+    catchment_area: str,
+    areas: gpd.GeoDataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    require_frame(services, name="services")
+    require_columns(services, [service_id, theme, partner], argument="service_id/theme/partner")
+    if spend is not None:
+        require_columns(services, [spend], argument="spend")
+        require_numeric(services, [spend])
+        require_non_negative(services, [spend])
+    for column in (theme, partner):
+        if services[column].isna().any():
+            raise SchemaError(
+                "has missing values", where=f"column {column!r}", expected="a value for every service"
+            )
+    pairs = _incidence(
+        services,
+        catchment=catchment,
+        service_id=service_id,
+        area=area,
+        catchment_area=catchment_area,
+        areas=areas,
+    )
+    info = pd.DataFrame(
+        {
+            "service_id": services[service_id].to_numpy(),
+            "theme": services[theme].astype(str).to_numpy(),
+            "partner": services[partner].astype(str).to_numpy(),
+            "spend": services[spend].to_numpy(dtype=float, na_value=np.nan) if spend else np.nan,
+        }
+    )
+    size = pairs.groupby("service_id").size()
+    info["n_areas"] = info["service_id"].map(size).fillna(0).astype(int)
+    pairs = pairs.merge(info, on="service_id", how="left")
+    return pairs, info
+
+
+def duplication(
+    services: pd.DataFrame,
+    *,
+    catchment: pd.DataFrame | float | str,
+    theme: str = "theme",
+    partner: str = "partner",
+    service_id: str = "service_id",
+    spend: str | None = None,
+    area: str = "area_code",
+    catchment_area: str = "area_code",
+    areas: gpd.GeoDataFrame | None = None,
+    min_partners: int = 2,
+) -> pd.DataFrame:
+    """Areas and themes where several partners' services overlap, with the spend involved.
+
+    Parameters
+    ----------
+    services
+        One row per service with its theme, partner and (optionally) spend. A GeoDataFrame of
+        points in EPSG:27700 when ``catchment`` is a radius. Not modified.
+    catchment
+        Each service's catchment, as either a table of (``service_id``, ``catchment_area``) rows
+        (a list of areas per service, e.g. ``register.catchments``), a radius in metres for every
+        service, or the name of a column of ``services`` holding each service's radius. With a
+        radius, an area is covered when its point (its representative point, or pass
+        population-weighted centres) is within the radius, and a service always covers the area
+        it stands in (its ``area`` column, when present).
+    theme
+        Column of what must match for services to duplicate each other: ``"theme"`` for the
+        same theme, ``"service_type"`` for like-for-like services.
+    partner, service_id
+        Columns naming the provider and the service.
+    spend
+        Column of the services' annual cost or spend (£), optional.
+    area
+        Column of ``services`` with the area each service stands in (used with a radius).
+    catchment_area
+        Column of a catchment table holding the area codes.
+    areas
+        Areas for radius catchments (points or polygons, ``area_code``, same CRS); default the
+        shipped 2021 LSOAs.
+    min_partners
+        How many different partners make a duplication (2 or more).
+
+    Returns
+    -------
+    DataFrame, one row per area and theme covered by at least ``min_partners`` partners, sorted
+    by theme, then most partners, then most services, then area: ``area_code``, the ``theme``
+    column (named as the argument, e.g. ``service_type``),
+    ``n_partners``, ``partners`` (sorted, ``"; "``-joined), ``n_services``, ``service_ids``,
+    ``spend_total`` (full spend of the services involved) and ``spend_in_area`` (each service's
+    spend shared equally over the areas of its catchment, summed). Spend columns only with
+    ``spend``. ``result.attrs["needskit_duplication"]`` records the method and how many services
+    had no catchment.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns or values, repeated service ids, catchment rows naming unknown services,
+        a non-positive radius, negative spend, ``min_partners`` < 2.
+    GeographyError
+        Radius catchments without point services in EPSG:27700, or areas in another CRS.
+
+    Notes
+    -----
+    Overlap is counted on areas: two services overlap where their catchments share an area.
+    An incidence table (service × area) is joined to the services and grouped by area and theme
+    (number of distinct partners). Overlap is not by itself waste: partners may serve different
+    people in the same place, or work jointly. Treat the list as where to ask, not as a verdict.
+
+    Examples
+    --------
+    >>> duplication(reg.services, catchment=reg.catchments, theme="service_type",
+    ...             spend="annual_cost_gbp")  # doctest: +SKIP
+    """
+    if isinstance(min_partners, bool) or not isinstance(min_partners, int | np.integer) or min_partners < 2:
+        raise SchemaError(
+            "is not a number of partners",
+            where="min_partners",
+            expected="a whole number ≥ 2",
+            got=repr(min_partners),
+        )
+    pairs, info = _covered(
+        services,
+        catchment=catchment,
+        theme=theme,
+        partner=partner,
+        service_id=service_id,
+        spend=spend,
+        area=area,
+        catchment_area=catchment_area,
+        areas=areas,
+    )
+    pairs = pairs.sort_values(["theme", "area_code", "partner", "service_id"], kind="stable")
+    pairs["share"] = pairs["spend"] / pairs["n_areas"].where(pairs["n_areas"] > 0)
+    grouped = pairs.groupby(["area_code", "theme"], sort=False)
+    out = grouped.agg(
+        n_partners=("partner", "nunique"),
+        n_services=("service_id", "size"),
+        spend_total=("spend", "sum"),
+        spend_in_area=("share", "sum"),
+    ).reset_index()
+    out = out[out["n_partners"] >= min_partners]
+    keep = pairs.set_index(["area_code", "theme"]).index.isin(out.set_index(["area_code", "theme"]).index)
+    chosen = pairs[keep]
+    text = chosen.groupby(["area_code", "theme"], sort=False).agg(
+        partners=("partner", lambda s: "; ".join(sorted(set(s)))),
+        service_ids=("service_id", lambda s: "; ".join(s)),
+    )
+    out = out.merge(text.reset_index(), on=["area_code", "theme"], how="left")
+    columns = ["area_code", "theme", "n_partners", "partners", "n_services", "service_ids"]
+    if spend is not None:
+        columns += ["spend_total", "spend_in_area"]
+    out = out.sort_values(
+        ["theme", "n_partners", "n_services", "area_code"],
+        ascending=[True, False, False, True],
+        kind="stable",
+    )[columns].reset_index(drop=True)
+    out = out.rename(columns={"theme": theme})
+    out.attrs["needskit_duplication"] = {
+        "catchment": "table of areas" if isinstance(catchment, pd.DataFrame) else f"radius {catchment}",
+        "match_on": theme,
+        "min_partners": min_partners,
+        "services_without_catchment": info.loc[info["n_areas"] == 0, "service_id"].tolist(),
+    }
+    return out
+
+
+def duplicate_pairs(
+    services: pd.DataFrame,
+    *,
+    catchment: pd.DataFrame | float | str,
+    theme: str = "theme",
+    partner: str = "partner",
+    service_id: str = "service_id",
+    spend: str | None = None,
+    area: str = "area_code",
+    catchment_area: str = "area_code",
+    areas: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Pairs of services of different partners, matching on ``theme``, whose catchments overlap.
+
+    Parameters
+    ----------
+    services, catchment, theme, partner, service_id, spend, area, catchment_area, areas
+        As :func:`duplication`.
+
+    Returns
+    -------
+    DataFrame, one row per overlapping pair (each pair once, ``service_a`` < ``service_b``),
+    sorted by theme, descending ``overlap_share``, then ``shared_areas``: the ``theme`` column
+    (named as the argument),
+    ``service_a``, ``partner_a``, ``service_b``, ``partner_b``, ``shared_areas``, ``areas_a``,
+    ``areas_b``, ``overlap_share`` (shared areas / the smaller catchment: 1 when one catchment
+    lies inside the other), and with ``spend``: ``spend_a``, ``spend_b``.
+
+    Raises
+    ------
+    SchemaError, GeographyError
+        As :func:`duplication`.
+
+    Notes
+    -----
+    Shared areas for every pair come from one sparse product of the service × area incidence
+    matrix with itself (``M Mᵀ``), per theme.
+
+    Examples
+    --------
+    >>> duplicate_pairs(reg.services, catchment=reg.catchments, theme="service_type")  # doctest: +SKIP
+    """
+    pairs, info = _covered(
+        services,
+        catchment=catchment,
+        theme=theme,
+        partner=partner,
+        service_id=service_id,
+        spend=spend,
+        area=area,
+        catchment_area=catchment_area,
+        areas=areas,
+    )
+    info = info.assign(_sid=info["service_id"].astype(str))
+    position = pd.Series(np.arange(len(info)), index=info["service_id"])
+    area_codes, area_index = np.unique(pairs["area_code"].to_numpy(dtype=str), return_inverse=True)
+    rows = position.loc[pairs["service_id"]].to_numpy()
+    incidence = sparse.csr_matrix(
+        (np.ones(len(pairs)), (rows, area_index)), shape=(len(info), max(len(area_codes), 1))
+    )
+    same_theme = info["theme"].to_numpy()
+    shared = (incidence @ incidence.T).tocoo()
+    i, j, n = shared.row, shared.col, shared.data
+    sid = info["_sid"].to_numpy()
+    partners = info["partner"].to_numpy()
+    keep = (sid[i] < sid[j]) & (same_theme[i] == same_theme[j]) & (partners[i] != partners[j]) & (n > 0)
+    i, j, n = i[keep], j[keep], n[keep]
+    sizes = info["n_areas"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "theme": same_theme[i],
+            "service_a": info["service_id"].to_numpy()[i],
+            "partner_a": partners[i],
+            "service_b": info["service_id"].to_numpy()[j],
+            "partner_b": partners[j],
+            "shared_areas": n.astype(int),
+            "areas_a": sizes[i],
+            "areas_b": sizes[j],
+        }
+    )
+    out["overlap_share"] = out["shared_areas"] / np.minimum(out["areas_a"], out["areas_b"])
+    if spend is not None:
+        out["spend_a"] = info["spend"].to_numpy()[i]
+        out["spend_b"] = info["spend"].to_numpy()[j]
+    out = out.sort_values(
+        ["theme", "overlap_share", "shared_areas", "service_a", "service_b"],
+        ascending=[True, False, False, True, True],
+        kind="stable",
+    ).reset_index(drop=True)
+    return out.rename(columns={"theme": theme})
+
+
+# ------------------------------------------------------------------------------ spend vs need
+
+
+def spend_vs_need(
+    df: pd.DataFrame,
+    *,
+    need: str,
+    spend: str,
+    population: str,
+    area: str = "area_code",
+    theme: str | None = None,
+) -> pd.DataFrame:
+    """Spend per head set against need, per area (and theme). Descriptive, not value for money.
+
+    Parameters
+    ----------
+    df
+        One row per area (per theme): a need measure (higher = more need), spend (£) and the
+        population the spend is for. Not modified.
+    need, spend, population
+        Numeric columns. Spend and population are ≥ 0.
+    area
+        Column naming the areas.
+    theme
+        Column to compare within (shares, percentiles and correlation per theme).
+
+    Returns
+    -------
+    DataFrame in input order: ``area``, ``theme`` (when given), ``need``, ``spend``,
+    ``population``, ``spend_per_head`` (£ per resident; missing where population is 0),
+    ``need_percentile`` and ``spend_per_head_percentile`` (rank / n within the theme),
+    ``percentile_difference`` (spend − need percentile: negative where spend per head ranks
+    lower than need), ``spend_share`` (of the theme's spend), ``need_share`` (need × population
+    over its theme total; missing when need has negative values) and
+    ``need_proportional_spend`` (the theme's spend shared by ``need_share``) and
+    ``spend_minus_need_proportional``.
+    ``result.attrs["caveat"]`` is :data:`SPEND_VS_NEED_CAVEAT`, which reports must print;
+    ``result.attrs["needskit_spend_vs_need"]`` holds Spearman's rank correlation of need and
+    spend per head per theme.
+
+    Raises
+    ------
+    SchemaError
+        Missing or non-numeric columns, missing values, negative spend or population, areas
+        repeated within a theme.
+
+    Notes
+    -----
+    Spend per head = spend / population; the need-proportional spend is what each area would get
+    if the theme's spend were shared in proportion to need × population (as
+    :func:`allocate` does). The comparison describes how spend lines up with one measure of need.
+    It says nothing about outcomes, cost of delivery in rural areas, economies of scale,
+    services used across area boundaries, or whether the spend achieves anything: it is not a
+    value-for-money judgement (field.md: SPOT spend-and-outcome tools make the same caveat).
+
+    Examples
+    --------
+    >>> table = spend_vs_need(ward_table, need="imd_score", spend="spend_gbp", population="residents",
+    ...                       theme="theme")  # doctest: +SKIP
+    >>> print(table.attrs["caveat"])  # doctest: +SKIP
+    """
+    require_frame(df)
+    group_cols = [theme] if theme is not None else []
+    require_columns(
+        df, [area, need, spend, population, *group_cols], argument="area/need/spend/population/theme"
+    )
+    require_numeric(df, [need, spend, population], allow_missing=False)
+    require_non_negative(df, [spend, population])
+    repeated = df.duplicated([*group_cols, area], keep=False)
+    if repeated.any():
+        raise SchemaError(
+            "repeats areas" + (" within a theme" if theme else ""),
+            where=f"area={area!r}",
+            expected="one row per area" + (" and theme" if theme else ""),
+            got=describe_values(df.loc[repeated, area].tolist()),
+        )
+    out = df[[area, *group_cols, need, spend, population]].reset_index(drop=True)
+    group = out[theme] if theme is not None else pd.Series("all", index=out.index)
+    s = out[spend].to_numpy(float)
+    p = out[population].to_numpy(float)
+    x = out[need].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["spend_per_head"] = np.where(p > 0, s / p, np.nan)
+    out["need_percentile"] = out[need].astype(float).groupby(group).rank(method="average", pct=True)
+    out["spend_per_head_percentile"] = out["spend_per_head"].groupby(group).rank(method="average", pct=True)
+    out["percentile_difference"] = out["spend_per_head_percentile"] - out["need_percentile"]
+    total = pd.Series(s, index=out.index).groupby(group).transform("sum").to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["spend_share"] = np.where(total > 0, s / total, np.nan)
+        weight = pd.Series(x * p, index=out.index)
+        negative_need = pd.Series(x < 0, index=out.index).groupby(group).transform("any").to_numpy(bool)
+        weight_total = weight.groupby(group).transform("sum").to_numpy(float)
+        need_share = np.where(~negative_need & (weight_total > 0), weight.to_numpy() / weight_total, np.nan)
+    out["need_share"] = need_share
+    out["need_proportional_spend"] = total * need_share
+    out["spend_minus_need_proportional"] = s - out["need_proportional_spend"].to_numpy()
+    correlation = {}
+    for key, rows in out.groupby(group, sort=True).groups.items():
+        part = out.loc[rows, [need, "spend_per_head"]].dropna()
+        if len(part) >= 3 and part[need].nunique() > 1 and part["spend_per_head"].nunique() > 1:
+            correlation[key] = float(spearmanr(part[need], part["spend_per_head"]).statistic)
+        else:
+            correlation[key] = float("nan")
+    if negative_need.any():
+        warnings.warn(
+            f"need {need!r} has negative values: need_share and need_proportional_spend are left missing",
+            NeedskitWarning,
+            stacklevel=2,
+        )
+    out.attrs["caveat"] = SPEND_VS_NEED_CAVEAT
+    out.attrs["needskit_spend_vs_need"] = {
+        "spearman_need_vs_spend_per_head": correlation,
+        "caveat": SPEND_VS_NEED_CAVEAT,
+    }
+    return out.reset_index(drop=True)

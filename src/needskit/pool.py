@@ -573,20 +573,14 @@ def _aggregate_up(
                 by=keys,
             )
             out.append(agg.drop(columns=[c for c in ("_w", "area_name") if c in agg]).assign(vintage=vintage))
-    # native district-level data goes to the county
-    districts = base[base["level"] == "district"]
-    for rule, group in districts.groupby("aggregate"):
-        if rule != "sum":
+    # data native to a higher level (ward spend, district tables) goes up from there
+    for native in ("msoa", "ward", "district"):
+        part = base[(base["level"] == native) & (base["aggregate"] == "sum")]
+        if part.empty:
             continue
-        for level in [lv for lv in levels if geo.LEVELS.index(lv) > geo.LEVELS.index("district")]:
-            agg = geo.aggregate(
-                group[["area_code", "value"] + keys],
-                to=level,
-                value_cols="value",
-                vintage=vintage,
-                from_level="district",
-                by=keys,
-            )
+        above = [lv for lv in levels if geo.LEVELS.index(lv) > geo.LEVELS.index(native) and not (native == "msoa" and lv == "ward")]
+        for level in above:
+            agg = geo.aggregate(part[["area_code", "value"] + keys], to=level, value_cols="value", vintage=vintage, from_level=native, by=keys)
             out.append(agg.drop(columns="area_name").assign(vintage=vintage))
     return pd.concat(out, ignore_index=True) if out else base.iloc[0:0]
 

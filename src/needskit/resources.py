@@ -6,7 +6,9 @@ Sections
   service, per type), :func:`two_step_fca` (two-step floating catchment accessibility: supply
   per person within reach) and :func:`population_weighted_centres` (an area's centre weighted
   by where its people live, e.g. from postcode points).
-- Resource register — to be added below the access section.
+- Resource register — :func:`load_register` (partners' services, area spend and catchments:
+  the real NHS GP practices and pharmacies plus the ILLUSTRATIVE council, police and voluntary
+  register of ``data/raw/illustrative/``), :func:`service_points`, :func:`supply_per_head`.
 
 All distances are straight lines in metres in British National Grid (EPSG:27700).
 """
@@ -486,5 +488,677 @@ def _decay_weights(distance: np.ndarray, decay: Any, catchment_m: float) -> np.n
 
 
 # ============================================================================================
-# Resource register (to be added)
+# Resource register
 # ============================================================================================
+
+# Imports used only by this section (kept here so the section can be read on its own).
+import dataclasses as _dataclasses  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from . import geography as _geo  # noqa: E402
+from .catalog import THEMES as _THEMES  # noqa: E402
+from .errors import DataError  # noqa: E402
+from .shipped import COUNTY_CODE as _COUNTY_CODE  # noqa: E402
+
+__all__ += [
+    "ResourceRegister",
+    "load_register",
+    "service_points",
+    "supply_per_head",
+    "nhs_services",
+    "REGISTER_COLUMNS",
+    "ILLUSTRATIVE_NOTE",
+    "NO_LIST_SIZE_NOTE",
+]
+
+ILLUSTRATIVE_NOTE = (
+    "ILLUSTRATIVE: the council, police, NHS-community and voluntary-sector services, spend and "
+    "catchments are made up (scripts/build_illustrative_register.py); they describe no real service."
+)
+"""The line every output built on the shipped illustrative register must carry."""
+
+NO_LIST_SIZE_NOTE = (
+    "NHS ODS extracts (epraccur, edispensary) carry no registered-list size or opening hours: "
+    "GP practice and pharmacy capacity is missing."
+)
+
+REGISTER_COLUMNS: dict[str, str] = {
+    "service_id": "unique id of the service (ODS code for NHS services)",
+    "name": "name of the service",
+    "service_type": "kind of service (childrens_centre, library, gp_practice ...)",
+    "partner": "organisation that provides or funds it",
+    "partner_sector": "council, police, nhs, voluntary, central_government",
+    "theme": "catalogue theme key (needskit.catalog.THEMES)",
+    "postcode": "postcode of the service",
+    "easting": "British National Grid easting (EPSG:27700), metres",
+    "northing": "British National Grid northing (EPSG:27700), metres",
+    "capacity": "capacity in capacity_unit (missing when unknown)",
+    "capacity_unit": "what capacity counts (families registered, visits per week ...)",
+    "opening_hours": "opening hours, OpenStreetMap syntax",
+    "hours_per_week": "hours open per week",
+    "annual_cost_gbp": "annual running cost, £",
+    "source": "where the row comes from",
+    "illustrative": "True for made-up rows",
+}
+"""The register's columns. ``service_id``, ``service_type``, ``partner``, ``theme`` and the
+coordinates are required by :func:`service_points`; the others are optional."""
+
+_ILLUSTRATIVE_FILES = {"services": "services.csv", "spend": "spend.csv", "catchments": "catchments.csv"}
+_NHS_FILES = {"gp_practice": "nhs/epraccur.csv.gz", "pharmacy": "nhs/edispensary.csv.gz"}
+
+
+@_dataclasses.dataclass(frozen=True)
+class ResourceRegister:
+    """Partners' assets and services, their spend by area, catchments and the residents to read them against.
+
+    Attributes
+    ----------
+    services
+        GeoDataFrame (EPSG:27700), one row per service point, :data:`REGISTER_COLUMNS` plus
+        ``area_code`` (2021 LSOA), ``match`` and point geometry (see :func:`service_points`).
+    spend
+        Area-level spend: ``ward_code``, ``ward_name``, ``district_code``, ``partner``,
+        ``partner_sector``, ``theme``, ``financial_year``, ``spend_gbp``, ``illustrative``.
+    catchments
+        Service catchments as lists of areas, one row per service and area: ``service_id``,
+        ``area_code`` (2021 LSOA), ``partner``, ``theme``, ``illustrative``.
+    population
+        Census 2021 usual residents of the county's LSOAs: ``area_code``, ``age_group``,
+        ``usual_residents``.
+    notes
+        What every output built on the register must say (illustrative data, missing list sizes,
+        services dropped or outside the county).
+    """
+
+    services: gpd.GeoDataFrame
+    spend: pd.DataFrame
+    catchments: pd.DataFrame
+    population: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    @property
+    def illustrative(self) -> bool:
+        """True when any service, spend or catchment row is illustrative (made up)."""
+        return any(
+            bool(frame["illustrative"].astype(bool).any())
+            for frame in (self.services, self.spend, self.catchments)
+            if "illustrative" in frame.columns and len(frame)
+        )
+
+    def residents(self, age_groups: str | list[str] | None = None) -> pd.Series:
+        """Usual residents per LSOA (all ages, or the sum of the named Census age groups).
+
+        Age groups are the Census 2021 six bands, e.g. ``"Aged 15 years and under"``,
+        ``"Aged 65 years and over"``.
+        """
+        frame = self.population
+        if age_groups is not None:
+            wanted = [age_groups] if isinstance(age_groups, str) else list(age_groups)
+            known = set(frame["age_group"])
+            unknown = [a for a in wanted if a not in known]
+            if unknown:
+                raise SchemaError(
+                    "names unknown age groups",
+                    where="age_groups",
+                    expected=f"some of {sorted(known)}",
+                    got=repr(unknown),
+                )
+            frame = frame[frame["age_group"].isin(wanted)]
+        return frame.groupby("area_code")["usual_residents"].sum().rename("population").astype(float)
+
+
+def load_register(
+    directory: str | Path | None = None,
+    *,
+    nhs: bool = True,
+    keep_outside: bool = False,
+    within: str = _COUNTY_CODE,
+) -> ResourceRegister:
+    """Read a resource register (by default the shipped illustrative one plus the real NHS services).
+
+    The only function of the register section that reads files.
+
+    Parameters
+    ----------
+    directory
+        Folder holding ``services.csv``, ``spend.csv`` and ``catchments.csv`` in the shipped
+        layout (see ``data/raw/illustrative/README.md``); default the shipped **illustrative**
+        register in ``data/raw/illustrative/``.
+    nhs
+        Add the real NHS GP practices and dispensaries of the shipped ODS extracts (active,
+        GL postcodes; GP practices with prescribing setting 4), geocoded with the shipped
+        postcode directory, ``illustrative=False`` (see :func:`nhs_services`).
+    keep_outside
+        Keep NHS services whose postcode lies outside the county (GL postcodes reach into
+        neighbouring counties), with a missing ``area_code``: useful for access near the border.
+        By default they are dropped, as the pool drops them, and counted in ``notes``.
+    within
+        County (or district) code whose residents are read into ``population``.
+
+    Returns
+    -------
+    ResourceRegister
+        ``services`` (GeoDataFrame, EPSG:27700, with ``area_code``), ``spend``, ``catchments``
+        (``lsoa21_code`` renamed ``area_code``), ``population`` and ``notes``.
+
+    Raises
+    ------
+    DataError
+        A register file is missing or lacks a required column.
+    GeographyError
+        ``within`` is not a county or district code.
+    SchemaError
+        As :func:`service_points` (repeated ids, unknown themes, negative capacity ...).
+
+    Notes
+    -----
+    The shipped register is ILLUSTRATIVE (made up from real anchors by
+    ``scripts/build_illustrative_register.py``); ``register.illustrative`` is then True and
+    ``register.notes`` starts with :data:`ILLUSTRATIVE_NOTE`, which reports must print.
+
+    Examples
+    --------
+    >>> register = load_register()  # doctest: +SKIP
+    >>> register.services.groupby("service_type").size()  # doctest: +SKIP
+    """
+    from .ingest import ods
+    from .shipped import data_dir
+
+    folder = Path(directory) if directory is not None else data_dir() / "raw" / "illustrative"
+    frames: dict[str, pd.DataFrame] = {}
+    for key, name in _ILLUSTRATIVE_FILES.items():
+        path = folder / name
+        if not path.exists():
+            raise DataError(
+                "register file is missing",
+                where=str(path),
+                expected=f"{', '.join(_ILLUSTRATIVE_FILES.values())} in {folder}",
+                hint="rebuild the shipped one with `python scripts/build_illustrative_register.py`",
+            )
+        frames[key] = pd.read_csv(
+            path,
+            dtype={
+                "postcode": "string",
+                "district_code": "string",
+                "ward_code": "string",
+                "lsoa21_code": "string",
+                "lsoa": "string",
+                "service_id": "string",
+            },
+        )
+    needed = {
+        "services": ["service_id", "service_type", "partner", "theme", "easting", "northing"],
+        "spend": ["ward_code", "partner", "theme", "spend_gbp"],
+        "catchments": ["service_id", "lsoa21_code"],
+    }
+    for key, columns in needed.items():
+        missing = [c for c in columns if c not in frames[key].columns]
+        if missing:
+            raise DataError(
+                "lacks register columns",
+                where=str(folder / _ILLUSTRATIVE_FILES[key]),
+                expected=f"columns {columns}",
+                got=f"missing {missing}",
+            )
+    for frame in frames.values():
+        if "illustrative" not in frame.columns:
+            frame["illustrative"] = False
+    services = frames["services"].drop(columns=[c for c in ("lsoa",) if c in frames["services"]])
+    if "source" not in services.columns:
+        services["source"] = "illustrative register"
+    notes: list[str] = []
+    if services["illustrative"].astype(bool).any():
+        notes.append(ILLUSTRATIVE_NOTE)
+    if nhs:
+        pieces = []
+        for service_type, relative in _NHS_FILES.items():
+            path = data_dir() / "raw" / relative
+            if not path.exists():
+                raise DataError("shipped NHS extract is missing", where=str(path), hint="run make data-build")
+            pieces.append(nhs_services(ods.read(path, {}), service_type=service_type))
+        extra = pd.concat(pieces, ignore_index=True)
+        located = _geo.geocode_postcodes(extra, postcode_col="postcode")
+        lost = located["postcode_status"] != "found"
+        if lost.any():
+            notes.append(
+                f"{int(lost.sum())} NHS service(s) dropped: postcode not located "
+                f"({describe_values(located.loc[lost, 'service_id'].tolist())})"
+            )
+        located = located[~lost].drop(columns=["postcode_clean", "postcode_status"])
+        services = pd.concat([services, located], ignore_index=True)
+        notes.append(NO_LIST_SIZE_NOTE)
+    points = service_points(services)
+    outside = points["area_code"].isna()
+    if outside.any():
+        if keep_outside:
+            notes.append(f"{int(outside.sum())} service(s) lie outside the county and have no area_code")
+        else:
+            notes.append(
+                f"{int(outside.sum())} service(s) outside the county dropped "
+                f"({describe_values(points.loc[outside, 'service_id'].tolist())})"
+            )
+            points = points[~outside].reset_index(drop=True)
+
+    residents_path = data_dir() / "raw" / "census" / "census2021_lsoa21_age6_usual_residents.csv.gz"
+    residents = pd.read_csv(residents_path, dtype={"lsoa21_code": "string"})
+    table = _geo.hierarchy(vintage=2021)
+    levels = [lv for lv in ("county", "district") if (table[lv] == within).any()]
+    if not levels:
+        raise GeographyError("is not a county or district code", where=f"within={within!r}", got=repr(within))
+    keep = set(table.loc[table[levels[0]] == within, "lsoa"])
+    residents = residents[residents["lsoa21_code"].isin(keep)]
+    population = residents.rename(columns={"lsoa21_code": "area_code"})[
+        ["area_code", "age_group", "usual_residents"]
+    ]
+
+    catchments = frames["catchments"].rename(columns={"lsoa21_code": "area_code"})
+    return ResourceRegister(
+        services=points,
+        spend=frames["spend"],
+        catchments=catchments,
+        population=population.reset_index(drop=True),
+        notes=tuple(notes),
+    )
+
+
+def nhs_services(df: pd.DataFrame, *, service_type: str) -> pd.DataFrame:
+    """Rows of an NHS ODS standard extract (``epraccur``, ``edispensary``) as register rows.
+
+    Parameters
+    ----------
+    df
+        The extract as read by :func:`needskit.ingest.ods.read` (``organisation_code``,
+        ``name``, ``postcode``, ``status_code``, ``prescribing_setting`` ...). Not modified.
+    service_type
+        ``"gp_practice"`` (keeps prescribing setting 4, GP practices) or ``"pharmacy"``.
+
+    Returns
+    -------
+    DataFrame in the register's columns (:data:`REGISTER_COLUMNS` without coordinates):
+    active organisations with a GL postcode only; ``partner`` ``"NHS primary care"``,
+    ``partner_sector`` ``"nhs"``, ``theme`` ``"health_older_people"``, ``capacity`` missing
+    (``capacity_unit`` says why), ``illustrative`` False.
+
+    Raises
+    ------
+    SchemaError
+        Missing ODS columns or an unknown ``service_type``.
+
+    Notes
+    -----
+    The ODS standard extracts carry **no registered-list size** (NHS Digital publishes
+    "Patients registered at a GP practice" separately); GP capacity is therefore missing, and
+    supply is best counted as practices, or taken from that publication.
+    """
+    require_frame(df)
+    kinds = {"gp_practice": "NHS ODS epraccur", "pharmacy": "NHS ODS edispensary"}
+    if service_type not in kinds:
+        raise SchemaError(
+            "is not a known NHS service type",
+            where="service_type",
+            expected=f"one of {list(kinds)}",
+            got=repr(service_type),
+        )
+    needed = ["organisation_code", "name", "postcode", "status_code"] + (
+        ["prescribing_setting"] if service_type == "gp_practice" else []
+    )
+    require_columns(df, needed, argument="ODS columns")
+    keep = (df["status_code"].astype("string") == "A") & df["postcode"].astype("string").str.startswith(
+        "GL"
+    ).fillna(False)
+    if service_type == "gp_practice":
+        keep &= df["prescribing_setting"].astype("string").str.strip() == "4"
+    rows = df[keep.to_numpy(dtype=bool)]
+    out = pd.DataFrame(
+        {
+            "service_id": rows["organisation_code"].astype("string").to_numpy(),
+            "name": rows["name"].astype("string").str.title().to_numpy(),
+            "service_type": service_type,
+            "partner": "NHS primary care",
+            "partner_sector": "nhs",
+            "theme": "health_older_people",
+            "postcode": rows["postcode"].astype("string").to_numpy(),
+            "capacity": np.nan,
+            "capacity_unit": "registered patients (not in the ODS extract)"
+            if service_type == "gp_practice"
+            else "not in the ODS extract",
+            "source": kinds[service_type],
+            "illustrative": False,
+        }
+    )
+    return out
+
+
+def service_points(
+    df: pd.DataFrame,
+    *,
+    x: str = "easting",
+    y: str = "northing",
+    crs: Any = "EPSG:27700",
+    service_id: str = "service_id",
+    service_type: str = "service_type",
+    partner: str = "partner",
+    theme: str = "theme",
+    level: str = "lsoa",
+    vintage: int = 2021,
+    areas: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Register rows → service points in EPSG:27700, each with the area it lies in.
+
+    Parameters
+    ----------
+    df
+        One row per service with coordinates and at least ``service_id``, ``service_type``,
+        ``partner`` and ``theme`` (see :data:`REGISTER_COLUMNS`). Not modified.
+    x, y, crs
+        Coordinate columns and their CRS (eastings/northings in EPSG:27700 by default).
+    service_id, service_type, partner, theme
+        Column names. ``theme`` values must be catalogue theme keys.
+    level, vintage, areas
+        Where to assign the points (passed to :func:`needskit.geography.assign_points`).
+
+    Returns
+    -------
+    GeoDataFrame (EPSG:27700), same rows and order: the input columns plus ``area_code``
+    (missing for a point outside every area), ``match`` (``within`` / ``nearest`` /
+    ``unmatched``) and point geometry.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, repeated or missing service ids, unknown themes, negative or
+        non-numeric ``capacity``, ``hours_per_week`` or ``annual_cost_gbp``, an existing
+        ``area_code``/``match`` column.
+    GeographyError
+        Services without coordinates (geocode or drop them first), or coordinates that do not
+        fit ``crs``.
+
+    Notes
+    -----
+    Point-in-polygon through :func:`needskit.geography.assign_points` (STRtree, boundary
+    points to the lowest code, a 100 m tolerance for points just outside).
+
+    Examples
+    --------
+    >>> services = pd.read_csv("data/raw/illustrative/services.csv")  # doctest: +SKIP
+    >>> service_points(services.drop(columns="lsoa")).plot()  # doctest: +SKIP
+    """
+    require_frame(df)
+    require_columns(df, [service_id, service_type, partner, theme], argument="register columns")
+    require_columns(df, [x, y], argument="x/y")
+    _unique(df[service_id], argument="service_id")
+    for column in (service_type, partner, theme):
+        if df[column].isna().any():
+            raise SchemaError(
+                "has missing values",
+                where=f"column {column!r}",
+                expected="a value for every service",
+                got=f"{int(df[column].isna().sum())} services, e.g. {df.loc[df[column].isna(), service_id].tolist()[:5]}",
+            )
+    bad_theme = ~df[theme].isin(list(_THEMES))
+    if bad_theme.any():
+        raise SchemaError(
+            "has values that are not catalogue themes",
+            where=f"column {theme!r}",
+            expected=f"one of {list(_THEMES)}",
+            got=describe_values(df.loc[bad_theme, theme].tolist()),
+        )
+    numeric = [c for c in ("capacity", "hours_per_week", "annual_cost_gbp") if c in df.columns]
+    require_numeric(df, numeric)
+    require_non_negative(df, numeric)
+    xs = pd.to_numeric(df[x], errors="coerce")
+    ys = pd.to_numeric(df[y], errors="coerce")
+    unlocated = xs.isna() | ys.isna()
+    if unlocated.any():
+        raise GeographyError(
+            "has services without coordinates",
+            where=f"x={x!r}, y={y!r}",
+            expected="coordinates for every service",
+            got=f"{int(unlocated.sum())} services, e.g. {df.loc[unlocated, service_id].tolist()[:5]}",
+            hint="geocode postcodes first (geography.geocode_postcodes), or drop the unlocated rows",
+        )
+    located = _geo.assign_points(df, x=x, y=y, crs=crs, level=level, vintage=vintage, areas=areas)
+    geometry = gpd.points_from_xy(xs.to_numpy(float), ys.to_numpy(float), crs=crs)
+    out = gpd.GeoDataFrame(located, geometry=geometry, crs=crs)
+    if not CRS.from_user_input(crs).equals(_BNG):
+        out = out.to_crs(_BNG)
+    return out
+
+
+def supply_per_head(
+    df: pd.DataFrame,
+    *,
+    population: pd.Series | pd.DataFrame,
+    value: str | None = None,
+    area: str = "area_code",
+    by: str | list[str] | None = None,
+    to: str | None = None,
+    from_level: str | None = None,
+    vintage: int = 2021,
+    population_col: str = "population",
+) -> pd.DataFrame:
+    """Capacity, spend or number of services per head and per 1,000 residents, by area.
+
+    Parameters
+    ----------
+    df
+        Services (one row each, e.g. ``register.services``) or area-level spend/activity (one row
+        per area and key, e.g. ``register.spend``), with an area code column. Not modified.
+    population
+        The relevant population, e.g. Census 2021 usual residents (or children, or people
+        aged 65+) by LSOA: a Series indexed by area code, or a DataFrame with ``area`` and
+        ``population_col``. Its areas define the output's areas, so pass the study area's
+        population only (e.g. ``register.residents()``), not England's.
+    value
+        Column to add up (``capacity``, ``annual_cost_gbp``, ``spend_gbp``); ``None`` counts rows
+        (services). When a ``<value>_unit`` column exists (``capacity_unit``), every group must
+        have one unit.
+    area
+        Column of ``df`` with the area codes.
+    by
+        Columns to keep apart (``theme``, ``service_type``, ``partner`` ...).
+    to
+        Level to aggregate both supply and population to (``"ward"``, ``"district"`` ...), through
+        :func:`needskit.geography.aggregate`; ``None`` keeps the codes as they are (then
+        population must use the same codes).
+    from_level, vintage
+        Level of the codes (inferred when omitted) and LSOA vintage, for ``to``.
+    population_col
+        Value column of a population DataFrame.
+
+    Returns
+    -------
+    DataFrame, one row per area (every area of the population, at ``to`` when given) and ``by``
+    group present in ``df``, sorted by area then group: ``area_code`` (whatever ``area`` was
+    called), ``area_name`` and ``level`` (when ``to`` is given), the ``by`` columns,
+    ``n_records`` (rows of ``df``: services, for a register), ``supply`` (sum of ``value``; the
+    row count when ``value`` is None), ``n_missing`` (rows whose ``value`` is
+    missing, not in ``supply``; with ``value``), ``population``, ``supply_per_head``
+    (supply / population) and ``supply_per_1000``. Areas without supply have 0, not a gap in
+    the table; areas with no population have missing rates.
+
+    Raises
+    ------
+    SchemaError
+        Missing or non-numeric columns, negative values, a group mixing units, areas of ``df``
+        that the population does not cover, a population repeating areas.
+    GeographyError
+        Codes that are not of the level or vintage, or a ``to`` below the data's level.
+
+    Warns
+    -----
+    NeedskitWarning
+        Rows without an area (outside every area) or with a missing ``value`` are left out of
+        ``supply`` and counted.
+
+    Notes
+    -----
+    supply_per_1000 = 1,000 × Σ value / Σ population over the area's parts (a ratio of sums, not
+    a mean of rates). For spend this is £ per 1,000 residents; ``supply_per_head`` is £ per
+    resident. Crude: no age standardisation, and people use services outside their own area
+    (see :func:`two_step_fca` for supply within reach).
+
+    Examples
+    --------
+    >>> reg = load_register()  # doctest: +SKIP
+    >>> supply_per_head(reg.services, population=reg.residents(), by="theme", to="district")  # doctest: +SKIP
+    >>> supply_per_head(reg.spend, population=reg.residents(), value="spend_gbp", area="ward_code",
+    ...                 by="theme")  # doctest: +SKIP
+    """
+    require_frame(df)
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    require_columns(df, [area, *by_cols], argument="area/by")
+    frame = pd.DataFrame(df.drop(columns="geometry") if isinstance(df, gpd.GeoDataFrame) else df)
+    if value is not None:
+        require_columns(frame, [value], argument="value")
+        require_numeric(frame, [value])
+        require_non_negative(frame, [value])
+        unit = f"{value}_unit"
+        if unit in frame.columns:
+            units = (
+                frame.groupby(by_cols, dropna=False)[unit].nunique()
+                if by_cols
+                else pd.Series([frame[unit].nunique()])
+            )
+            if (units > 1).any():
+                raise SchemaError(
+                    f"adds up {value!r} in different units",
+                    where=f"column {unit!r}",
+                    expected="one unit per group",
+                    got=f"{sorted(frame[unit].dropna().unique().tolist())[:5]}",
+                    hint="group by service_type (by='service_type'), or select one kind of service",
+                )
+    pop = _population_series(population, area=area, population_col=population_col)
+
+    no_area = frame[area].isna()
+    if no_area.any():
+        warnings.warn(
+            f"{int(no_area.sum())} row(s) have no area (outside every area) and are left out",
+            NeedskitWarning,
+            stacklevel=2,
+        )
+        frame = frame[~no_area]
+    work = frame[[area, *by_cols]].copy()
+    work["n_records"] = 1
+    if value is not None:
+        values = pd.to_numeric(frame[value]).astype(float)
+        work["supply"] = values.fillna(0.0).to_numpy()
+        work["n_missing"] = values.isna().astype(int).to_numpy()
+        if work["n_missing"].any():
+            warnings.warn(
+                f"{int(work['n_missing'].sum())} row(s) have no {value!r}; they are counted in n_records "
+                "and n_missing but not in supply",
+                NeedskitWarning,
+                stacklevel=2,
+            )
+    else:
+        work["supply"] = 1.0
+    sums = ["n_records", "supply"] + (["n_missing"] if value is not None else [])
+    grouped = work.groupby([area, *by_cols], dropna=False, as_index=False)[sums].sum()
+
+    pop_frame = pd.DataFrame({area: pop.index.astype("string"), "population": pop.to_numpy(float)})
+    if to is not None:
+        data_level = from_level or _geo.infer_level(grouped[area], vintage=vintage)
+        pop_level = _geo.infer_level(pop_frame[area], vintage=vintage)
+        for name, lvl in (("df", data_level), ("population", pop_level)):
+            if _geo.LEVELS.index(lvl) > _geo.LEVELS.index(to):
+                raise GeographyError(
+                    f"{name} is at {lvl} level, above to={to!r}",
+                    where="to",
+                    expected=f"a level at or above {lvl!r}",
+                    got=repr(to),
+                    hint="supply cannot be split down the hierarchy; use geography.apportion",
+                )
+        if data_level != to:
+            grouped = _geo.aggregate(
+                grouped,
+                to=to,
+                code_col=area,
+                value_cols=sums,
+                vintage=vintage,
+                from_level=data_level,
+                by=by_cols,
+            ).drop(columns=["area_name", "level"])
+        if pop_level != to:
+            pop_frame = _geo.aggregate(
+                pop_frame,
+                to=to,
+                code_col=area,
+                value_cols="population",
+                vintage=vintage,
+                from_level=pop_level,
+                by=[],
+            )[[area, "population"]]
+    grouped[area] = grouped[area].astype("string")
+    pop_frame[area] = pop_frame[area].astype("string")
+
+    unknown = ~grouped[area].isin(pop_frame[area])
+    if unknown.any():
+        raise SchemaError(
+            "has areas the population does not cover",
+            where=f"df column {area!r}",
+            expected="a population for every area with supply",
+            got=describe_values(grouped.loc[unknown, area].tolist()),
+            hint="pass the population of every area, at the same level (or give to=)",
+        )
+    groups = grouped[by_cols].drop_duplicates() if by_cols else pd.DataFrame(index=[0])
+    full = pop_frame[[area]].merge(groups, how="cross") if by_cols else pop_frame[[area]]
+    out = full.merge(grouped, on=[area, *by_cols], how="left")
+    for column in sums:
+        out[column] = out[column].fillna(0).astype(float if column == "supply" else "int64")
+    out = out.merge(pop_frame, on=area, how="left")
+    people = out["population"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_head = np.where(people > 0, out["supply"].to_numpy(float) / people, np.nan)
+    out["supply_per_head"] = per_head
+    out["supply_per_1000"] = per_head * 1_000
+    out = out.rename(columns={area: "area_code"})
+    if to is not None:
+        names = _area_names(to, vintage)
+        out.insert(1, "area_name", out["area_code"].map(names).astype("string"))
+        out.insert(2, "level", to)
+    return out.sort_values(["area_code", *by_cols], kind="stable").reset_index(drop=True)
+
+
+def _population_series(population: Any, *, area: str, population_col: str) -> pd.Series:
+    if isinstance(population, pd.DataFrame):
+        require_columns(population, [area], argument="population area column")
+        require_columns(population, [population_col], argument="population_col")
+        series = pd.Series(population[population_col].to_numpy(), index=population[area].to_numpy())
+    elif isinstance(population, pd.Series):
+        series = population
+    else:
+        raise SchemaError(
+            "is not a Series or DataFrame",
+            where="population",
+            expected="residents by area: a Series indexed by area code, or a DataFrame",
+            got=type(population).__name__,
+        )
+    if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+        raise SchemaError(
+            "is not numeric", where="population", expected="numbers", got=f"dtype {series.dtype}"
+        )
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(values).any() or (values < 0).any():
+        raise SchemaError(
+            "has missing or negative values",
+            where="population",
+            expected="0 or more residents for every area",
+            got=f"{int(np.isnan(values).sum())} missing, {int((values < 0).sum())} negative",
+        )
+    if series.index.has_duplicates or series.index.hasnans:
+        raise SchemaError(
+            "repeats areas or has missing area codes",
+            where="population",
+            expected="one value per area",
+            got=describe_values(series.index[series.index.duplicated()].tolist()),
+            hint="add the age groups up per area first (groupby(area).sum())",
+        )
+    return series
+
+
+def _area_names(level: str, vintage: int) -> pd.Series:
+    table = _geo.hierarchy(vintage=vintage)
+    if level not in table.columns:
+        return pd.Series(dtype="string")
+    return table[[level, f"{level}_name"]].drop_duplicates(level).set_index(level)[f"{level}_name"]
