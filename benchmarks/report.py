@@ -4,7 +4,8 @@ Each timing is a fresh process (``python -m needskit.report``), as a user or a s
 Python start, imports (papermill, nbconvert, WeasyPrint ~3 s), parameter checks, kernel start,
 execution, HTML and PDF export, publishing. Uses ``notebooks/01-needs-profile.ipynb`` when it
 exists, else the small test notebook (``tests/data/notebooks/report_small.ipynb``: a table and a
-choropleth of the districts) and says which.
+choropleth of the districts) and says which. The baseline is the obvious one: each of the seven chapters run on its own,
+one after another, in a fresh process.
 
     .venv/bin/python benchmarks/report.py
 """
@@ -44,9 +45,14 @@ def main() -> None:
         again = run([report, "--area", "E07000078", "--period", PERIOD, "--out", tmp, "--if-changed"])
         batch = run([report, "--area", "E10000013", "--period", PERIOD, "--each-district", "--out", tmp])
         sizes = sorted(p.stat().st_size for p in Path(tmp).rglob("*.html") if p.name != "index.html")
+        # the obvious baseline: one process per chapter, one after another (imports and a kernel each time)
+        chapters = ["E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
+        with tempfile.TemporaryDirectory() as base:
+            sequential = sum(run([report, "--area", code, "--period", PERIOD, "--out", base]) for code in chapters)
     print(f"one district (execute + HTML + PDF): {one:6.1f} s   target <= {TARGET_ONE:.0f} s   {'ok' if one <= TARGET_ONE else 'SLOW'}")
     print(f"same again with --if-changed (skip): {again:6.1f} s")
     print(f"county + 6 districts, parallel:      {batch:6.1f} s   target <= {TARGET_BATCH:.0f} s   {'ok' if batch <= TARGET_BATCH else 'SLOW'}")
+    print(f"baseline, 7 chapters one by one:     {sequential:6.1f} s   parallel batch is {sequential / batch:.1f}x faster")
     print(f"largest HTML: {sizes[-1] / 1e6:.2f} MB (limit 10 MB)")
 
 
