@@ -7,6 +7,9 @@
 3. Check the police.uk assignment against the LSOA police.uk publishes.
 4. Produce the regular needs analysis: the Gloucestershire county chapter and one chapter per
    district (HTML + PDF + manifest, run in parallel), with an index, under ``reports/``.
+5. Produce the resource map, commissioning priorities and outcomes monitoring reports for
+   Gloucestershire and Cheltenham (the council, police and voluntary services in them are
+   ILLUSTRATIVE: no open source has them).
 """
 
 from __future__ import annotations
@@ -72,5 +75,9 @@ def run_demo(*, out: Path | None = None, echo: Callable[[str], None] = print, re
     reports = Path(reports) if reports is not None else (project_dir() or Path.cwd()) / "reports"
     echo("producing the needs profile: Gloucestershire county chapter and six district chapters ...")
     report_command("needs-profile", area=COUNTY_CODE, each_district=True, out=reports, echo=echo, progress=False)
+    echo("producing the resource map, commissioning priorities and outcomes monitoring for Gloucestershire and Cheltenham ...")
+    for name in ("resource-map", "commissioning-priorities", "outcomes-monitoring"):
+        for area in (COUNTY_CODE, "E07000078"):
+            report_command(name, area=area, out=reports, echo=echo, progress=False)
     echo(f"done in {time.perf_counter() - started:.1f} s; open {reports / COUNTY_CODE} (index.html) to read the reports")
     return {"result": result, "paths": paths, "agreement": agreement, "reports": reports}

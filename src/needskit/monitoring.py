@@ -40,6 +40,7 @@ from ._validate import (
     require_non_negative,
     require_numeric,
 )
+from .charts import ReportFigure
 from .errors import NeedskitWarning, SchemaError, describe_values
 
 __all__ = [
@@ -637,7 +638,7 @@ def plot_xmr(
             )
         data = result[_series_mask(result, keys, chosen)]
     if ax is None:
-        fig = Figure(figsize=(9, 4.5), layout="constrained")
+        fig = ReportFigure(figsize=(9, 4.5), layout="constrained")  # shows itself in notebooks and reports
         ax = fig.add_subplot()
     else:
         fig = ax.get_figure()

@@ -67,9 +67,24 @@ register_report(
     title="Neighbourhood profile",
     description="The neighbourhoods (LSOAs) of an area: needs index, hot spots, inequality.",
 )
-register_report("resource-map", notebook="03-resource-map.ipynb", title="Resource map")
-register_report("commissioning-priorities", notebook="04-commissioning-priorities.ipynb", title="Commissioning priorities")
-register_report("outcomes-monitoring", notebook="05-outcomes-monitoring.ipynb", title="Outcomes monitoring")
+register_report(
+    "resource-map",
+    notebook="03-resource-map.ipynb",
+    title="Resource map",
+    description="Partners' services and spend: supply per head, access, gaps, duplication, spend against need.",
+)
+register_report(
+    "commissioning-priorities",
+    notebook="04-commissioning-priorities.ipynb",
+    title="Commissioning priorities",
+    description="Priority places and themes, delivery against outcomes and need, a pot shared by need.",
+)
+register_report(
+    "outcomes-monitoring",
+    notebook="05-outcomes-monitoring.ipynb",
+    title="Outcomes monitoring",
+    description="Outcome indicators as SPC (XmR) charts: board icons, rules, targets, accountable partnerships.",
+)
 
 
 def notebooks_dir() -> Path:
