@@ -277,3 +277,17 @@ def test_allocation_scenarios_with_population_and_errors():
         com.allocation_scenarios(df, budget=800, needs=["x", "x"])
     with pytest.raises(SchemaError, match="needs names columns that are not in the frame"):
         com.allocation_scenarios(df, budget=800, needs=["x", "z", "w"])
+
+
+def test_allocate_accepts_the_budget_first_form():
+    allocate = com.allocate
+    need = pd.Series({"Alpha": 30.0, "Bravo": 10.0, "Charlie": 10.0})
+    first = allocate(50_000, need=need, floor=10_000)
+    assert first["allocation"].tolist() == [30000, 10000, 10000]
+    assert first.equals(allocate(need, budget=50_000, floor=10_000))
+    with pytest.raises(SchemaError, match="given twice"):
+        allocate(50_000, budget=50_000, need=need)
+    with pytest.raises(SchemaError, match="needs the need per place"):
+        allocate(50_000, need="imd")
+    with pytest.raises(SchemaError, match="no budget given"):
+        allocate(need)

@@ -32,10 +32,10 @@ _TOLERANCE = 1e-9
 
 
 def allocate(
-    df: pd.DataFrame | pd.Series,
+    df: pd.DataFrame | pd.Series | float,
     *,
-    budget: float,
-    need: str | None = None,
+    budget: float | None = None,
+    need: str | pd.Series | None = None,
     place: str = "area_code",
     population: str | pd.Series | None = None,
     floor: float | str | pd.Series = 0,
@@ -48,7 +48,8 @@ def allocate(
     ----------
     df
         One row per place with a ``place`` column and a ``need`` column; or a Series of need
-        indexed by place. Not modified.
+        indexed by place. Not modified. The issue's form ``allocate(50_000, need=series)`` (the
+        budget first, need as a Series indexed by place) is accepted too.
     budget
         The sum to share (e.g. ``50_000`` pounds); a whole number of ``unit``.
     need
@@ -101,6 +102,17 @@ def allocate(
     >>> allocate(need, budget=50_000, floor=10_000)["allocation"].tolist()
     [30000, 10000, 10000]
     """
+    if isinstance(df, (int, float, np.integer, np.floating)) and not isinstance(df, bool):
+        if budget is not None:
+            raise SchemaError("the budget is given twice", where="allocate()", expected="allocate(budget, need=series) or allocate(df, budget=...)")
+        if not isinstance(need, pd.Series):
+            raise SchemaError(
+                "needs the need per place", where="need", expected="a Series of need indexed by place",
+                got=type(need).__name__, hint="allocate(50_000, need=imd_score_by_ward)",
+            )
+        budget, df, need = df, need, None
+    if budget is None:
+        raise SchemaError("no budget given", where="budget", expected="the sum to share, e.g. budget=50_000")
     places, weights_in, pop = _read_need(df, need=need, place=place, population=population)
     budget_u, unit = _check_budget(budget, unit)
     floors = _per_place(df, floor, places, argument="floor", default=0.0)
