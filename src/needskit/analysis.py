@@ -46,6 +46,9 @@ __all__ = [
     "PRIORITY_DOMAINS",
 ]
 
+AUDIENCE_WORDS = {"public": "for publication", "partner": "for partner organisations", "internal": "internal, not for publication"}
+"""How a report heading names its audience."""
+
 PRIORITY_DOMAINS = {
     "income": "Income", "employment": "Employment", "education": "Education, skills and training",
     "health": "Health and disability", "crime": "Crime", "housing_and_services": "Barriers to housing and services",
@@ -470,7 +473,7 @@ def monthly_trend(ctx: NeedsContext, *, indicator: str = "crime_rate_all") -> tu
 
 def title_markdown(ctx: NeedsContext, *, partnership: str = "") -> str:
     """The report's heading: area, period and audience, as markdown."""
-    audience = {"public": "for publication", "partner": "for partner organisations", "internal": "internal, not for publication"}[ctx.publish]
+    audience = AUDIENCE_WORDS[ctx.publish]
     lines = [f"## {ctx.area_name}: needs profile, {ctx.period}"]
     lines.append(f"{partnership + ' · ' if partnership else ''}Compared with {ctx.comparator_name} · {audience}")
     return "\n\n".join(lines)

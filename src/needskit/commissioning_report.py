@@ -51,7 +51,7 @@ from . import geography as geo
 from . import monitoring as mon
 from . import outcomes as oc
 from ._validate import require_columns, require_frame
-from .analysis import NeedsContext, select_period
+from .analysis import AUDIENCE_WORDS, NeedsContext, select_period
 from .catalog import THEMES
 from .charts import ReportFigure
 from .errors import NeedskitWarning, ReportError, SchemaError
@@ -235,7 +235,7 @@ def report_title(ctx: NeedsContext, *, report: str, partnership: str = "") -> st
     >>> report_title(ctx, report="resource map")  # doctest: +SKIP
     '## Cheltenham: resource map, 2024-04\\n\\n...'
     """
-    audience = {"public": "for publication", "partner": "for partner organisations", "internal": "internal, not for publication"}[ctx.publish]
+    audience = AUDIENCE_WORDS[ctx.publish]
     rule = f" · small numbers: {ctx.rule}" if ctx.publish != "internal" else ""
     return f"## {ctx.area_name}: {report}, {ctx.period}\n\n{partnership + ' · ' if partnership else ''}{audience}{rule}"
 

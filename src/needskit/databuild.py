@@ -17,7 +17,6 @@ unless ``overwrite=True``, because raw data is never modified once written.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,7 +27,7 @@ import pandas as pd
 import shapely
 
 from .errors import DataError
-from .shipped import AREAS_FILE, COUNTY_CODE, DISTRICT_CODES
+from .shipped import AREAS_FILE, COUNTY_CODE, DISTRICT_CODES, sha256_file
 
 __all__ = ["build_raw", "build_areas", "COPIED_FILES", "CENSUS_SUBSETS"]
 
@@ -84,13 +83,6 @@ SOURCE_BOUNDARIES = "boundaries/gloucestershire_boundaries.gpkg"
 BNG = "EPSG:27700"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def _require_source(source: Path, relative: str) -> Path:
     path = source / relative
@@ -111,7 +103,7 @@ def _write_once(dest: Path, write, *, overwrite: bool) -> None:
     tmp = dest.with_name(dest.name + ".tmp")
     write(tmp)
     if dest.exists() and not overwrite:
-        if _sha256(dest) != _sha256(tmp):
+        if sha256_file(dest) != sha256_file(tmp):
             tmp.unlink()
             raise DataError(
                 "raw data file already exists with different content",
@@ -404,7 +396,7 @@ def build_raw(
 
     manifest = pd.DataFrame(records, columns=["file", "how", "source"])
     manifest["bytes"] = [(dest / f).stat().st_size for f in manifest["file"]]
-    manifest["sha256"] = [_sha256(dest / f) for f in manifest["file"]]
+    manifest["sha256"] = [sha256_file(dest / f) for f in manifest["file"]]
     if files is None:
         manifest.to_csv(dest / "MANIFEST.csv", index=False)
     return manifest

@@ -18,7 +18,6 @@ Only :func:`write_pool` touches files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sys
@@ -36,6 +35,7 @@ from .catalog import Catalog, DatasetSpec, MeasureSpec
 from .errors import DataError, NeedskitError, SchemaError
 from .ingest import read_dataset
 from .ingest._io import to_numbers
+from .shipped import sha256_file
 from .validation import Problem, problem_from_error, problems_frame, rows_problem
 
 __all__ = [
@@ -972,13 +972,6 @@ def summary_lines(result: PoolResult) -> list[str]:
     return lines
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def wide_layers(profile: pd.DataFrame, *, vintage: int) -> dict[str, object]:
     """One wide GeoDataFrame per boundary level: a column per dataset, measure and category of
@@ -1047,7 +1040,7 @@ def write_pool(result: PoolResult, out: str | Path, *, catalog_path: Path | None
         "for_publication": result.audience != "internal",
         "catalog": str(catalog_path) if catalog_path else None,
         "seconds": round(result.seconds, 2),
-        "inputs": [{"file": str(p), "sha256": _sha256(p)} for p in result.inputs],
+        "inputs": [{"file": str(p), "sha256": sha256_file(p)} for p in result.inputs],
         "rows": int(len(result.profile)),
     }
     paths["manifest"].write_text(json.dumps(manifest, indent=2), encoding="utf-8")

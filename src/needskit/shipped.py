@@ -12,6 +12,7 @@ project checkout that holds the installed package (``src/needskit`` → ``data/`
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -26,6 +27,7 @@ __all__ = [
     "project_dir",
     "AREAS_FILE",
     "ATTRIBUTION",
+    "sha256_file",
 ]
 
 COUNTY_CODE = "E10000013"
@@ -112,3 +114,12 @@ def processed_dir() -> Path:
     path = data_dir() / "processed"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (manifests of raw data, pooled inputs and reports)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

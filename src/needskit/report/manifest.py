@@ -8,7 +8,6 @@ parameters, input hashes, notebook hash, needskit version and commit with that e
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import platform
@@ -54,11 +53,9 @@ _COMPARED = ("parameters", "notebook_sha256", "inputs", "needskit_version", "git
 
 @functools.cache
 def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from ..shipped import sha256_file as digest
+
+    return digest(path)
 
 
 def sha256_file(path: str | Path) -> str:
