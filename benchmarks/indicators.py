@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from needskit.catalog import load_catalog, load_indicators
-from needskit.index import IOD2019, combine_domains, iod2019_domain_ranks
-from needskit.profile import compute_indicators
-from needskit.shipped import project_dir, raw_path
+from needskit.config.catalog import load_catalog, load_indicators
+from needskit.needs.index import IOD2019, combine_domains, iod2019_domain_ranks
+from needskit.needs.indicators import compute_indicators
+from needskit.config.project import project_dir, raw_path
 
 
 def synthetic_profile(specs, codes: np.ndarray, seed: int) -> pd.DataFrame:

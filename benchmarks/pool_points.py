@@ -3,7 +3,7 @@
 What is timed, for each approach, from a points frame in memory to a table of counts per
 ``area_code`` x ``crime_type``:
 
-* needskit: ``needskit.geography.assign_points(df, x="x", y="y", crs="EPSG:27700", areas=lsoas)``
+* needskit: ``needskit.place.geography.assign_points(df, x="x", y="y", crs="EPSG:27700", areas=lsoas)``
   then a pandas groupby count;
 * baseline: build the points GeoDataFrame (``geopandas.points_from_xy``), then
   ``geopandas.sjoin(points, lsoas, predicate="within")`` then the same groupby.
@@ -57,7 +57,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from needskit.geography import BNG, assign_points
+from needskit.place.geography import BNG, assign_points
 
 BOUNDARIES = (
     Path(__file__).resolve().parents[2]

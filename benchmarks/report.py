@@ -1,6 +1,6 @@
 """Time report production against the targets: one district <= 20 s, county + six districts <= 60 s.
 
-Each timing is a fresh process (``python -m needskit.report``), as a user or a scheduler runs it:
+Each timing is a fresh process (``python -m needskit.reports``), as a user or a scheduler runs it:
 Python start, imports (papermill, nbconvert, WeasyPrint ~3 s), parameter checks, kernel start,
 execution, HTML and PDF export, publishing. Uses ``notebooks/01-needs-profile.ipynb`` when it
 exists, else the small test notebook (``tests/data/notebooks/report_small.ipynb``: a table and a
@@ -28,7 +28,7 @@ TARGET_ONE, TARGET_BATCH = 20.0, 60.0
 
 def run(args: list[str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "needskit.report", *args], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "needskit.reports", *args], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         print(done.stdout, done.stderr, sep="\n")

@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from needskit import geography as geo
-from needskit.shipped import COUNTY_CODE, DISTRICT_CODES, raw_path
+from needskit.place import geography as geo
+from needskit.config.project import COUNTY_CODE, DISTRICT_CODES, raw_path
 
 SEED = 20100312
 """Default seed: the date of the Gloucester Partnership's recommendations to the board (12/3/10)."""

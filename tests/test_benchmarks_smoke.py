@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from needskit.geography import load_areas
+from needskit.place.geography import load_areas
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "pool_points.py"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import NeedskitError
+from needskit import __version__
+from needskit.errors import NeedskitError
 
 
 class _Context:
@@ -47,7 +47,7 @@ def data() -> None:
 @click.option("--overwrite", is_flag=True, help="Replace existing raw files whose content would change.")
 def data_build(source: Path, dest: Path, overwrite: bool) -> None:
     """Write data/raw from the shared raw-data folder (copies, subsets, built boundaries)."""
-    from .databuild import build_raw
+    from needskit.partner_data.build import build_raw
 
     manifest = build_raw(source, dest, overwrite=overwrite)
     total = manifest["bytes"].sum() / 1e6
@@ -57,7 +57,7 @@ def data_build(source: Path, dest: Path, overwrite: bool) -> None:
 def _load_places(path: Path | None):
     if path is None:
         return []
-    from .catalog import load_places
+    from needskit.config.catalog import load_places
 
     return load_places(path)
 
@@ -109,8 +109,8 @@ def pool(
     rule: str,
 ) -> None:
     """Pool every catalogue dataset into the needs profile, with its ledger."""
-    from .catalog import load_catalog
-    from .pool import pool_catalog, publish_result, summary_lines, write_pool
+    from needskit.config.catalog import load_catalog
+    from needskit.partner_data.pooling import pool_catalog, publish_result, summary_lines, write_pool
 
     catalog = load_catalog(catalog_path)
     result = pool_catalog(
@@ -140,8 +140,8 @@ def pool(
 @click.option("--info", is_flag=True, help="Also list rows outside the partnership's area or scope.")
 def validate(catalog_path: Path, datasets, info: bool) -> None:
     """Check every catalogue dataset without pooling: one line per problem."""
-    from .catalog import load_catalog
-    from .validation import validate_catalog
+    from needskit.config.catalog import load_catalog
+    from needskit.partner_data.validate import validate_catalog
 
     catalog = load_catalog(catalog_path)
     problems = validate_catalog(catalog, datasets=list(datasets) or None)
@@ -168,7 +168,7 @@ def validate(catalog_path: Path, datasets, info: bool) -> None:
 @click.option("--out", default="data/processed", show_default=True, type=click.Path(path_type=Path))
 def indicators(profile_path: Path, indicators_path: Path, catalog_path: Path, levels, comparator: str, out: Path) -> None:
     """Compute every indicator for every area and period of the pooled profile, benchmarked."""
-    from .profile import write_indicators
+    from needskit.needs.indicators import write_indicators
 
     written = write_indicators(
         profile_path=profile_path, indicators_path=indicators_path, catalog_path=catalog_path,
@@ -185,14 +185,70 @@ def indicators(profile_path: Path, indicators_path: Path, catalog_path: Path, le
 @click.option("--reports", default=None, type=click.Path(path_type=Path), help="Reports folder (default reports/).")
 def demo(out: Path | None, reports: Path | None) -> None:
     """Run the main job on the shipped Gloucestershire data and print where the results are."""
-    from .demo import run_demo
+    from needskit.pipeline import run_demo
 
     run_demo(out=out, echo=click.echo, reports=reports)
 
 
-from .report_cli import report  # noqa: E402  (the report command lives with the report machinery)
 
-cli.add_command(report)
+
+@cli.command("report")
+@click.argument("name")
+@click.option("--area", required=True, help="Area code, e.g. E07000078 (Cheltenham) or E10000013 (Gloucestershire).")
+@click.option("--period", default=None, help="Period YYYY-MM (default: the latest in the data).")
+@click.option("--comparator", default=None, help="Area code to compare with (default: the notebook's).")
+@click.option("--level", default=None, help="Level of --area (default: inferred from the code).")
+@click.option(
+    "--publish",
+    default=None,
+    type=click.Choice(["public", "partner", "internal"]),
+    help="Sharing level of the output (default: the notebook's).",
+)
+@click.option("--format", "formats", default="html,pdf", show_default=True, help="Comma-separated: html, pdf.")
+@click.option("--out", default="reports", show_default=True, type=click.Path(path_type=Path), help="Reports folder.")
+@click.option("--each-district", is_flag=True, help="County chapter plus one chapter per district, in parallel, with index.html.")
+@click.option("--if-changed", is_flag=True, help="Skip when parameters, inputs and code are unchanged since the last run.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Any other notebook parameter (repeatable).")
+@click.option("--catalog", default=None, type=click.Path(path_type=Path), help="Catalogue listing the data sources (default conf/catalog.yml).")
+@click.option("--partnership", default=None, help="Name on the cover (default: '<county> partnership').")
+@click.option("--jobs", default=None, type=int, help="Parallel workers for --each-district (default: cores).")
+def report(
+    name: str,
+    area: str,
+    period: str | None,
+    comparator: str | None,
+    level: str | None,
+    publish: str | None,
+    formats: str,
+    out: Path,
+    each_district: bool,
+    if_changed: bool,
+    params: tuple[str, ...],
+    catalog: Path | None,
+    partnership: str | None,
+    jobs: int | None,
+) -> None:
+    """Run report NAME (needs-profile, neighbourhood-profile, ... or a notebook path) into
+    OUT/AREA/PERIOD/ as .ipynb, .html, .pdf and manifest.json."""
+    from needskit.reports import report_command
+
+    report_command(
+        name,
+        area=area,
+        period=period,
+        comparator=comparator,
+        level=level,
+        publish=publish,
+        formats=formats,
+        out=out,
+        each_district=each_district,
+        if_changed=if_changed,
+        params=params,
+        catalog=catalog,
+        partnership=partnership,
+        jobs=jobs,
+        echo=click.echo,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1149 @@
+"""Outcomes: the partnership's aims, outcomes and actions, and what is already being delivered.
+
+A Sustainable Community Strategy sets **aims**, each with **outcomes** and the **actions** that
+serve them. needskit holds it as an outcomes framework (``conf/outcomes.yml``): every outcome
+has indicators (ids from ``conf/indicators.yml``) with a polarity and, where agreed, a target
+(value and date), the partnership accountable for it (Strategic Leadership Group, Positive
+Lives, a task-and-finish group ...) and a lead organisation. A **delivery register**
+(``conf/delivery.yml``) lists what is "already being delivered": the activity, the partner, the
+outcomes it serves, the places it serves and its budget.
+
+This is the Gloucester Partnership's 2010 mapping exercise (Appendix One of its recommendations
+to the board: "Sustainable Community Strategy Mapping Exercise") as data, so that it can be
+asked: which outcomes have nothing delivered, where delivery is, whether it is where need is
+highest, and what each partnership is accountable for.
+
+Sections
+--------
+- Loading — :func:`load_outcomes`, :func:`load_delivery` (the only functions reading files)
+  and :func:`parse_outcomes`, :func:`parse_delivery` (the same checks on loaded YAML data).
+- Analysis — :func:`delivery_matrix`, :func:`outcomes_without_delivery`,
+  :func:`expand_places`, :func:`delivery_away_from_need`, :func:`by_partnership`: DataFrame
+  in, DataFrame out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from needskit._checks import require_columns, require_frame
+from needskit.config.catalog import THEMES, _Entry
+from needskit.errors import CatalogError, SchemaError, describe_values
+
+__all__ = [
+    "POLARITIES",
+    "OutcomesFramework",
+    "load_outcomes",
+    "parse_outcomes",
+    "load_delivery",
+    "parse_delivery",
+    "delivery_matrix",
+    "outcomes_without_delivery",
+    "expand_places",
+    "delivery_away_from_need",
+    "by_partnership",
+]
+
+POLARITIES = ("high_is_good", "high_is_bad")
+"""Whether a higher indicator value is better or worse (targets and RAG read it)."""
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_OUTCOME_FIELDS = ("indicators", "targets", "accountable", "lead", "theme", "actions")
+_DELIVERY_FIELDS = ("activity", "partner", "outcomes", "places", "budget")
+
+
+# ============================================================================================
+# Loading
+# ============================================================================================
+
+
+@dataclass(frozen=True)
+class OutcomesFramework:
+    """An outcomes framework as tables.
+
+    Attributes
+    ----------
+    name, source, notes
+        From the file.
+    aims
+        ``aim_id``, ``aim``, ``n_outcomes``, in file order.
+    outcomes
+        ``outcome_id``, ``aim_id``, ``aim``, ``outcome``, ``theme``, ``accountable``, ``lead``,
+        ``n_actions``, ``n_indicators``, ``illustrative`` (True when any field is illustrative),
+        ``illustrative_fields`` (which, ``"; "``-joined), in file order.
+    actions
+        ``outcome_id``, ``action_id`` (``"1.1.2"`` = outcome 1.1, action 2), ``action``.
+    indicators
+        ``outcome_id``, ``indicator_id``, ``polarity``, ``target_value``, ``target_date``,
+        ``baseline_value``, ``baseline_date``, ``illustrative``.
+    partnerships
+        ``partnership``, ``description``, ``reports_to`` (declared partnerships, in file order;
+        empty when the file declares none).
+    path
+        The file read, if any.
+    """
+
+    name: str
+    aims: pd.DataFrame
+    outcomes: pd.DataFrame
+    actions: pd.DataFrame
+    indicators: pd.DataFrame
+    partnerships: pd.DataFrame
+    source: str = ""
+    notes: str = ""
+    path: Path | None = None
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        """Every indicator id the framework uses, sorted, once."""
+        return sorted(set(self.indicators["indicator_id"]))
+
+
+def _read_yaml(path: str | Path, what: str) -> tuple[Any, Path]:
+    path = Path(path)
+    if not path.exists():
+        raise CatalogError(f"{what} file not found", where=str(path))
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")), path
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise CatalogError(
+            "is not valid YAML", where=f"{path}{at}", got=str(getattr(exc, "problem", exc))
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError("is not UTF-8 text", where=str(path)) from exc
+
+
+def load_outcomes(path: str | Path) -> OutcomesFramework:
+    """Read and check an outcomes framework (``conf/outcomes.yml``).
+
+    Parameters
+    ----------
+    path
+        The YAML file. Its layout::
+
+            name: Gloucester Sustainable Community Strategy
+            partnerships:                      # optional; when given, `accountable` must be one
+              Positive Lives Partnership: {description: ..., reports_to: Strategic Leadership Group}
+            aims:
+              - id: "1"
+                title: A place where the future matters
+                outcomes:
+                  - id: "1.1"
+                    title: We have minimised Gloucester's contribution to climate change ...
+                    theme: housing_environment           # optional, a catalogue theme key
+                    accountable: Positive Development Group
+                    lead: Gloucester City Council
+                    actions: [Reduce the need to travel by car, ...]
+                    indicators:
+                      - {id: co2_emissions_per_head, polarity: high_is_bad,
+                         target: {value: 4.0, date: 2030-03-31}}
+                    illustrative: [indicators, targets, accountable, lead]
+
+    Returns
+    -------
+    OutcomesFramework
+
+    Raises
+    ------
+    CatalogError
+        Missing file, invalid YAML, unknown keys, missing fields, a bad polarity, a target
+        without a value or date, a date that is not YYYY-MM-DD, an id used twice, an
+        accountable partnership that is not declared. The message names the file and the key
+        (e.g. ``conf/outcomes.yml: aims[0].outcomes[1].indicators[0].target``).
+
+    Examples
+    --------
+    >>> framework = load_outcomes("conf/outcomes.yml")  # doctest: +SKIP
+    >>> framework.outcomes[["outcome_id", "accountable"]]  # doctest: +SKIP
+    """
+    data, path = _read_yaml(path, "outcomes")
+    framework = parse_outcomes(data, source=str(path))
+    return OutcomesFramework(**{**framework.__dict__, "path": path})
+
+
+def _date(value: Any, where: str, key: str) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    raise CatalogError(f"{key!r} is not a date", where=where, expected="YYYY-MM-DD", got=repr(value))
+
+
+def _number(value: Any, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise CatalogError(f"{key!r} is not a number", where=where, expected="a number", got=repr(value))
+    return float(value)
+
+
+def _point(data: Any, where: str) -> tuple[float, str]:
+    """A {value, date} pair (a target or a baseline)."""
+    entry = _Entry(data, where)
+    value = entry.get("value", required=True)
+    date = entry.get("date", required=True)
+    entry.finish()
+    return _number(value, where, "value"), _date(date, where, "date")
+
+
+def _text_id(value: Any, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise CatalogError("'id' is not a text or number", where=where, got=repr(value))
+    return str(value)
+
+
+def _illustrative(value: Any, where: str, allowed: Sequence[str]) -> list[str]:
+    if value is None or value is False:
+        return []
+    if value is True:
+        return ["all"]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        unknown = [v for v in value if v not in allowed]
+        if unknown:
+            raise CatalogError(
+                "'illustrative' names unknown fields",
+                where=where,
+                expected=f"true, false or some of {list(allowed)}",
+                got=repr(unknown),
+            )
+        return list(value)
+    raise CatalogError(
+        "'illustrative' has the wrong type",
+        where=where,
+        expected="true, false or a list of fields",
+        got=repr(value),
+    )
+
+
+def parse_outcomes(data: Any, *, source: str = "outcomes") -> OutcomesFramework:
+    """Build an :class:`OutcomesFramework` from already-loaded YAML data (checks as :func:`load_outcomes`)."""
+    top = _Entry(data, source)
+    name = top.get("name", required=True, kind=str)
+    src = top.get("source", "", kind=str)
+    notes = top.get("notes", "", kind=str)
+    partnerships_raw = top.get("partnerships", {}, kind=dict)
+    aims_raw = top.get("aims", required=True, kind=list)
+    top.finish()
+    if not aims_raw:
+        raise CatalogError("has no aims", where=f"{source}: aims", expected="at least one aim")
+
+    partnerships = []
+    for key, value in partnerships_raw.items():
+        where = f"{source}: partnerships.{key}"
+        entry = _Entry(value or {}, where)
+        partnerships.append(
+            {
+                "partnership": str(key),
+                "description": entry.get("description", "", kind=str),
+                "reports_to": entry.get("reports_to", None, kind=str),
+            }
+        )
+        entry.finish()
+    declared = {p["partnership"] for p in partnerships}
+    for p in partnerships:
+        if p["reports_to"] is not None and p["reports_to"] not in declared:
+            raise CatalogError(
+                "'reports_to' is not a declared partnership",
+                where=f"{source}: partnerships.{p['partnership']}",
+                expected=f"one of {sorted(declared)}",
+                got=repr(p["reports_to"]),
+            )
+
+    aims, outcomes, actions, indicators = [], [], [], []
+    seen_aims: set[str] = set()
+    seen_outcomes: set[str] = set()
+    for a, aim_raw in enumerate(aims_raw):
+        where_aim = f"{source}: aims[{a}]"
+        aim = _Entry(aim_raw, where_aim)
+        aim_id = _text_id(aim.get("id", required=True), where_aim)
+        aim_title = aim.get("title", required=True, kind=str)
+        aim.get("description", "", kind=str)
+        outcomes_raw = aim.get("outcomes", required=True, kind=list)
+        aim.finish()
+        if aim_id in seen_aims:
+            raise CatalogError("aim id is used twice", where=where_aim, got=repr(aim_id))
+        seen_aims.add(aim_id)
+        if not outcomes_raw:
+            raise CatalogError(
+                "has no outcomes", where=f"{where_aim}.outcomes", expected="at least one outcome"
+            )
+        aims.append({"aim_id": aim_id, "aim": aim_title, "n_outcomes": len(outcomes_raw)})
+        for o, outcome_raw in enumerate(outcomes_raw):
+            where = f"{where_aim}.outcomes[{o}]"
+            entry = _Entry(outcome_raw, where)
+            outcome_id = _text_id(entry.get("id", required=True), where)
+            title = entry.get("title", required=True, kind=str)
+            theme = entry.choice("theme", THEMES)
+            accountable = entry.get("accountable", required=True, kind=str)
+            lead = entry.get("lead", required=True, kind=str)
+            actions_raw = entry.get("actions", [], kind=list)
+            indicators_raw = entry.get("indicators", required=True, kind=list)
+            flagged = _illustrative(entry.get("illustrative"), where, _OUTCOME_FIELDS)
+            entry.get("notes", "", kind=str)
+            entry.finish()
+            if outcome_id in seen_outcomes:
+                raise CatalogError("outcome id is used twice", where=where, got=repr(outcome_id))
+            seen_outcomes.add(outcome_id)
+            if declared and accountable not in declared:
+                raise CatalogError(
+                    "'accountable' is not a declared partnership",
+                    where=where,
+                    expected=f"one of {sorted(declared)}",
+                    got=repr(accountable),
+                    hint="add it under partnerships:, or fix the spelling",
+                )
+            if not indicators_raw:
+                raise CatalogError(
+                    "has no indicators", where=f"{where}.indicators", expected="at least one indicator id"
+                )
+            for n, action_raw in enumerate(actions_raw, start=1):
+                where_action = f"{where}.actions[{n - 1}]"
+                if isinstance(action_raw, str):
+                    action_id, action_text = f"{outcome_id}.{n}", action_raw
+                else:
+                    action = _Entry(action_raw, where_action)
+                    action_id = _text_id(action.get("id", f"{outcome_id}.{n}"), where_action)
+                    action_text = action.get("title", required=True, kind=str)
+                    action.finish()
+                actions.append({"outcome_id": outcome_id, "action_id": action_id, "action": action_text})
+            seen_indicators: set[str] = set()
+            for i, indicator_raw in enumerate(indicators_raw):
+                where_ind = f"{where}.indicators[{i}]"
+                ind = _Entry(indicator_raw, where_ind)
+                indicator_id = ind.get("id", required=True, kind=str)
+                polarity = ind.choice("polarity", POLARITIES, required=True)
+                target = ind.get("target")
+                baseline = ind.get("baseline")
+                ind.get("title", "", kind=str)
+                ind.get("notes", "", kind=str)
+                ind_illustrative = ind.get("illustrative", False, kind=bool)
+                ind.finish()
+                if not _ID.match(indicator_id):
+                    raise CatalogError(
+                        "indicator ids are lower_snake_case", where=where_ind, got=repr(indicator_id)
+                    )
+                if indicator_id in seen_indicators:
+                    raise CatalogError("indicator is listed twice", where=where_ind, got=repr(indicator_id))
+                seen_indicators.add(indicator_id)
+                t_value, t_date = (
+                    _point(target, f"{where_ind}.target") if target is not None else (np.nan, None)
+                )
+                b_value, b_date = (
+                    _point(baseline, f"{where_ind}.baseline") if baseline is not None else (np.nan, None)
+                )
+                indicators.append(
+                    {
+                        "outcome_id": outcome_id,
+                        "indicator_id": indicator_id,
+                        "polarity": polarity,
+                        "target_value": t_value,
+                        "target_date": t_date,
+                        "baseline_value": b_value,
+                        "baseline_date": b_date,
+                        "illustrative": bool(
+                            ind_illustrative or {"all", "indicators", "targets"} & set(flagged)
+                        ),
+                    }
+                )
+            outcomes.append(
+                {
+                    "outcome_id": outcome_id,
+                    "aim_id": aim_id,
+                    "aim": aim_title,
+                    "outcome": title,
+                    "theme": theme,
+                    "accountable": accountable,
+                    "lead": lead,
+                    "n_actions": len(actions_raw),
+                    "n_indicators": len(indicators_raw),
+                    "illustrative": bool(flagged),
+                    "illustrative_fields": "; ".join(flagged),
+                }
+            )
+    return OutcomesFramework(
+        name=name,
+        aims=pd.DataFrame(aims, columns=["aim_id", "aim", "n_outcomes"]),
+        outcomes=pd.DataFrame(outcomes),
+        actions=pd.DataFrame(actions, columns=["outcome_id", "action_id", "action"]),
+        indicators=pd.DataFrame(indicators).astype({"target_date": "string", "baseline_date": "string"}),
+        partnerships=pd.DataFrame(partnerships, columns=["partnership", "description", "reports_to"]),
+        source=src,
+        notes=notes,
+    )
+
+
+def load_delivery(
+    path: str | Path, *, outcomes: OutcomesFramework | None = None, vintage: int = 2021
+) -> pd.DataFrame:
+    """Read and check a delivery register (``conf/delivery.yml``): what is already being delivered.
+
+    Parameters
+    ----------
+    path
+        The YAML file. Its layout::
+
+            name: Gloucester Partnership — already being delivered (2010)
+            district: E07000081        # optional: where ward names are looked up
+            activities:
+              - id: park_and_ride
+                activity: Park and ride
+                partner: Gloucester City Council
+                programme: Climate Change Strategy        # optional
+                outcomes: ["1.1"]
+                places: [Gloucester]                       # district/ward/county codes or names
+                budget: 850000                             # £ a year; optional
+                confirmed: true                            # false: listed with a question mark
+                illustrative: [places, budget]             # which fields are made up (or true)
+                notes: ...
+
+    outcomes
+        The framework the activities serve: outcome ids that it does not have are an error.
+    vintage
+        Geography the place names and codes are looked up in.
+
+    Returns
+    -------
+    DataFrame, one row per activity, outcome and place (an activity serving two outcomes in three
+    places has six rows): ``activity_id``, ``activity``, ``partner``, ``programme``,
+    ``outcome_id``, ``place_code``, ``place_name``, ``place_level``, ``budget_gbp`` (the
+    activity's whole budget, repeated on each of its rows; missing when unknown),
+    ``confirmed``, ``illustrative`` (True when any field is made up), ``illustrative_fields``,
+    ``notes``.
+
+    Raises
+    ------
+    CatalogError
+        Missing file, invalid YAML, unknown keys, missing fields, unknown outcome ids, place
+        names or codes that are not known (or ambiguous), a negative budget, an id used twice.
+
+    Examples
+    --------
+    >>> delivery = load_delivery("conf/delivery.yml", outcomes=load_outcomes("conf/outcomes.yml"))  # doctest: +SKIP
+    """
+    data, path = _read_yaml(path, "delivery")
+    return parse_delivery(data, source=str(path), outcomes=outcomes, vintage=vintage)
+
+
+def parse_delivery(
+    data: Any, *, source: str = "delivery", outcomes: OutcomesFramework | None = None, vintage: int = 2021
+) -> pd.DataFrame:
+    """Build the delivery table from already-loaded YAML data (checks as :func:`load_delivery`)."""
+    from needskit.place import geography as geo
+
+    top = _Entry(data, source)
+    top.get("name", required=True, kind=str)
+    top.get("source", "", kind=str)
+    top.get("notes", "", kind=str)
+    district = top.get("district", None, kind=str)
+    activities_raw = top.get("activities", required=True, kind=list)
+    top.finish()
+    if not activities_raw:
+        raise CatalogError(
+            "has no activities", where=f"{source}: activities", expected="at least one activity"
+        )
+
+    table = geo.hierarchy(vintage=vintage)
+    names: dict[str, tuple[str, str]] = {}  # code -> (name, level)
+    for level in ("ward", "district", "county"):
+        pairs = table[[level, f"{level}_name"]].dropna().drop_duplicates(level)
+        names.update(
+            {code: (name, level) for code, name in zip(pairs[level], pairs[f"{level}_name"], strict=True)}
+        )
+    if district is not None:
+        district = _resolve_district(district, table, where=f"{source}: district")
+    known_outcomes = set(outcomes.outcomes["outcome_id"]) if outcomes is not None else None
+
+    rows = []
+    seen: set[str] = set()
+    for k, raw in enumerate(activities_raw):
+        where = f"{source}: activities[{k}]"
+        entry = _Entry(raw, where)
+        activity_id = entry.get("id", required=True, kind=str)
+        activity = entry.get("activity", required=True, kind=str)
+        partner = entry.get("partner", required=True, kind=str)
+        programme = entry.get("programme", "", kind=str)
+        outcome_ids = entry.get("outcomes", required=True, kind=list)
+        places = entry.get("places", required=True, kind=list)
+        budget = entry.get("budget")
+        confirmed = entry.get("confirmed", True, kind=bool)
+        flagged = _illustrative(entry.get("illustrative"), where, _DELIVERY_FIELDS)
+        notes = entry.get("notes", "", kind=str)
+        entry.finish()
+        if not _ID.match(activity_id):
+            raise CatalogError("activity ids are lower_snake_case", where=where, got=repr(activity_id))
+        if activity_id in seen:
+            raise CatalogError("activity id is used twice", where=where, got=repr(activity_id))
+        seen.add(activity_id)
+        if not outcome_ids:
+            raise CatalogError(
+                "serves no outcome", where=f"{where}.outcomes", expected="one or more outcome ids"
+            )
+        if not places:
+            raise CatalogError("has no places", where=f"{where}.places", expected="one or more places")
+        outcome_ids = [_text_id(o, f"{where}.outcomes") for o in outcome_ids]
+        if known_outcomes is not None:
+            unknown = [o for o in outcome_ids if o not in known_outcomes]
+            if unknown:
+                raise CatalogError(
+                    "names outcomes the framework does not have",
+                    where=f"{where}.outcomes",
+                    expected=f"ids among {sorted(known_outcomes)}",
+                    got=repr(unknown),
+                )
+        if budget is not None:
+            budget = _number(budget, where, "budget")
+            if budget < 0:
+                raise CatalogError(
+                    "'budget' is negative", where=where, expected="£ 0 or more", got=repr(budget)
+                )
+        codes = [_resolve_place(p, table, names, district, where=f"{where}.places") for p in places]
+        for outcome_id in dict.fromkeys(outcome_ids):
+            for code in dict.fromkeys(codes):
+                rows.append(
+                    {
+                        "activity_id": activity_id,
+                        "activity": activity,
+                        "partner": partner,
+                        "programme": programme,
+                        "outcome_id": outcome_id,
+                        "place_code": code,
+                        "place_name": names[code][0],
+                        "place_level": names[code][1],
+                        "budget_gbp": np.nan if budget is None else budget,
+                        "confirmed": confirmed,
+                        "illustrative": bool(flagged),
+                        "illustrative_fields": "; ".join(flagged),
+                        "notes": notes,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _resolve_district(value: str, table: pd.DataFrame, *, where: str) -> str:
+    if (table["district"] == value).any():
+        return value
+    hit = table.loc[table["district_name"] == value, "district"].unique()
+    if len(hit) == 1:
+        return str(hit[0])
+    raise CatalogError("is not a district code or name", where=where, got=repr(value))
+
+
+def _resolve_place(
+    value: Any, table: pd.DataFrame, names: Mapping[str, tuple[str, str]], district: str | None, *, where: str
+) -> str:
+    text = str(value).strip()
+    if text in names:
+        return text
+    for level in ("district", "county"):
+        hit = table.loc[table[f"{level}_name"] == text, level].unique()
+        if len(hit) == 1:
+            return str(hit[0])
+    rows = table if district is None else table[table["district"] == district]
+    hit = rows.loc[rows["ward_name"] == text, "ward"].unique()
+    if len(hit) == 1:
+        return str(hit[0])
+    if len(hit) > 1:
+        raise CatalogError(
+            "is an ambiguous ward name",
+            where=where,
+            got=f"{text!r} is a ward in {len(hit)} districts",
+            hint="give the ward code, or set district: at the top of the file",
+        )
+    raise CatalogError(
+        "is not a known place",
+        where=where,
+        expected="a ward, district or county code or name" + (f" (wards of {district})" if district else ""),
+        got=repr(text),
+    )
+
+
+# ============================================================================================
+# Analysis
+# ============================================================================================
+
+
+def _outcome_table(
+    outcomes: OutcomesFramework | pd.DataFrame | Sequence[str] | None, outcome: str
+) -> pd.DataFrame:
+    if outcomes is None:
+        return pd.DataFrame({outcome: []})
+    if isinstance(outcomes, OutcomesFramework):
+        return outcomes.outcomes.rename(columns={"outcome_id": outcome})
+    if isinstance(outcomes, pd.DataFrame):
+        require_columns(outcomes, [outcome], argument="outcomes")
+        return outcomes
+    return pd.DataFrame({outcome: [str(o) for o in outcomes]})
+
+
+def _cell_shares(
+    df: pd.DataFrame, *, outcome: str, place: str | None, activity: str, budget: str | None
+) -> pd.DataFrame:
+    """One row per activity × outcome (× place) cell with the activity's budget shared equally over its cells."""
+    require_frame(df, name="delivery")
+    keys = [activity, outcome] + ([place] if place else [])
+    require_columns(df, keys, argument="activity/outcome/place")
+    missing = df[keys].isna().any(axis=1)
+    if missing.any():
+        raise SchemaError(
+            "has rows without an activity, outcome or place",
+            where="delivery",
+            expected="a value in every key column",
+            got=f"{int(missing.sum())} rows, e.g. {list(df.index[missing][:5])}",
+        )
+    cells = df.drop_duplicates(keys)
+    out = cells[keys].copy()
+    if budget is not None:
+        require_columns(df, [budget], argument="budget")
+        values = pd.to_numeric(df[budget], errors="coerce")
+        if (values.isna() & df[budget].notna()).any():
+            raise SchemaError("is not numeric", where=f"column {budget!r}", expected="£ amounts")
+        if (values < 0).any():
+            raise SchemaError("has negative values", where=f"column {budget!r}", expected="£ 0 or more")
+        per_activity = values.groupby(df[activity]).agg(["min", "max", "count", "size"])
+        known = per_activity["count"] > 0
+        inconsistent = (known & (per_activity["min"] != per_activity["max"])) | (
+            known & (per_activity["count"] < per_activity["size"])
+        )
+        if inconsistent.any():
+            raise SchemaError(
+                "differs between rows of the same activity",
+                where=f"column {budget!r}",
+                expected="the activity's whole budget repeated on each of its rows",
+                got=describe_values(per_activity.index[inconsistent].tolist()),
+            )
+        n_cells = out.groupby(activity)[activity].transform("size").to_numpy(float)
+        whole = out[activity].map(per_activity["max"]).to_numpy(float)
+        out["budget_share"] = whole / n_cells
+    return out
+
+
+def delivery_matrix(
+    df: pd.DataFrame,
+    *,
+    outcome: str = "outcome_id",
+    place: str = "place_code",
+    activity: str = "activity_id",
+    budget: str | None = "budget_gbp",
+    outcomes: OutcomesFramework | pd.DataFrame | Sequence[str] | None = None,
+    places: Sequence[str] | None = None,
+    values: Literal["n_activities", "budget"] | None = None,
+) -> pd.DataFrame:
+    """Outcome × place matrix of delivery: how many activities, and how much budget.
+
+    Parameters
+    ----------
+    df
+        Delivery register rows, one per activity, outcome and place (as :func:`load_delivery`
+        returns). Not modified.
+    outcome, place, activity
+        Key columns.
+    budget
+        Column with each activity's whole budget (the same on all its rows; missing when not
+        known), or ``None``.
+    outcomes, places
+        Every outcome (a framework, a frame with the ``outcome`` column, or ids) and place to
+        show, so that cells without delivery appear with 0. Default: those in ``df``.
+    values
+        ``None`` for a long table; ``"n_activities"`` or ``"budget"`` for a wide matrix
+        (outcomes as rows in framework order, places as columns, 0 where nothing is delivered).
+
+    Returns
+    -------
+    Long (default): one row per outcome and place: ``outcome``, ``place``, ``n_activities``
+    (activities serving that outcome there), ``budget`` (their budget shared as below; with
+    ``budget``), ``n_budget_unknown`` (activities there without a budget). Wide: the matrix of
+    ``values``, indexed by outcome.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns or key values, a budget that is not numeric, negative, or differs
+        between the rows of one activity, unknown ``values``.
+
+    Notes
+    -----
+    An activity counts once in every outcome × place cell it serves, so counts do not add up
+    across cells. Its budget is shared equally over its cells (an activity of £60,000 serving
+    two outcomes in three wards puts £10,000 in each), so the budget column sums to the total
+    known budget.
+
+    Examples
+    --------
+    >>> delivery_matrix(delivery, outcomes=framework, values="n_activities")  # doctest: +SKIP
+    """
+    if values not in (None, "n_activities", "budget"):
+        raise SchemaError(
+            "is not a known option",
+            where="values",
+            expected="None, 'n_activities' or 'budget'",
+            got=repr(values),
+        )
+    if values == "budget" and budget is None:
+        raise SchemaError("needs a budget column", where="values='budget'", expected="budget='budget_gbp'")
+    cells = _cell_shares(df, outcome=outcome, place=place, activity=activity, budget=budget)
+    known = cells["budget_share"].notna() if budget is not None else None
+    grouped = cells.groupby([outcome, place], sort=False)
+    out = grouped.size().rename("n_activities").to_frame()
+    if budget is not None:
+        out["budget"] = grouped["budget_share"].sum(min_count=0)
+        out["n_budget_unknown"] = (~known).groupby([cells[outcome], cells[place]], sort=False).sum()
+    out = out.reset_index()
+    outcome_order = list(
+        dict.fromkeys([*_outcome_table(outcomes, outcome)[outcome].astype(str), *out[outcome]])
+    )
+    place_order = list(dict.fromkeys([*(places or []), *sorted(out[place].astype(str))]))
+    full = pd.MultiIndex.from_product([outcome_order, place_order], names=[outcome, place]).to_frame(
+        index=False
+    )
+    out[outcome] = out[outcome].astype(str)
+    out[place] = out[place].astype(str)
+    out = full.merge(out, on=[outcome, place], how="left")
+    out["n_activities"] = out["n_activities"].fillna(0).astype("int64")
+    if budget is not None:
+        out["budget"] = out["budget"].fillna(0.0).astype(float)
+        out["n_budget_unknown"] = out["n_budget_unknown"].fillna(0).astype("int64")
+    if values is None:
+        return out
+    wide = out.pivot(index=outcome, columns=place, values=values).reindex(
+        index=outcome_order, columns=place_order
+    )
+    wide.columns.name = place
+    return wide
+
+
+def outcomes_without_delivery(
+    outcomes: OutcomesFramework | pd.DataFrame,
+    *,
+    delivery: pd.DataFrame,
+    outcome: str = "outcome_id",
+    place: str = "place_code",
+    activity: str = "activity_id",
+    places: Sequence[str] | None = None,
+    confirmed: str | None = None,
+) -> pd.DataFrame:
+    """Outcomes (or outcome × place pairs) with nothing being delivered.
+
+    Parameters
+    ----------
+    outcomes
+        The framework, or a frame with one row per outcome. Not modified.
+    delivery
+        Delivery rows (as :func:`load_delivery` returns). Not modified.
+    outcome, place, activity
+        Key columns.
+    places
+        When given, check every outcome in each of these places: an outcome delivered in some
+        places but not in others is listed for the others.
+    confirmed
+        Name of a boolean column of ``delivery``: activities with False there (listed with a
+        question mark) do not count as delivery.
+
+    Returns
+    -------
+    DataFrame, in framework order: the outcome table's columns (``outcome_id``, ``aim_id``,
+    ``outcome``, ``accountable``, ``lead`` ... for a framework) for outcomes without delivery;
+    with ``places``, one row per outcome and place without delivery, plus ``place`` and
+    ``n_activities_elsewhere`` (activities serving the outcome in other places).
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, or activities naming outcomes the framework does not have.
+
+    Examples
+    --------
+    >>> outcomes_without_delivery(framework, delivery=delivery, confirmed="confirmed")  # doctest: +SKIP
+    """
+    table = _outcome_table(outcomes, outcome)
+    require_frame(delivery, name="delivery")
+    require_columns(delivery, [activity, outcome], argument="delivery columns")
+    rows = delivery
+    if confirmed is not None:
+        require_columns(delivery, [confirmed], argument="confirmed")
+        if not pd.api.types.is_bool_dtype(delivery[confirmed]):
+            raise SchemaError("is not boolean", where=f"column {confirmed!r}", expected="True/False")
+        rows = delivery[delivery[confirmed].to_numpy(dtype=bool)]
+    ids = table[outcome].astype(str)
+    unknown = ~delivery[outcome].astype(str).isin(ids)
+    if unknown.any():
+        raise SchemaError(
+            "names outcomes the framework does not have",
+            where=f"delivery column {outcome!r}",
+            expected=f"ids among {ids.tolist()[:10]}",
+            got=describe_values(delivery.loc[unknown, outcome].tolist()),
+        )
+    if places is None:
+        delivered = set(rows[outcome].astype(str))
+        return table[~ids.isin(delivered).to_numpy()].reset_index(drop=True)
+    require_columns(delivery, [place], argument="place")
+    per_cell = rows.groupby([rows[outcome].astype(str), rows[place].astype(str)])[activity].nunique()
+    per_outcome = rows.groupby(rows[outcome].astype(str))[activity].nunique()
+    grid = table.merge(pd.DataFrame({"place": [str(p) for p in places]}), how="cross")
+    keys = pd.MultiIndex.from_arrays([grid[outcome].astype(str), grid["place"]])
+    here = per_cell.reindex(keys).fillna(0).to_numpy()
+    grid["n_activities_elsewhere"] = (
+        grid[outcome].astype(str).map(per_outcome).fillna(0).astype("int64").to_numpy()
+    )
+    return grid[here == 0].reset_index(drop=True)
+
+
+def expand_places(
+    df: pd.DataFrame,
+    *,
+    to: Literal["ward", "district"] = "ward",
+    place: str = "place_code",
+    within: str | None = None,
+    vintage: int = 2021,
+) -> pd.DataFrame:
+    """Replace places above ``to`` (a district, the county) with the ``to`` areas inside them.
+
+    Parameters
+    ----------
+    df
+        Delivery rows with place codes (wards, districts, the county). Not modified.
+    to
+        ``"ward"`` or ``"district"``.
+    place
+        Column of place codes.
+    within
+        A district or county code: keep only the ``to`` areas inside it (a county-wide
+        activity then counts in the wards of this district only; rows for places outside it are
+        dropped).
+    vintage
+        Geography of the codes.
+
+    Returns
+    -------
+    Copy of ``df`` where each row whose place is above ``to`` becomes one row per ``to`` area
+    inside it; ``place`` holds the new code, ``place_name`` and ``place_level`` (when present)
+    are updated, and ``expanded_from`` holds the original code (missing for rows unchanged).
+    Budgets (the activity's whole budget on each row) are unchanged.
+
+    Raises
+    ------
+    SchemaError
+        ``to`` unknown, or places below ``to`` (a ward when ``to="district"``) or unknown codes.
+
+    Notes
+    -----
+    Lets a district-wide activity count as delivered in each of its wards, for
+    :func:`delivery_matrix` and :func:`delivery_away_from_need` at ward level. Those functions
+    share an activity's budget over the rows they are given, so after ``within`` a county-wide
+    activity's whole budget is shared over the district's wards.
+
+    Examples
+    --------
+    >>> expand_places(delivery, to="ward", within="E07000081")  # doctest: +SKIP
+    """
+    from needskit.place import geography as geo
+
+    require_frame(df, name="delivery")
+    require_columns(df, [place], argument="place")
+    if to not in ("ward", "district"):
+        raise SchemaError("is not a known level", where="to", expected="'ward' or 'district'", got=repr(to))
+    table = geo.hierarchy(vintage=vintage)
+    order = ["ward", "district", "county"]
+    level_of: dict[str, str] = {}
+    for level in order:
+        level_of.update(dict.fromkeys(table[level].dropna().unique(), level))
+    codes = df[place].astype(str)
+    levels = codes.map(level_of)
+    if levels.isna().any():
+        raise SchemaError(
+            "has codes that are not wards, districts or counties",
+            where=f"column {place!r}",
+            got=describe_values(codes[levels.isna()].tolist()),
+        )
+    below = levels.map(order.index) < order.index(to)
+    if below.any():
+        raise SchemaError(
+            f"has places below {to!r} that cannot be expanded",
+            where=f"column {place!r}",
+            got=describe_values(codes[below].tolist()),
+        )
+    children = table[list(dict.fromkeys([to, f"{to}_name", "district", "county"]))].drop_duplicates(to)
+    pieces = []
+    for level in order[order.index(to) :]:
+        part = df[(levels == level).to_numpy()]
+        if part.empty:
+            continue
+        if level == to:
+            pieces.append(part.assign(expanded_from=pd.NA))
+            continue
+        link = children[[level, to, f"{to}_name"]].rename(columns={level: "_parent"})
+        merged = part.assign(_parent=part[place].astype(str), _order=np.arange(len(part))).merge(
+            link, on="_parent", how="left"
+        )
+        merged = merged.sort_values(["_order", to], kind="stable")
+        merged["expanded_from"] = merged["_parent"]
+        merged[place] = merged[to]
+        if "place_name" in merged.columns:
+            merged["place_name"] = merged[f"{to}_name"]
+        if "place_level" in merged.columns:
+            merged["place_level"] = to
+        pieces.append(merged.drop(columns=["_parent", "_order", to, f"{to}_name"], errors="ignore"))
+    out = pd.concat(pieces, ignore_index=False)
+    if within is not None:
+        inside = None
+        for level in ("district", "county"):
+            if (table[level] == within).any():
+                inside = set(table.loc[table[level] == within, to])
+                break
+        if inside is None:
+            raise SchemaError("is not a district or county code", where="within", got=repr(within))
+        out = out[out[place].astype(str).isin(inside).to_numpy()]
+    return out.reset_index(drop=True)
+
+
+def delivery_away_from_need(
+    df: pd.DataFrame,
+    *,
+    need: pd.Series | pd.DataFrame,
+    place: str = "place_code",
+    activity: str = "activity_id",
+    outcome: str = "outcome_id",
+    budget: str | None = "budget_gbp",
+    need_col: str = "need",
+    top: float = 0.2,
+) -> pd.DataFrame:
+    """Delivery that is not located where need is highest.
+
+    Parameters
+    ----------
+    df
+        Delivery rows, one per activity, outcome and place, at the level of the need scores
+        (use :func:`expand_places` first for district-wide activities). Not modified.
+    need
+        Need per place (higher = more need): a Series indexed by place code, or a DataFrame with
+        ``place`` and ``need_col`` columns, and optionally ``outcome`` for a need per outcome
+        (crime for community safety, health deprivation for health ...).
+    place, activity, outcome
+        Key columns of ``df``.
+    budget
+        Column with each activity's whole budget, or ``None``.
+    need_col
+        Value column of a need DataFrame.
+    top
+        Share of places that count as "highest need" (0.2: the top fifth of places, by need
+        rank within the outcome).
+
+    Returns
+    -------
+    DataFrame, one row per activity and outcome, sorted with the activities furthest from need
+    first: ``activity``, ``outcome``, ``n_places``, ``n_high_need_places``,
+    ``share_high_need`` (of its places), ``mean_need_percentile`` (of its places: 1 = the
+    highest need), ``budget_high_need`` and ``budget_share_high_need`` (its budget shared
+    equally over its places; with ``budget``), ``activity`` and ``partner`` (when ``df`` has
+    those columns), ``away_from_need`` (True when none of its places
+    is among the highest-need places). ``result.attrs["needskit_need"]`` holds ``top``, and the
+    high-need places per outcome.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, places without a need score (expand district-wide activities first),
+        missing need values, ``top`` outside (0, 1).
+
+    Notes
+    -----
+    Need percentile = rank / n over all places scored (ties averaged); a place is high need when
+    its percentile is above 1 − ``top``. An activity's places are compared with that set. This
+    says where delivery is, not whether it reaches people in need: an activity in a town centre
+    may serve the neighbourhoods around it.
+
+    Examples
+    --------
+    >>> ward_need = ward_imd.set_index("area_code")["imd_score"]  # doctest: +SKIP
+    >>> delivery_away_from_need(expand_places(delivery), need=ward_need)  # doctest: +SKIP
+    """
+    if isinstance(top, bool) or not isinstance(top, int | float) or not 0 < top < 1:
+        raise SchemaError(
+            "is not a share of places", where="top", expected="a number in (0, 1)", got=repr(top)
+        )
+    cells = _cell_shares(df, outcome=outcome, place=place, activity=activity, budget=budget)
+    cells = cells.assign(**{place: cells[place].astype(str), outcome: cells[outcome].astype(str)})
+    if isinstance(need, pd.Series):
+        scores = pd.DataFrame(
+            {place: need.index.astype(str), "_need": need.to_numpy(dtype=float, na_value=np.nan)}
+        )
+        per_outcome = False
+    elif isinstance(need, pd.DataFrame):
+        require_columns(need, [place, need_col], argument="need columns")
+        per_outcome = outcome in need.columns
+        scores = pd.DataFrame(
+            {
+                place: need[place].astype(str).to_numpy(),
+                "_need": pd.to_numeric(need[need_col], errors="coerce"),
+            }
+        )
+        if per_outcome:
+            scores[outcome] = need[outcome].astype(str).to_numpy()
+    else:
+        raise SchemaError(
+            "is not a Series or DataFrame", where="need", expected="need per place", got=type(need).__name__
+        )
+    if scores["_need"].isna().any():
+        raise SchemaError(
+            "has missing or non-numeric values", where="need", expected="a need score per place"
+        )
+    key = [outcome, place] if per_outcome else [place]
+    if scores.duplicated(key).any():
+        raise SchemaError("repeats places", where="need", expected="one score per place (per outcome)")
+    group = scores[outcome] if per_outcome else pd.Series(0, index=scores.index)
+    scores["_pct"] = scores["_need"].groupby(group).rank(method="average", pct=True)
+    scores["_high"] = scores["_pct"] > 1 - top
+    merged = cells.merge(scores, on=key, how="left")
+    lost = merged["_pct"].isna()
+    if lost.any():
+        raise SchemaError(
+            "has places without a need score",
+            where=f"delivery column {place!r}",
+            expected="a need score for every place delivered in",
+            got=describe_values(merged.loc[lost, place].tolist()),
+            hint="expand district- or county-wide activities with expand_places(...), or score those places",
+        )
+    grouped = merged.groupby([activity, outcome], sort=False)
+    out = grouped.agg(
+        n_places=(place, "nunique"),
+        n_high_need_places=("_high", "sum"),
+        mean_need_percentile=("_pct", "mean"),
+    ).reset_index()
+    out["share_high_need"] = out["n_high_need_places"] / out["n_places"]
+    if budget is not None:
+        merged["_high_budget"] = merged["budget_share"].where(merged["_high"], 0.0)
+        sums = merged.groupby([activity, outcome], sort=False)[["_high_budget", "budget_share"]].sum(
+            min_count=1
+        )
+        out["budget_high_need"] = sums["_high_budget"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = sums["budget_share"].to_numpy(float)
+            out["budget_share_high_need"] = np.where(
+                total > 0, out["budget_high_need"].to_numpy(float) / total, np.nan
+            )
+    out["away_from_need"] = out["n_high_need_places"] == 0
+    out["n_high_need_places"] = out["n_high_need_places"].astype("int64")
+    columns = [activity, outcome, "n_places", "n_high_need_places", "share_high_need", "mean_need_percentile"]
+    columns += ["budget_high_need", "budget_share_high_need"] if budget is not None else []
+    for text in ("activity", "partner"):
+        if text in df.columns and text not in (activity, outcome):
+            labels = df.drop_duplicates(activity).set_index(activity)[text]
+            out[text] = out[activity].map(labels)
+            columns.append(text)
+    out = out.sort_values(
+        ["away_from_need", "share_high_need", "mean_need_percentile", activity, outcome],
+        ascending=[False, True, True, True, True],
+        kind="stable",
+    )[[*columns, "away_from_need"]].reset_index(drop=True)
+    high = scores[scores["_high"]]
+    out.attrs["needskit_need"] = {
+        "top": float(top),
+        "high_need_places": (
+            {k: sorted(v) for k, v in high.groupby(outcome)[place]}
+            if per_outcome
+            else {"all": sorted(high[place])}
+        ),
+    }
+    return out
+
+
+def by_partnership(
+    framework: OutcomesFramework,
+    *,
+    delivery: pd.DataFrame | None = None,
+    outcome: str = "outcome_id",
+    place: str | None = "place_code",
+    activity: str = "activity_id",
+    budget: str | None = "budget_gbp",
+) -> pd.DataFrame:
+    """What each partnership is accountable for, and what is delivered towards it.
+
+    Parameters
+    ----------
+    framework
+        The outcomes framework.
+    delivery
+        Delivery rows (as :func:`load_delivery` returns), optional.
+    outcome, place, activity, budget
+        Columns of ``delivery`` (``place`` and ``budget`` may be ``None``).
+
+    Returns
+    -------
+    DataFrame, one row per partnership (declared ones first, in file order, then any others
+    named as accountable): ``partnership``, ``reports_to``, ``n_outcomes``, ``outcome_ids``
+    (``"; "``-joined), ``leads`` (lead organisations, ``"; "``-joined), ``n_indicators``,
+    ``n_targets`` (indicators with a target), and with ``delivery``: ``n_activities``
+    (activities serving its outcomes), ``budget`` (their budget shared over outcomes and places
+    as in :func:`delivery_matrix`, summed over its outcomes), ``outcomes_without_delivery``.
+
+    Raises
+    ------
+    SchemaError
+        As :func:`delivery_matrix`.
+
+    Examples
+    --------
+    >>> by_partnership(framework, delivery=delivery)  # doctest: +SKIP
+    """
+    outcomes = framework.outcomes
+    indicators = framework.indicators.merge(outcomes[["outcome_id", "accountable"]], on="outcome_id")
+    names = list(
+        dict.fromkeys(
+            [*framework.partnerships["partnership"].astype(str), *outcomes["accountable"].astype(str)]
+        )
+    )
+    grouped = outcomes.groupby("accountable", sort=False)
+    out = pd.DataFrame({"partnership": names})
+    reports = dict(
+        zip(framework.partnerships["partnership"], framework.partnerships["reports_to"], strict=True)
+    )
+    out["reports_to"] = out["partnership"].map(reports).astype("string")
+    out["n_outcomes"] = out["partnership"].map(grouped.size()).fillna(0).astype("int64")
+    ids = grouped["outcome_id"].agg("; ".join).to_dict()
+    leads = grouped["lead"].agg(lambda s: "; ".join(dict.fromkeys(s))).to_dict()
+    out["outcome_ids"] = [ids.get(p, "") for p in out["partnership"]]
+    out["leads"] = [leads.get(p, "") for p in out["partnership"]]
+    per = indicators.groupby("accountable")
+    out["n_indicators"] = out["partnership"].map(per.size()).fillna(0).astype("int64")
+    out["n_targets"] = out["partnership"].map(per["target_value"].count()).fillna(0).astype("int64")
+    if delivery is None:
+        return out
+    cells = _cell_shares(delivery, outcome=outcome, place=place, activity=activity, budget=budget)
+    cells = cells.assign(**{outcome: cells[outcome].astype(str)}).merge(
+        outcomes[["outcome_id", "accountable"]].rename(columns={"outcome_id": outcome}),
+        on=outcome,
+        how="left",
+    )
+    if cells["accountable"].isna().any():
+        raise SchemaError(
+            "names outcomes the framework does not have",
+            where=f"delivery column {outcome!r}",
+            got=describe_values(cells.loc[cells["accountable"].isna(), outcome].tolist()),
+        )
+    per_delivery = cells.groupby("accountable")
+    out["n_activities"] = out["partnership"].map(per_delivery[activity].nunique()).fillna(0).astype("int64")
+    if budget is not None:
+        out["budget"] = out["partnership"].map(per_delivery["budget_share"].sum()).fillna(0.0).astype(float)
+    delivered = set(cells[outcome])
+    missing = (
+        outcomes[~outcomes["outcome_id"].isin(delivered)].groupby("accountable")["outcome_id"].agg("; ".join)
+    )
+    missing_ids = missing.to_dict()
+    out["outcomes_without_delivery"] = [missing_ids.get(p, "") for p in out["partnership"]]
+    return out

@@ -1,0 +1,27 @@
+"""``needskit validate``: check every dataset of a catalogue without pooling."""
+
+from __future__ import annotations
+
+from needskit.errors import NeedskitError
+from needskit.partner_data.pooling import prepare_dataset
+from needskit.partner_data.problems import Problem, problem_from_error
+
+__all__ = ["validate_catalog"]
+
+
+def validate_catalog(catalog, *, datasets: list[str] | None = None, vintage: int = 2021) -> list[Problem]:
+    """Check every dataset of a catalogue without pooling; return the problems found.
+
+    A dataset that cannot be read as declared gives one error-level problem; otherwise its row
+    problems (warnings for rejected or unlocated rows, info for rows outside the partnership's
+    area or scope) and an error when more than ``max_invalid`` of its rows are invalid.
+    """
+    problems: list[Problem] = []
+    for spec in catalog.select(datasets):
+        try:
+            prepared = prepare_dataset(spec, vintage=vintage)
+        except NeedskitError as exc:
+            problems.append(problem_from_error(spec.id, exc))
+            continue
+        problems += prepared.problems
+    return problems

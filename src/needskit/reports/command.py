@@ -1,0 +1,104 @@
+"""``needskit report``: what the command does, apart from parsing (see :mod:`needskit.cli`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from needskit.errors import ReportError
+from needskit.reports.batch import run_batch
+from needskit.reports.run import ReportResult, run_report
+
+__all__ = ["report_command", "parse_params"]
+
+
+def parse_params(pairs: Sequence[tuple[str, str]] | Sequence[str]) -> dict[str, str]:
+    """``[("seed", "7")]`` or ``["seed=7"]`` -> ``{"seed": "7"}`` (values converted later, by the notebook's types).
+
+    Raises
+    ------
+    ReportError
+        A ``NAME=VALUE`` item without ``=``.
+    """
+    out: dict[str, str] = {}
+    for item in pairs:
+        if isinstance(item, str):
+            if "=" not in item:
+                raise ReportError("is not NAME=VALUE", where=f"--param {item!r}", expected="e.g. seed=7", got=repr(item))
+            name, value = item.split("=", 1)
+        else:
+            name, value = item
+        out[name.strip()] = value
+    return out
+
+
+def _describe(result: ReportResult) -> str:
+    shown = ", ".join(str(p) for fmt, p in result.files.items() if fmt != "ipynb")
+    if result.status == "unchanged":
+        return f"unchanged (--if-changed): {result.report} {result.area} {result.period}: {shown}"
+    return f"wrote {shown} ({result.seconds:.1f} s)"
+
+
+def report_command(
+    report: str,
+    *,
+    area: str,
+    period: str | None = None,
+    comparator: str | None = None,
+    level: str | None = None,
+    publish: str | None = None,
+    formats: str = "html,pdf",
+    out: str | Path = "reports",
+    each_district: bool = False,
+    if_changed: bool = False,
+    params: Sequence[str] | Sequence[tuple[str, str]] = (),
+    catalog: str | Path | None = None,
+    partnership: str | None = None,
+    jobs: int | None = None,
+    progress: bool = True,
+    echo: Callable[[str], Any] = print,
+) -> int:
+    """Run ``needskit report`` and print one line per output; returns the exit code (0).
+
+    Errors are raised as :class:`~needskit.errors.ReportError` (the CLI prints one line, exit 2).
+    ``catalog`` (default ``conf/catalog.yml`` when it exists) lists the data sources in the appendix.
+    """
+    from needskit.config.catalog import load_catalog
+    from needskit.config.project import project_dir
+    from needskit.reports.appendix import catalog_sources
+
+    extra = parse_params(params)
+    catalog_path = Path(catalog) if catalog else None
+    if catalog_path is None:
+        for base in (Path.cwd(), project_dir()):
+            if base is not None and (base / "conf" / "catalog.yml").is_file():
+                catalog_path = base / "conf" / "catalog.yml"
+                break
+    sources = None
+    extra_inputs: list[Path] = []
+    if catalog_path is not None:
+        sources = catalog_sources(load_catalog(catalog_path), audience=publish or "internal")
+        extra_inputs.append(catalog_path)
+    common: dict[str, Any] = {
+        "comparator": comparator,
+        "publish": publish,
+        "parameters": extra,
+        "formats": formats,
+        "out": out,
+        "if_changed": if_changed,
+        "sources": sources,
+        "extra_inputs": extra_inputs,
+        "partnership": partnership,
+    }
+    if each_district:
+        if level not in (None, "county"):
+            raise ReportError("--each-district runs a county and its districts", where="--level", expected="county or nothing", got=repr(level))
+        batch = run_batch(report, area=area, period=period, jobs=jobs, progress=progress, **common)
+        for result in batch.results:
+            echo(_describe(result))
+        echo(f"index: {batch.index} ({len(batch.results)} chapters, {batch.seconds:.1f} s)")
+        return 0
+    result = run_report(report, area=area, period=period, level=level, **common)
+    echo(_describe(result))
+    return 0

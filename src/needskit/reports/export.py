@@ -1,0 +1,310 @@
+"""Export an executed report notebook to self-contained HTML and to PDF (WeasyPrint, no LaTeX).
+
+Both exports hide code and prompts (nbconvert ``exclude_input``, ``exclude_input_prompt``,
+``exclude_output_prompt``), drop stderr output (warnings go to the manifest instead) and end with
+the methods-and-provenance appendix (:mod:`needskit.reports.appendix`).
+
+* **HTML** prefers ``text/html`` outputs, so maps are interactive. Libraries a map inlines
+  (``data-needskit-asset``) are kept once, in the page head; nothing is loaded from the network.
+* **PDF** prefers ``image/png`` over ``text/html``, so each map is its static twin; the page is
+  then laid out for A4 by ``assets/print.css``: cover, contents with page numbers
+  (``target-counter``), page numbers in the footer, the publication marking at the top of every
+  page of partner and internal outputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from needskit.errors import ReportError
+from needskit.reports.appendix import NOTE_ROLE, appendix_html
+
+__all__ = ["ExportContext", "prepare_notebook", "export_html", "export_pdf", "network_references", "headings"]
+
+_HTML_PRIORITY = [
+    "text/html",
+    "text/markdown",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+]
+_PRINT_PRIORITY = [
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/html",
+    "text/markdown",
+    "text/plain",
+]
+_ASSET = re.compile(r'<(script|style) data-needskit-asset="([^"]+)">(.*?)</\1>\s*', re.DOTALL)
+_HEADING = re.compile(r'<h([1-3])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_REMOVE_TAGS = {"remove_cell", "remove-cell", "hide", "injected-parameters", "papermill-error-cell-tag"}
+
+
+@dataclass
+class ExportContext:
+    """What the exports print around the notebook's content (cover, header, appendix).
+
+    Attributes
+    ----------
+    title
+        Report title (the notebook's first level-1 heading wins when it has one).
+    report
+        Report name, e.g. ``"needs-profile"``.
+    area, area_name, period, publish, disclosure_rule, partnership, date
+        Shown on the cover / header and in the appendix.
+    sources
+        Data sources table (:func:`~needskit.reports.appendix.catalog_sources`) or None.
+    inputs
+        Input files of the manifest.
+    record
+        Run record (see :func:`~needskit.reports.appendix.appendix_html`).
+    """
+
+    title: str
+    report: str
+    area: str
+    area_name: str
+    period: str
+    publish: str
+    disclosure_rule: str | None
+    partnership: str
+    date: str
+    sources: pd.DataFrame | None = None
+    inputs: Sequence[Mapping[str, Any]] = ()
+    record: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook clean-up
+
+
+def prepare_notebook(nb) -> tuple[Any, list[str], list[str]]:
+    """A copy of ``nb`` ready to export, its methods notes (HTML) and its stderr text.
+
+    Removes cells tagged ``remove_cell``/``remove-cell``/``hide``, the papermill injected parameters
+    and error cells, stderr streams (returned) and methods notes (returned as HTML, for the appendix).
+    """
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    nb = copy.deepcopy(nb)
+    notes: list[str] = []
+    stderr: list[str] = []
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & _REMOVE_TAGS:
+            continue
+        if cell.get("cell_type") == "code":
+            kept = []
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    stderr.append(output.get("text", ""))
+                    continue
+                meta = output.get("metadata", {}).get("needskit", {})
+                if isinstance(meta, Mapping) and meta.get("role") == NOTE_ROLE:
+                    notes.append(markdown2html_mistune(output.get("data", {}).get("text/markdown", "")))
+                    continue
+                kept.append(output)
+            cell["outputs"] = kept
+        cells.append(cell)
+    nb.cells = cells
+    return nb, notes, stderr
+
+
+def _body(nb, *, priority: list[str], anchors: bool) -> str:
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config(
+        {
+            "NbConvertBase": {"display_data_priority": priority},
+            "HTMLExporter": {
+                "exclude_input": True,
+                "exclude_input_prompt": True,
+                "exclude_output_prompt": True,
+                "exclude_anchor_links": not anchors,
+            },
+        }
+    )
+    exporter = HTMLExporter(template_name="basic", config=config)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def headings(body: str, *, levels: Sequence[int] = (1, 2)) -> list[tuple[int, str, str]]:
+    """``(level, id, text)`` of the headings in an HTML body (nbconvert gives every heading an id)."""
+    found = []
+    for level, ident, inner in _HEADING.findall(body):
+        if int(level) in levels:
+            text = html.unescape(_TAG.sub("", inner)).replace("\u00b6", "").strip()
+            found.append((int(level), ident, text))
+    return found
+
+
+def _title(body: str, fallback: str) -> str:
+    first = headings(body, levels=(1,))
+    return first[0][2] if first else fallback
+
+
+def _split_assets(body: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    assets: dict[str, tuple[str, str]] = {}
+
+    def keep(match: re.Match[str]) -> str:
+        assets.setdefault(match.group(2), (match.group(1), match.group(3)))
+        return ""
+
+    return _ASSET.sub(keep, body), assets
+
+
+def network_references(text: str) -> list[str]:
+    """Everything in an HTML page that would be *loaded* from the network.
+
+    Looks at ``src`` of script, img, iframe, source, embed, audio, video, ``href`` of ``<link>``,
+    CSS ``url()`` and ``@import``. Hyperlinks (``<a href>``) are not loads and are allowed.
+    """
+    scheme = r"""(?:https?:)?//"""
+    found = re.findall(
+        rf"""<(?:script|img|iframe|source|embed|audio|video|input)\b[^>]*?\bsrc\s*=\s*["']?({scheme}[^"'\s>]+)""",
+        text,
+        flags=re.IGNORECASE,
+    )
+    found += re.findall(rf"""<link\b[^>]*?\bhref\s*=\s*["']?({scheme}[^"'\s>]+)""", text, flags=re.IGNORECASE)
+    found += re.findall(rf"""url\(\s*["']?({scheme}[^)"']+)""", text, flags=re.IGNORECASE)
+    found += re.findall(rf"""@import\s+["']({scheme}[^"']+)""", text, flags=re.IGNORECASE)
+    return found
+
+
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    folder = resources.files("needskit") / "templates" / "report"
+    return Environment(loader=FileSystemLoader(str(folder)), autoescape=select_autoescape(["html", "j2"]))
+
+
+def _asset(name: str) -> str:
+    return (resources.files("needskit") / "assets" / name).read_text(encoding="utf-8")
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal (for ``content:``)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _common(ctx: ExportContext, notes: list[str]) -> dict[str, Any]:
+    from needskit.disclosure import publication_marking
+
+    appendix = appendix_html(
+        notes_html=notes,
+        publish=ctx.publish,
+        disclosure_rule=ctx.disclosure_rule,
+        sources=ctx.sources,
+        inputs=ctx.inputs,
+        record=ctx.record,
+    )
+    return {
+        "ctx": ctx,
+        "marking": publication_marking(ctx.publish),
+        "running_marking": ctx.publish in ("partner", "internal"),
+        "appendix": appendix,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+
+def export_html(nb, ctx: ExportContext) -> str:
+    """The report as one self-contained HTML page (no code, no prompts, no network references).
+
+    Parameters
+    ----------
+    nb
+        The executed notebook (``nbformat.NotebookNode``).
+    ctx
+        Cover and appendix facts.
+
+    Returns
+    -------
+    str
+        The page. Raises :class:`ReportError` if a ``src``/``href`` would load from the network.
+    """
+    clean, notes, _ = prepare_notebook(nb)
+    body = _body(clean, priority=_HTML_PRIORITY, anchors=True)
+    body, assets = _split_assets(body)
+    ctx = dataclasses.replace(ctx, title=_title(body, ctx.title))
+    values = _common(ctx, notes)
+    page = _environment().get_template("page.html.j2").render(
+        **values,
+        body=body,
+        css=_asset("report.css"),
+        assets=[(kind, name, content) for name, (kind, content) in assets.items()],
+    )
+    remote = network_references(page)
+    if remote:
+        raise ReportError(
+            "the HTML would load files from the network",
+            where=f"{ctx.report} HTML",
+            expected="every script, style and image inlined",
+            got=f"{len(remote)} references, e.g. {remote[0]!r}",
+            hint="display maps with needskit.reports.maps.choropleth (it inlines Leaflet), not folium.Map directly",
+        )
+    return page
+
+
+# --------------------------------------------------------------------------------------------
+# PDF
+
+
+def _safe_ids(body: str) -> str:
+    """Heading ids reduced to letters, digits, ``-`` and ``_`` (and the links to them)."""
+    def clean(ident: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_-]+", "-", html.unescape(ident)).strip("-") or "section"
+
+    body = re.sub(r'(<h[1-6]\s+id=")([^"]+)(")', lambda m: m.group(1) + clean(m.group(2)) + m.group(3), body)
+    return re.sub(r'(href="#)([^"]+)(")', lambda m: m.group(1) + clean(m.group(2)) + m.group(3), body)
+
+
+def print_html(nb, ctx: ExportContext) -> str:
+    """The HTML WeasyPrint lays out: cover, contents, body with static maps, appendix."""
+    clean, notes, _ = prepare_notebook(nb)
+    body = _body(clean, priority=_PRINT_PRIORITY, anchors=True)  # ids for the contents; links hidden by CSS
+    body, _assets = _split_assets(body)  # no scripts in print
+    body = re.sub(r"<script\b.*?</script>", "", body, flags=re.DOTALL | re.IGNORECASE)
+    body = _safe_ids(body)  # "95%-..." would be read as a percent-escape in the contents' links
+    title = _title(body, ctx.title)
+    first = _HEADING.search(body)
+    if first and first.group(1) == "1":  # the title is on the cover
+        body = body[: first.start()] + body[first.end() :]
+    ctx = dataclasses.replace(ctx, title=title)
+    values = _common(ctx, notes)
+    contents = headings(body, levels=(1, 2)) + headings(values["appendix"], levels=(1, 2))
+    return _environment().get_template("print.html.j2").render(
+        **values,
+        body=body,
+        css=_asset("print.css"),
+        contents=contents,
+        marking_css=_css_string(values["marking"]),
+        footer_css=_css_string(f"{title} \u2014 {ctx.area_name} \u2014 {ctx.period}"),
+    )
+
+
+def export_pdf(nb, ctx: ExportContext, path: Path) -> int:
+    """Write the report as an A4 PDF with WeasyPrint; returns the number of pages."""
+    from weasyprint import HTML
+
+    document = HTML(string=print_html(nb, ctx), base_url=str(path.parent)).render()
+    document.write_pdf(str(path))
+    return len(document.pages)

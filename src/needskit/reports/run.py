@@ -1,0 +1,494 @@
+"""Run a report: check parameters, execute the notebook with papermill, export, publish atomically.
+
+One run writes ``<out>/<area>/<period>/<report>.ipynb|.html|.pdf`` and its entry in
+``<out>/<area>/<period>/manifest.json``. Everything is first written to a temporary folder under
+``<out>/.tmp/`` and moved into place only when every format succeeded, so a failing run never
+touches the previous good report; the failed executed notebook is kept under
+``<out>/_failed/<area>/<period>/`` for debugging.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from needskit.errors import ReportError
+from needskit.reports.export import ExportContext, export_html, export_pdf
+from needskit.reports.manifest import (
+    MANIFEST_NAME,
+    git_commit,
+    hash_inputs,
+    input_files,
+    manifest_entry,
+    package_versions,
+    read_manifest,
+    sha256_file,
+    unchanged,
+    write_json_atomic,
+)
+from needskit.reports.params import ReportParameters, latest_of, latest_profile_period, profile_periods, validate_parameters
+from needskit.reports.registry import ReportSpec, resolve_report
+
+__all__ = ["FORMATS", "ReportResult", "run_report", "parse_formats", "default_latest", "Constant", "kernel_for_reports"]
+
+FORMATS: tuple[str, ...] = ("ipynb", "html", "pdf")
+"""Output formats; the executed ``.ipynb`` is always kept."""
+FAILED_DIR = "_failed"
+TMP_DIR = ".tmp"
+
+
+@dataclass
+class ReportResult:
+    """What one report run did.
+
+    Attributes
+    ----------
+    report, area, area_name, period
+        The report and its area and period.
+    status
+        ``"written"`` or ``"unchanged"`` (skipped by ``if_changed``).
+    folder
+        ``<out>/<area>/<period>``.
+    files
+        Format -> path of each output (for ``"unchanged"``, the existing files).
+    seconds
+        Wall time of the run.
+    manifest
+        The manifest entry of the run.
+    """
+
+    report: str
+    area: str
+    area_name: str
+    period: str
+    status: str
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    seconds: float = 0.0
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A picklable callable returning a fixed value (a period or a list of periods for workers)."""
+
+    value: Any
+
+    def __call__(self) -> Any:
+        return self.value
+
+
+def default_latest(known_periods: Callable[[], Iterable[str]] | None) -> Callable[[], str]:
+    """The latest-period lookup used when none is given: the latest of ``known_periods`` if given,
+    else the latest ``YYYY-MM`` period of the pooled profile."""
+
+    def latest() -> str:
+        if known_periods is not None:
+            found = latest_of(known_periods())
+            if found is not None:
+                return found
+        return latest_profile_period()
+
+    return latest
+
+
+def parse_formats(formats: str | Sequence[str]) -> list[str]:
+    """``"html,pdf"`` or ``["html", "pdf"]`` -> ``["ipynb", "html", "pdf"]`` (checked, ordered).
+
+    Raises
+    ------
+    ReportError
+        Unknown format.
+    """
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    items = [f.strip().lower().lstrip(".") for f in items if f and f.strip()]
+    unknown = [f for f in items if f not in FORMATS]
+    if unknown:
+        raise ReportError(
+            "unknown output format", where="--format", expected=f"some of {list(FORMATS)}, e.g. 'html,pdf'", got=repr(unknown[0])
+        )
+    return [f for f in FORMATS if f == "ipynb" or f in items]
+
+
+@functools.cache
+def kernel_for_reports() -> str:
+    """The Jupyter kernel reports run in: ``needskit`` if registered (``make install`` does), else ``python3``."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return "needskit" if "needskit" in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+
+
+def _today() -> str:
+    today = dt.date.today()
+    return f"{today.day} {today:%B %Y}"
+
+
+def _relative(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def _partnership(area: str, level: str) -> str:
+    from needskit.place import geography as geo
+
+    if level not in geo.LEVELS:
+        return "needskit"
+    frame = geo.hierarchy()
+    rows = frame.loc[frame[level] == area, "county_name"].dropna()
+    return f"{rows.iloc[0]} partnership" if len(rows) else "needskit"
+
+
+def _kernel_cwd(nb_path: Path) -> Path:
+    """Where the kernel runs: the project folder (paths like ``conf/indicators.yml`` are relative to
+    it), else the notebook's folder."""
+    from needskit.config.project import project_dir
+
+    project = project_dir()
+    return project if project is not None else nb_path.parent
+
+
+def _failing_cell(nb_path: Path, error: Any) -> tuple[int, str]:
+    """Index (in the report's own notebook) and first source line of the cell that failed."""
+    import nbformat
+
+    source = str(getattr(error, "source", "") or "")
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    try:
+        original = nbformat.read(nb_path, as_version=4)
+    except Exception:  # the index in the executed notebook is still useful
+        return int(getattr(error, "cell_index", -1)), first
+    matches = [i for i, c in enumerate(original.cells) if c.get("cell_type") == "code" and c.get("source", "") == source]
+    if matches:
+        guess = int(getattr(error, "cell_index", matches[0]))
+        return min(matches, key=lambda i: abs(i - (guess - 1))), first
+    return int(getattr(error, "cell_index", -1)), first
+
+
+def _keep_failed(executed: Path, failed: Path) -> Path | None:
+    if not executed.exists():
+        return None
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(executed, failed)
+    return failed
+
+
+def run_report(
+    report: str | Path,
+    *,
+    area: str,
+    period: str | None = None,
+    comparator: str | None = None,
+    level: str | None = None,
+    publish: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    formats: str | Sequence[str] = ("html", "pdf"),
+    out: str | Path = "reports",
+    if_changed: bool = False,
+    latest_period: Callable[[], str] | None = None,
+    known_periods: Callable[[], Iterable[str]] | None = None,
+    sources: pd.DataFrame | None = None,
+    extra_inputs: Sequence[str | Path] = (),
+    partnership: str | None = None,
+    notebooks: Path | None = None,
+    kernel_name: str | None = None,
+    timeout: int | None = None,
+) -> ReportResult:
+    """Execute a report notebook with papermill and publish its HTML, PDF and manifest.
+
+    Parameters
+    ----------
+    report
+        A name in :data:`~needskit.reports.REPORTS` (``"needs-profile"``) or a path to a notebook.
+    area, period, comparator, level, publish
+        The standard parameters (:data:`~needskit.reports.params.STANDARD_PARAMETERS`); ``None`` =
+        not given: the notebook's default, except ``period``: the latest period in the data, never
+        the notebook's default. ``level`` is the notebook's map level (not above the area's).
+    parameters
+        Any other parameters of the notebook (text values are converted to the default's type).
+    formats
+        ``"html,pdf"``, ``"html"``, ``"pdf"`` ...; the executed notebook is always kept.
+    out
+        Reports folder; output goes to ``<out>/<area>/<period>/``.
+    if_changed
+        Skip the run when ``manifest.json`` shows the same parameters, notebook, input hashes,
+        needskit version and commit, and the outputs exist.
+    latest_period, known_periods
+        Pluggable period lookups. Defaults: ``known_periods`` =
+        :func:`~needskit.reports.params.profile_periods` (``data/processed/profile.parquet``);
+        ``latest_period`` = the latest ``YYYY-MM`` of ``known_periods`` when that is given, else
+        :func:`~needskit.reports.params.latest_profile_period`.
+    sources
+        Data sources for the appendix (:func:`~needskit.reports.appendix.catalog_sources`).
+    extra_inputs
+        More files to hash into the manifest (e.g. the catalogue).
+    partnership
+        Name on the cover, also passed to the notebook if it has a ``partnership`` parameter
+        (default: the notebook's ``partnership``, else "<county> partnership").
+    notebooks
+        Folder of the registered notebooks (default ``<project>/notebooks``).
+    kernel_name
+        Jupyter kernel (default :func:`kernel_for_reports`).
+    timeout
+        Seconds one cell may run (default: no limit).
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    ReportError
+        Before any kernel starts: unknown report or format, bad parameters (see
+        :func:`~needskit.reports.params.validate_parameters`). After: a cell failed (message names
+        the cell index, its first line and ``ename: evalue``; the executed notebook is kept under
+        ``<out>/_failed/<area>/<period>/``), or an export failed. The previous report is untouched.
+
+    Notes
+    -----
+    Inputs recorded: every file under ``data/raw``, ``data/processed/profile.parquet`` and
+    ``extra_inputs``, each with its SHA-256 (papermill records parameters; the manifest adds the
+    data, the code version and the disclosure rule, so a published figure can be traced).
+
+    Example
+    -------
+    >>> run_report("needs-profile", area="E07000078", period="2024-04")  # doctest: +SKIP
+    """
+    started_clock = time.perf_counter()
+    started = _now()
+    wanted = parse_formats(formats)
+    spec, nb_path = resolve_report(report, notebooks=notebooks)
+    given = dict(parameters or {})
+    for key, value in (("area", area), ("period", period), ("comparator", comparator), ("level", level), ("publish", publish)):
+        if value is not None:
+            given[key] = value
+    checked = validate_parameters(
+        nb_path,
+        given,
+        latest_period=latest_period or default_latest(known_periods),
+        known_periods=known_periods or profile_periods,
+        optional={"partnership": partnership},
+    )
+    out = Path(out)
+    folder = out / checked.area / checked.period
+    entry = _draft_entry(spec, nb_path, checked, wanted, extra_inputs, kernel_name)
+
+    if if_changed:
+        previous = manifest_entry(folder, spec.name)
+        if unchanged(previous, entry, folder=folder):
+            files = {fmt: folder / previous["files"][fmt] for fmt in wanted}
+            return ReportResult(
+                spec.name, checked.area, checked.area_name, checked.period, "unchanged", folder, files,
+                time.perf_counter() - started_clock, previous,
+            )
+
+    tmp = out / TMP_DIR / f"{checked.area}-{checked.period}-{spec.name}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    failed = out / FAILED_DIR / checked.area / checked.period / f"{spec.name}.ipynb"
+    try:
+        executed = tmp / f"{spec.name}.ipynb"
+        _execute(nb_path, executed, checked, spec, failed, kernel=entry["kernel"], timeout=timeout)
+        executed_at = _now()
+        entry["started"] = started
+        entry["executed"] = executed_at
+        files = _export(
+            executed, tmp, spec, checked, entry, wanted, failed,
+            sources=sources,
+            partnership=partnership or checked.parameters.get("partnership") or _partnership(checked.area, checked.area_level),
+        )
+        entry["finished"] = _now()
+        entry["seconds"] = round(time.perf_counter() - started_clock, 2)
+        entry["files"] = {fmt: path.name for fmt, path in files.items()}
+        entry["bytes"] = {fmt: path.stat().st_size for fmt, path in files.items()}
+        published = _publish(tmp, folder, files, spec.name, entry, checked)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            (out / TMP_DIR).rmdir()
+        except OSError:
+            pass
+    if failed.exists():
+        failed.unlink()
+    return ReportResult(
+        spec.name, checked.area, checked.area_name, checked.period, "written", folder, published,
+        time.perf_counter() - started_clock, entry,
+    )
+
+
+def _draft_entry(
+    spec: ReportSpec,
+    nb_path: Path,
+    checked: ReportParameters,
+    wanted: list[str],
+    extra_inputs: Sequence[str | Path],
+    kernel_name: str | None,
+) -> dict[str, Any]:
+    from needskit.disclosure import describe_rule
+    from needskit.config.project import data_dir, project_dir
+
+    project = project_dir()
+    inputs = hash_inputs(input_files(data_dir(), extra=extra_inputs), root=project)
+    combined = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode("utf-8")).hexdigest()
+    versions = package_versions()
+    git = git_commit(str(project) if project is not None else None)
+    return {
+        "report": spec.name,
+        "title": spec.title,
+        "area": checked.area,
+        "area_name": checked.area_name,
+        "area_level": checked.area_level,
+        "period": checked.period,
+        "notebook": _relative(nb_path, project),
+        "notebook_sha256": sha256_file(nb_path),
+        "parameters": checked.parameters,
+        "parameters_given": checked.given,
+        "period_checked": checked.period_checked,
+        "notes": list(checked.notes),
+        "publish": checked.publish,
+        "disclosure_rule": checked.disclosure_rule,
+        "disclosure_rule_text": describe_rule(checked.disclosure_rule) if checked.disclosure_rule else None,
+        "formats": wanted,
+        "kernel": kernel_name or kernel_for_reports(),
+        "needskit_version": versions.get("needskit"),
+        "git_commit": git["commit"],
+        "git_dirty": git["dirty"],
+        "versions": versions,
+        "inputs_sha256": combined,
+        "inputs": inputs,
+    }
+
+
+def _execute(
+    nb_path: Path,
+    executed: Path,
+    checked: ReportParameters,
+    spec: ReportSpec,
+    failed: Path,
+    *,
+    kernel: str,
+    timeout: int | None,
+) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(nb_path),
+            str(executed),
+            parameters=checked.given,
+            kernel_name=kernel,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,  # one write at the end, not one per cell
+            cwd=str(_kernel_cwd(nb_path)),
+            execution_timeout=timeout,
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no start-up chatter on the terminal
+        )
+    except PapermillExecutionError as exc:
+        index, first = _failing_cell(nb_path, exc)
+        kept = _keep_failed(executed, failed)
+        raise ReportError(
+            f"cell {index} ({first!r}) failed: {exc.ename}: {exc.evalue}",
+            where=f"report {spec.name!r} for {checked.area} {checked.period} ({nb_path.name})",
+            hint=(f"the executed notebook is kept at {kept}; " if kept else "")
+            + "the previous report, if any, is unchanged",
+        ) from exc
+    except Exception as exc:  # kernel missing or dead, timeout, unreadable notebook
+        kept = _keep_failed(executed, failed)
+        raise ReportError(
+            f"the notebook could not be run: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            where=f"report {spec.name!r} for {checked.area} {checked.period} ({nb_path.name})",
+            hint=(f"the executed notebook is kept at {kept}; " if kept else "")
+            + "is the `needskit` kernel installed? (`make install`)",
+        ) from exc
+
+
+def _export(
+    executed: Path,
+    tmp: Path,
+    spec: ReportSpec,
+    checked: ReportParameters,
+    entry: dict[str, Any],
+    wanted: list[str],
+    failed: Path,
+    *,
+    sources: pd.DataFrame | None,
+    partnership: str,
+) -> dict[str, Path]:
+    import nbformat
+
+    from needskit.reports.export import prepare_notebook
+
+    nb = nbformat.read(executed, as_version=4)
+    _, _, stderr = prepare_notebook(nb)
+    entry["warnings"] = [text.strip()[:2000] for text in stderr if text.strip()][:50]
+    record = {**entry, "finished": entry.get("executed")}
+    ctx = ExportContext(
+        title=spec.title,
+        report=spec.name,
+        area=checked.area,
+        area_name=checked.area_name,
+        period=checked.period,
+        publish=checked.publish,
+        disclosure_rule=checked.disclosure_rule,
+        partnership=partnership,
+        date=_today(),
+        sources=sources,
+        inputs=entry["inputs"],
+        record=record,
+    )
+    files = {"ipynb": executed}
+    try:
+        if "html" in wanted:
+            path = tmp / f"{spec.name}.html"
+            path.write_text(export_html(nb, ctx), encoding="utf-8")
+            files["html"] = path
+        if "pdf" in wanted:
+            path = tmp / f"{spec.name}.pdf"
+            entry["pdf_pages"] = export_pdf(nb, ctx, path)
+            files["pdf"] = path
+    except Exception as exc:
+        kept = _keep_failed(executed, failed)
+        what = exc.what if isinstance(exc, ReportError) else f"{type(exc).__name__}: {exc}"
+        raise ReportError(
+            f"export failed: {what}",
+            where=f"report {spec.name!r} for {checked.area} {checked.period}",
+            hint=(f"the executed notebook is kept at {kept}; " if kept else "") + "the previous report is unchanged",
+        ) from exc
+    return files
+
+
+def _publish(
+    tmp: Path, folder: Path, files: Mapping[str, Path], name: str, entry: dict[str, Any], checked: ReportParameters
+) -> dict[str, Path]:
+    """Move every output into place (atomic renames on one file system), the manifest last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    published = {}
+    for fmt, path in files.items():
+        target = folder / path.name
+        os.replace(path, target)
+        published[fmt] = target
+    manifest = read_manifest(folder)
+    manifest.update({"manifest_version": 1, "area": checked.area, "area_name": checked.area_name, "period": checked.period})
+    manifest["reports"][name] = entry
+    write_json_atomic(folder / MANIFEST_NAME, manifest)
+    return published

@@ -1,0 +1,117 @@
+"""needskit.reports.needs_profile and needskit.reports.charts on the shipped Gloucestershire data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from needskit.reports import needs_profile as analysis
+from needskit.reports import charts
+from needskit.errors import ReportError
+
+CHELTENHAM = "E07000078"
+
+
+@pytest.fixture(scope="module")
+def public():
+    return analysis.load_context(area=CHELTENHAM, publish="public", period="2024-04")
+
+
+@pytest.fixture(scope="module")
+def internal():
+    return analysis.load_context(area=CHELTENHAM, publish="internal", period="2024-04")
+
+
+def test_context_and_period(public):
+    assert public.area_name == "Cheltenham" and public.area_level == "district"
+    assert public.comparator_code == "E10000013" and public.comparator_name == "Gloucestershire"
+    assert len(public.neighbourhoods) == 77
+    table = analysis.indicator_table(public)
+    periods = table.set_index("indicator")["period"]
+    assert periods["crime_rate_all"] == "2024-01/2024-04"  # the combined span ending at the report period
+    assert periods["disability"] == "2021" and periods["gp_practices_per_100k"] == "2025-09"  # snapshots
+    february = analysis.load_context(area=CHELTENHAM, period="2024-02")
+    assert analysis.indicator_table(february).set_index("indicator").loc["crime_rate_all", "period"] == "2024-02"
+
+
+def test_bad_parameters(public):
+    with pytest.raises(ReportError, match="unknown area code"):
+        analysis.load_context(area="E99999999")
+    with pytest.raises(ReportError, match="unknown audience"):
+        analysis.load_context(area=CHELTENHAM, publish="everyone")
+    with pytest.raises(ReportError, match="no data for that period"):
+        analysis.load_context(area=CHELTENHAM, period="2019-01")
+
+
+def test_public_context_controls_small_numbers(public, internal):
+    lsoa_pub = public.results[(public.results["level"] == "lsoa") & (public.results["indicator"] == "crime_rate_burglary")]
+    lsoa_int = internal.results[(internal.results["level"] == "lsoa") & (internal.results["indicator"] == "crime_rate_burglary")]
+    small = lsoa_int["numerator"].between(1, 7)
+    assert small.any()
+    withheld = lsoa_pub.loc[small[small].index]
+    assert withheld["value"].isna().all() and withheld["suppressed_reason"].str.startswith("small number withheld").all()
+    published_counts = lsoa_pub["numerator"].dropna()
+    assert (published_counts % 5 == 0).all()
+    assert (lsoa_int.loc[~small, "value"].notna()).all()
+    pop = public.profile[(public.profile["dataset"] == "population_census2021") & (public.profile["area_code"] == CHELTENHAM)]
+    assert (pop["value"] % 5 == 0).all()
+
+
+def test_headline_facts_are_generated_from_the_data(public):
+    facts = analysis.headline_facts(public)
+    assert facts[0].startswith("Cheltenham had 118,840 usual residents")
+    assert any("most deprived in England" in f for f in facts)
+    crime = next(f for f in facts if f.startswith("Police recorded"))
+    table = analysis.indicator_table(public).set_index("indicator")
+    assert f"{table.loc['crime_rate_all', 'value']:,.1f} per 1,000" in crime
+
+
+def test_priority_neighbourhoods_and_drivers(public):
+    priority = analysis.priority_neighbourhoods(public)
+    assert len(priority) == 5 and (priority["imd_decile"] <= 2).all()
+    assert priority["imd_rank"].is_monotonic_increasing
+    assert priority.loc[0, "area_code"] == "E01022147" and "Income (1)" in priority.loc[0, "drivers"]
+
+
+def test_inequality_hot_spots_and_trend(public):
+    table, sentence = analysis.inequality_by_decile(public)
+    assert list(table["quantile"]) == [1, 2, 3, 4, 5]
+    assert "most deprived fifth" in sentence
+    spots, sentence = analysis.hot_spot_areas(public)
+    assert set(spots["cluster"]) <= {"high-high", "low-low", "high-low", "low-high", "not significant", "no neighbours"}
+    assert "Local Moran's I" in sentence
+    monthly, sentence = analysis.monthly_trend(public)
+    assert list(monthly["period"]) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert "cannot be calculated" in sentence
+
+
+def test_charts_are_figures(public):
+    table = analysis.indicator_table(public)
+    distribution, label = analysis.comparison_group(public)
+    assert distribution["area_code"].nunique() == 6 and label.startswith("districts")
+    fig = charts.spine_chart(table, distribution, title="Cheltenham", comparator_name="Gloucestershire")
+    assert isinstance(fig, Figure)
+    points = fig.axes[0].collections
+    assert len(points) == table["value"].notna().sum()
+    colours = {tuple(np.round(c.get_facecolor()[0][:3], 3)) for c in points}
+    assert len(colours) >= 3
+    bars, _ = analysis.inequality_by_decile(public)
+    assert isinstance(charts.quantile_bars(bars, title="x", ylabel="y"), Figure)
+    monthly, _ = analysis.monthly_trend(public)
+    assert isinstance(charts.trend_chart(monthly, title="x", ylabel="y"), Figure)
+    assert charts.comparison_colour("worse") == "#C00000" and charts.comparison_colour("better") == "#92D050"
+
+
+def test_select_period_prefers_spans_and_keeps_snapshots():
+    frame = pd.DataFrame(
+        {
+            "indicator": ["a", "a", "a", "a", "b"],
+            "period": ["2024-01", "2024-02", "2024-03", "2024-01/2024-03", "2021"],
+        }
+    )
+    chosen = analysis.select_period(frame, "2024-03")
+    assert sorted(chosen["period"]) == ["2021", "2024-01/2024-03"]
+    chosen = analysis.select_period(frame, "2024-02")
+    assert sorted(chosen["period"]) == ["2021", "2024-02"]

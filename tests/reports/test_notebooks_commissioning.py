@@ -1,0 +1,79 @@
+"""The commissioning report notebooks (03-05), executed through papermill on the shipped data for Cheltenham."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from needskit.reports import STANDARD_PARAMETERS, notebook_parameters, resolve_report, run_report
+from needskit.reports.export import headings, network_references
+
+REPORTS = {
+    "resource-map": {
+        "title": "Cheltenham: resource map, 2024-04",
+        "headings": ["About the data", "What partners have, and where", "Supply per head", "Access to services",
+                     "Gaps: need against provision", "Duplication: several partners in the same place and theme",
+                     "Spend per head against need"],
+        "text": ["Spend per head against need is descriptive; it is not a value-for-money judgement.",
+                 "ILLUSTRATIVE", "GP accessibility (2SFCA", "library (ILLUSTRATIVE locations)"],
+    },
+    "commissioning-priorities": {
+        "title": "Cheltenham: commissioning priorities, 2024-04",
+        "headings": ["About the data", "Priority places and themes", "Delivery against outcomes",
+                     "Outcomes with nothing delivered", "Delivery and need", "Sharing a pot by need"],
+        "text": ["ILLUSTRATIVE", "Each scenario sums exactly to the pot", "£50,000 pot", "neighbourhoods are among the 20% most deprived"],
+    },
+    "outcomes-monitoring": {
+        "title": "Cheltenham: outcomes monitoring, 2024-04",
+        "headings": ["About the data", "Board summary: the real months", "Charts", "Rules and targets",
+                     "Indicators without a monthly series", "By accountable partnership"],
+        "text": ["ILLUSTRATIVE synthetic (24) + real (4)", "4 real months (2024-01 to 2024-04)", "fewer than the 12 points",
+                 "Rules used:", "real (4 months)"],
+    },
+}
+
+
+@pytest.mark.parametrize("report", sorted(REPORTS))
+def test_commissioning_notebooks_are_thin_and_committed_without_outputs(report):
+    _, path = resolve_report(report)
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+            assert len(cell.source.splitlines()) <= 12
+    params = notebook_parameters(path)
+    wanted = set(STANDARD_PARAMETERS) | {"partnership"}
+    assert wanted <= set(params), wanted - set(params)
+    assert all("#" in line for line in tagged[0].source.splitlines())
+    assert params["publish"] == "public" and params["disclosure_rule"] == "nhs_digital"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("report", sorted(REPORTS))
+def test_commissioning_notebook_for_cheltenham(tmp_path, report):
+    result = run_report(report, area="E07000078", period="2024-04", publish="public", formats=("html",), out=tmp_path)
+    html = result.files["html"].read_text(encoding="utf-8")
+    found = [text for _, _, text in headings(html, levels=(2,))]
+    expected = REPORTS[report]
+    assert expected["title"] in found
+    for heading in expected["headings"]:
+        assert heading in found, (heading, found)
+    for text in expected["text"]:
+        assert text in html, text
+    assert "Traceback" not in html and "ename" not in html
+    executed = nbformat.read(result.files["ipynb"], as_version=4)
+    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
+    assert network_references(html) == []
+    assert "Methods and provenance" in html
+
+
+@pytest.mark.slow
+def test_allocation_parameters_reach_the_notebook(tmp_path):
+    result = run_report("commissioning-priorities", area="E07000078", period="2024-04", publish="public", formats=("html",),
+                        out=tmp_path, parameters={"pot": 20000, "unit": 500})
+    html = result.files["html"].read_text(encoding="utf-8")
+    assert "£20,000 pot" in html and "units of £500" in html and "Each scenario sums exactly to the pot" in html

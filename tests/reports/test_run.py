@@ -1,0 +1,466 @@
+"""Reports: parameters checked before a kernel starts, papermill run, HTML/PDF export, atomic publish.
+
+The small test notebook (tests/data/notebooks/report_small.ipynb) has a parameters cell, a
+markdown heading, a DataFrame output and a needskit.reports.maps.choropleth of the shipped districts. It
+runs through the real machinery (papermill, kernel ``needskit`` or ``python3``, nbconvert,
+WeasyPrint) into tmp folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pypdf
+import pytest
+
+from needskit import reports as rp
+from needskit.errors import ReportError
+from needskit.reports import export as rx
+from needskit.reports import manifest as rm
+from needskit.reports.params import latest_profile_period, validate_parameters
+from needskit.config.project import ATTRIBUTION, project_dir
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOKS = Path(__file__).parents[1] / "data" / "notebooks"
+SMALL = NOTEBOOKS / "report_small.ipynb"
+TINY = NOTEBOOKS / "report_tiny.ipynb"
+PERIODS = ["2024-01", "2024-02", "2024-03", "2024-04"]
+
+
+def known() -> list[str]:
+    return PERIODS
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory):
+    """One real run of the small notebook for Cheltenham, HTML and PDF."""
+    out = tmp_path_factory.mktemp("reports")
+    result = rp.run_report(SMALL, area="E07000078", period="2024-04", out=out, known_periods=known)
+    return out, result
+
+
+# ------------------------------------------------------------------------------- outputs
+
+
+def test_outputs_and_manifest_written(small_report):
+    out, result = small_report
+    folder = out / "E07000078" / "2024-04"
+    assert result.status == "written" and result.folder == folder
+    for name in ("report_small.ipynb", "report_small.html", "report_small.pdf", "manifest.json"):
+        assert (folder / name).is_file(), name
+    assert not (out / ".tmp").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    entry = manifest["reports"]["report_small"]
+    assert manifest["area"] == "E07000078" and manifest["period"] == "2024-04"
+    assert entry["parameters"]["area"] == "E07000078"
+    assert entry["parameters"]["seed"] == 1 and entry["parameters"]["comparator"] == "E10000013"
+    assert entry["publish"] == "internal" and entry["disclosure_rule"] is None
+    assert entry["files"] == {"ipynb": "report_small.ipynb", "html": "report_small.html", "pdf": "report_small.pdf"}
+    assert entry["started"] <= entry["executed"] <= entry["finished"]
+    for package in ("needskit", "pandas", "geopandas", "papermill", "nbconvert", "weasyprint"):
+        assert entry["versions"][package] != "not installed"
+    assert entry["git_commit"] is None or re.fullmatch(r"[0-9a-f]{40}", entry["git_commit"])
+    # every shipped raw file is recorded with its real SHA-256
+    raw = project_dir() / "data" / "raw"
+    recorded = {item["file"]: item["sha256"] for item in entry["inputs"]}
+    raw_files = [p for p in raw.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert len(raw_files) > 10
+    assert all(p.relative_to(project_dir()).as_posix() in recorded for p in raw_files)
+    sample = raw / "MANIFEST.csv"
+    assert recorded["data/raw/MANIFEST.csv"] == hashlib.sha256(sample.read_bytes()).hexdigest()
+    assert entry["notebook_sha256"] == hashlib.sha256(SMALL.read_bytes()).hexdigest()
+
+
+def test_executed_notebook_has_the_injected_parameters(small_report):
+    out, _ = small_report
+    nb = nbformat.read(out / "E07000078" / "2024-04" / "report_small.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and 'area = "E07000078"' in injected[0].source
+
+
+def test_html_has_no_code_no_prompts_no_network_and_is_small(small_report):
+    out, _ = small_report
+    path = out / "E07000078" / "2024-04" / "report_small.html"
+    page = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 10_000_000
+    # no code input, no prompts
+    for code in ("from needskit.reports.maps import choropleth", "load_areas(level)", "raise ValueError", "if fail:"):
+        assert code not in page
+    assert "jp-InputArea" not in page and "jp-InputPrompt" not in page and "jp-OutputPrompt" not in page
+    assert "In&nbsp;[" not in page and "Out[&nbsp;" not in page and not re.search(r">\s*(In|Out)\s*\[\d*\]", page)
+    # content is there: heading, DataFrame, the interactive map, the appendix
+    assert 'id="Districts-of-Gloucestershire"' in page
+    assert "Forest of Dean" in page and 'class="dataframe' in page
+    assert "L.map(" in page and "needskit-map" in page
+    assert "Methods and provenance" in page and ATTRIBUTION["ONS"] in page
+    # the map's static twin is not in the HTML; Leaflet is inlined exactly once
+    main = page.split('<main class="report-body">')[1].split("</main>")[0]
+    assert "data:image/png" not in main
+    assert page.count('data-needskit-asset="leaflet.js"') == 1
+    # nothing loads from the network: no src=/href= to http(s) except hyperlinks in text
+    assert not re.search(r"""<script[^>]*\bsrc\s*=\s*["']?(https?:)?//""", page, re.I)
+    assert not re.search(r"""<link[^>]*\bhref\s*=\s*["']?(https?:)?//""", page, re.I)
+    for match in re.finditer(r"""(src|href)\s*=\s*["']?https?:""", page, re.I):
+        tag_start = page.rfind("<", 0, match.start())
+        assert match.group(1).lower() == "href" and page[tag_start : tag_start + 3] == "<a ", page[tag_start : match.end() + 40]
+    assert rx.network_references(page) == []
+    # stderr output went to the manifest, not the page
+    assert "Traceback" not in page
+
+
+def test_pdf_pages_headings_attribution_marking_contents(small_report):
+    out, result = small_report
+    reader = pypdf.PdfReader(out / "E07000078" / "2024-04" / "report_small.pdf")
+    pages = [_squash(p.extract_text()) for p in reader.pages]
+    assert 4 <= len(pages) <= 8
+    assert result.manifest["pdf_pages"] == len(pages)
+    text = " ".join(pages)
+    # cover: title (the notebook's first heading), area, period, partnership
+    assert "Test district profile" in pages[0] and "Cheltenham (E07000078)" in pages[0]
+    assert "Period: 2024-04" in pages[0] and "Gloucestershire partnership" in pages[0]
+    for heading in ("Contents", "Districts of Gloucestershire", "Map of district areas", "Summary", "Methods and provenance", "Run record"):
+        assert heading in text, heading
+    for line in ATTRIBUTION.values():
+        assert _squash(line) in text, line[:60]
+    # no code
+    assert "load_areas(" not in text and "import" not in text.split("Methods and provenance")[0]
+    # internal output: the marking on every page, page numbers in the footer
+    assert all("NOT FOR PUBLICATION" in p for p in pages)
+    assert all(f"Page {i} of {len(pages)}" in p for i, p in enumerate(pages, start=1) if i > 1)
+    # contents page numbers point at the right pages
+    contents = pages[1]
+    number = int(re.search(r"Methods and provenance \.+ ?(\d+)", contents).group(1))
+    assert pages[number - 1].count("Methods and provenance") >= 1
+    assert "Statistical methods" in pages[number - 1]
+    body = int(re.search(r"Districts of Gloucestershire \.+ ?(\d+)", contents).group(1))
+    assert "Forest of Dean" in pages[body - 1]
+    # the static map is an image on the map's page; the methods note moved to the appendix
+    map_page = next(i for i, p in enumerate(pages) if "Map of district areas" in p and i > 1)
+    assert len(reader.pages[map_page].images) >= 1
+    appendix = text.split("Methods and provenance")[-1]
+    assert "District areas are measured on the shipped boundaries" in appendix
+    assert "Wilson score method" in appendix
+    assert "District areas are measured" not in text.split("Methods and provenance")[1]  # not in the body
+
+
+def test_print_html_prefers_static_maps():
+    nb = nbformat.read(SMALL, as_version=4)
+    from needskit.place.geography import load_areas
+    from needskit.reports.maps import choropleth
+
+    chart = choropleth(load_areas("district").assign(v=range(6)), column="v", k=3)
+    data = chart._repr_mimebundle_()
+    cell = next(c for c in nb.cells if "choropleth(districts" in c.source)
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+    ctx = rx.ExportContext(
+        title="T", report="t", area="E07000078", area_name="Cheltenham", period="2024-04",
+        publish="partner", disclosure_rule="nhs_digital", partnership="P", date="1 April 2026",
+    )
+    printed = rx.print_html(nb, ctx)
+    assert "<script" not in printed and "data:image/png;base64," in printed
+    assert "L.map(" not in printed
+    assert "@top-center" in printed and "PARTNER" in printed.upper()  # running marking for partner outputs
+    page = rx.export_html(nb, ctx)
+    assert "L.map(" in page and "data:image/png;base64," not in page.split("<main")[1].split("</main>")[0]
+    assert "NHS Digital" in page  # describe_rule text in the appendix
+
+
+# ------------------------------------------------------------------------------- failures
+
+
+def test_unknown_parameter_fails_before_any_kernel(tmp_path, monkeypatch):
+    import papermill
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(papermill, "execute_notebook", forbidden)
+    with pytest.raises(ReportError, match=r"parameter 'sead'.*not a parameter of the notebook.*did you mean 'seed'"):
+        rp.run_report(SMALL, area="E07000078", period="2024-04", parameters={"sead": 2}, out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"period '2023-01'.*not a period in the data"):
+        rp.run_report(SMALL, area="E07000078", period="2023-01", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"area 'E07000999'.*not a known area code or place"):
+        rp.run_report(SMALL, area="E07000999", period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"level 'county'.*above the area's level \(district\)"):
+        rp.run_report(SMALL, area="E07000078", level="county", period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"unknown level"):
+        rp.run_report(SMALL, area="E07000078", level="street", period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"North Hertfordshire.*no shipped boundaries"):
+        rp.run_report(SMALL, area="E07000099", period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"comparator 'X1'.*not a known area code"):
+        rp.run_report(SMALL, area="E07000078", comparator="X1", period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"public report needs a disclosure rule"):
+        rp.run_report(SMALL, area="E07000078", publish="public", period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"unknown sharing level"):
+        rp.run_report(SMALL, area="E07000078", publish="everyone", period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"unknown disclosure rule set"):
+        rp.run_report(SMALL, area="E07000078", parameters={"disclosure_rule": "nope"}, period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"parameter 'seed'.*wrong type"):
+        rp.run_report(SMALL, area="E07000078", parameters={"seed": "seven"}, period="2024-04", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"unknown output format"):
+        rp.run_report(SMALL, area="E07000078", formats="html,docx", out=tmp_path, known_periods=known)
+    with pytest.raises(ReportError, match=r"unknown report.*needs-profile"):
+        rp.run_report("needs-profiel", area="E07000078", out=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_notebook_without_parameters_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    path = tmp_path / "plain.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(ReportError, match=r"has no cell tagged 'parameters'"):
+        rp.run_report(path, area="E07000078", period="2024-04", out=tmp_path / "out", known_periods=known)
+
+
+def test_failing_notebook_keeps_previous_report(small_report, tmp_path):
+    source, _ = small_report
+    out = tmp_path / "reports"
+    shutil.copytree(source / "E07000078", out / "E07000078")
+    folder = out / "E07000078" / "2024-04"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(ReportError, match=r"cell 7 \('if fail:'\) failed: ValueError: deliberate failure for the test") as info:
+        rp.run_report(SMALL, area="E07000078", period="2024-04", parameters={"fail": True}, out=out, known_periods=known)
+    kept = out / "_failed" / "E07000078" / "2024-04" / "report_small.ipynb"
+    assert str(kept) in str(info.value)
+    failed_nb = nbformat.read(kept, as_version=4)
+    errors = [o for c in failed_nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "ValueError"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # untouched
+    assert not (out / ".tmp").exists()
+
+
+def test_failing_run_from_the_cli_exits_non_zero(tmp_path, capsys):
+    from needskit import cli
+
+    code = cli.main(
+        ["report", str(TINY), "--area", "E07000078", "--period", "2024-04", "--out", str(tmp_path), "-p", "nope=1"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "needskit: error: parameter 'nope'" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------- if-changed
+
+
+def test_if_changed_skips_unchanged_runs(small_report, tmp_path, monkeypatch):
+    source, first = small_report
+    out = tmp_path / "reports"
+    shutil.copytree(source / "E07000078", out / "E07000078")
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
+    again = rp.run_report(SMALL, area="E07000078", period="2024-04", out=out, known_periods=known, if_changed=True)
+    assert again.status == "unchanged"
+    assert again.files["html"] == out / "E07000078" / "2024-04" / "report_small.html"
+    # a different parameter, or a missing output, means the run is needed
+    entry = dict(first.manifest)
+    assert rm.unchanged(entry, entry, folder=out / "E07000078" / "2024-04")
+    assert not rm.unchanged(entry, {**entry, "parameters": {**entry["parameters"], "seed": 2}}, folder=out / "E07000078" / "2024-04")
+    assert not rm.unchanged(entry, {**entry, "inputs_sha256": "0" * 64, "inputs": []}, folder=out / "E07000078" / "2024-04")
+    assert not rm.unchanged(entry, {**entry, "git_commit": "f" * 40}, folder=out / "E07000078" / "2024-04")
+    assert not rm.unchanged(None, entry, folder=out)
+    (out / "E07000078" / "2024-04" / "report_small.pdf").unlink()
+    assert not rm.unchanged(entry, entry, folder=out / "E07000078" / "2024-04")
+    with pytest.raises(ReportError, match="could not be run: AssertionError: ran"):  # it tried to run
+        rp.run_report(SMALL, area="E07000078", period="2024-04", out=out, known_periods=known, if_changed=True)
+
+
+# ------------------------------------------------------------------------------- batch
+
+
+def test_each_district_batch_runs_in_parallel_and_writes_index(tmp_path):
+    out = tmp_path / "reports"
+    batch = rp.run_batch(TINY, area="E10000013", out=out, formats="html", jobs=2, progress=False, known_periods=known)
+    codes = ["E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
+    assert [r.area for r in batch.results] == codes and not batch.errors
+    assert batch.period == "2024-04"  # the latest of the known periods, resolved once for every chapter
+    for code in codes:
+        assert (out / code / "2024-04" / "report_tiny.html").is_file()
+    county = nbformat.read(out / "E10000013" / "2024-04" / "report_tiny.ipynb", as_version=4)
+    assert "area E10000013, period 2024-04, map level district" in "".join(o.get("text", "") for c in county.cells if c.cell_type == "code" for o in c.outputs)
+    index = (out / "E10000013" / "2024-04" / "index.html").read_text(encoding="utf-8")
+    assert batch.index == out / "E10000013" / "2024-04" / "index.html"
+    for code, name in [("E07000078", "Cheltenham"), ("E07000083", "Tewkesbury"), ("E10000013", "Gloucestershire")]:
+        assert f"<td>{name}</td>" in index and f"<td>{code}</td>" in index
+    assert 'href="../../E07000080/2024-04/report_tiny.html"' in index
+    assert 'href="report_tiny.html"' in index
+    assert rx.network_references(index) == []
+
+
+def test_districts_of():
+    assert rp.districts_of("E10000013") == ["E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
+    with pytest.raises(ReportError, match="is not a county code"):
+        rp.districts_of("E07000078")
+
+
+# ------------------------------------------------------------------------------- pieces
+
+
+def test_latest_profile_period(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "profile.parquet"
+    pd.DataFrame(
+        {
+            "dataset": ["census", "police", "police", "postcodes", "police", None],
+            "period": ["2021", "2024-01", "2024-04", "2025-11", "2024-03", None],
+        }
+    ).to_parquet(path)
+    # the report period follows the time series (police), not a one-off snapshot (postcodes 2025-11)
+    assert latest_profile_period(path=path) == "2024-04"
+    assert rp.profile_periods(path=path) == ["2024-01", "2024-03", "2024-04"]
+    pd.DataFrame({"dataset": ["census", "imd"], "period": ["2021", "2025"]}).to_parquet(path)
+    assert rp.profile_periods(path=path) == ["2021", "2025"]
+    assert latest_profile_period(path=tmp_path / "none.parquet", fallback="2024-04") == "2024-04"
+    with pytest.raises(ReportError, match="no period given and none found"):
+        latest_profile_period(path=tmp_path / "none.parquet")
+
+
+def test_validate_parameters_fills_defaults_and_infers_level():
+    checked = validate_parameters(
+        SMALL, {"area": "E10000013", "seed": "3"}, latest_period=lambda: "2024-03", known_periods=known,
+        optional={"partnership": "P", "not_declared": 1},
+    )
+    assert checked.area_level == "county" and "level" not in checked.given  # the map level stays the notebook's
+    assert "partnership" not in checked.given and "not_declared" not in checked.parameters
+    assert checked.period == "2024-03" and checked.parameters["period"] == "2024-03"
+    assert checked.parameters["seed"] == 3 and checked.area_name == "Gloucestershire"
+    assert checked.publish == "internal" and checked.period_checked
+    unchecked = validate_parameters(SMALL, {"area": "E07000078"}, latest_period=lambda: "2024-04", known_periods=lambda: [])
+    assert not unchecked.period_checked and unchecked.notes
+    keyword = validate_parameters(SMALL, {"area": "E07000078", "comparator": "parent"}, latest_period=lambda: "2024-04")
+    assert keyword.comparator == "parent"
+    place = validate_parameters(SMALL, {"area": "west-cheltenham"}, latest_period=lambda: "2024-04")
+    assert place.area_level == "place" and place.area_name == "West Cheltenham"
+
+
+def test_registry_and_formats(tmp_path):
+    assert rp.REPORTS["needs-profile"].notebook == "01-needs-profile.ipynb"
+    assert rp.REPORTS["neighbourhood-profile"].notebook == "02-neighbourhood-profile.ipynb"
+    assert {"resource-map", "commissioning-priorities", "outcomes-monitoring"} <= set(rp.REPORTS)
+    spec = rp.register_report("test-extra", notebook="report_tiny.ipynb", title="Extra")
+    try:
+        assert rp.resolve_report("test-extra", notebooks=NOTEBOOKS) == (spec, TINY.resolve())
+        with pytest.raises(ReportError, match="notebook does not exist yet"):
+            rp.resolve_report("test-extra", notebooks=tmp_path)
+    finally:
+        del rp.REPORTS["test-extra"]
+    with pytest.raises(ReportError, match="not a usable report name"):
+        rp.register_report("bad name!", notebook="x.ipynb", title="x")
+    with pytest.raises(ReportError, match="notebook not found"):
+        rp.resolve_report(tmp_path / "missing.ipynb")
+    from needskit.reports.run import parse_formats
+
+    assert parse_formats("pdf") == ["ipynb", "pdf"] and parse_formats(["html", "pdf"]) == ["ipynb", "html", "pdf"]
+
+
+def test_methods_note_and_parse_params():
+    note = rp.methods_note("Counts are from police.uk.", topics=["crude_rate"], title="Crime")
+    data, meta = note._repr_mimebundle_()
+    assert meta["needskit"]["role"] == "methods"
+    assert data["text/markdown"].startswith("**Crude rates.**") and "**Crime.** Counts are from police.uk." in data["text/markdown"]
+    with pytest.raises(ReportError, match="unknown methods topic"):
+        rp.methods_note(topics=["astrology"])
+    with pytest.raises(ReportError, match="is empty"):
+        rp.methods_note()
+    from needskit.reports.command import parse_params
+
+    assert parse_params(["seed=7", "indicator_set=core"]) == {"seed": "7", "indicator_set": "core"}
+    with pytest.raises(ReportError, match="is not NAME=VALUE"):
+        parse_params(["seed"])
+
+
+def test_catalog_sources_respects_audience():
+    from needskit.config.catalog import load_catalog
+
+    catalog = load_catalog(project_dir() / "conf" / "catalog.yml")
+    everything = rp.catalog_sources(catalog, audience="internal")
+    public = rp.catalog_sources(catalog, audience="public")
+    assert list(everything.columns) == ["title", "partner", "period", "last_updated", "licence", "sharing", "attribution"]
+    assert len(everything) == len(catalog)
+    assert set(public["sharing"]) <= {"open"} and len(public) <= len(everything)
+
+
+# ------------------------------------------------------------------------------- scheduling doc
+
+DOC = Path(__file__).parents[2] / "docs" / "scheduling.md"
+
+
+def _block(kind: str) -> list[str]:
+    match = re.search(rf"```{kind}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    assert match, f"no ```{kind} block in {DOC}"
+    return match.group(1).splitlines()
+
+
+def _expand(field: str, low: int, high: int) -> set[int]:
+    values: set[int] = set()
+    for part in field.split(","):
+        step = 1
+        if "/" in part:
+            part, step_text = part.split("/")
+            step = int(step_text)
+            assert step >= 1
+        if part == "*":
+            start, stop = low, high
+        elif "-" in part:
+            start, stop = (int(x) for x in part.split("-"))
+        else:
+            start = stop = int(part)
+        assert low <= start <= stop <= high, f"{field!r} outside {low}-{high}"
+        values.update(range(start, stop + 1, step))
+    return values
+
+
+def test_scheduling_doc_cron_line():
+    lines = [line for line in _block("cron") if line.strip() and not line.startswith("#") and not re.match(r"^[A-Z_]+=", line)]
+    assert len(lines) == 1
+    fields = lines[0].split(None, 5)
+    assert len(fields) == 6  # five time fields and the command
+    minute, hour, day, month, weekday, command = fields
+    assert _expand(minute, 0, 59) == {0} and _expand(hour, 0, 23) == {6}
+    assert _expand(day, 1, 31) == {1} and _expand(month, 1, 12) == {4, 10}
+    assert _expand(weekday, 0, 7) == set(range(8))  # any weekday
+    # the command is a real needskit report invocation
+    call = command.split("needskit report ", 1)[1].split(">>")[0].split()
+    from needskit.cli import cli
+
+    report = cli.commands["report"]
+    ctx = report.make_context("report", call)
+    assert ctx.params["name"] == "needs-profile" and ctx.params["area"] == "E10000013"
+    assert ctx.params["each_district"] and ctx.params["if_changed"]
+
+
+def test_scheduling_doc_systemd_calendar():
+    values = [line.split("=", 1)[1] for line in _block("ini") + _second_ini() if line.startswith("OnCalendar=")]
+    assert len(values) == 1
+    value = values[0]
+    match = re.fullmatch(r"\*-(\d{2}(?:,\d{2})*)-(\d{2}) (\d{2}):(\d{2}):(\d{2})", value)
+    assert match, value
+    months = {int(m) for m in match.group(1).split(",")}
+    assert months == {4, 10} and int(match.group(2)) == 1
+    assert (int(match.group(3)), int(match.group(4)), int(match.group(5))) == (6, 0, 0)
+    tool = shutil.which("systemd-analyze")
+    if tool:
+        import subprocess
+
+        shown = subprocess.run([tool, "calendar", value, "--iterations=4"], capture_output=True, text=True, check=True).stdout
+        assert f"Normalized form: {value}" in shown
+        elapses = re.findall(r"\d{4}-(\d{2})-(\d{2}) 06:00:00", shown)
+        assert len(elapses) == 4 and {m for m, _ in elapses} == {"04", "10"} and {d for _, d in elapses} == {"01"}
+
+
+def _second_ini() -> list[str]:
+    blocks = re.findall(r"```ini\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    return [line for block in blocks[1:] for line in block.splitlines()]
