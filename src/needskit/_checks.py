@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from needskit.errors import GeographyError, SchemaError, describe_values
 
@@ -122,3 +124,87 @@ def isin(values, universe) -> np.ndarray:
     left = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
     right = pa.array(np.asarray(list(universe), dtype=object), type=pa.string(), from_pandas=True)
     return pc.is_in(left, value_set=right, skip_nulls=True).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def point_coordinates(gdf: Any, *, argument: str, require_bng: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Check a GeoDataFrame of points in British National Grid (or, with ``require_bng=False``, any
+    projected CRS) and return its x and y coordinates.
+
+    Raises
+    ------
+    GeographyError
+        Not a GeoDataFrame, no CRS, a geographic CRS, another CRS when BNG is required, missing
+        or empty geometries, or geometries that are not points.
+    """
+    require_frame(gdf, name=argument)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise GeographyError(
+            "is not a GeoDataFrame",
+            where=argument,
+            expected="a GeoDataFrame of points",
+            got=type(gdf).__name__,
+            hint="build one with gpd.points_from_xy(easting, northing, crs='EPSG:27700')",
+        )
+    crs = gdf.crs
+    if crs is None:
+        raise GeographyError(
+            "has no CRS",
+            where=argument,
+            expected="EPSG:27700 (British National Grid)",
+            got="crs=None",
+            hint="set it with .set_crs('EPSG:27700') if the coordinates are eastings and northings",
+        )
+    if crs.is_geographic:
+        raise GeographyError(
+            "is in a geographic CRS: distances in degrees are meaningless",
+            where=argument,
+            expected="EPSG:27700 (British National Grid, metres)",
+            got=crs.to_string(),
+            hint="reproject first with .to_crs('EPSG:27700')",
+        )
+    if require_bng and not crs.equals(BNG):
+        raise GeographyError(
+            "is not in British National Grid",
+            where=argument,
+            expected="EPSG:27700",
+            got=crs.to_string(),
+            hint="reproject first with .to_crs('EPSG:27700')",
+        )
+    geoms = gdf.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        raise GeographyError(
+            "has missing or empty geometries",
+            where=argument,
+            expected="a point in every row",
+            got=f"{int(missing.sum())} rows, e.g. {list(gdf.index[missing][:5])}",
+        )
+    not_point = shapely.get_type_id(geoms) != shapely.GeometryType.POINT
+    if not_point.any():
+        raise GeographyError(
+            "has geometries that are not points",
+            where=argument,
+            expected="points",
+            got=describe_values(pd.Series(gdf.geometry.geom_type[not_point]).tolist()),
+            hint="use population_weighted_centres(...) or .representative_point() for areas",
+        )
+    return shapely.get_x(geoms), shapely.get_y(geoms)
+
+
+def require_unique_ids(values: pd.Series, *, argument: str) -> None:
+    """Refuse missing or repeated ids (``argument`` names the table they belong to)."""
+    if values.isna().any():
+        raise SchemaError(
+            "has missing values",
+            where=f"{argument} column {values.name!r}",
+            expected="an id in every row",
+            got=f"{int(values.isna().sum())} missing",
+        )
+    repeated = values.duplicated(keep=False)
+    if repeated.any():
+        raise SchemaError(
+            "repeats values",
+            where=f"{argument} column {values.name!r}",
+            expected="one row per id",
+            got=describe_values(values[repeated].tolist()),
+        )

@@ -69,8 +69,8 @@ def run_demo(*, out: Path | None = None, echo: Callable[[str], None] = print, re
     echo(f"police.uk check: {agreement:.1%} of {located:,} located county crimes get the LSOA police.uk publishes")
     echo(f"needs profile: {paths['profile']} ({len(result.profile):,} rows); QGIS layers: {paths['gpkg']}")
     echo(f"ledger: {paths['ledger']}; rejected rows: {out / 'rejected'}")
-    from needskit.reports import report_command
     from needskit.config.project import COUNTY_CODE
+    from needskit.reports import report_command
 
     reports = Path(reports) if reports is not None else (project_dir() or Path.cwd()) / "reports"
     echo("producing the needs profile: Gloucestershire county chapter and six district chapters ...")

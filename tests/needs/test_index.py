@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from needskit.config.project import raw_path
 from needskit.errors import DataError, NeedskitWarning, SchemaError
 from needskit.needs.index import (
     IOD2019,
@@ -17,7 +18,6 @@ from needskit.needs.index import (
     iod2019_domain_ranks,
     priority_flags,
 )
-from needskit.config.project import raw_path
 
 N_LSOA11 = 32_844
 # Published IMD scores have 3 decimals; MHCLG's own arithmetic differs from exact double precision

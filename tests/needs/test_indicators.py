@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from needskit.config.catalog import load_catalog, load_indicators, parse_indicators
 from needskit.cli import main
+from needskit.config.catalog import load_catalog, load_indicators, parse_indicators
+from needskit.config.project import project_dir
 from needskit.errors import CatalogError, SchemaError
+from needskit.needs.indicators import benchmark, compute_indicators, parent_codes
 from needskit.needs.statistics import poisson_limits, wilson_limits
 from needskit.partner_data.pooling import pool_catalog
-from needskit.needs.indicators import benchmark, compute_indicators, parent_codes
-from needskit.config.project import project_dir
 
 ROOT = project_dir()
 

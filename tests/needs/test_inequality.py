@@ -10,9 +10,9 @@ import pytest
 from scipy import stats
 
 import needskit.needs.inequality as ineq
+from needskit.config.project import raw_path
 from needskit.errors import NeedskitWarning, SchemaError
 from needskit.needs.inequality import by_deprivation, gap, local_deciles, sii
-from needskit.config.project import raw_path
 
 DATA = Path(__file__).parents[1] / "data"
 Z95 = stats.norm.ppf(0.975)

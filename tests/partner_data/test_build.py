@@ -7,9 +7,9 @@ import gzip
 import pandas as pd
 import pytest
 
-from needskit.partner_data.build import build_raw
-from needskit.errors import DataError
 from needskit.config.project import data_dir
+from needskit.errors import DataError
+from needskit.partner_data.build import build_raw
 
 
 def test_manifest_matches_the_shipped_files():

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from needskit.config.catalog import load_catalog, load_places
 from needskit.cli import main
+from needskit.config.catalog import load_catalog, load_places
+from needskit.config.project import project_dir
 from needskit.errors import CatalogError, DataError
 from needskit.partner_data.pooling import pool_catalog, prepare_dataset, write_pool
-from needskit.config.project import project_dir
 from needskit.partner_data.validate import validate_catalog
 
 ROOT = project_dir()

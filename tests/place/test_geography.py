@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from needskit.place import geography as geo
-from needskit.pipeline import police_crimes
 from needskit.errors import GeographyError, SchemaError
+from needskit.pipeline import police_crimes
+from needskit.place import geography as geo
 
 CHELTENHAM = "E07000078"
 GLOUCESTERSHIRE = "E10000013"

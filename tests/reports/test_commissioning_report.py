@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from needskit.reports import needs_profile as analysis
-from needskit.reports import commissioning_report as cr
-from needskit.place import geography as geo
-from needskit.reports.charts import ReportFigure
 from needskit.commissioning import SPEND_VS_NEED_CAVEAT
-from needskit.errors import ReportError, SchemaError
 from needskit.commissioning.outcomes import load_delivery, load_outcomes
-from needskit.resources import load_register
 from needskit.config.project import project_dir
+from needskit.errors import ReportError, SchemaError
+from needskit.place import geography as geo
+from needskit.reports import commissioning_report as cr
+from needskit.reports import needs_profile as analysis
+from needskit.reports.charts import ReportFigure
+from needskit.resources import load_register
 
 CHELTENHAM = "E07000078"
 COUNTY = "E10000013"

@@ -10,9 +10,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from needskit.reports import maps
 from needskit.errors import GeographyError, SchemaError
 from needskit.place.geography import load_areas
+from needskit.reports import maps
 
 
 @pytest.fixture(scope="module")

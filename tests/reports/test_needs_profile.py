@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from needskit.reports import needs_profile as analysis
-from needskit.reports import charts
 from needskit.errors import ReportError
+from needskit.reports import charts
+from needskit.reports import needs_profile as analysis
 
 CHELTENHAM = "E07000078"
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from pypdf import PdfReader
 
+from needskit.config.project import project_dir
 from needskit.reports import run_report
 from needskit.reports.export import network_references
-from needskit.config.project import project_dir
 
 NOTEBOOKS = project_dir() / "notebooks"
 

@@ -19,11 +19,11 @@ import pypdf
 import pytest
 
 from needskit import reports as rp
+from needskit.config.project import ATTRIBUTION, project_dir
 from needskit.errors import ReportError
 from needskit.reports import export as rx
 from needskit.reports import manifest as rm
 from needskit.reports.params import latest_profile_period, validate_parameters
-from needskit.config.project import ATTRIBUTION, project_dir
 
 pytestmark = pytest.mark.slow
 

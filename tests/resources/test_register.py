@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from needskit.place import geography as geo
 from needskit import resources as res
 from needskit.config.catalog import THEMES, parse_catalog
-from needskit.errors import DataError, GeographyError, NeedskitWarning, SchemaError
 from needskit.config.project import COUNTY_CODE, DISTRICT_CODES, data_dir
+from needskit.errors import DataError, GeographyError, NeedskitWarning, SchemaError
+from needskit.place import geography as geo
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "build_illustrative_register.py"

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from needskit._checks import point_coordinates, require_columns, require_frame
 from needskit._rounding import largest_remainder
-from needskit._checks import require_columns, require_frame
 from needskit.errors import SchemaError, describe_values
 
 __all__ = ["allocate", "allocation_scenarios"]
@@ -738,9 +738,8 @@ def _incidence(
         raise SchemaError(
             "is not a positive distance", where="catchment", expected="metres > 0", got=repr(catchment)
         )
-    from needskit.resources.core import _points
 
-    sx, sy = _points(services, argument="services")
+    sx, sy = point_coordinates(services, argument="services")
     if areas is None:
         from needskit.place.geography import load_areas
 

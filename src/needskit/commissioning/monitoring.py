@@ -40,8 +40,8 @@ from needskit._checks import (
     require_non_negative,
     require_numeric,
 )
-from needskit.reports.charts import ReportFigure
 from needskit.errors import NeedskitWarning, SchemaError, describe_values
+from needskit.reports.charts import ReportFigure
 
 __all__ = [
     "SpcRules",

@@ -24,8 +24,8 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from needskit._checks import require_choice, require_columns, require_frame, require_numeric
-from needskit.errors import DataError, NeedskitWarning, SchemaError, describe_values
 from needskit.config.project import raw_path
+from needskit.errors import DataError, NeedskitWarning, SchemaError, describe_values
 
 __all__ = [
     "IOD2019",

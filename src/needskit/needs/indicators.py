@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from needskit.place import geography as geo
-from needskit.needs import statistics as stats
 from needskit._checks import require_columns, require_frame
 from needskit.config.catalog import IndicatorSpec, TermSpec
 from needskit.errors import SchemaError
+from needskit.needs import statistics as stats
+from needskit.place import geography as geo
 
 __all__ = ["compute_indicators", "benchmark", "parent_codes", "write_indicators", "INDICATOR_COLUMNS", "ENGLAND"]
 

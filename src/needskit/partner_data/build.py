@@ -27,8 +27,8 @@ import pandas as pd
 import shapely
 
 from needskit._checks import BNG
-from needskit.errors import DataError
 from needskit.config.project import AREAS_FILE, COUNTY_CODE, DISTRICT_CODES, sha256_file
+from needskit.errors import DataError
 
 __all__ = ["build_raw", "build_areas", "COPIED_FILES", "CENSUS_SUBSETS"]
 

@@ -29,14 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from needskit.place import geography as geo
 from needskit._checks import BNG, GB_LONLAT_EXTENT, isin
 from needskit.config.catalog import Catalog, DatasetSpec, MeasureSpec
+from needskit.config.project import sha256_file
 from needskit.errors import DataError, NeedskitError, SchemaError
 from needskit.partner_data.ingest import read_dataset
 from needskit.partner_data.ingest._io import to_numbers
-from needskit.config.project import sha256_file
 from needskit.partner_data.problems import Problem, problem_from_error, problems_frame, rows_problem
+from needskit.place import geography as geo
 
 __all__ = [
     "PoolResult", "prepare_dataset", "pool_catalog", "publish_result", "write_pool", "PROFILE_COLUMNS", "summary_lines",

@@ -25,10 +25,20 @@ import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 
+from needskit._checks import (
+    BNG,
+    GB_BNG_EXTENT,
+    GB_LONLAT_EXTENT,
+    as_list,
+    isin,
+    require_columns,
+    require_frame,
+    require_non_negative,
+    require_numeric,
+)
 from needskit._rounding import largest_remainder
-from needskit._checks import BNG, GB_BNG_EXTENT, GB_LONLAT_EXTENT, as_list, isin, require_columns, require_frame, require_non_negative, require_numeric
-from needskit.errors import GeographyError, SchemaError, describe_values
 from needskit.config.project import AREAS_FILE, data_dir, raw_path
+from needskit.errors import GeographyError, SchemaError, describe_values
 
 __all__ = [
     "LEVELS",

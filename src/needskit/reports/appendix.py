@@ -218,8 +218,8 @@ def appendix_html(
         Run facts for the run record: report, notebook, notebook_sha256, parameters, versions,
         git_commit, started, finished, inputs_sha256.
     """
-    from needskit.disclosure import describe_rule, publication_marking
     from needskit.config.project import ATTRIBUTION
+    from needskit.disclosure import describe_rule, publication_marking
 
     parts = ['<section class="appendix">', '<h1 id="methods-and-provenance">Methods and provenance</h1>']
 

@@ -47,14 +47,14 @@ import numpy as np
 import pandas as pd
 
 from needskit import commissioning as com
-from needskit.place import geography as geo
+from needskit._checks import require_columns, require_frame
 from needskit.commissioning import monitoring as mon
 from needskit.commissioning import outcomes as oc
-from needskit._checks import require_columns, require_frame
-from needskit.reports.needs_profile import AUDIENCE_WORDS, NeedsContext, select_period
 from needskit.config.catalog import THEMES
-from needskit.reports.charts import ReportFigure
 from needskit.errors import NeedskitWarning, ReportError, SchemaError
+from needskit.place import geography as geo
+from needskit.reports.charts import ReportFigure
+from needskit.reports.needs_profile import AUDIENCE_WORDS, NeedsContext, select_period
 
 __all__ = [
     "THEME_NEED",

@@ -19,11 +19,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from needskit.place import geography as geo
 from needskit.config.catalog import Catalog, IndicatorSpec, load_catalog, load_indicators
+from needskit.config.project import processed_dir, project_dir
 from needskit.errors import ReportError
 from needskit.needs.indicators import ENGLAND, benchmark, compute_indicators
-from needskit.config.project import processed_dir, project_dir
+from needskit.place import geography as geo
 
 __all__ = [
     "NeedsContext",

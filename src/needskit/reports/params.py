@@ -284,8 +284,8 @@ def validate_parameters(
         has no shipped boundaries; a map ``level`` above the area's level; an unknown comparator; a period not in the data; an unknown sharing level or
         disclosure rule; a public or partner report without a disclosure rule.
     """
-    from needskit.place import geography as geo
     from needskit.disclosure import AUDIENCES, RULE_SETS
+    from needskit.place import geography as geo
 
     path = Path(notebook)
     defaults = notebook_parameters(path)

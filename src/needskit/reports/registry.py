@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from needskit.errors import ReportError
 from needskit.config.project import project_dir
+from needskit.errors import ReportError
 
 __all__ = ["ReportSpec", "REPORTS", "register_report", "notebooks_dir", "resolve_report"]
 

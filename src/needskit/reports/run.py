@@ -38,7 +38,13 @@ from needskit.reports.manifest import (
     unchanged,
     write_json_atomic,
 )
-from needskit.reports.params import ReportParameters, latest_of, latest_profile_period, profile_periods, validate_parameters
+from needskit.reports.params import (
+    ReportParameters,
+    latest_of,
+    latest_profile_period,
+    profile_periods,
+    validate_parameters,
+)
 from needskit.reports.registry import ReportSpec, resolve_report
 
 __all__ = ["FORMATS", "ReportResult", "run_report", "parse_formats", "default_latest", "Constant", "kernel_for_reports"]
@@ -342,8 +348,8 @@ def _draft_entry(
     extra_inputs: Sequence[str | Path],
     kernel_name: str | None,
 ) -> dict[str, Any]:
-    from needskit.disclosure import describe_rule
     from needskit.config.project import data_dir, project_dir
+    from needskit.disclosure import describe_rule
 
     project = project_dir()
     inputs = hash_inputs(input_files(data_dir(), extra=extra_inputs), root=project)

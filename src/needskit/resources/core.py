@@ -22,12 +22,19 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import CRS
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from needskit._checks import BNG, require_columns, require_frame, require_non_negative, require_numeric
+from needskit._checks import (
+    BNG,
+    point_coordinates,
+    require_columns,
+    require_frame,
+    require_non_negative,
+    require_numeric,
+    require_unique_ids,
+)
 from needskit.errors import GeographyError, NeedskitWarning, SchemaError, describe_values
 
 __all__ = ["nearest_service", "two_step_fca", "population_weighted_centres", "gaussian_decay"]
@@ -94,12 +101,12 @@ def nearest_service(
     --------
     >>> nearest_service(lsoa_centres, services=pharmacies, service_id="ods_code")  # doctest: +SKIP
     """
-    ox, oy = _points(origins, argument="origins")
-    sx, sy = _points(services, argument="services")
+    ox, oy = point_coordinates(origins, argument="origins")
+    sx, sy = point_coordinates(services, argument="services")
     require_columns(origins, [origin_code], argument="origin_code")
     require_columns(services, [service_id], argument="service_id")
-    _unique(origins[origin_code], argument="origin_code")
-    _unique(services[service_id], argument="service_id")
+    require_unique_ids(origins[origin_code], argument="origin_code")
+    require_unique_ids(services[service_id], argument="service_id")
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise SchemaError(
             "is not a usable number of services", where="k", expected="a whole number ≥ 1", got=repr(k)
@@ -231,8 +238,8 @@ def two_step_fca(
     >>> two_step_fca(lsoa_centres, services=gps, population="residents", supply="gp_fte",
     ...              catchment_m=2_000, service_id="ods_code")  # doctest: +SKIP
     """
-    ox, oy = _points(origins, argument="origins")
-    sx, sy = _points(services, argument="services")
+    ox, oy = point_coordinates(origins, argument="origins")
+    sx, sy = point_coordinates(services, argument="services")
     require_columns(origins, [origin_code], argument="origin_code")
     require_columns(origins, [population], argument="population")
     require_columns(services, [service_id], argument="service_id")
@@ -241,8 +248,8 @@ def two_step_fca(
     require_numeric(services, [supply], allow_missing=False)
     require_non_negative(origins, [population])
     require_non_negative(services, [supply])
-    _unique(origins[origin_code], argument="origin_code")
-    _unique(services[service_id], argument="service_id")
+    require_unique_ids(origins[origin_code], argument="origin_code")
+    require_unique_ids(services[service_id], argument="service_id")
     if (
         isinstance(catchment_m, bool)
         or not isinstance(catchment_m, int | float | np.number)
@@ -349,7 +356,7 @@ def population_weighted_centres(
     --------
     >>> population_weighted_centres(postcodes, area_col="lsoa21_code", weight_col="residents")  # doctest: +SKIP
     """
-    x, y = _points(points, argument="points", require_bng=False)
+    x, y = point_coordinates(points, argument="points", require_bng=False)
     require_columns(points, [area_col], argument="area_col")
     areas = points[area_col]
     if areas.isna().any():
@@ -393,81 +400,6 @@ def population_weighted_centres(
     return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(cx, cy), crs=points.crs)
 
 
-def _points(gdf: Any, *, argument: str, require_bng: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a point GeoDataFrame in British National Grid (or any projected CRS) and return x, y."""
-    require_frame(gdf, name=argument)
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise GeographyError(
-            "is not a GeoDataFrame",
-            where=argument,
-            expected="a GeoDataFrame of points",
-            got=type(gdf).__name__,
-            hint="build one with gpd.points_from_xy(easting, northing, crs='EPSG:27700')",
-        )
-    crs = gdf.crs
-    if crs is None:
-        raise GeographyError(
-            "has no CRS",
-            where=argument,
-            expected="EPSG:27700 (British National Grid)",
-            got="crs=None",
-            hint="set it with .set_crs('EPSG:27700') if the coordinates are eastings and northings",
-        )
-    if crs.is_geographic:
-        raise GeographyError(
-            "is in a geographic CRS: distances in degrees are meaningless",
-            where=argument,
-            expected="EPSG:27700 (British National Grid, metres)",
-            got=crs.to_string(),
-            hint="reproject first with .to_crs('EPSG:27700')",
-        )
-    if require_bng and not crs.equals(BNG):
-        raise GeographyError(
-            "is not in British National Grid",
-            where=argument,
-            expected="EPSG:27700",
-            got=crs.to_string(),
-            hint="reproject first with .to_crs('EPSG:27700')",
-        )
-    geoms = gdf.geometry.to_numpy()
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        raise GeographyError(
-            "has missing or empty geometries",
-            where=argument,
-            expected="a point in every row",
-            got=f"{int(missing.sum())} rows, e.g. {list(gdf.index[missing][:5])}",
-        )
-    not_point = shapely.get_type_id(geoms) != shapely.GeometryType.POINT
-    if not_point.any():
-        raise GeographyError(
-            "has geometries that are not points",
-            where=argument,
-            expected="points",
-            got=describe_values(pd.Series(gdf.geometry.geom_type[not_point]).tolist()),
-            hint="use population_weighted_centres(...) or .representative_point() for areas",
-        )
-    return shapely.get_x(geoms), shapely.get_y(geoms)
-
-
-def _unique(values: pd.Series, *, argument: str) -> None:
-    if values.isna().any():
-        raise SchemaError(
-            "has missing values",
-            where=f"{argument} column {values.name!r}",
-            expected="an id in every row",
-            got=f"{int(values.isna().sum())} missing",
-        )
-    repeated = values.duplicated(keep=False)
-    if repeated.any():
-        raise SchemaError(
-            "repeats values",
-            where=f"{argument} column {values.name!r}",
-            expected="one row per id",
-            got=describe_values(values[repeated].tolist()),
-        )
-
-
 def _decay_weights(distance: np.ndarray, decay: Any, catchment_m: float) -> np.ndarray:
     if decay is None:
         return np.ones(len(distance))
@@ -494,10 +426,10 @@ def _decay_weights(distance: np.ndarray, decay: Any, catchment_m: float) -> np.n
 import dataclasses as _dataclasses  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from needskit.place import geography as _geo  # noqa: E402
 from needskit.config.catalog import THEMES as _THEMES  # noqa: E402
-from needskit.errors import DataError  # noqa: E402
 from needskit.config.project import COUNTY_CODE as _COUNTY_CODE  # noqa: E402
+from needskit.errors import DataError  # noqa: E402
+from needskit.place import geography as _geo  # noqa: E402
 
 __all__ += [
     "ResourceRegister",
@@ -660,8 +592,8 @@ def load_register(
     >>> register = load_register()  # doctest: +SKIP
     >>> register.services.groupby("service_type").size()  # doctest: +SKIP
     """
-    from needskit.partner_data.ingest import ods
     from needskit.config.project import data_dir
+    from needskit.partner_data.ingest import ods
 
     folder = Path(directory) if directory is not None else data_dir() / "raw" / "illustrative"
     frames: dict[str, pd.DataFrame] = {}
@@ -885,7 +817,7 @@ def service_points(
     require_frame(df)
     require_columns(df, [service_id, service_type, partner, theme], argument="register columns")
     require_columns(df, [x, y], argument="x/y")
-    _unique(df[service_id], argument="service_id")
+    require_unique_ids(df[service_id], argument="service_id")
     for column in (service_type, partner, theme):
         if df[column].isna().any():
             raise SchemaError(

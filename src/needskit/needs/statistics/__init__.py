@@ -16,7 +16,13 @@ rate, mean), :mod:`.standardised` (DSR, ISR), :mod:`.life_table` (life expectanc
 """
 
 from needskit.needs.statistics.ages import ESP2013, ESP2013_BANDS, LIFE_TABLE_BANDS, parse_band
-from needskit.needs.statistics.benchmark import COMPARISON_METHODS, TREND_CRITICAL_VALUE, compare, quantiles, trend
+from needskit.needs.statistics.benchmark import (
+    COMPARISON_METHODS,
+    TREND_CRITICAL_VALUE,
+    compare,
+    quantiles,
+    trend,
+)
 from needskit.needs.statistics.life_table import life_expectancy
 from needskit.needs.statistics.limits import (
     byars_limits,

@@ -21,7 +21,13 @@ from needskit._checks import require_columns, require_frame, require_non_negativ
 from needskit.errors import SchemaError, describe_values
 from needskit.needs.statistics._common import first_reason, group_index, group_keys, require_column_name
 from needskit.needs.statistics.ages import ESP2013, ESP2013_BANDS, band_index, band_labels
-from needskit.needs.statistics.limits import byars_limits, confidence_levels, level_label, poisson_limits, poisson_method
+from needskit.needs.statistics.limits import (
+    byars_limits,
+    confidence_levels,
+    level_label,
+    poisson_limits,
+    poisson_method,
+)
 
 __all__ = ["dsr", "isr", "DSR_MIN_EVENTS"]
 

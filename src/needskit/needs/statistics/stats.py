@@ -31,7 +31,13 @@ from needskit.needs.statistics._common import (
     require_column_name,
     require_greater_equal,
 )
-from needskit.needs.statistics.limits import confidence_levels, level_label, poisson_limits, poisson_method, wilson_limits
+from needskit.needs.statistics.limits import (
+    confidence_levels,
+    level_label,
+    poisson_limits,
+    poisson_method,
+    wilson_limits,
+)
 
 __all__ = ["proportion", "crude_rate", "mean"]
 
