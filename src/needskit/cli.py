@@ -1,13 +1,16 @@
 """The ``needskit`` command: parse, call the library, print.
 
 Bad input never shows a Python traceback: a :class:`~needskit.errors.NeedskitError` becomes one
-clear line on stderr and exit code 2. ``--debug`` shows the traceback.
+clear line on stderr and exit code 2; error-level data problems exit 1. ``--debug`` shows the
+traceback. Every command works on the project found from the working folder (or ``--project``,
+or ``NEEDSKIT_PROJECT``), as cron runs it.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,21 +20,38 @@ from needskit.errors import NeedskitError
 
 class _Context:
     debug: bool = False
+    project: Path | None = None
+
+
+def _workspace(store: Path | None = None):  # noqa: ANN202 - the Workspace type lives in needskit.pipeline
+    from needskit.pipeline import open_workspace
+
+    return open_workspace(_Context.project, store=store)
+
+
+_store_option = click.option(
+    "--store", type=click.Path(path_type=Path), default=None, help="Internal store folder (default data/processed)."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="needskit")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks (for developers).")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+@click.option(
+    "--project",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Project folder (default: found from the working folder, or NEEDSKIT_PROJECT).",
+)
+def cli(debug: bool, project: Path | None) -> None:
     """needskit: needs analysis and place-based commissioning for local partnerships.
 
-    Pools partner data onto one neighbourhood geography, builds needs profiles and resource
-    maps, and produces the regular needs analyses as HTML and PDF.
+    Pools partner data onto one neighbourhood geography (pool), computes the needs profile
+    (indicators), applies disclosure control once per audience (publish), and produces the
+    regular needs analyses as HTML and PDF (report). `needskit run` does the first three.
     """
-    ctx.ensure_object(_Context)
-    ctx.obj.debug = debug
     _Context.debug = debug
+    _Context.project = project
 
 
 @cli.group()
@@ -40,215 +60,163 @@ def data() -> None:
 
 
 @data.command("build")
-@click.option(
-    "--from", "source", required=True, type=click.Path(path_type=Path), help="Shared raw-data folder."
-)
+@click.option("--from", "source", required=True, type=click.Path(path_type=Path), help="Shared raw-data folder.")
 @click.option("--to", "dest", default="data/raw", show_default=True, type=click.Path(path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace existing raw files whose content would change.")
 def data_build(source: Path, dest: Path, overwrite: bool) -> None:
-    """Write data/raw from the shared raw-data folder (copies, subsets, built boundaries)."""
+    """Write data/raw from the shared raw-data folder (conf/databuild.yml says what)."""
+    from needskit.config import find_project, load_partnership
+    from needskit.config.databuild import load_build_plan
+    from needskit.errors import DataError
     from needskit.partner_data.build import build_raw
 
-    manifest = build_raw(source, dest, overwrite=overwrite)
+    if not source.is_dir():
+        raise DataError(
+            "source folder does not exist", where=str(source), expected="the shared raw-data folder",
+            got="no such folder", hint="pass --from ../shared/data/raw",
+        )  # fmt: skip
+    project = find_project(_Context.project)
+    plan = load_build_plan(project.conf / "databuild.yml")
+    partnership = load_partnership(project.partnership_file)
+    manifest = build_raw(source, project.resolve(dest), plan=plan, areas=partnership.areas, overwrite=overwrite)
     total = manifest["bytes"].sum() / 1e6
     click.echo(f"wrote {len(manifest)} files ({total:.1f} MB) to {dest}; see {dest / 'MANIFEST.csv'}")
 
 
-def _load_places(path: Path | None):
-    if path is None:
-        return []
-    from needskit.config.catalog import load_places
-
-    return load_places(path)
-
-
 @cli.command()
-@click.option(
-    "--catalog",
-    "catalog_path",
-    default="conf/catalog.yml",
-    show_default=True,
-    type=click.Path(path_type=Path),
-)
-@click.option(
-    "--level",
-    default="lsoa",
-    show_default=True,
-    type=click.Choice(["lsoa", "msoa", "ward", "district", "county"]),
-)
-@click.option(
-    "--vintage", default=2021, show_default=True, type=click.Choice(["2011", "2021"]), help="LSOA vintage."
-)
-@click.option("--out", default="data/processed", show_default=True, type=click.Path(path_type=Path))
-@click.option(
-    "--places",
-    "places_path",
-    default=None,
-    type=click.Path(path_type=Path),
-    help="Custom places YAML (e.g. conf/places.yml).",
-)
-@click.option("--dataset", "datasets", multiple=True, help="Pool only this dataset (repeatable).")
-@click.option(
-    "--publish",
-    default="internal",
-    show_default=True,
-    type=click.Choice(["internal", "partner", "public"]),
-    help="Audience: public/partner outputs apply the disclosure rules and sharing levels.",
-)
-@click.option(
-    "--rule", default="nhs_digital", show_default=True, help="Disclosure rule set for published outputs."
-)
-def pool(
-    catalog_path: Path,
-    level: str,
-    vintage: str,
-    out: Path,
-    places_path: Path | None,
-    datasets,
-    publish: str,
-    rule: str,
-) -> None:
-    """Pool every catalogue dataset into the needs profile, with its ledger."""
-    from needskit.config.catalog import load_catalog
-    from needskit.partner_data.pooling import pool_catalog, publish_result, summary_lines, write_pool
-
-    catalog = load_catalog(catalog_path)
-    result = pool_catalog(
-        catalog,
-        level=level,
-        vintage=int(vintage),
-        places=_load_places(places_path),
-        datasets=list(datasets) or None,
-    )
-    if publish != "internal":
-        result = publish_result(result, catalog=catalog, audience=publish, rule=rule)
-    paths = write_pool(result, out, catalog_path=catalog_path)
-    for line in summary_lines(result):
-        click.echo(line)
-    click.echo(f"wrote {paths['profile']}, {paths['gpkg']}, {paths['ledger']} and rejected/ in {out}")
-
-
-@cli.command()
-@click.option(
-    "--catalog",
-    "catalog_path",
-    default="conf/catalog.yml",
-    show_default=True,
-    type=click.Path(path_type=Path),
-)
 @click.option("--dataset", "datasets", multiple=True, help="Check only this dataset (repeatable).")
 @click.option("--info", is_flag=True, help="Also list rows outside the partnership's area or scope.")
-def validate(catalog_path: Path, datasets, info: bool) -> None:
+def validate(datasets: tuple[str, ...], info: bool) -> None:
     """Check every catalogue dataset without pooling: one line per problem."""
-    from needskit.config.catalog import load_catalog
     from needskit.partner_data.validate import validate_catalog
 
-    catalog = load_catalog(catalog_path)
-    problems = validate_catalog(catalog, datasets=list(datasets) or None)
-    shown = [p for p in problems if info or p.severity != "info"]
-    for problem in shown:
-        click.echo(problem.line())
+    ws = _workspace()
+    problems = validate_catalog(ws.catalog, area=ws.area, geography=ws.geography, datasets=list(datasets) or None)
+    for problem in problems:
+        if info or problem.severity != "info":
+            click.echo(problem.line())
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
-    n = len(catalog.select(list(datasets) or None))
+    n = len(ws.catalog.select(list(datasets) or None))
     click.echo(f"{n} datasets checked: {errors} errors, {warnings} warnings")
     if errors:
         raise SystemExit(1)
 
 
-@cli.command()
-@click.option("--profile", "profile_path", default="data/processed/profile.parquet", show_default=True,
-              type=click.Path(path_type=Path))
-@click.option("--indicators", "indicators_path", default="conf/indicators.yml", show_default=True,
-              type=click.Path(path_type=Path))
-@click.option("--catalog", "catalog_path", default="conf/catalog.yml", show_default=True, type=click.Path(path_type=Path))
-@click.option("--level", "levels", multiple=True, default=["lsoa", "ward", "district"], show_default=True,
-              type=click.Choice(["lsoa", "msoa", "ward", "district", "county"]), help="Levels to compute (repeatable).")
-@click.option("--comparator", default="parent", show_default=True, help="parent, county, england, or an area code.")
-@click.option("--out", default="data/processed", show_default=True, type=click.Path(path_type=Path))
-def indicators(profile_path: Path, indicators_path: Path, catalog_path: Path, levels, comparator: str, out: Path) -> None:
-    """Compute every indicator for every area and period of the pooled profile, benchmarked."""
-    from needskit.needs.indicators import write_indicators
+def _pool(ws: Any, places: Path | None, datasets: tuple[str, ...]) -> int:
+    from needskit.pipeline import pool as run_pool
 
-    written = write_indicators(
-        profile_path=profile_path, indicators_path=indicators_path, catalog_path=catalog_path,
-        levels=list(levels), comparator=comparator, out=out,
-    )
-    for level, (path, n_rows, n_ind) in written.items():
+    result = run_pool(ws, places_file=places, datasets=list(datasets) or None, echo=click.echo)
+    click.echo(f"wrote the pool stage of the store {ws.store.path} (profile, ledger, rejected/, geography/, register/)")
+    for problem in result.errors:
+        click.echo(f"needskit: error: {problem.line()}", err=True)
+    return 1 if result.errors else 0
+
+
+@cli.command()
+@_store_option
+@click.option("--places", type=click.Path(path_type=Path), default=None, help="Places file (default conf/places.yml).")
+@click.option("--dataset", "datasets", multiple=True, help="Pool only this dataset (repeatable).")
+def pool(store: Path | None, places: Path | None, datasets: tuple[str, ...]) -> None:
+    """Pool every catalogue dataset into the store: profile, ledger, rejected rows, register."""
+    code = _pool(_workspace(store), places, datasets)
+    if code:
+        raise SystemExit(code)
+
+
+@cli.command()
+@_store_option
+@click.option("--indicators", "indicators_file", type=click.Path(path_type=Path), default=None,
+              help="Indicator definitions (default conf/indicators.yml).")  # fmt: skip
+def indicators(store: Path | None, indicators_file: Path | None) -> None:
+    """Compute every indicator for every area and period of the store, benchmarked."""
+    from needskit.pipeline import compute
+
+    for level, (path, n_rows, n_ind) in compute(_workspace(store), indicators_file=indicators_file).items():
         click.echo(f"{level}: {n_ind} indicators, {n_rows:,} rows -> {path}")
 
 
 @cli.command()
-@click.option(
-    "--out", default=None, type=click.Path(path_type=Path), help="Output folder (default data/processed)."
-)
+@_store_option
+@click.option("--audience", "audiences", multiple=True, type=click.Choice(["public", "partner"]),
+              help="Publish for this audience (default: disclosure.audiences of conf/partnership.yml).")  # fmt: skip
+def publish(store: Path | None, audiences: tuple[str, ...]) -> None:
+    """Apply the partnership's disclosure rule once per audience: the published stores."""
+    from needskit.pipeline import publish as run_publish
+
+    ws = _workspace(store)
+    for audience, target in run_publish(ws, audiences=list(audiences) or None).items():
+        click.echo(f"published for {audience} under {ws.partnership.disclosure_rule}: {target.path}")
+
+
+@cli.command()
+@_store_option
+@click.option("--places", type=click.Path(path_type=Path), default=None, help="Places file (default conf/places.yml).")
+def run(store: Path | None, places: Path | None) -> None:
+    """pool, indicators and publish in turn: the store brought up to date."""
+    from needskit.pipeline import compute
+    from needskit.pipeline import publish as run_publish
+
+    ws = _workspace(store)
+    code = _pool(ws, places, ())
+    for level, (path, n_rows, n_ind) in compute(ws).items():
+        click.echo(f"indicators ({level}): {n_ind} indicators, {n_rows:,} rows -> {path}")
+    for audience, target in run_publish(ws).items():
+        click.echo(f"published for {audience} under {ws.partnership.disclosure_rule}: {target.path}")
+    if code:
+        raise SystemExit(code)
+
+
+@cli.command()
+@_store_option
 @click.option("--reports", default=None, type=click.Path(path_type=Path), help="Reports folder (default reports/).")
-def demo(out: Path | None, reports: Path | None) -> None:
-    """Run the main job on the shipped Gloucestershire data and print where the results are."""
-    from needskit.pipeline import run_demo
+def demo(store: Path | None, reports: Path | None) -> None:
+    """Run the main job on the project's data (the shipped example) and print where the results are."""
+    from needskit.demo import run_demo
 
-    run_demo(out=out, echo=click.echo, reports=reports)
-
-
+    run_demo(_workspace(store), reports=reports, echo=click.echo)
 
 
 @cli.command("report")
 @click.argument("name")
-@click.option("--area", required=True, help="Area code, e.g. E07000078 (Cheltenham) or E10000013 (Gloucestershire).")
-@click.option("--period", default=None, help="Period YYYY-MM (default: the latest in the data).")
-@click.option("--comparator", default=None, help="Area code to compare with (default: the notebook's).")
-@click.option("--level", default=None, help="Level of --area (default: inferred from the code).")
-@click.option(
-    "--publish",
-    default=None,
-    type=click.Choice(["public", "partner", "internal"]),
-    help="Sharing level of the output (default: the notebook's).",
-)
+@click.option("--area", required=True, help="Area code (the partnership's area, a chapter, a ward, an LSOA) or a place code.")
+@click.option("--period", default=None, help="Period YYYY-MM (default: the latest in the store).")
+@click.option("--comparator", default=None, help="Comparator kind the store holds: parent, england, region.")
+@click.option("--level", default=None, help="Neighbourhood level of maps and tables (default: the notebook's).")
+@click.option("--audience", "--publish", "audience", default=None, type=click.Choice(["public", "partner", "internal"]),
+              help="Who the report is for (default: the notebook's); public and partner read the published store.")  # fmt: skip
 @click.option("--format", "formats", default="html,pdf", show_default=True, help="Comma-separated: html, pdf.")
-@click.option("--out", default="reports", show_default=True, type=click.Path(path_type=Path), help="Reports folder.")
-@click.option("--each-district", is_flag=True, help="County chapter plus one chapter per district, in parallel, with index.html.")
+@click.option("--out", default=None, type=click.Path(path_type=Path), help="Reports folder (default <project>/reports).")
+@click.option("--each-chapter", "--each-district", "each_chapter", is_flag=True,
+              help="The area's report plus one per chapter, in parallel, with index.html.")  # fmt: skip
 @click.option("--if-changed", is_flag=True, help="Skip when parameters, inputs and code are unchanged since the last run.")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Any other notebook parameter (repeatable).")
-@click.option("--catalog", default=None, type=click.Path(path_type=Path), help="Catalogue listing the data sources (default conf/catalog.yml).")
-@click.option("--partnership", default=None, help="Name on the cover (default: '<county> partnership').")
-@click.option("--jobs", default=None, type=int, help="Parallel workers for --each-district (default: cores).")
+@_store_option
+@click.option("--jobs", default=None, type=int, help="Parallel workers for --each-chapter (default: cores).")
 def report(
     name: str,
     area: str,
     period: str | None,
     comparator: str | None,
     level: str | None,
-    publish: str | None,
+    audience: str | None,
     formats: str,
-    out: Path,
-    each_district: bool,
+    out: Path | None,
+    each_chapter: bool,
     if_changed: bool,
     params: tuple[str, ...],
-    catalog: Path | None,
-    partnership: str | None,
+    store: Path | None,
     jobs: int | None,
 ) -> None:
     """Run report NAME (needs-profile, neighbourhood-profile, ... or a notebook path) into
-    OUT/AREA/PERIOD/ as .ipynb, .html, .pdf and manifest.json."""
+    OUT/AREA/PERIOD/ as .ipynb, .html, .pdf and manifest.json, from the store."""
     from needskit.reports import report_command
 
     report_command(
-        name,
-        area=area,
-        period=period,
-        comparator=comparator,
-        level=level,
-        publish=publish,
-        formats=formats,
-        out=out,
-        each_district=each_district,
-        if_changed=if_changed,
-        params=params,
-        catalog=catalog,
-        partnership=partnership,
-        jobs=jobs,
-        echo=click.echo,
-    )
+        name, area=area, period=period, comparator=comparator, level=level, publish=audience, formats=formats,
+        out=out, each_chapter=each_chapter, if_changed=if_changed, params=params, store=store,
+        project=_Context.project, jobs=jobs, echo=click.echo,
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

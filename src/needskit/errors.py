@@ -17,6 +17,7 @@ __all__ = [
     "DataError",
     "DisclosureError",
     "ReportError",
+    "StoreError",
     "NeedskitWarning",
     "describe_values",
 ]
@@ -91,6 +92,10 @@ class DisclosureError(NeedskitError, ValueError):
 
 class ReportError(NeedskitError, RuntimeError):
     """A report could not be produced."""
+
+
+class StoreError(NeedskitError, RuntimeError):
+    """The store is missing, older than its inputs, or written by another version."""
 
 
 class NeedskitWarning(UserWarning):

@@ -1,83 +1,265 @@
-"""The main job on the shipped Gloucestershire data (``needskit demo`` / ``make demo``).
+"""One pipeline, one store: pool → indicators → publish, for the partnership of a project.
 
-1. Pool every dataset of ``conf/catalog.yml`` (and the places of ``conf/places.yml``) into the
-   needs profile, with its ledger, rejected rows and a QGIS GeoPackage, in ``data/processed/``.
-2. Compute every indicator of ``conf/indicators.yml`` for Gloucestershire's LSOAs, wards,
-   districts and the county, benchmarked against the parent area (``indicators_<level>.csv``).
-3. Check the police.uk assignment against the LSOA police.uk publishes.
-4. Produce the regular needs analysis: the Gloucestershire county chapter and one chapter per
-   district (HTML + PDF + manifest, run in parallel), with an index, under ``reports/``.
-5. Produce the resource map, commissioning priorities and outcomes monitoring reports for
-   Gloucestershire and Cheltenham (the council, police and voluntary services in them are
-   ILLUSTRATIVE: no open source has them).
+:func:`open_workspace` reads the project's configuration once (partnership, catalogue) and builds
+its reference geography (files read lazily). Each step then reads and writes the store:
+
+* :func:`pool` — every catalogue dataset onto the partnership's LSOAs and places: profile,
+  ledger, rejected rows, the partnership's geography and the resource register;
+* :func:`compute` — every indicator of ``conf/indicators.yml`` for every area and period,
+  benchmarked against each comparator of ``conf/partnership.yml``;
+* :func:`publish` — the one disclosure step: a published store per audience.
+
+:func:`run` does all three. Reports and notebooks only read what these write.
 """
 
 from __future__ import annotations
 
-import glob
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
-from needskit.config.project import processed_dir, project_dir, raw_path
+from needskit.config.catalog import Catalog, load_catalog
+from needskit.config.indicators import load_indicators
+from needskit.config.partnership import Partnership, load_partnership
+from needskit.config.places import load_places
+from needskit.config.project import Project, find_project
+from needskit.disclosure import describe_rule, publication_marking
+from needskit.disclosure.publish import allowed_datasets
+from needskit.disclosure.publish import publish as publish_frames
+from needskit.errors import GeographyError
+from needskit.needs.benchmarking import benchmark_all
+from needskit.needs.indicators import compute_indicators
+from needskit.partner_data.pooling import PoolResult, pool_catalog
+from needskit.partner_data.reference import load_geography
+from needskit.partner_data.stages import write_indicators_stage, write_pool_stage, write_published_stage
+from needskit.partner_data.store import Store
+from needskit.place.areas import load_areas
+from needskit.place.custom import build_places
+from needskit.place.extent import PartnershipArea, resolve_area
+from needskit.place.geography import BOUNDARY_LEVELS, CustomPlaces, Geography
+from needskit.resources.access import lsoa_centres
+
+__all__ = ["Workspace", "open_workspace", "pool", "compute", "publish", "run", "INDICATOR_LEVELS"]
+
+INDICATOR_LEVELS = ("lsoa", "ward", "district", "county")
+"""Levels whose indicators are also written as ``indicators_<level>.csv`` for analysts."""
 
 
-def police_crimes() -> pd.DataFrame:
-    """All shipped police.uk street-level rows, in file order."""
-    folder = raw_path("police")
-    files = sorted(glob.glob(str(folder / "*-street.csv.gz")))
-    return pd.concat([pd.read_csv(f, encoding="utf-8-sig") for f in files], ignore_index=True)
+@dataclass
+class Workspace:
+    """A partnership's configuration, geography and store, read once.
+
+    Attributes
+    ----------
+    project
+        The project folder and its files.
+    partnership, catalog
+        ``conf/partnership.yml`` and ``conf/catalog.yml``, checked.
+    geography
+        The reference geography (lookups, boundaries, postcodes, populations).
+    store
+        The internal store (``data/processed`` unless moved with ``store=``).
+    """
+
+    project: Project
+    partnership: Partnership
+    catalog: Catalog
+    geography: Geography
+    store: Store
+    _area: PartnershipArea | None = field(default=None, repr=False)
+
+    @property
+    def area(self) -> PartnershipArea:
+        """The partnership's area resolved in its geography (chapters, LSOAs, regions)."""
+        if self._area is None:
+            self._area = resolve_area(self.partnership, self.geography)
+        return self._area
+
+    def published(self, audience: str) -> Store:
+        """The published store for ``audience``, next to the internal one."""
+        base = self.project.published(audience) if self.store.path == self.project.store else self.store.path.parent / "published" / audience
+        return Store(base, root=self.project.root)
+
+    def places(self, places_file: str | Path | None = None) -> list[CustomPlaces]:
+        """The partnership's own places (``conf/places.yml`` by default; none when it is absent)."""
+        path = self.project.resolve(places_file) if places_file else self.project.places_file
+        if not path.is_file():
+            if places_file:
+                load_places(path)  # raises: the file named does not exist
+            return []
+        return [build_places(load_places(path), geography=self.geography)]
 
 
-def police_agreement() -> tuple[float, int]:
-    """Share of located county crimes whose assigned 2021 LSOA is the one police.uk publishes."""
-    from needskit.place.geography import assign_points, load_areas
+def open_workspace(
+    project: Project | str | Path | None = None, *, store: str | Path | None = None, catalog: str | Path | None = None
+) -> Workspace:
+    """Read a project's partnership and catalogue and build its geography.
 
-    lsoas = set(load_areas("lsoa", vintage=2021)["area_code"])
-    crimes = police_crimes()
-    located = assign_points(crimes, x="Longitude", y="Latitude", crs="EPSG:4326", level="lsoa", vintage=2021)
-    county = located[located["LSOA code"].isin(lsoas) & located["Longitude"].notna()]
-    return float((county["area_code"] == county["LSOA code"]).mean()), len(county)
+    Parameters
+    ----------
+    project
+        A :class:`~needskit.config.Project`, a folder, or None (found from the working folder,
+        ``NEEDSKIT_PROJECT``, or the checkout: :func:`needskit.config.find_project`).
+    store
+        Another folder for the internal store (default ``<project>/data/processed``).
+    catalog
+        Another catalogue file (default ``<project>/conf/catalog.yml``).
+
+    Raises
+    ------
+    CatalogError
+        No project, or malformed configuration (file, key and line named).
+    """
+    if isinstance(project, Project):
+        proj = project
+    elif project is not None and (Path(project) / "conf" / "partnership.yml").is_file():
+        proj = Project(Path(project).resolve())
+    else:
+        proj = find_project(project)
+    partnership = load_partnership(proj.partnership_file)
+    cat = load_catalog(proj.resolve(catalog) if catalog else proj.catalog_file)
+    geography = load_geography(cat, partnership)
+    folder = proj.resolve(store) if store else proj.store
+    return Workspace(proj, partnership, cat, geography, Store(folder, root=proj.root))
 
 
-def run_demo(*, out: Path | None = None, echo: Callable[[str], None] = print, reports: Path | None = None) -> dict:
-    """Run the demo pipeline; return the headline figures it printed."""
-    from needskit.config.catalog import load_catalog, load_places
-    from needskit.partner_data.pooling import pool_catalog, summary_lines, write_pool
+def _boundaries(ws: Workspace) -> dict[str, gpd.GeoDataFrame]:
+    """The partnership's areas of each level that has boundaries."""
+    out = {}
+    vintage = ws.area.vintage
+    for level in BOUNDARY_LEVELS:
+        if not ws.geography.has_boundaries(level, vintage):
+            continue
+        try:
+            out[level] = load_areas(level, geography=ws.geography, vintage=vintage, within=list(ws.partnership.areas))
+        except GeographyError:
+            continue
+    return out
 
-    started = time.perf_counter()
-    out = Path(out) if out is not None else processed_dir()
-    conf = (project_dir() or Path.cwd()) / "conf"
-    catalog = load_catalog(conf / "catalog.yml")
-    places = load_places(conf / "places.yml") if (conf / "places.yml").exists() else []
-    echo(f"pooling {len(catalog)} datasets from {conf / 'catalog.yml'} ...")
-    result = pool_catalog(catalog, places=places)
-    paths = write_pool(result, out, catalog_path=conf / "catalog.yml")
-    for line in summary_lines(result):
-        echo(line)
-    from needskit.needs.indicators import write_indicators
 
-    written = write_indicators(
-        profile_path=paths["profile"], indicators_path=conf / "indicators.yml", catalog_path=conf / "catalog.yml",
-        levels=["lsoa", "ward", "district", "county"], out=out,
+def pool(
+    ws: Workspace,
+    *,
+    places_file: str | Path | None = None,
+    datasets: Sequence[str] | None = None,
+    progress: bool | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> PoolResult:
+    """Pool every catalogue dataset into the store (see :func:`needskit.partner_data.pool_catalog`).
+
+    The store is written even when some datasets have error-level problems (they are in
+    ``problems.csv`` and ``result.errors``; the command line exits non-zero).
+    """
+    places = ws.places(places_file)
+    result = pool_catalog(ws.catalog, area=ws.area, geography=ws.geography, places=places, datasets=datasets,
+                          progress=progress, echo=echo)  # fmt: skip
+    areas = _boundaries(ws)
+    postcodes = ws.geography.postcodes() if ws.geography.has_postcodes() else None
+    centres = lsoa_centres(areas["lsoa"], postcodes=postcodes) if "lsoa" in areas else None
+    config = [ws.project.partnership_file, ws.catalog.path or ws.project.catalog_file]
+    if places:
+        config.append(ws.project.resolve(places_file) if places_file else ws.project.places_file)
+    config_files = [Path(p) for p in config]
+    patterns = [spec.path for spec in result.datasets if any(ch in spec.path for ch in "*?[")]
+    write_pool_stage(ws.store, result, areas=areas, centres=centres, partnership=ws.partnership.describe(),
+                     config_files=config_files, patterns=patterns)  # fmt: skip
+    return result
+
+
+def _members(hierarchy: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
+    """Which LSOAs make up each area of each level (and each place): ``lsoa``, ``area_code``, ``level``."""
+    parts = [
+        pd.DataFrame({"lsoa": hierarchy["lsoa"], "area_code": hierarchy[level], "level": level})
+        for level in BOUNDARY_LEVELS
+        if level in hierarchy.columns
+    ]
+    if len(places):
+        parts.append(places.loc[places["weight"] > 0, ["lsoa_code", "area_code", "level"]].rename(columns={"lsoa_code": "lsoa"}))
+    return pd.concat(parts, ignore_index=True).dropna().drop_duplicates()
+
+
+def place_parents(hierarchy: pd.DataFrame, places: pd.DataFrame) -> dict[str, str]:
+    """Each of the partnership's places and the county most of its LSOAs lie in (its comparator)."""
+    if not len(places):
+        return {}
+    county = places["lsoa_code"].map(hierarchy.set_index("lsoa")["county"])
+    frame = places.assign(county=county).dropna(subset=["county"])
+    return {str(code): str(group["county"].mode().iloc[0]) for code, group in frame.groupby("area_code")}
+
+
+def compute(
+    ws: Workspace, *, indicators_file: str | Path | None = None, levels: Sequence[str] = INDICATOR_LEVELS
+) -> dict[str, tuple[Path, int, int]]:
+    """Compute and benchmark every indicator from the store's profile; write the indicators stage.
+
+    Returns
+    -------
+    ``{level: (csv path, rows, indicators)}`` for the CSV levels.
+    """
+    path = ws.project.resolve(indicators_file) if indicators_file else ws.project.indicators_file
+    specs = load_indicators(path, catalog=ws.catalog)
+    profile = ws.store.read_profile()
+    hierarchy = ws.store.read_hierarchy()
+    places = ws.store.read_place_members()
+    results = compute_indicators(profile, indicators=specs, members=_members(hierarchy, places))
+    benchmarked = benchmark_all(
+        results, hierarchy=hierarchy, comparators=ws.partnership.comparators, place_parents=place_parents(hierarchy, places)
     )
-    for level, (path, n_rows, n_ind) in written.items():
-        echo(f"indicators ({level}): {n_ind} indicators, {n_rows:,} rows -> {path}")
-    agreement, located = police_agreement()
-    echo(f"police.uk check: {agreement:.1%} of {located:,} located county crimes get the LSOA police.uk publishes")
-    echo(f"needs profile: {paths['profile']} ({len(result.profile):,} rows); QGIS layers: {paths['gpkg']}")
-    echo(f"ledger: {paths['ledger']}; rejected rows: {out / 'rejected'}")
-    from needskit.config.project import COUNTY_CODE
-    from needskit.reports import report_command
+    return write_indicators_stage(ws.store, benchmarked, config_files=[path], levels=levels, order=[s.id for s in specs])
 
-    reports = Path(reports) if reports is not None else (project_dir() or Path.cwd()) / "reports"
-    echo("producing the needs profile: Gloucestershire county chapter and six district chapters ...")
-    report_command("needs-profile", area=COUNTY_CODE, each_district=True, out=reports, echo=echo, progress=False)
-    echo("producing the resource map, commissioning priorities and outcomes monitoring for Gloucestershire and Cheltenham ...")
-    for name in ("resource-map", "commissioning-priorities", "outcomes-monitoring"):
-        for area in (COUNTY_CODE, "E07000078"):
-            report_command(name, area=area, out=reports, echo=echo, progress=False)
-    echo(f"done in {time.perf_counter() - started:.1f} s; open {reports / COUNTY_CODE} (index.html) to read the reports")
-    return {"result": result, "paths": paths, "agreement": agreement, "reports": reports}
+
+def publish(ws: Workspace, *, audiences: Sequence[str] | None = None, rule: str | None = None) -> dict[str, Store]:
+    """Apply disclosure control once per audience and write the published stores.
+
+    The rule set is the partnership's (``disclosure.rule``) unless ``rule`` names another; the
+    audiences are the partnership's (``disclosure.audiences``) unless given.
+    """
+    rule = rule or ws.partnership.disclosure_rule
+    sharing = {spec.id: spec.sharing for spec in ws.catalog}
+    profile = ws.store.read_profile()
+    indicators = ws.store.read_indicators()
+    ledger = ws.store.read_ledger()
+    register = {t: ws.store.read_register(t) for t in ("services", "spend", "catchments")}
+    sources = pd.DataFrame(ws.store.manifest().get("sources", []))
+    written = {}
+    for audience in audiences or ws.partnership.audiences:
+        published = publish_frames(profile=profile, indicators=indicators, ledger=ledger, register=register,
+                                   sharing=sharing, audience=audience, rule=rule)  # fmt: skip
+        allowed = allowed_datasets(sharing, audience=audience)
+        target = ws.published(audience)
+        write_published_stage(
+            target, source=ws.store, profile=published.profile, indicators=published.indicators,
+            ledger=published.ledger, register=published.register,
+            sources=sources[sources["dataset"].isin(allowed)] if len(sources) else sources,
+            disclosure_log=published.log, audience=audience, rule=rule, rule_text=describe_rule(rule),
+            marking=publication_marking(audience),
+        )  # fmt: skip
+        written[audience] = target
+    return written
+
+
+def run(
+    ws: Workspace,
+    *,
+    places_file: str | Path | None = None,
+    indicators_file: str | Path | None = None,
+    audiences: Sequence[str] | None = None,
+    progress: bool | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> PoolResult:
+    """:func:`pool`, :func:`compute` and :func:`publish` in turn, printing what each wrote."""
+    say = echo or (lambda _line: None)
+    started = time.perf_counter()
+    result = pool(ws, places_file=places_file, progress=progress, echo=echo)
+    written = compute(ws, indicators_file=indicators_file)
+    for level, (path, n_rows, n_ind) in written.items():
+        say(f"indicators ({level}): {n_ind} indicators, {n_rows:,} rows -> {path}")
+    for audience, store in publish(ws, audiences=audiences).items():
+        say(f"published ({audience}, {ws.partnership.disclosure_rule}): {store.path}")
+    say(f"store: {ws.store.path} ({time.perf_counter() - started:.1f} s)")
+    return result
+

@@ -32,33 +32,30 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from needskit.config.yamlfile import Entry, read_yaml
 from needskit.errors import CatalogError
 
 __all__ = [
     "THEMES",
     "SHARING_LEVELS",
     "FORMATS",
+    "REFERENCE_FORMATS",
+    "REGISTER_TABLES",
     "GeographySpec",
     "PeriodSpec",
     "MeasureSpec",
     "ScopeFilter",
+    "RegisterSpec",
     "DatasetSpec",
     "ReferenceSpec",
     "Catalog",
     "load_catalog",
     "parse_catalog",
-    "load_places",
-    "TermSpec",
-    "IndicatorSpec",
-    "load_indicators",
-    "parse_indicators",
 ]
 
 THEMES = {
@@ -73,6 +70,11 @@ THEMES = {
 
 SHARING_LEVELS = ("open", "partner", "restricted")
 FORMATS = ("police_uk", "ods", "ons_table", "ons_mye", "csv", "excel", "gpkg", "parquet")
+REFERENCE_FORMATS = ("area_layers", "ons_lookups", "ons_lsoa_changes", "other")
+"""Reference files: boundaries as GeoPackage layers ``<level>_<vintage>``, ONS lookups
+(``<level><yy>_code``/``_name`` columns), the ONS LSOA 2011-2021 change lookup, anything else."""
+REGISTER_TABLES = ("services", "spend", "catchments")
+"""Resource-register tables a dataset can feed (see :class:`RegisterSpec`)."""
 ROLES = ("partner", "denominator", "context")
 GEOGRAPHY_KINDS = ("points", "postcode", "area_code", "polygons")
 MEASURE_KINDS = ("count", "value", "class")
@@ -136,6 +138,21 @@ class ScopeFilter:
 
 
 @dataclass(frozen=True)
+class RegisterSpec:
+    """How a dataset's rows feed the resource register (``register:`` in its entry).
+
+    ``table`` is ``services`` (service points), ``spend`` (spend by area) or ``catchments``
+    (service and area pairs). ``values`` are fixed register values (``partner: NHS primary care``);
+    ``columns`` map register columns to the file's columns (``name: practice_name``); a file
+    column already named like a register column is taken as it is.
+    """
+
+    table: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     id: str
     title: str
@@ -161,6 +178,7 @@ class DatasetSpec:
     notes: str = ""
     illustrative: bool = False
     max_invalid: float = 0.01
+    register: RegisterSpec | None = None
     root: Path = Path(".")
     source: str = "catalog"
 
@@ -172,15 +190,33 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class ReferenceSpec:
-    """A shipped file that is not pooled (boundaries, lookups), listed for provenance."""
+    """A file that is not pooled but describes place (boundaries, lookups), listed for provenance.
+
+    ``path`` is one path or glob, or several (``paths``) for lookups made of several files.
+    """
 
     id: str
     title: str
-    path: str
+    paths: tuple[str, ...]
     publisher: str
     licence: str
+    format: str = "other"
+    vintage: int | None = None
     attribution: tuple[str, ...] = ()
     notes: str = ""
+    root: Path = Path(".")
+
+    @property
+    def path(self) -> str:
+        return ", ".join(self.paths)
+
+    def files(self) -> list[Path]:
+        """The files the paths (globs) name, in the order given, each sorted."""
+        out: list[Path] = []
+        for pattern in self.paths:
+            full = pattern if Path(pattern).is_absolute() else str(self.root / pattern)
+            out += [Path(p) for p in sorted(glob.glob(full))]
+        return out
 
 
 @dataclass(frozen=True)
@@ -201,8 +237,30 @@ class Catalog:
             got=repr(dataset_id),
         )
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[DatasetSpec]:
         return iter(self.datasets)
+
+    def __contains__(self, dataset_id: object) -> bool:
+        return any(spec.id == dataset_id for spec in self.datasets)
+
+    def reference_entry(self, entry_id: str) -> ReferenceSpec:
+        """The ``reference:`` entry ``entry_id``.
+
+        Raises
+        ------
+        CatalogError
+            No such entry (the known ones are listed).
+        """
+        for spec in self.reference:
+            if spec.id == entry_id:
+                return spec
+        raise CatalogError(
+            "no such reference entry",
+            where=str(self.path or self.name),
+            expected=f"one of {[r.id for r in self.reference]}",
+            got=repr(entry_id),
+            hint="add it under reference: in the catalogue, or fix the name in conf/partnership.yml",
+        )
 
     def __len__(self) -> int:
         return len(self.datasets)
@@ -219,63 +277,8 @@ class Catalog:
 # ------------------------------------------------------------------------------------- parsing
 
 
-class _Entry:
-    """A mapping being read, which knows where it is for error messages."""
-
-    def __init__(self, data: Any, where: str) -> None:
-        if not isinstance(data, Mapping):
-            raise CatalogError(
-                "is not a mapping", where=where, expected="key: value pairs", got=type(data).__name__
-            )
-        self.data = dict(data)
-        self.where = where
-        self.used: set[str] = set()
-
-    def get(
-        self, key: str, default: Any = None, *, required: bool = False, kind: type | tuple = object
-    ) -> Any:
-        self.used.add(key)
-        if key not in self.data or self.data[key] is None:
-            if required:
-                raise CatalogError(
-                    f"missing required key {key!r}",
-                    where=self.where,
-                    expected=f"{key}: ...",
-                    got=f"keys {sorted(self.data)}",
-                )
-            return default
-        value = self.data[key]
-        if kind is not object and not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise CatalogError(
-                f"{key!r} has the wrong type", where=self.where, expected=names, got=f"{value!r}"
-            )
-        return value
-
-    def choice(self, key: str, choices, default: Any = None, *, required: bool = False) -> Any:
-        value = self.get(key, default, required=required)
-        if value is not None and value not in choices:
-            raise CatalogError(
-                f"{key!r} is not a known value",
-                where=self.where,
-                expected=f"one of {list(choices)}",
-                got=repr(value),
-            )
-        return value
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise CatalogError(
-                f"unknown key{'s' if len(unknown) > 1 else ''} {unknown}",
-                where=self.where,
-                expected=f"keys among {sorted(self.used)}",
-                hint="check the spelling (keys are lower_snake_case)",
-            )
-
-
 def _geography(data: Any, where: str) -> GeographySpec:
-    entry = _Entry(data, where)
+    entry = Entry(data, where)
     kind = entry.choice("kind", GEOGRAPHY_KINDS, required=True)
     spec = GeographySpec(
         kind=kind,
@@ -305,7 +308,7 @@ def _geography(data: Any, where: str) -> GeographySpec:
 def _period(data: Any, where: str) -> PeriodSpec:
     if isinstance(data, (str, int)):
         return PeriodSpec(value=str(data))
-    entry = _Entry(data, where)
+    entry = Entry(data, where)
     rng = entry.get("range", kind=list)
     spec = PeriodSpec(
         column=entry.get("column", kind=str),
@@ -322,7 +325,7 @@ def _period(data: Any, where: str) -> PeriodSpec:
 
 
 def _measure(data: Any, where: str) -> MeasureSpec:
-    entry = _Entry(data, where)
+    entry = Entry(data, where)
     count = entry.get("count")
     if count is not None and count != "rows":
         raise CatalogError("'count' can only be 'rows'", where=where, got=repr(count))
@@ -364,7 +367,7 @@ def _measure(data: Any, where: str) -> MeasureSpec:
 
 
 def _scope(data: Any, where: str) -> ScopeFilter:
-    entry = _Entry(data, where)
+    entry = Entry(data, where)
     spec = ScopeFilter(
         column=entry.get("column", required=True, kind=str),
         op=entry.choice("op", FILTER_OPS, required=True),
@@ -384,11 +387,24 @@ def _scope(data: Any, where: str) -> ScopeFilter:
     return spec
 
 
+def _register(data: Any, where: str) -> RegisterSpec:
+    entry = Entry(data, where)
+    table = entry.choice("table", REGISTER_TABLES, required=True)
+    columns = entry.get("columns", {}, kind=dict)
+    bad = [k for k, v in columns.items() if not isinstance(v, str)]
+    if bad:
+        raise CatalogError("maps register columns to file columns", where=entry.at("columns"), expected="register_column: file_column", got=repr(bad))
+    values = {k: v for k, v in entry.data.items() if k not in ("table", "columns")}
+    entry.used |= set(values)
+    entry.finish()
+    return RegisterSpec(table=table, values=values, columns={str(k): str(v) for k, v in columns.items()})
+
+
 def _dataset(
     dataset_id: str, data: Any, where: str, root: Path, defaults: Mapping[str, Any], source: str
 ) -> DatasetSpec:
     merged = {**defaults, **(data or {})} if isinstance(data, Mapping) else data
-    entry = _Entry(merged, where)
+    entry = Entry(merged, where)
     if not re.fullmatch(r"[a-z][a-z0-9_]*", dataset_id):
         raise CatalogError("dataset ids are lower_snake_case", where=where, got=repr(dataset_id))
     measures_raw = entry.get("measures", required=True, kind=list)
@@ -422,6 +438,7 @@ def _dataset(
         notes=entry.get("notes", "", kind=str),
         illustrative=bool(entry.get("illustrative", False, kind=bool)),
         max_invalid=float(entry.get("max_invalid", 0.01, kind=(int, float))),
+        register=None if entry.get("register") is None else _register(entry.get("register"), entry.at("register")),
         root=root,
         source=source,
     )
@@ -446,9 +463,35 @@ def _dataset(
     return spec
 
 
+def _reference_entry(key: str, value: Any, where: str, root: Path) -> ReferenceSpec:
+    entry = Entry(value, where)
+    path = entry.get("path", None, kind=(str, list))
+    if path is None:
+        path = entry.get("paths", required=True, kind=list)
+    else:
+        entry.get("paths")
+    paths = (path,) if isinstance(path, str) else tuple(str(p) for p in path)
+    spec = ReferenceSpec(
+        id=str(key),
+        title=entry.get("title", required=True, kind=str),
+        paths=paths,
+        publisher=entry.get("publisher", required=True, kind=str),
+        licence=entry.get("licence", required=True, kind=str),
+        format=entry.choice("format", REFERENCE_FORMATS, "other"),
+        vintage=entry.choice("vintage", (2011, 2021)),
+        attribution=tuple(entry.get("attribution", [], kind=list)),
+        notes=entry.get("notes", "", kind=str),
+        root=root,
+    )
+    entry.finish()
+    if spec.format == "ons_lookups" and spec.vintage is None:
+        raise CatalogError("ONS lookups need the LSOA vintage they are keyed by", where=where, expected="vintage: 2021 or 2011")
+    return spec
+
+
 def parse_catalog(data: Any, *, root: Path, source: str = "catalog") -> Catalog:
     """Build a :class:`Catalog` from already-loaded YAML data (paths resolve against ``root``)."""
-    top = _Entry(data, source)
+    top = Entry(data, source)
     defaults = top.get("defaults", {}, kind=dict)
     datasets_raw = top.get("datasets", required=True, kind=dict)
     reference_raw = top.get("reference", {}, kind=dict)
@@ -460,22 +503,13 @@ def parse_catalog(data: Any, *, root: Path, source: str = "catalog") -> Catalog:
         _dataset(str(key), value, f"{source}: datasets.{key}", base, defaults, source)
         for key, value in datasets_raw.items()
     )
-    reference = []
-    for key, value in reference_raw.items():
-        entry = _Entry(value, f"{source}: reference.{key}")
-        reference.append(
-            ReferenceSpec(
-                id=str(key),
-                title=entry.get("title", required=True, kind=str),
-                path=entry.get("path", required=True, kind=str),
-                publisher=entry.get("publisher", required=True, kind=str),
-                licence=entry.get("licence", required=True, kind=str),
-                attribution=tuple(entry.get("attribution", [], kind=list)),
-                notes=entry.get("notes", "", kind=str),
-            )
-        )
-        entry.finish()
-    return Catalog(datasets, tuple(reference), None, name)
+    reference = tuple(
+        _reference_entry(str(key), value, f"{source}: reference.{key}", base) for key, value in reference_raw.items()
+    )
+    clash = sorted({d.id for d in datasets} & {r.id for r in reference})
+    if clash:
+        raise CatalogError("an id is both a dataset and a reference entry", where=source, got=str(clash))
+    return Catalog(datasets, reference, None, name)
 
 
 def load_catalog(path: str | Path) -> Catalog:
@@ -487,212 +521,9 @@ def load_catalog(path: str | Path) -> Catalog:
     Raises
     ------
     CatalogError
-        The file is missing, is not YAML, or an entry is malformed (file, entry and key named).
+        The file is missing, is not YAML, or an entry is malformed (file, entry, key and line named).
     """
     path = Path(path)
-    if not path.exists():
-        raise CatalogError(
-            "catalogue file not found", where=str(path), hint="pass --catalog conf/catalog.yml"
-        )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CatalogError(
-            "is not valid YAML", where=f"{path}{at}", got=str(getattr(exc, "problem", exc))
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise CatalogError("is not UTF-8 text", where=str(path)) from exc
+    data = read_yaml(path, what="catalogue", hint="pass --catalog conf/catalog.yml, or run from the project folder")
     catalog = parse_catalog(data, root=path.resolve().parent, source=str(path))
     return Catalog(catalog.datasets, catalog.reference, path, catalog.name)
-
-
-def load_places(path: str | Path):
-    """Read a custom places file (``conf/places.yml``) into one :class:`~needskit.place.geography.CustomPlaces`.
-
-    Each place names ``lsoas`` (codes), ``wards`` (names or codes, optionally within a
-    ``district``), ``postcodes`` or ``postcode_prefixes``.
-    """
-    from needskit.place import geography as geo
-
-    path = Path(path)
-    if not path.exists():
-        raise CatalogError("places file not found", where=str(path))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CatalogError("is not valid YAML", where=str(path), got=str(exc).splitlines()[0]) from exc
-    top = _Entry(data, str(path))
-    name = top.get("name", "custom places", kind=str)
-    vintage = top.choice("vintage", (2011, 2021), 2021)
-    places = top.get("places", required=True, kind=dict)
-    top.finish()
-    table = geo.hierarchy(vintage=vintage)
-    sets = []
-    for place, spec in places.items():
-        where = f"{path}: places.{place}"
-        entry = _Entry(spec, where)
-        entry.get("description", "", kind=str)
-        lsoas = entry.get("lsoas", None, kind=list)
-        wards = entry.get("wards", None, kind=list)
-        district = entry.get("district", None, kind=str)
-        postcodes = entry.get("postcodes", None, kind=list)
-        prefixes = entry.get("postcode_prefixes", None, kind=list)
-        entry.finish()
-        given = [x is not None for x in (lsoas, wards, postcodes, prefixes)]
-        if sum(given) != 1:
-            raise CatalogError(
-                "a place needs exactly one of lsoas, wards, postcodes or postcode_prefixes", where=where
-            )
-        if wards is not None:
-            rows = table if district is None else table[table["district"] == district]
-            codes = []
-            for ward in wards:
-                hit = rows[(rows["ward"] == ward) | (rows["ward_name"] == ward)]
-                if hit.empty:
-                    raise CatalogError(
-                        "unknown ward",
-                        where=where,
-                        got=repr(ward),
-                        expected="a ward name or code" + (f" in {district}" if district else ""),
-                        hint="ward names are the 2024 best-fit wards of needskit.place.geography.load_areas('ward')",
-                    )
-                codes += hit["lsoa"].tolist()
-            lsoas = codes
-        if lsoas is not None:
-            sets.append(geo.places_from_lsoas({place: lsoas}, name=name, vintage=vintage))
-        else:
-            if prefixes is not None:
-                known = geo._postcodes()["postcode_clean"].dropna()
-                postcodes = known[known.str.startswith(tuple(str(p).upper() for p in prefixes))].tolist()
-                if not postcodes:
-                    raise CatalogError(
-                        "no shipped postcode starts with these prefixes", where=where, got=str(prefixes)
-                    )
-            sets.append(geo.places_from_postcodes({place: postcodes}, name=name, vintage=vintage))
-    import geopandas as gpd
-    import pandas as pd
-
-    areas = gpd.GeoDataFrame(pd.concat([s.areas for s in sets], ignore_index=True), crs=sets[0].areas.crs)
-    members = pd.concat([s.members for s in sets], ignore_index=True)
-    return [geo.CustomPlaces(name, areas, members, vintage)]
-
-
-# ------------------------------------------------------------------------------------ indicators
-
-STATISTICS = ("proportion", "crude_rate", "value")
-POLARITIES = ("high_is_bad", "high_is_good", "no_judgement")
-
-
-@dataclass(frozen=True)
-class TermSpec:
-    """A numerator, denominator or value: pooled measures added up.
-
-    ``datasets`` lists datasets in order of preference: for each area the first dataset that
-    has it is used (e.g. the LSOA table, then national district sums for England).
-    """
-
-    datasets: tuple[str, ...]
-    measure: str
-    categories: tuple[str, ...] | None = None
-    exclude: tuple[str, ...] = ()
-    period: str | None = None
-
-
-@dataclass(frozen=True)
-class IndicatorSpec:
-    id: str
-    title: str
-    theme: str
-    statistic: str
-    polarity: str
-    numerator: TermSpec | None = None
-    denominator: TermSpec | None = None
-    value: TermSpec | None = None
-    multiplier: float = 100.0
-    combine_periods: bool = False
-    notes: str = ""
-    unit: str = ""
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        terms = [t for t in (self.numerator, self.denominator, self.value) if t is not None]
-        return tuple(dict.fromkeys(d for t in terms for d in t.datasets))
-
-
-def _term(data: Any, where: str) -> TermSpec:
-    entry = _Entry(data, where)
-    datasets = entry.get("dataset", required=True, kind=(str, list))
-    categories = entry.get("category", None, kind=(str, list))
-    spec = TermSpec(
-        datasets=(datasets,) if isinstance(datasets, str) else tuple(datasets),
-        measure=entry.get("measure", required=True, kind=str),
-        categories=None if categories is None else ((categories,) if isinstance(categories, str) else tuple(str(c) for c in categories)),
-        exclude=tuple(str(c) for c in entry.get("exclude", [], kind=list)),
-        period=None if entry.get("period") is None else str(entry.get("period")),
-    )
-    entry.finish()
-    if spec.categories is not None and spec.exclude:
-        raise CatalogError("give 'category' or 'exclude', not both", where=where)
-    return spec
-
-
-def parse_indicators(data: Any, *, source: str = "indicators", catalog: Catalog | None = None) -> tuple[IndicatorSpec, ...]:
-    """Indicator definitions from loaded YAML; with ``catalog``, every source dataset must exist."""
-    top = _Entry(data, source)
-    top.get("name", "", kind=str)
-    raw = top.get("indicators", required=True, kind=dict)
-    top.finish()
-    specs = []
-    for key, value in raw.items():
-        where = f"{source}: indicators.{key}"
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(key)):
-            raise CatalogError("indicator ids are lower_snake_case", where=where, got=repr(key))
-        entry = _Entry(value, where)
-        statistic = entry.choice("statistic", STATISTICS, required=True)
-        numerator = entry.get("numerator")
-        denominator = entry.get("denominator")
-        val = entry.get("value")
-        spec = IndicatorSpec(
-            id=str(key),
-            title=entry.get("title", required=True, kind=str),
-            theme=entry.choice("theme", THEMES, required=True),
-            statistic=statistic,
-            polarity=entry.choice("polarity", POLARITIES, required=True),
-            numerator=None if numerator is None else _term(numerator, f"{where}.numerator"),
-            denominator=None if denominator is None else _term(denominator, f"{where}.denominator"),
-            value=None if val is None else _term(val, f"{where}.value"),
-            multiplier=float(entry.get("multiplier", 1.0 if statistic == "value" else 100.0, kind=(int, float))),
-            combine_periods=bool(entry.get("combine_periods", False, kind=bool)),
-            notes=entry.get("notes", "", kind=str),
-            unit=entry.get("unit", "", kind=str),
-        )
-        entry.finish()
-        if statistic == "value":
-            if spec.value is None or spec.numerator or spec.denominator:
-                raise CatalogError("a 'value' indicator needs 'value' (and no numerator/denominator)", where=where)
-        elif spec.numerator is None or spec.denominator is None:
-            raise CatalogError(f"a {statistic!r} indicator needs a numerator and a denominator", where=where)
-        if catalog is not None:
-            known = {d.id for d in catalog}
-            missing = [d for d in spec.sources if d not in known]
-            if missing:
-                raise CatalogError(
-                    "names datasets that are not in the catalogue", where=where, got=str(missing),
-                    expected=f"dataset ids of {catalog.path or catalog.name}",
-                )
-        specs.append(spec)
-    return tuple(specs)
-
-
-def load_indicators(path: str | Path, *, catalog: Catalog | None = None) -> tuple[IndicatorSpec, ...]:
-    """Read and check ``conf/indicators.yml``."""
-    path = Path(path)
-    if not path.exists():
-        raise CatalogError("indicator definitions not found", where=str(path), hint="pass --indicators conf/indicators.yml")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CatalogError("is not valid YAML", where=str(path), got=str(exc).splitlines()[0]) from exc
-    return parse_indicators(data, source=str(path), catalog=catalog)

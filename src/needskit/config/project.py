@@ -1,123 +1,160 @@
-"""The data needskit ships: where it lives and what each file is called.
+"""Where a needskit project is, and where its configuration, data, store and reports live.
 
-The project's ``data/raw/`` holds real open data for the built-in example (Gloucestershire and
-its six districts) plus the national tables used for England comparators. It is written once by
-``needskit data build`` (see :mod:`needskit.partner_data.build`) and never modified afterwards; derived
-files go to ``data/processed/``.
+A project is a folder holding ``conf/partnership.yml`` (who and where), ``conf/catalog.yml``
+(datasets) and the other config files, ``data/raw/`` (the data as delivered, never modified),
+the store ``data/processed/`` (what the pipeline makes), published stores under
+``data/published/<audience>/``, ``notebooks/`` and ``reports/``.
 
-The data folder is found, in order, from the ``NEEDSKIT_DATA`` environment variable, from the
-project checkout that holds the installed package (``src/needskit`` → ``data/``), or from
-``./data`` in the working directory.
+:func:`find_project` finds it the same way from the command line, from papermill in any folder,
+and from a JupyterLab kernel started in ``notebooks/``: the ``NEEDSKIT_PROJECT`` environment
+variable; else the nearest folder at or above the starting folder (the working folder by
+default) that holds ``conf/partnership.yml``; else the checkout holding the installed package.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from needskit.errors import DataError
+from needskit.errors import CatalogError
 
-__all__ = [
-    "COUNTY_CODE",
-    "DISTRICT_CODES",
-    "data_dir",
-    "raw_path",
-    "processed_dir",
-    "project_dir",
-    "AREAS_FILE",
-    "ATTRIBUTION",
-    "sha256_file",
-]
+__all__ = ["Project", "find_project", "project_dir", "sha256_file", "PARTNERSHIP_FILE"]
 
-COUNTY_CODE = "E10000013"
-"""Gloucestershire county council area (upper tier), the built-in example."""
+PARTNERSHIP_FILE = Path("conf") / "partnership.yml"
+"""The file that marks a folder as a needskit project."""
 
-DISTRICT_CODES = {
-    "E07000078": "Cheltenham",
-    "E07000079": "Cotswold",
-    "E07000080": "Forest of Dean",
-    "E07000081": "Gloucester",
-    "E07000082": "Stroud",
-    "E07000083": "Tewkesbury",
-}
 
-AREAS_FILE = "boundaries/gloucestershire_areas.gpkg"
-"""GeoPackage with one layer per ``<level>_<vintage>`` (EPSG:27700), built by needskit.partner_data.build."""
+@dataclass(frozen=True)
+class Project:
+    """The folders and files of one project (a partnership's workspace).
 
-# Attribution lines the Open Government Licence requires; every report reproduces them.
-ATTRIBUTION = {
-    "MHCLG": (
-        "Contains public sector information licensed under the Open Government Licence v3.0. "
-        "Source: English Indices of Deprivation 2019 / 2025, Ministry of Housing, Communities and "
-        "Local Government."
-    ),
-    "ONS": "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
-    "ONSGEO": (
-        "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
-        "Contains OS data © Crown copyright and database right 2021-2024."
-    ),
-    "ONSPD": (
-        "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
-        "Contains OS data © Crown copyright and database right 2025. Contains Royal Mail data © Royal "
-        "Mail copyright and database right 2025. Contains GeoPlace data © Local Government Information "
-        "House Limited copyright and database right 2025."
-    ),
-    "POLICE": (
-        "Contains public sector information licensed under the Open Government Licence v3.0. "
-        "Source: data.police.uk (Gloucestershire Constabulary)."
-    ),
-    "NHS": (
-        "Contains public sector information licensed under the Open Government Licence v3.0. "
-        "Source: NHS England Organisation Data Service (ODS)."
-    ),
-}
+    Attributes
+    ----------
+    root
+        The project folder. Every relative path in ``conf/`` is relative to it.
+    """
+
+    root: Path
+
+    @property
+    def conf(self) -> Path:
+        return self.root / "conf"
+
+    @property
+    def partnership_file(self) -> Path:
+        return self.root / PARTNERSHIP_FILE
+
+    @property
+    def catalog_file(self) -> Path:
+        return self.conf / "catalog.yml"
+
+    @property
+    def indicators_file(self) -> Path:
+        return self.conf / "indicators.yml"
+
+    @property
+    def places_file(self) -> Path:
+        return self.conf / "places.yml"
+
+    @property
+    def outcomes_file(self) -> Path:
+        return self.conf / "outcomes.yml"
+
+    @property
+    def delivery_file(self) -> Path:
+        return self.conf / "delivery.yml"
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw"
+
+    @property
+    def store(self) -> Path:
+        """The internal store (``data/processed``): what ``needskit pool`` and ``indicators`` write."""
+        return self.root / "data" / "processed"
+
+    def published(self, audience: str) -> Path:
+        """The published store for ``audience`` (``data/published/<audience>``)."""
+        return self.root / "data" / "published" / audience
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    def resolve(self, path: str | Path) -> Path:
+        """``path`` as given if absolute, else relative to the project folder."""
+        path = Path(path)
+        return path if path.is_absolute() else self.root / path
+
+    def relative(self, path: str | Path) -> str:
+        """``path`` relative to the project folder when inside it (for manifests and messages)."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
 
 
 def project_dir() -> Path | None:
-    """The checkout holding this package (``<project>/src/needskit``), if there is one."""
-    here = Path(__file__).resolve().parent.parent
-    candidate = here.parent.parent
-    if (candidate / "pyproject.toml").exists() and (candidate / "data").is_dir():
+    """The checkout holding this package (``<checkout>/src/needskit``), if it is a project."""
+    candidate = Path(__file__).resolve().parents[3]
+    if (candidate / PARTNERSHIP_FILE).is_file():
         return candidate
     return None
 
 
-def data_dir() -> Path:
-    """The project's ``data/`` folder."""
-    env = os.environ.get("NEEDSKIT_DATA")
+def find_project(start: str | Path | None = None) -> Project:
+    """The project to work in.
+
+    Parameters
+    ----------
+    start
+        Folder to search upwards from (default: the working folder). A notebook's kernel runs in
+        ``notebooks/``, so the project above it is found.
+
+    Raises
+    ------
+    CatalogError
+        No ``conf/partnership.yml`` in ``NEEDSKIT_PROJECT``, above ``start``, or in the checkout.
+
+    Example
+    -------
+    >>> find_project().partnership_file  # doctest: +SKIP
+    PosixPath('/home/analyst/needskit/conf/partnership.yml')
+    """
+    env = os.environ.get("NEEDSKIT_PROJECT")
     if env:
-        return Path(env)
-    project = project_dir()
-    if project is not None:
-        return project / "data"
-    return Path.cwd() / "data"
-
-
-def raw_path(relative: str) -> Path:
-    """Path of a shipped raw file; raises DataError with a hint when it is missing."""
-    path = data_dir() / "raw" / relative
-    if not path.exists():
-        raise DataError(
-            "shipped data file is missing",
-            where=str(path),
-            expected="the file written by `needskit data build`",
-            got="no such file",
-            hint="run `make data-build` from a checkout that has ../shared/data/raw, "
-            "or set NEEDSKIT_DATA to the folder that holds raw/",
-        )
-    return path
-
-
-def processed_dir() -> Path:
-    """``data/processed/`` (git-ignored), created on demand."""
-    path = data_dir() / "processed"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        root = Path(env).expanduser().resolve()
+        if not (root / PARTNERSHIP_FILE).is_file():
+            raise CatalogError(
+                "is not a needskit project",
+                where=f"NEEDSKIT_PROJECT={env}",
+                expected=f"a folder holding {PARTNERSHIP_FILE}",
+                hint="point NEEDSKIT_PROJECT at the folder `needskit init` made, or unset it",
+            )
+        return Project(root)
+    here = Path(start).expanduser().resolve() if start is not None else Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / PARTNERSHIP_FILE).is_file():
+            return Project(folder)
+    checkout = project_dir()
+    if checkout is not None:
+        return Project(checkout)
+    raise CatalogError(
+        "no needskit project here",
+        where=str(here),
+        expected=f"this folder or one above it to hold {PARTNERSHIP_FILE}",
+        hint="run from inside a project, pass --project DIR, or set NEEDSKIT_PROJECT",
+    )
 
 
 def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks (manifests of raw data, pooled inputs and reports)."""
+    """SHA-256 of a file, read in 1 MiB blocks (manifests of raw data, stores and reports)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

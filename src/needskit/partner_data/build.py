@@ -1,14 +1,14 @@
 """Build the project's ``data/raw/`` from the shared raw-data folder (``needskit data build``).
 
-What it writes (all documented in ``data/README.md``):
+What it writes is listed in ``conf/databuild.yml`` (all documented in ``data/README.md``):
 
 * **copies** of national files needed for England comparators and the IMD reproduction
   (IoD2019, IoD2025, mid-year estimates on 2011 LSOAs, Census 2021 usual residents by age,
   lookups, rural-urban classes), the four police.uk months and the two NHS ODS extracts;
-* **row subsets** of the other Census 2021 tables for Gloucestershire's 393 LSOAs, plus their
+* **row subsets** of the other Census 2021 tables for the partnership's LSOAs, plus their
   national sums by local authority district (``*_ltla24.csv.gz``) for district and England
   comparators;
-* a **constructed** boundary file ``boundaries/gloucestershire_areas.gpkg`` in EPSG:27700 with
+* a **constructed** boundary file (``boundaries.target`` of the plan) in EPSG:27700 with
   one layer per level and vintage (see :func:`build_areas`).
 
 The build is deterministic and re-runnable; it refuses to overwrite a different existing file
@@ -27,62 +27,19 @@ import pandas as pd
 import shapely
 
 from needskit._checks import BNG
-from needskit.config.project import AREAS_FILE, COUNTY_CODE, DISTRICT_CODES, sha256_file
+from needskit.config.databuild import BuildPlan
+from needskit.config.project import sha256_file
+from needskit.partner_data.reference import read_ons_lookups
 from needskit.errors import DataError
 
-__all__ = ["build_raw", "build_areas", "COPIED_FILES", "CENSUS_SUBSETS"]
+__all__ = ["build_raw", "build_areas", "HIERARCHY_LOOKUPS"]
 
-COPIED_FILES: tuple[str, ...] = (
-    "imd2019/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
-    "imd2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
-    "imd2019/File_6_-_IoD2019_Population_Denominators.csv.gz",
-    "imd2019/imd2019_lsoa11_imd_score.csv.gz",
-    "imd2019/imd2019_lsoa11_imd_income_employment_scores_mysociety.csv.gz",
-    "imd2019/imd2019_lsoa11_subdomain_ranks_deciles.csv.gz",
-    "imd2019/imd2019_lsoa11_underlying_indicators.csv.gz",
-    "imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz",
-    "imd2025/iod2025_lsoa21_subdomains.csv.gz",
-    "imd2025/iod2025_lsoa21_underlying_indicators.csv.gz",
-    "population/mye2019_lsoa11_persons_syoa.csv.gz",
-    "population/mye2020_lsoa11_persons_syoa.csv.gz",
-    "census/census2021_lsoa21_age6_usual_residents.csv.gz",
-    "lookups/lookup_lsoa11_lsoa21_ltla22.csv.gz",
-    "lookups/lookup_lsoa11_ltla21.csv.gz",
-    "lookups/lookup_lsoa11_msoa11.csv.gz",
-    "lookups/lookup_lsoa11_ward17.csv.gz",
-    "lookups/lookup_lsoa21_ward24_ltla24.csv.gz",
-    "lookups/lookup_lsoa21_icb24.csv.gz",
-    "lookups/lookup_ltla21_utla21.csv.gz",
-    "lookups/lookup_ltla23_utla23.csv.gz",
-    "lookups/lookup_ltla21_region21.csv.gz",
-    "lookups/lookup_ltla24_region24.csv.gz",
-    "lookups/lookup_ltla24_csp24_pfa24.csv.gz",
-    "lookups/lookup_msoa11_msoa21_ltla22.csv.gz",
-    "lookups/lookup_ward21_ltla21.csv.gz",
-    "lookups/onspd_nov2025_GL_postcodes.csv.gz",
-    "police/2024-01-gloucestershire-street.csv.gz",
-    "police/2024-02-gloucestershire-street.csv.gz",
-    "police/2024-03-gloucestershire-street.csv.gz",
-    "police/2024-04-gloucestershire-street.csv.gz",
-    "nhs/epraccur.csv.gz",
-    "nhs/edispensary.csv.gz",
-    "other/ruc11_lsoa11.csv.gz",
-    "other/ruc21_lsoa21.csv.gz",
-)
-
-CENSUS_SUBSETS: tuple[str, ...] = (
-    "census2021_ts011_household_deprivation_lsoa21",
-    "census2021_ts021_ethnic_group_lsoa21",
-    "census2021_ts030_religion_lsoa21",
-    "census2021_ts038_disability_lsoa21",
-    "census2021_ts044_accommodation_type_lsoa21",
-    "census2021_ts052_occupancy_rating_bedrooms_lsoa21",
-    "census2021_ts054_tenure_lsoa21",
-)
-
-SOURCE_BOUNDARIES = "boundaries/gloucestershire_boundaries.gpkg"
-
-
+HIERARCHY_LOOKUPS = {
+    2021: ("lookup_lsoa21_ward24_ltla24", "lookup_lsoa21_msoa21", "lookup_ltla23_utla23", "lookup_ltla24_region24"),
+    2011: ("lookup_lsoa11_ltla21", "lookup_lsoa11_msoa11", "lookup_lsoa11_ward17", "lookup_ward21_ltla21",
+           "lookup_ltla21_utla21", "lookup_ltla21_region21"),
+}
+"""ONS lookups (in ``lookups/``) the area layers are dissolved through."""
 
 def _require_source(source: Path, relative: str) -> Path:
     path = source / relative
@@ -117,16 +74,26 @@ def _write_once(dest: Path, write, *, overwrite: bool) -> None:
     tmp.replace(dest)
 
 
-def _gloucestershire_lsoa21(source: Path) -> pd.DataFrame:
-    lookup = pd.read_csv(_require_source(source, "lookups/lookup_lsoa21_ward24_ltla24.csv.gz"))
-    return lookup[lookup["ltla24_code"].isin(DISTRICT_CODES)]
+def _hierarchy(root: Path, vintage: int) -> pd.DataFrame:
+    files = [_require_source(root, f"lookups/{name}.csv.gz") for name in HIERARCHY_LOOKUPS[vintage]]
+    return read_ons_lookups(files, vintage=vintage)
 
 
-def _census_subset(source: Path, dest: Path, name: str, glos: set[str], lsoa_to_lad: pd.Series, *, overwrite):
+def _partnership_lsoa21(source: Path, areas: tuple[str, ...]) -> set[str]:
+    table = _hierarchy(source, 2021)
+    inside = table[table[["district", "county", "region"]].isin(list(areas)).any(axis=1)]
+    if inside.empty:
+        raise DataError("no 2021 LSOA lies in the partnership's area", where="conf/partnership.yml area", got=str(list(areas)))
+    return set(inside["lsoa"])
+
+
+def _census_subset(
+    source: Path, dest: Path, name: str, inside: set[str], lsoa_to_lad: pd.Series, *, suffix: str, overwrite: bool
+) -> None:
     table = pd.read_csv(_require_source(source, f"census/{name}.csv.gz"))
-    subset = table[table["lsoa21_code"].isin(glos)]
+    subset = table[table["lsoa21_code"].isin(inside)]
     _write_once(
-        dest / f"census/{name}_gloucestershire.csv.gz",
+        dest / f"census/{name}_{suffix}.csv.gz",
         lambda p: subset.to_csv(p, index=False, compression={"method": "gzip", "mtime": 0}),
         overwrite=overwrite,
     )
@@ -190,28 +157,29 @@ def _fill_slivers(geom, *, max_area: float = 100.0):
     return shapely.MultiPolygon(polygons)
 
 
-def build_areas(source: Path, raw_root: Path) -> dict[str, gpd.GeoDataFrame]:
-    """Construct the Gloucestershire area layers (EPSG:27700), keyed ``<level>_<vintage>``.
+def build_areas(source: Path, raw_root: Path, *, plan: BuildPlan, areas: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
+    """Construct the partnership's area layers (EPSG:27700), keyed ``<level>_<vintage>``.
 
     * ``lsoa_2011``: the detailed ONS LSOA 2011 outlines (about 29.5k vertices).
     * ``lsoa_2021``: the 354 LSOAs unchanged in 2021 (change code U) take their detailed 2011
       outline; the 39 children of the 19 split LSOAs (code S) divide their parent's detailed
       outline along the super-generalised (BSC) 2021 boundary between them (see
-      :func:`_split_parent`). Gloucestershire has no merged (M) or irregular (X) LSOAs.
+      :func:`_split_parent`). Merged (M) or irregular (X) LSOAs are refused: the built-in
+      example has none.
     * ``msoa``, ``ward``, ``district``, ``county``: dissolved from the LSOAs of the same vintage
       through the ONS lookups, so every level nests exactly. Wards are the ONS *best-fit* wards
       (ward 2024 on 2021 LSOAs; ward 2017 on 2011 LSOAs), as Local Insight-style tools do.
     """
-    boundaries = _require_source(source, SOURCE_BOUNDARIES)
-    detailed = gpd.read_file(boundaries, layer="lsoa11_detailed_olner").to_crs(BNG)
+    boundaries = _require_source(source, plan.boundaries_source)
+    detailed = gpd.read_file(boundaries, layer=plan.detailed_2011_layer).to_crs(BNG)
     detailed["geometry"] = shapely.make_valid(detailed.geometry.values)
-    bsc21 = gpd.read_file(boundaries, layer="lsoa21_bsc").to_crs(BNG)
+    bsc21 = gpd.read_file(boundaries, layer=plan.generalised_2021_layer).to_crs(BNG)
 
     change = pd.read_csv(_require_source(source, "lookups/lookup_lsoa11_lsoa21_ltla22.csv.gz"))
     change = change[change["lsoa11_code"].isin(detailed["lsoa11_code"])]
     unexpected = set(change["change_code"]) - {"U", "S"}
     if unexpected:
-        raise DataError("unexpected LSOA change codes", where="Gloucestershire", got=str(unexpected))
+        raise DataError("unexpected LSOA change codes", where=plan.boundaries_source, expected="U or S", got=str(unexpected))
 
     parent_geom = detailed.set_index("lsoa11_code").geometry
     child_geom = bsc21.set_index("lsoa21_code").geometry
@@ -228,7 +196,7 @@ def build_areas(source: Path, raw_root: Path) -> dict[str, gpd.GeoDataFrame]:
             how[code] = f"detailed outline of {code11} divided along the BSC 2021 boundary"
 
     lsoa21_lookup = pd.read_csv(_require_source(source, "lookups/lookup_lsoa21_ward24_ltla24.csv.gz"))
-    lsoa21_lookup = lsoa21_lookup[lsoa21_lookup["ltla24_code"].isin(DISTRICT_CODES)].set_index("lsoa21_code")
+    lsoa21_lookup = lsoa21_lookup[lsoa21_lookup["lsoa21_code"].isin(geoms)].set_index("lsoa21_code")
     lsoa21 = gpd.GeoDataFrame(
         {
             "area_code": list(geoms),
@@ -253,10 +221,8 @@ def build_areas(source: Path, raw_root: Path) -> dict[str, gpd.GeoDataFrame]:
     ).sort_values("area_code", ignore_index=True)
 
     # Parent codes for each LSOA, from the copied ONS lookups (the same table lookup() serves).
-    from needskit.place.geography import hierarchy
-
-    parents21 = hierarchy(vintage=2021, root=raw_root).rename(columns={"lsoa": "lsoa_code"})
-    parents11 = hierarchy(vintage=2011, root=raw_root).rename(columns={"lsoa": "lsoa_code"})
+    parents21 = _hierarchy(raw_root, 2021).rename(columns={"lsoa": "lsoa_code"})
+    parents11 = _hierarchy(raw_root, 2011).rename(columns={"lsoa": "lsoa_code"})
 
     layers: dict[str, gpd.GeoDataFrame] = {"lsoa_2021": lsoa21, "lsoa_2011": lsoa11}
     for vintage, lsoas, parents in ((2021, lsoa21, parents21), (2011, lsoa11, parents11)):
@@ -264,7 +230,7 @@ def build_areas(source: Path, raw_root: Path) -> dict[str, gpd.GeoDataFrame]:
         if (
             len(parents) != len(lsoas)
             or parents.isna().any().any()
-            or set(parents["county"]) != {COUNTY_CODE}
+            or not parents[["district", "county", "region"]].isin(list(areas)).any(axis=1).all()
         ):
             raise DataError("LSOAs without a full set of parents in the lookups", where=f"vintage {vintage}")
         for level in ("msoa", "ward", "district", "county"):
@@ -306,8 +272,14 @@ def _lsoa21_msoa21(source: Path) -> pd.DataFrame:
 
 
 def build_raw(
-    source: Path | str, dest: Path | str, *, overwrite: bool = False, files: Iterable[str] | None = None
-):
+    source: Path | str,
+    dest: Path | str,
+    *,
+    plan: BuildPlan,
+    areas: tuple[str, ...],
+    overwrite: bool = False,
+    files: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Write the project's ``data/raw`` from the shared raw folder; return a manifest frame.
 
     Parameters
@@ -316,6 +288,10 @@ def build_raw(
         The shared raw-data folder (``../shared/data/raw``).
     dest
         The project's ``data/raw``.
+    plan
+        What to copy, subset and build (``conf/databuild.yml``).
+    areas
+        The partnership's area codes (``conf/partnership.yml``): subsets keep its LSOAs.
     overwrite
         Replace existing files whose content would change (never needed for a re-run).
     files
@@ -337,23 +313,23 @@ def build_raw(
             hint="pass --from ../shared/data/raw",
         )
     records = []
-    for relative in files if files is not None else COPIED_FILES:
+    for relative in files if files is not None else plan.copy:
         src = _require_source(source, relative)
         _write_once(dest / relative, lambda p, s=src: shutil.copyfile(s, p), overwrite=overwrite)
         records.append((relative, "copied", relative))
 
     if files is None:
-        glos = _gloucestershire_lsoa21(source)
+        inside = _partnership_lsoa21(source, areas)
         lsoa_to_lad = pd.read_csv(source / "lookups/lookup_lsoa21_ward24_ltla24.csv.gz").set_index(
             "lsoa21_code"
         )["ltla24_code"]
-        for name in CENSUS_SUBSETS:
-            _census_subset(source, dest, name, set(glos["lsoa21_code"]), lsoa_to_lad, overwrite=overwrite)
+        for name in plan.census_subsets:
+            _census_subset(source, dest, name, inside, lsoa_to_lad, suffix=plan.subset_suffix, overwrite=overwrite)
             stem = name.removesuffix("_lsoa21")
             records.append(
                 (
-                    f"census/{name}_gloucestershire.csv.gz",
-                    "subset: Gloucestershire LSOAs",
+                    f"census/{name}_{plan.subset_suffix}.csv.gz",
+                    "subset: the partnership's LSOAs",
                     f"census/{name}.csv.gz",
                 )
             )
@@ -375,13 +351,13 @@ def build_raw(
             ("lookups/lookup_lsoa21_msoa21.csv.gz", "constructed: MSOA from LSOA name", "lookups/")
         )
 
-        layers = build_areas(source, dest)
+        layers = build_areas(source, dest, plan=plan, areas=areas)
 
         def write_gpkg(path: Path) -> None:
             for name, layer in layers.items():
                 layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
 
-        target = dest / AREAS_FILE
+        target = dest / plan.boundaries_target
         # GeoPackages embed timestamps, so compare the layers, not the bytes.
         if target.exists() and not overwrite:
             _check_same_areas(target, layers)
@@ -392,7 +368,7 @@ def build_raw(
                 tmp.unlink()
             write_gpkg(tmp)
             tmp.replace(target)
-        records.append((AREAS_FILE, "constructed: see needskit.partner_data.build.build_areas", SOURCE_BOUNDARIES))
+        records.append((plan.boundaries_target, "constructed: see needskit.partner_data.build.build_areas", plan.boundaries_source))
 
     manifest = pd.DataFrame(records, columns=["file", "how", "source"])
     manifest["bytes"] = [(dest / f).stat().st_size for f in manifest["file"]]

@@ -6,25 +6,23 @@ self-contained HTML page (interactive maps, no network) and an A4 PDF (WeasyPrin
 contents, page numbers, static maps, methods-and-provenance appendix), and publishes them
 atomically to ``reports/<area>/<period>/`` with ``manifest.json``.
 
-Modules: :mod:`.registry` (names -> notebooks), :mod:`.params` (checks), :mod:`.run` (one report),
-:mod:`.batch` (county + districts in parallel), :mod:`.export` (HTML, PDF), :mod:`.manifest`
-(hashes, versions), :mod:`.appendix` (methods notes and provenance), :mod:`.command` (the CLI's work).
+Report content (what notebooks call, one function per cell): :mod:`.context` (the area's slice
+of the store), :mod:`.needs_profile`, :mod:`.resource_map`, :mod:`.priorities`,
+:mod:`.monitoring`, with :mod:`.tables`, :mod:`.charts` and :mod:`.maps`.
 
-Notebooks import only :func:`methods_note` from here; it is cheap (no papermill, no nbconvert).
+Machinery: :mod:`.registry` (names -> notebooks), :mod:`.params` (checks), :mod:`.run` (one
+report), :mod:`.batch` (an area and its chapters in parallel), :mod:`.export` (HTML, PDF),
+:mod:`.manifest` (hashes, versions), :mod:`.appendix` (methods notes and provenance),
+:mod:`.command` (the CLI's work). Importing this package does not import papermill or nbconvert.
 """
 
 from __future__ import annotations
 
-from needskit.reports.appendix import METHODS, MethodsNote, catalog_sources, methods_note
-from needskit.reports.batch import BatchResult, districts_of, run_batch
+from needskit.reports.appendix import METHODS, MethodsNote, methods_note
+from needskit.reports.batch import BatchResult, chapters_of, run_batch
 from needskit.reports.command import report_command
-from needskit.reports.params import (
-    STANDARD_PARAMETERS,
-    latest_profile_period,
-    notebook_parameters,
-    profile_periods,
-    validate_parameters,
-)
+from needskit.reports.context import ReportContext, load_context
+from needskit.reports.params import STANDARD_PARAMETERS, notebook_parameters, validate_parameters
 from needskit.reports.registry import REPORTS, ReportSpec, register_report, resolve_report
 from needskit.reports.run import FORMATS, ReportResult, run_report
 
@@ -36,17 +34,16 @@ __all__ = [
     "STANDARD_PARAMETERS",
     "notebook_parameters",
     "validate_parameters",
-    "latest_profile_period",
-    "profile_periods",
+    "ReportContext",
+    "load_context",
     "FORMATS",
     "ReportResult",
     "run_report",
     "BatchResult",
     "run_batch",
-    "districts_of",
+    "chapters_of",
     "report_command",
     "METHODS",
     "MethodsNote",
     "methods_note",
-    "catalog_sources",
 ]

@@ -21,7 +21,7 @@ import pandas as pd
 
 from needskit.errors import ReportError
 
-__all__ = ["METHODS", "MethodsNote", "methods_note", "catalog_sources", "appendix_html", "NOTE_ROLE"]
+__all__ = ["METHODS", "MethodsNote", "methods_note", "appendix_html", "NOTE_ROLE"]
 
 NOTE_ROLE = "methods"
 """Value of ``output.metadata["needskit"]["role"]`` that marks a methods note in a notebook."""
@@ -142,46 +142,6 @@ def methods_note(text: str | None = None, *, topics: Sequence[str] = (), title: 
     return MethodsNote(title=title, markdown="\n\n".join(parts), topics=list(topics))
 
 
-def catalog_sources(catalog: Any, *, audience: str = "internal") -> pd.DataFrame:
-    """The data sources of a catalogue that an output for ``audience`` may draw on.
-
-    Parameters
-    ----------
-    catalog
-        A :class:`needskit.config.catalog.Catalog`.
-    audience
-        ``public`` keeps ``open`` datasets, ``partner`` also ``partner`` ones, ``internal`` all.
-
-    Returns
-    -------
-    DataFrame with ``title``, ``partner``, ``period``, ``last_updated``, ``licence``, ``sharing``,
-    ``attribution`` (keys of :data:`needskit.config.project.ATTRIBUTION`, comma separated).
-    """
-    from needskit.disclosure import AUDIENCES, SHARING_LEVELS
-
-    allowed = set(SHARING_LEVELS[: AUDIENCES.index(audience) + 1])
-    rows = []
-    for spec in catalog:
-        if spec.sharing not in allowed:
-            continue
-        period = spec.period.value or (
-            f"{spec.period.range[0]} to {spec.period.range[1]}" if spec.period.range else (spec.period.column or "")
-        )
-        rows.append(
-            {
-                "title": spec.title,
-                "partner": spec.partner,
-                "period": str(period),
-                "last_updated": str(spec.last_updated),
-                "licence": spec.licence,
-                "sharing": spec.sharing,
-                "attribution": ", ".join(spec.attribution),
-            }
-        )
-    columns = ["title", "partner", "period", "last_updated", "licence", "sharing", "attribution"]
-    return pd.DataFrame(rows, columns=columns)
-
-
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None, cls: str = "appendix-table") -> str:
     out = [f'<table class="{cls}">']
     if header:
@@ -211,14 +171,15 @@ def appendix_html(
     publish, disclosure_rule
         Sharing level and rule set of the run.
     sources
-        Data sources (:func:`catalog_sources`), or None to list the input files by folder.
+        Data sources (the store's ``sources``: title, partner, period, last_updated, licence),
+        or None to list the input files by folder.
     inputs
         The manifest's input files (``file``, ``sha256``, ``bytes``).
     record
         Run facts for the run record: report, notebook, notebook_sha256, parameters, versions,
         git_commit, started, finished, inputs_sha256.
     """
-    from needskit.config.project import ATTRIBUTION
+    from needskit.config.attribution import ATTRIBUTION
     from needskit.disclosure import describe_rule, publication_marking
 
     parts = ['<section class="appendix">', '<h1 id="methods-and-provenance">Methods and provenance</h1>']

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import resources
@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from needskit.errors import NeedskitError, ReportError
-from needskit.reports.params import profile_periods, validate_parameters
+from needskit.config.project import find_project
+from needskit.partner_data.store import Store
+from needskit.reports.context import open_store
+from needskit.reports.params import validate_parameters
 from needskit.reports.registry import resolve_report
-from needskit.reports.run import Constant, ReportResult, default_latest, parse_formats, run_report
+from needskit.reports.run import ReportResult, notebook_audience, parse_formats, run_report
 
-__all__ = ["BatchResult", "run_batch", "districts_of", "write_index"]
+__all__ = ["BatchResult", "run_batch", "chapters_of", "write_index"]
 
 
 @dataclass
@@ -33,26 +36,35 @@ class BatchResult:
     seconds: float = 0.0
 
 
-def districts_of(county: str) -> list[str]:
-    """Codes of the districts in a county (or unitary area), sorted, from the ONS lookups.
+def chapters_of(area: str, *, store: Store) -> list[str]:
+    """The chapters of ``area``: the partnership's chapters (``conf/partnership.yml``) when
+    ``area`` is the partnership's area, else the next level down inside ``area`` that has at
+    least two units (the wards of a district, the districts of a county).
 
     Raises
     ------
     ReportError
-        ``county`` is not a county code.
+        ``area`` is not in the store, or nothing divides it.
     """
-    from needskit.place import geography as geo
-
-    frame = geo.hierarchy()
-    codes = sorted(frame.loc[frame["county"] == county, "district"].dropna().unique().tolist())
-    if not codes:
-        raise ReportError(
-            "is not a county code",
-            where=f"--each-district with area {county!r}",
-            expected="a county or unitary authority code, e.g. 'E10000013' (Gloucestershire)",
-            got=repr(county),
-        )
-    return codes
+    manifest = store.manifest()
+    described = manifest.get("area", {})
+    if area in described.get("codes", []) and len(described.get("codes", [])) == 1:
+        return list(described.get("chapters", []))
+    hierarchy = store.read_hierarchy()
+    order = ("county", "district", "ward", "msoa", "lsoa")
+    for level in order:
+        if (hierarchy[level] == area).any():
+            inside = hierarchy[hierarchy[level] == area]
+            for below in order[order.index(level) + 1 :]:
+                units = sorted(inside[below].dropna().unique())
+                if len(units) >= 2:
+                    return units
+    raise ReportError(
+        "has no chapters",
+        where=f"--each-chapter with area {area!r}",
+        expected=f"the partnership's area ({', '.join(described.get('codes', []))}) or an area inside it with smaller areas",
+        got=repr(area),
+    )
 
 
 def _worker(kwargs: dict[str, Any]) -> ReportResult:
@@ -83,35 +95,35 @@ def run_batch(
     period: str | None = None,
     jobs: int | None = None,
     progress: bool = True,
-    latest_period: Callable[[], str] | None = None,
-    known_periods: Callable[[], Iterable[str]] | None = None,
-    out: str | Path = "reports",
+    out: str | Path | None = None,
+    store: str | Path | None = None,
+    project: str | Path | None = None,
     formats: str | Sequence[str] = ("html", "pdf"),
     parameters: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> BatchResult:
-    """The county chapter and one chapter per district, run in parallel, with an ``index.html``.
+    """The area's report and one per chapter, run in parallel, with an ``index.html``.
 
     Parameters
     ----------
     report
         Report name or notebook path (as :func:`~needskit.reports.run_report`).
     area
-        County code; its districts come from the ONS lookups (:func:`districts_of`).
+        The partnership's area (its chapters come from the store: :func:`chapters_of`), or an
+        area inside it (its next level down).
     period
-        One period for every chapter (default: the latest in the data, resolved once).
+        One period for every chapter (default: the latest in the store, resolved once).
     jobs
         Worker processes (default: the number of cores). Each worker runs one kernel at a time.
     progress
         Show a tqdm progress bar on stderr.
-    latest_period, known_periods, out, formats, parameters, **kwargs
-        Passed to :func:`~needskit.reports.run_report` for every chapter (``level`` is set per
-        chapter: ``county`` then ``district``).
+    out, store, project, formats, parameters, **kwargs
+        Passed to :func:`~needskit.reports.run_report` for every chapter.
 
     Returns
     -------
     BatchResult
-        ``index`` is ``<out>/<county>/<period>/index.html``.
+        ``index`` is ``<out>/<area>/<period>/index.html``.
 
     Raises
     ------
@@ -125,27 +137,25 @@ def run_batch(
 
     started = time.perf_counter()
     parse_formats(formats)
-    spec, nb_path = resolve_report(report, notebooks=kwargs.get("notebooks"))
-    areas = [area, *districts_of(area)]
-    latest = latest_period or default_latest(known_periods)
-    known = known_periods or profile_periods
-    resolved = str(period) if period is not None else str(latest())
-    known_list = sorted({str(p) for p in known()})
-    # Check every chapter before any kernel starts.
+    proj = find_project(project)
+    spec, nb_path = resolve_report(report, notebooks=kwargs.get("notebooks") or proj.notebooks)
+    audience = str(kwargs.get("publish") or (parameters or {}).get("audience") or notebook_audience(nb_path))
+    reading, internal = open_store(audience=audience, store=store, project=proj)
+    reading.check_fresh(internal=internal if audience != "internal" else None)
+    areas = [area, *chapters_of(area, store=reading)]
+    out = Path(out) if out is not None else proj.reports
+    # Check every chapter before any kernel starts (and resolve the period once).
     extra = dict(parameters or {})
-    for code in areas:
-        validate_parameters(
-            nb_path,
-            {**extra, "area": code, "period": resolved, **_standard(kwargs)},
-            latest_period=Constant(resolved),
-            known_periods=Constant(known_list),
-        )
+    checked = validate_parameters(nb_path, {**extra, "area": area, "period": period, **_standard(kwargs)}, store=reading)
+    resolved = checked.period
+    for code in areas[1:]:
+        validate_parameters(nb_path, {**extra, "area": code, "period": resolved, **_standard(kwargs)}, store=reading)
     common = {
         **kwargs,
         "period": resolved,
-        "latest_period": Constant(resolved),
-        "known_periods": Constant(known_list),
         "out": str(out),
+        "store": str(store) if store else None,
+        "project": str(proj.root),
         "formats": list(formats) if not isinstance(formats, str) else formats,
         "parameters": extra,
     }
@@ -169,20 +179,21 @@ def run_batch(
         bar.close()
     order = {code: i for i, code in enumerate(areas)}
     result.results.sort(key=lambda r: order[r.area])
-    result.index = write_index(result, areas=areas, out=Path(out), formats=parse_formats(formats), title=spec.title)
+    result.index = write_index(result, areas=areas, out=out, formats=parse_formats(formats), title=spec.title, store=reading)
     result.seconds = time.perf_counter() - started
     if result.errors:
         first_area, first_error = next(iter(result.errors.items()))
         raise ReportError(
             f"{len(result.errors)} of {len(areas)} chapters failed; first, {first_area}: {first_error}",
-            where=f"report {spec.name!r} for {area} and its districts, {resolved}",
+            where=f"report {spec.name!r} for {area} and its chapters, {resolved}",
             hint=f"the other chapters were published; index at {result.index}",
         )
     return result
 
 
 def _standard(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: kwargs[k] for k in ("comparator", "publish") if kwargs.get(k) is not None}
+    names = {"comparator": "comparator", "publish": "audience"}
+    return {names[k]: kwargs[k] for k in names if kwargs.get(k) is not None}
 
 
 def _collect(result: BatchResult, task: Mapping[str, Any], get: Callable[[], ReportResult]) -> None:
@@ -194,20 +205,23 @@ def _collect(result: BatchResult, task: Mapping[str, Any], get: Callable[[], Rep
         result.errors[task["area"]] = f"{type(exc).__name__}: {exc}"
 
 
-def write_index(result: BatchResult, *, areas: Sequence[str], out: Path, formats: Sequence[str], title: str) -> Path:
-    """Write ``<out>/<county>/<period>/index.html`` linking every chapter's HTML and PDF.
+def write_index(
+    result: BatchResult, *, areas: Sequence[str], out: Path, formats: Sequence[str], title: str, store: Store
+) -> Path:
+    """Write ``<out>/<area>/<period>/index.html`` linking every chapter's HTML and PDF.
 
     A chapter that failed in this run links its previous good report, if there is one, and says so.
     """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from needskit.place import geography as geo
     from needskit.reports.manifest import write_text_atomic
 
-    frame = geo.hierarchy()
+    frame = store.read_hierarchy()
     names = {}
-    for level in ("county", "district"):
-        names.update(dict(zip(frame[level], frame[f"{level}_name"], strict=True)))
+    for level in ("lsoa", "msoa", "ward", "district", "county"):
+        pairs = frame[[level, f"{level}_name"]].dropna().drop_duplicates(level)
+        names.update(dict(zip(pairs[level], pairs[f"{level}_name"], strict=True)))
+    partnership = str(store.manifest().get("partnership", {}).get("name", ""))
     folder = out / result.area / result.period
     folder.mkdir(parents=True, exist_ok=True)
     done = {r.area: r for r in result.results}
@@ -236,7 +250,7 @@ def write_index(result: BatchResult, *, areas: Sequence[str], out: Path, formats
         area_name=names.get(result.area, result.area),
         period=result.period,
         date=f"{dt.date.today().day} {dt.date.today():%B %Y}",
-        partnership=f"{names.get(result.area, result.area)} partnership",
+        partnership=partnership,
         rows=rows,
         css=css,
     )

@@ -49,37 +49,22 @@ def report_command(
     level: str | None = None,
     publish: str | None = None,
     formats: str = "html,pdf",
-    out: str | Path = "reports",
-    each_district: bool = False,
+    out: str | Path | None = None,
+    each_chapter: bool = False,
     if_changed: bool = False,
     params: Sequence[str] | Sequence[tuple[str, str]] = (),
-    catalog: str | Path | None = None,
-    partnership: str | None = None,
+    store: str | Path | None = None,
+    project: str | Path | None = None,
     jobs: int | None = None,
     progress: bool = True,
     echo: Callable[[str], Any] = print,
 ) -> int:
     """Run ``needskit report`` and print one line per output; returns the exit code (0).
 
-    Errors are raised as :class:`~needskit.errors.ReportError` (the CLI prints one line, exit 2).
-    ``catalog`` (default ``conf/catalog.yml`` when it exists) lists the data sources in the appendix.
+    Errors are raised as :class:`~needskit.errors.ReportError` or
+    :class:`~needskit.errors.StoreError` (the CLI prints one line, exit 2).
     """
-    from needskit.config.catalog import load_catalog
-    from needskit.config.project import project_dir
-    from needskit.reports.appendix import catalog_sources
-
     extra = parse_params(params)
-    catalog_path = Path(catalog) if catalog else None
-    if catalog_path is None:
-        for base in (Path.cwd(), project_dir()):
-            if base is not None and (base / "conf" / "catalog.yml").is_file():
-                catalog_path = base / "conf" / "catalog.yml"
-                break
-    sources = None
-    extra_inputs: list[Path] = []
-    if catalog_path is not None:
-        sources = catalog_sources(load_catalog(catalog_path), audience=publish or "internal")
-        extra_inputs.append(catalog_path)
     common: dict[str, Any] = {
         "comparator": comparator,
         "publish": publish,
@@ -87,17 +72,14 @@ def report_command(
         "formats": formats,
         "out": out,
         "if_changed": if_changed,
-        "sources": sources,
-        "extra_inputs": extra_inputs,
-        "partnership": partnership,
+        "store": store,
+        "project": project,
     }
-    if each_district:
-        if level not in (None, "county"):
-            raise ReportError("--each-district runs a county and its districts", where="--level", expected="county or nothing", got=repr(level))
-        batch = run_batch(report, area=area, period=period, jobs=jobs, progress=progress, **common)
+    if each_chapter:
+        batch = run_batch(report, area=area, period=period, jobs=jobs, progress=progress, level=level, **common)
         for result in batch.results:
             echo(_describe(result))
-        echo(f"index: {batch.index} ({len(batch.results)} chapters, {batch.seconds:.1f} s)")
+        echo(f"index: {batch.index} ({len(batch.results)} reports, {batch.seconds:.1f} s)")
         return 0
     result = run_report(report, area=area, period=period, level=level, **common)
     echo(_describe(result))

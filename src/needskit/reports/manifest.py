@@ -64,18 +64,20 @@ def sha256_file(path: str | Path) -> str:
     return _sha256_cached(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
 
 
-def input_files(data: Path, *, extra: Iterable[str | Path] = ()) -> list[Path]:
-    """The files a report run is recorded as reading: all of ``data/raw`` plus the pooled profile.
+def input_files(store: Path, *, extra: Iterable[str | Path] = ()) -> list[Path]:
+    """The files a report run is recorded as reading: every file of the store it reads (the
+    store's manifest records in turn what the store was made from).
 
-    ``extra`` files (e.g. a catalogue) are added; missing ones are ignored.
+    ``extra`` files (e.g. an outcomes framework) are added; missing ones are ignored.
     """
     files: list[Path] = []
-    raw = data / "raw"
-    if raw.is_dir():
-        files.extend(p for p in sorted(raw.rglob("*")) if p.is_file() and not p.name.startswith("."))
-    for path in [data / "processed" / "profile.parquet", *[Path(e) for e in extra]]:
-        if path.is_file():
-            files.append(path)
+    if store.is_dir():
+        files.extend(
+            p for p in sorted(store.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(store).parts)
+            and "rejected" not in p.relative_to(store).parts
+        )  # fmt: skip
+    files += [Path(e) for e in extra if Path(e).is_file()]
     return files
 
 

@@ -10,31 +10,31 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from needskit.errors import ReportError
+from needskit.partner_data.store import Store
+from needskit.reports.context import AUDIENCES
 
 __all__ = [
     "STANDARD_PARAMETERS",
     "ReportParameters",
     "notebook_parameters",
-    "profile_periods",
-    "latest_profile_period",
     "latest_of",
     "validate_parameters",
 ]
 
 STANDARD_PARAMETERS: dict[str, str] = {
-    "area": "area code the report is about, e.g. 'E07000078'",
-    "period": "period of the data, 'YYYY-MM' (default: the latest in the data)",
-    "comparator": "'parent', 'england', or an area code to compare with, e.g. 'E10000013'",
+    "area": "area code the report is about, e.g. 'E07000078', or a place of conf/places.yml",
+    "period": "period of the data, 'YYYY-MM' (default: the latest in the store)",
+    "comparator": "comparator kind the store holds: 'parent', 'england' or 'region'",
     "level": "neighbourhood level for maps and tables: lsoa, msoa, ward, district, county (not above `area`)",
-    "publish": "sharing level of the output: public, partner or internal",
-    "indicator_set": "name of the indicator set to show",
-    "disclosure_rule": "small-number rule set (needskit.disclosure.RULE_SETS), required for public/partner",
+    "audience": "who the report is for: public, partner or internal (public and partner read the published store)",
+    "store": "folder of the internal store ('' = the project's data/processed)",
+    "project": "project folder ('' = found from the working folder)",
     "seed": "random seed (integer) for anything random",
 }
 """The parameters ``needskit report`` sets by name. A notebook declares the ones it uses."""
@@ -129,59 +129,10 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
 # Data side: periods
 
 
-def _profile_path() -> Path:
-    from needskit.config.project import data_dir
-
-    return data_dir() / "processed" / "profile.parquet"
-
-
-def profile_periods(*, path: str | Path | None = None) -> list[str]:
-    """The report periods of the pooled profile (``data/processed/profile.parquet``), sorted; []
-    if absent: the periods of its time series (datasets with more than one period, such as the
-    monthly police data), or every period when it has no series. A one-off snapshot (a census,
-    a postcode directory extract) does not move the report period."""
-    path = Path(path) if path is not None else _profile_path()
-    if not path.exists():
-        return []
-    import pandas as pd
-
-    frame = pd.read_parquet(path, columns=["dataset", "period"]).dropna().astype(str).drop_duplicates()
-    counts = frame.groupby("dataset")["period"].nunique()
-    series = frame[frame["dataset"].isin(counts[counts > 1].index)]
-    return sorted((series if len(series) else frame)["period"].unique())
-
-
 def latest_of(periods: Iterable[str]) -> str | None:
     """The latest ``YYYY-MM`` period of ``periods`` (None if there is none)."""
     monthly = [str(p) for p in periods if _PERIOD.match(str(p))]
     return max(monthly) if monthly else None
-
-
-def latest_profile_period(*, fallback: str | None = None, path: str | Path | None = None) -> str:
-    """The latest ``YYYY-MM`` period in the pooled profile, else ``fallback``.
-
-    Raises
-    ------
-    ReportError
-        No profile (or no monthly period in it) and no fallback.
-
-    Example
-    -------
-    >>> latest_profile_period(fallback="2024-04", path="/nonexistent.parquet")
-    '2024-04'
-    """
-    latest = latest_of(profile_periods(path=path))
-    if latest is not None:
-        return latest
-    if fallback is not None:
-        return fallback
-    raise ReportError(
-        "no period given and none found in the data",
-        where=str(path if path is not None else _profile_path()),
-        expected="a pooled profile with a 'period' column of YYYY-MM values",
-        got="no profile" if not Path(path if path is not None else _profile_path()).exists() else "no YYYY-MM period",
-        hint="pass --period YYYY-MM, or pool the data first (`needskit pool`)",
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,39 +170,18 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     return value
 
 
-def _custom_place(code: str, places_file: str | Path | None) -> str | None:
-    """The name of the custom place whose code (slug) is ``code``, if the places file has one."""
-    from needskit.config.project import project_dir
-
-    if places_file is None:
-        project = project_dir()
-        places_file = (project / "conf" / "places.yml") if project is not None else None
-    if places_file is None or not Path(places_file).is_file():
-        return None
-    from needskit.config.catalog import load_places
-
-    loaded = load_places(places_file)
-    for places in loaded if isinstance(loaded, (list, tuple)) else [loaded]:
-        hit = places.areas.loc[places.areas["area_code"] == code, "area_name"]
-        if len(hit):
-            return str(hit.iloc[0])
-    return None
-
-
-def _code_levels(code: str, frame) -> list[str]:
-    return [level for level in _LEVEL_ORDER if (frame[level] == code).any()]
+def _code_levels(code: str, frame: Any) -> list[str]:
+    return [level for level in _LEVEL_ORDER if level in frame.columns and (frame[level] == code).any()]
 
 
 def validate_parameters(
     notebook: str | Path,
     parameters: Mapping[str, Any],
     *,
-    latest_period: Callable[[], str],
-    known_periods: Callable[[], Iterable[str]] | None = None,
+    store: Store,
     optional: Mapping[str, Any] | None = None,
-    places_file: str | Path | None = None,
 ) -> ReportParameters:
-    """Check a run's parameters against the notebook and the data, before any kernel starts.
+    """Check a run's parameters against the notebook and the store, before any kernel starts.
 
     Parameters
     ----------
@@ -260,17 +190,11 @@ def validate_parameters(
     parameters
         Values to set; ``None`` values are treated as not given. Text values are converted to the
         type of the notebook's default (as the command line passes text).
-    latest_period
-        Called when no period is given (the notebook's default period is not used: a report is
-        for the latest data unless told otherwise). Pluggable; :func:`needskit.reports.run_report`
-        passes :func:`latest_profile_period` or the latest of ``known_periods``.
-    known_periods
-        Periods the data has; the period must be one of them (skipped, and noted, when it returns
-        nothing).
+    store
+        The store the report will read (the audience's): its areas, places, periods and
+        comparators are what the values are checked against.
     optional
-        Values set only if the notebook declares them (e.g. ``partnership``).
-    places_file
-        Custom places accepted as ``area`` (default ``<project>/conf/places.yml`` if it exists).
+        Values set only if the notebook declares them.
 
     Returns
     -------
@@ -280,13 +204,12 @@ def validate_parameters(
     ------
     ReportError
         No ``parameters`` cell; a parameter the notebook does not declare (with the closest name);
-        a value of the wrong type; an area that is neither an ONS code nor a custom place, or
-        has no shipped boundaries; a map ``level`` above the area's level; an unknown comparator; a period not in the data; an unknown sharing level or
-        disclosure rule; a public or partner report without a disclosure rule.
+        a value of the wrong type; an area that is not in the store; a map ``level`` above the
+        area's level; a comparator the store does not hold; a period not in the store; an
+        unknown audience.
+    StoreError
+        No store.
     """
-    from needskit.disclosure import AUDIENCES, RULE_SETS
-    from needskit.place import geography as geo
-
     path = Path(notebook)
     defaults = notebook_parameters(path)
     given = {k: v for k, v in parameters.items() if v is not None}
@@ -305,8 +228,9 @@ def validate_parameters(
     given = {k: _coerce(k, v, defaults[k]) for k, v in given.items()}
     values = {**defaults, **given}
     notes: list[str] = []
+    manifest = store.manifest()
 
-    # ---- area (an ONS code or a custom place) and the map level
+    # ---- area (an area of the partnership or one of its places) and the map level
     area = values.get("area")
     if not isinstance(area, str) or not area:
         raise ReportError(
@@ -316,63 +240,62 @@ def validate_parameters(
             got=repr(area),
             hint="pass --area CODE" if "area" in defaults else "declare `area` in the notebook's parameters cell",
         )
-    frame = geo.hierarchy()
-    levels = _code_levels(area, frame)
+    hierarchy = store.read_hierarchy()
+    levels = _code_levels(area, hierarchy)
     if levels:
         area_level = levels[0]
-        area_name = str(frame.loc[frame[area_level] == area, f"{area_level}_name"].iloc[0])
-        if area_level in geo.BOUNDARY_LEVELS and not (geo.load_areas(area_level)["area_code"] == area).any():
-            raise ReportError(
-                "has no shipped boundaries or data",
-                where=f"area {area!r} ({area_name})",
-                expected=f"a {area_level} inside the shipped area (Gloucestershire)",
-                got=repr(area),
-            )
+        area_name = str(hierarchy.loc[hierarchy[area_level] == area, f"{area_level}_name"].iloc[0])
     else:
-        place = _custom_place(area, places_file)
-        if place is None:
+        places = store.read_place_members()
+        hit = places[places["area_code"] == area]
+        if hit.empty:
+            chapters = manifest.get("area", {}).get("chapters", [])
             raise ReportError(
-                "is not a known area code or place",
+                "is not an area of the partnership or one of its places",
                 where=f"area {area!r}",
-                expected="an LSOA, MSOA, ward, district, county, region or country code in the ONS lookups, "
-                "or a place of conf/places.yml (e.g. 'west-cheltenham')",
+                expected=f"a code of an area inside {manifest.get('area', {}).get('area_name', 'the partnership')} "
+                "(its LSOAs, MSOAs, wards, districts, counties) or a place of conf/places.yml",
                 got=repr(area),
-                hint="districts of the shipped example: E07000078 … E07000083; county: E10000013",
+                hint=f"the partnership's area: {', '.join(manifest.get('area', {}).get('codes', []))}; chapters: {', '.join(chapters)}",
             )
-        area_level, area_name = "place", place
+        outlines = store.read_areas("places")
+        area_level = "place"
+        area_name = str(outlines.loc[outlines["area_code"] == area, "area_name"].iloc[0])
     level = values.get("level") if "level" in defaults else None
     if level is not None:
-        if level not in geo.LEVELS:
-            raise ReportError("unknown level", where="parameter 'level'", expected=f"one of {list(geo.LEVELS)}", got=repr(level))
-        if area_level in geo.LEVELS and geo.LEVELS.index(level) > geo.LEVELS.index(area_level):
+        order = ("lsoa", "msoa", "ward", "district", "county", "region", "country")
+        if level not in order:
+            raise ReportError("unknown level", where="parameter 'level'", expected=f"one of {list(order)}", got=repr(level))
+        if area_level in order and order.index(level) > order.index(area_level):
             raise ReportError(
                 f"is above the area's level ({area_level})",
                 where=f"level {level!r}",
-                expected=f"a level the area {area} divides into: one of {list(geo.LEVELS[: geo.LEVELS.index(area_level) + 1])}",
+                expected=f"a level the area {area} divides into: one of {list(order[: order.index(area_level) + 1])}",
                 got=repr(level),
             )
 
     # ---- comparator
     comparator = values.get("comparator")
-    if comparator is not None and comparator not in COMPARATOR_KEYWORDS:
-        if not isinstance(comparator, str) or not _code_levels(comparator, frame):
-            raise ReportError(
-                "is not a known area code",
-                where=f"comparator {comparator!r}",
-                expected=f"one of {list(COMPARATOR_KEYWORDS)} or an area code, e.g. 'E10000013' or 'E92000001' (England)",
-                got=repr(comparator),
-            )
+    stored = manifest.get("stages", {}).get("indicators", {}).get("comparators", [])
+    if comparator is not None and comparator not in stored:
+        raise ReportError(
+            "is not a comparator the store holds",
+            where=f"comparator {comparator!r}",
+            expected=f"one of {stored}",
+            hint="add it to comparators: in conf/partnership.yml and run `needskit run`",
+        )
 
     # ---- period
     period = given.get("period")  # not the notebook's default: a report is for the latest data unless told
-    if period is None:
-        period = latest_period()
+    known = store.periods()
+    if period is None or period == "latest":
+        period = latest_of(known) or (known[-1] if known else None)
+        if period is None:
+            raise ReportError("no period in the store", where=str(store.path), hint="run `needskit run`")
         if "period" in defaults:
             given["period"] = period
             values["period"] = period
     period = str(period)
-    known = sorted({str(p) for p in (known_periods() if known_periods is not None else [])})
-    period_checked = bool(known)
     if known and period not in known:
         monthly = [p for p in known if _PERIOD.match(p)]
         raise ReportError(
@@ -381,32 +304,19 @@ def validate_parameters(
             expected=f"one of {monthly[-6:] or known[-6:]} (latest {max(monthly) if monthly else known[-1]!r})",
             got=repr(period),
         )
-    if not known:
-        notes.append("period not checked: no pooled profile to check it against")
     if not re.match(r"^[\w.-]+$", period):
         raise ReportError("cannot name a folder", where=f"period {period!r}", expected="e.g. '2024-04'", got=repr(period))
 
-    # ---- sharing level and disclosure rule
-    publish = values.get("publish", "internal") if "publish" in defaults else "internal"
-    if publish not in AUDIENCES:
+    # ---- audience (the store's)
+    audience = values.get("audience", "internal") if "audience" in defaults else "internal"
+    if audience not in AUDIENCES:
+        raise ReportError("unknown audience", where="parameter 'audience'", expected=f"one of {list(AUDIENCES)}", got=repr(audience))
+    if manifest.get("audience", "internal") != audience:
         raise ReportError(
-            "unknown sharing level", where="parameter 'publish'", expected=f"one of {list(AUDIENCES)}", got=repr(publish)
-        )
-    rule = values.get("disclosure_rule") if "disclosure_rule" in defaults else None
-    if rule is not None and rule not in RULE_SETS:
-        raise ReportError(
-            "unknown disclosure rule set",
-            where="parameter 'disclosure_rule'",
-            expected=f"one of {sorted(RULE_SETS)}",
-            got=repr(rule),
-        )
-    if publish in ("public", "partner") and rule is None:
-        raise ReportError(
-            f"a {publish} report needs a disclosure rule",
-            where=f"{path.name}",
-            expected="a `disclosure_rule` parameter naming a rule set (e.g. 'nhs_digital')",
-            got="none",
-            hint="declare `disclosure_rule` in the notebook's parameters cell, or publish as internal",
+            f"is not the {audience} store",
+            where=str(store.path),
+            expected=f"the store published for {audience}",
+            got=f"a store for {manifest.get('audience', 'internal')}",
         )
     return ReportParameters(
         parameters=values,
@@ -415,9 +325,9 @@ def validate_parameters(
         area_name=area_name,
         area_level=area_level,
         period=period,
-        publish=publish,
-        disclosure_rule=rule,
+        publish=audience,
+        disclosure_rule=manifest.get("disclosure_rule"),
         comparator=comparator,
-        period_checked=period_checked,
+        period_checked=bool(known),
         notes=notes,
     )

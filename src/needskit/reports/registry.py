@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from needskit.config.project import project_dir
 from needskit.errors import ReportError
 
 __all__ = ["ReportSpec", "REPORTS", "register_report", "notebooks_dir", "resolve_report"]
@@ -88,9 +87,8 @@ register_report(
 
 
 def notebooks_dir() -> Path:
-    """The project's ``notebooks/`` folder (``<project>/notebooks``, else ``./notebooks``)."""
-    project = project_dir()
-    return (project if project is not None else Path.cwd()) / "notebooks"
+    """The shipped report notebooks: ``notebooks/`` of the checkout holding the package."""
+    return Path(__file__).resolve().parents[3] / "notebooks"
 
 
 def resolve_report(report: str | Path, *, notebooks: Path | None = None) -> tuple[ReportSpec, Path]:
@@ -115,7 +113,7 @@ def resolve_report(report: str | Path, *, notebooks: Path | None = None) -> tupl
             got=repr(text),
         )
     spec = REPORTS[text]
-    folder = notebooks if notebooks is not None else notebooks_dir()
+    folder = notebooks if notebooks is not None and (Path(notebooks) / spec.notebook).is_file() else notebooks_dir()
     path = Path(spec.notebook) if Path(spec.notebook).is_absolute() else folder / spec.notebook
     if not path.is_file():
         raise ReportError(

@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,16 +38,13 @@ from needskit.reports.manifest import (
     unchanged,
     write_json_atomic,
 )
-from needskit.reports.params import (
-    ReportParameters,
-    latest_of,
-    latest_profile_period,
-    profile_periods,
-    validate_parameters,
-)
+from needskit.config.project import Project, find_project
+from needskit.partner_data.store import Store
+from needskit.reports.context import open_store
+from needskit.reports.params import ReportParameters, validate_parameters
 from needskit.reports.registry import ReportSpec, resolve_report
 
-__all__ = ["FORMATS", "ReportResult", "run_report", "parse_formats", "default_latest", "Constant", "kernel_for_reports"]
+__all__ = ["FORMATS", "ReportResult", "run_report", "parse_formats", "Constant", "kernel_for_reports"]
 
 FORMATS: tuple[str, ...] = ("ipynb", "html", "pdf")
 """Output formats; the executed ``.ipynb`` is always kept."""
@@ -96,20 +93,6 @@ class Constant:
         return self.value
 
 
-def default_latest(known_periods: Callable[[], Iterable[str]] | None) -> Callable[[], str]:
-    """The latest-period lookup used when none is given: the latest of ``known_periods`` if given,
-    else the latest ``YYYY-MM`` period of the pooled profile."""
-
-    def latest() -> str:
-        if known_periods is not None:
-            found = latest_of(known_periods())
-            if found is not None:
-                return found
-        return latest_profile_period()
-
-    return latest
-
-
 def parse_formats(formats: str | Sequence[str]) -> list[str]:
     """``"html,pdf"`` or ``["html", "pdf"]`` -> ``["ipynb", "html", "pdf"]`` (checked, ordered).
 
@@ -145,6 +128,13 @@ def _today() -> str:
     return f"{today.day} {today:%B %Y}"
 
 
+def notebook_audience(notebook: Path) -> str:
+    """The audience a notebook reports for by default (its ``audience`` parameter; internal if none)."""
+    from needskit.reports.params import notebook_parameters
+
+    return str(notebook_parameters(notebook).get("audience") or "internal")
+
+
 def _relative(path: Path, root: Path | None) -> str:
     if root is not None:
         try:
@@ -152,25 +142,6 @@ def _relative(path: Path, root: Path | None) -> str:
         except ValueError:
             pass
     return path.as_posix()
-
-
-def _partnership(area: str, level: str) -> str:
-    from needskit.place import geography as geo
-
-    if level not in geo.LEVELS:
-        return "needskit"
-    frame = geo.hierarchy()
-    rows = frame.loc[frame[level] == area, "county_name"].dropna()
-    return f"{rows.iloc[0]} partnership" if len(rows) else "needskit"
-
-
-def _kernel_cwd(nb_path: Path) -> Path:
-    """Where the kernel runs: the project folder (paths like ``conf/indicators.yml`` are relative to
-    it), else the notebook's folder."""
-    from needskit.config.project import project_dir
-
-    project = project_dir()
-    return project if project is not None else nb_path.parent
 
 
 def _failing_cell(nb_path: Path, error: Any) -> tuple[int, str]:
@@ -208,13 +179,11 @@ def run_report(
     publish: str | None = None,
     parameters: Mapping[str, Any] | None = None,
     formats: str | Sequence[str] = ("html", "pdf"),
-    out: str | Path = "reports",
+    out: str | Path | None = None,
     if_changed: bool = False,
-    latest_period: Callable[[], str] | None = None,
-    known_periods: Callable[[], Iterable[str]] | None = None,
-    sources: pd.DataFrame | None = None,
+    store: str | Path | None = None,
+    project: Project | str | Path | None = None,
     extra_inputs: Sequence[str | Path] = (),
-    partnership: str | None = None,
     notebooks: Path | None = None,
     kernel_name: str | None = None,
     timeout: int | None = None,
@@ -227,29 +196,24 @@ def run_report(
         A name in :data:`~needskit.reports.REPORTS` (``"needs-profile"``) or a path to a notebook.
     area, period, comparator, level, publish
         The standard parameters (:data:`~needskit.reports.params.STANDARD_PARAMETERS`); ``None`` =
-        not given: the notebook's default, except ``period``: the latest period in the data, never
-        the notebook's default. ``level`` is the notebook's map level (not above the area's).
+        not given: the notebook's default, except ``period``: the latest period in the store, never
+        the notebook's default. ``level`` is the notebook's map level (not above the area's);
+        ``publish`` is the audience (the notebook's ``audience``).
     parameters
         Any other parameters of the notebook (text values are converted to the default's type).
     formats
         ``"html,pdf"``, ``"html"``, ``"pdf"`` ...; the executed notebook is always kept.
     out
-        Reports folder; output goes to ``<out>/<area>/<period>/``.
+        Reports folder (default ``<project>/reports``); output goes to ``<out>/<area>/<period>/``.
     if_changed
         Skip the run when ``manifest.json`` shows the same parameters, notebook, input hashes,
         needskit version and commit, and the outputs exist.
-    latest_period, known_periods
-        Pluggable period lookups. Defaults: ``known_periods`` =
-        :func:`~needskit.reports.params.profile_periods` (``data/processed/profile.parquet``);
-        ``latest_period`` = the latest ``YYYY-MM`` of ``known_periods`` when that is given, else
-        :func:`~needskit.reports.params.latest_profile_period`.
-    sources
-        Data sources for the appendix (:func:`~needskit.reports.appendix.catalog_sources`).
+    store, project
+        The internal store's folder (default ``<project>/data/processed``) and the project
+        (default: found from the working folder); public and partner reports read the store
+        published for them. Both are passed to the notebook.
     extra_inputs
-        More files to hash into the manifest (e.g. the catalogue).
-    partnership
-        Name on the cover, also passed to the notebook if it has a ``partnership`` parameter
-        (default: the notebook's ``partnership``, else "<county> partnership").
+        More files to hash into the manifest (e.g. the outcomes framework).
     notebooks
         Folder of the registered notebooks (default ``<project>/notebooks``).
     kernel_name
@@ -271,9 +235,10 @@ def run_report(
 
     Notes
     -----
-    Inputs recorded: every file under ``data/raw``, ``data/processed/profile.parquet`` and
-    ``extra_inputs``, each with its SHA-256 (papermill records parameters; the manifest adds the
-    data, the code version and the disclosure rule, so a published figure can be traced).
+    Inputs recorded: every file of the store the report reads (whose own manifest records the
+    raw files it was made from) and ``extra_inputs``, each with its SHA-256 (papermill records
+    parameters; the manifest adds the data, the code version and the disclosure rule, so a
+    published figure can be traced).
 
     Example
     -------
@@ -282,21 +247,25 @@ def run_report(
     started_clock = time.perf_counter()
     started = _now()
     wanted = parse_formats(formats)
-    spec, nb_path = resolve_report(report, notebooks=notebooks)
+    proj = project if isinstance(project, Project) else find_project(project)
+    spec, nb_path = resolve_report(report, notebooks=notebooks if notebooks is not None else proj.notebooks)
     given = dict(parameters or {})
-    for key, value in (("area", area), ("period", period), ("comparator", comparator), ("level", level), ("publish", publish)):
+    for key, value in (("area", area), ("period", period), ("comparator", comparator), ("level", level), ("audience", publish)):
         if value is not None:
             given[key] = value
+    audience = str(given.get("audience") or notebook_audience(nb_path))
+    reading, internal = open_store(audience=audience, store=store, project=proj)
+    if audience != "internal" and not reading.exists():
+        reading.manifest()  # raises: no store, with the command to run
+    reading.check_fresh(internal=internal if audience != "internal" else None)
+    if audience != "internal":
+        internal.check_fresh()
     checked = validate_parameters(
-        nb_path,
-        given,
-        latest_period=latest_period or default_latest(known_periods),
-        known_periods=known_periods or profile_periods,
-        optional={"partnership": partnership},
+        nb_path, given, store=reading, optional={"project": str(proj.root), "store": str(store) if store else None}
     )
-    out = Path(out)
+    out = Path(out) if out is not None else proj.reports
     folder = out / checked.area / checked.period
-    entry = _draft_entry(spec, nb_path, checked, wanted, extra_inputs, kernel_name)
+    entry = _draft_entry(spec, nb_path, checked, wanted, extra_inputs, kernel_name, store=reading, project=proj)
 
     if if_changed:
         previous = manifest_entry(folder, spec.name)
@@ -312,14 +281,15 @@ def run_report(
     failed = out / FAILED_DIR / checked.area / checked.period / f"{spec.name}.ipynb"
     try:
         executed = tmp / f"{spec.name}.ipynb"
-        _execute(nb_path, executed, checked, spec, failed, kernel=entry["kernel"], timeout=timeout)
+        _execute(nb_path, executed, checked, spec, failed, kernel=entry["kernel"], timeout=timeout, cwd=proj.root)
         executed_at = _now()
         entry["started"] = started
         entry["executed"] = executed_at
+        manifest = reading.manifest()
         files = _export(
             executed, tmp, spec, checked, entry, wanted, failed,
-            sources=sources,
-            partnership=partnership or checked.parameters.get("partnership") or _partnership(checked.area, checked.area_level),
+            sources=pd.DataFrame(manifest.get("sources", [])),
+            partnership=str(manifest.get("partnership", {}).get("name", "")),
         )
         entry["finished"] = _now()
         entry["seconds"] = round(time.perf_counter() - started_clock, 2)
@@ -347,15 +317,17 @@ def _draft_entry(
     wanted: list[str],
     extra_inputs: Sequence[str | Path],
     kernel_name: str | None,
+    *,
+    store: Store,
+    project: Project,
 ) -> dict[str, Any]:
-    from needskit.config.project import data_dir, project_dir
     from needskit.disclosure import describe_rule
 
-    project = project_dir()
-    inputs = hash_inputs(input_files(data_dir(), extra=extra_inputs), root=project)
+    inputs = hash_inputs(input_files(store.path, extra=extra_inputs), root=project.root)
     combined = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode("utf-8")).hexdigest()
     versions = package_versions()
-    git = git_commit(str(project) if project is not None else None)
+    checkout = Path(__file__).resolve().parents[3]
+    git = git_commit(str(checkout) if (checkout / ".git").exists() else None)
     return {
         "report": spec.name,
         "title": spec.title,
@@ -363,7 +335,7 @@ def _draft_entry(
         "area_name": checked.area_name,
         "area_level": checked.area_level,
         "period": checked.period,
-        "notebook": _relative(nb_path, project),
+        "notebook": _relative(nb_path, project.root),
         "notebook_sha256": sha256_file(nb_path),
         "parameters": checked.parameters,
         "parameters_given": checked.given,
@@ -392,6 +364,7 @@ def _execute(
     *,
     kernel: str,
     timeout: int | None,
+    cwd: Path,
 ) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -405,7 +378,7 @@ def _execute(
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,  # one write at the end, not one per cell
-            cwd=str(_kernel_cwd(nb_path)),
+            cwd=str(cwd),
             execution_timeout=timeout,
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no start-up chatter on the terminal
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from needskit.errors import DataError
-from needskit.partner_data.ingest._io import number_rows, read_csv_text
+from needskit.partner_data.ingest.reading import number_rows, read_csv_text
 
 COLUMNS = [
     "organisation_code",

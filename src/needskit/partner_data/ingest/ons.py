@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from needskit.errors import DataError
-from needskit.partner_data.ingest._io import number_rows, read_csv_text, snake_case, to_numbers
+from needskit.partner_data.ingest.reading import number_rows, read_csv_text, snake_case, to_numbers
 
 ESP2013_BANDS = [f"{a}-{a + 4}" for a in range(0, 90, 5)] + ["90+"]
 

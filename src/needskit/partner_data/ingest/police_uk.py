@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from needskit.partner_data.ingest._io import number_rows, read_csv_text, require_file_columns
+from needskit.partner_data.ingest.reading import number_rows, read_csv_text, require_file_columns
 
 COLUMNS = [
     "Crime ID",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from needskit.errors import DataError
-from needskit.partner_data.ingest._io import number_rows, read_csv_text
+from needskit.partner_data.ingest.reading import number_rows, read_csv_text
 
 
 def _rename(frame: pd.DataFrame, options: dict, path: Path) -> pd.DataFrame:

@@ -1,0 +1,53 @@
+"""The main job on a project's data (``needskit demo`` / ``make demo``): the built-in example end to end.
+
+1. ``needskit run``: pool every catalogue dataset (and the places of ``conf/places.yml``) into
+   the store, compute and benchmark every indicator, publish for each audience;
+2. check police.uk's own LSOA codes against where the pool put each crime;
+3. produce the regular needs analysis: the partnership's area and each chapter (HTML + PDF +
+   manifest, in parallel) with an index, for the public;
+4. produce the resource map, commissioning priorities and outcomes monitoring for the area and
+   its first chapter.
+
+Nothing here names a partnership: everything follows from the project's ``conf/``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from needskit.partner_data.checks import police_agreement
+from needskit.pipeline import Workspace, run
+from needskit.reports.command import report_command
+
+__all__ = ["run_demo", "COMMISSIONING_REPORTS"]
+
+COMMISSIONING_REPORTS = ("resource-map", "commissioning-priorities", "outcomes-monitoring")
+
+
+def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str], None] = print) -> dict:
+    """Run the demo; return the headline figures it printed."""
+    started = time.perf_counter()
+    echo(f"pooling {len(ws.catalog)} datasets for {ws.partnership.name} ({ws.area.area_name}) ...")
+    result = run(ws, echo=echo)
+    agreement = {}
+    for spec in ws.catalog:
+        if spec.format == "police_uk":
+            share, n = police_agreement(spec, area=ws.area, geography=ws.geography)
+            agreement[spec.id] = (share, n)
+            if n:
+                echo(f"police.uk check ({spec.id}): {share:.1%} of {n:,} located crimes get the LSOA police.uk publishes")
+    out = Path(reports) if reports is not None else ws.project.reports
+    area = ws.partnership.areas[0]
+    store = ws.store.path if ws.store.path != ws.project.store else None
+    common = {"out": out, "echo": echo, "progress": False, "store": store, "project": ws.project.root}
+    echo(f"producing the needs profile: {ws.area.area_name} and its {len(ws.area.chapters)} {ws.area.chapter_level} chapters ...")
+    report_command("needs-profile", area=area, each_chapter=True, **common)
+    first = ws.area.chapters[0] if ws.area.chapters else area
+    echo(f"producing the resource map, commissioning priorities and outcomes monitoring for {area} and {first} ...")
+    for name in COMMISSIONING_REPORTS:
+        for code in dict.fromkeys((area, first)):
+            report_command(name, area=code, **common)
+    echo(f"done in {time.perf_counter() - started:.1f} s; open {out / area} (index.html) to read the reports")
+    return {"result": result, "agreement": agreement, "reports": out}

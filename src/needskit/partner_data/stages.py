@@ -1,0 +1,209 @@
+"""Writing the store, one stage at a time: pool, indicators, publish (see :mod:`~needskit.partner_data.store`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from needskit.config.catalog import DatasetSpec
+from needskit.partner_data.pooling import PoolResult
+from needskit.partner_data.problems import problems_frame
+from needskit.partner_data.store import STORE_VERSION, Store, file_record, now_iso
+
+__all__ = ["write_pool_stage", "write_indicators_stage", "write_published_stage", "wide_layers", "source_table"]
+
+SOURCE_COLUMNS = ["dataset", "title", "partner", "period", "last_updated", "licence", "sharing", "attribution", "illustrative"]
+
+
+def source_table(datasets: Sequence[DatasetSpec]) -> pd.DataFrame:
+    """The data sources of a store, for report appendices: one row per dataset."""
+    rows = []
+    for spec in datasets:
+        period = spec.period.value or (
+            f"{spec.period.range[0]} to {spec.period.range[1]}" if spec.period.range else (spec.period.column or "")
+        )
+        rows.append(
+            {
+                "dataset": spec.id,
+                "title": spec.title,
+                "partner": spec.partner,
+                "period": str(period),
+                "last_updated": str(spec.last_updated),
+                "licence": spec.licence,
+                "sharing": spec.sharing,
+                "attribution": ", ".join(spec.attribution),
+                "illustrative": bool(spec.illustrative),
+            }
+        )
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def wide_layers(profile: pd.DataFrame, areas: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """One wide layer per level with boundaries: a column per dataset, measure and category of
+    the latest period (QGIS-friendly names, at most 63 characters)."""
+    layers = {}
+    for level, polygons in areas.items():
+        part = profile[profile["level"] == level]
+        if part.empty:
+            continue
+        latest = part.groupby(["dataset", "measure"])["period"].transform("max")
+        part = part[part["period"] == latest]
+        names = (
+            part["dataset"] + "__" + part["measure"] + np.where(part["category"] == "all", "", "__" + part["category"])
+        ).str.lower()
+        names = names.str.replace(r"[^a-z0-9_]+", "_", regex=True).str.strip("_").str.slice(0, 63)
+        wide = part.assign(column=names).pivot_table(index="area_code", columns="column", values="value", aggfunc="first")
+        layers[level] = polygons[["area_code", "area_name", "geometry"]].merge(
+            wide, left_on="area_code", right_index=True, how="left"
+        )
+    return layers
+
+
+def _write_gpkg(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+    for name, layer in layers.items():
+        layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+
+
+def write_pool_stage(
+    store: Store,
+    result: PoolResult,
+    *,
+    areas: Mapping[str, gpd.GeoDataFrame],
+    centres: gpd.GeoDataFrame | None,
+    partnership: Mapping[str, Any],
+    config_files: Sequence[Path],
+    patterns: Sequence[str],
+) -> None:
+    """Write the pool stage: profile, QGIS layers, ledgers, problems, rejected rows, the
+    partnership's geography and the resource register."""
+    root = store.root
+    with store.transaction("pool") as tmp:
+        profile = result.profile.copy()
+        profile.attrs = {}
+        profile.to_parquet(tmp / "profile.parquet", index=False)
+        _write_gpkg(tmp / "profile.gpkg", wide_layers(result.profile, areas))
+        result.ledger.to_csv(tmp / "ledger.csv", index=False)
+        result.measure_ledger.to_csv(tmp / "ledger_measures.csv", index=False)
+        problems_frame(result.problems).to_csv(tmp / "problems.csv", index=False)
+        rejected = tmp / "rejected"
+        rejected.mkdir()
+        for dataset, frame in result.rejected.items():
+            frame.to_csv(rejected / f"{dataset}.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+        geography = tmp / "geography"
+        geography.mkdir()
+        layers = dict(areas)
+        for place in result.places:
+            layers["places"] = place.areas.assign(level=place.name)
+        _write_gpkg(geography / "areas.gpkg", layers)
+        result.area.hierarchy.to_parquet(geography / "hierarchy.parquet", index=False)
+        members = [p.members.assign(level=p.name) for p in result.places]
+        if members:
+            pd.concat(members, ignore_index=True).to_parquet(geography / "places.parquet", index=False)
+        if centres is not None:
+            centres.to_parquet(geography / "centres.parquet", index=False)
+        register = tmp / "register"
+        register.mkdir()
+        for table, frame in result.register.items():
+            frame.to_parquet(register / f"{table}.parquet", index=False)
+        record = {
+            "seconds": round(result.seconds, 2),
+            "inputs": [file_record(p, root=root) for p in result.inputs],
+            "config": [file_record(p, root=root) for p in config_files if p.exists()],
+            "patterns": list(patterns),
+            "rows": int(len(result.profile)),
+            "levels": sorted(result.profile["level"].unique().tolist()),
+            "places": [p.name for p in result.places],
+            "errors": len(result.errors),
+        }
+        manifest = store.updated_manifest(
+            "pool",
+            record,
+            audience="internal",
+            partnership=dict(partnership),
+            area=result.area.describe(),
+            sources=source_table(result.datasets).to_dict("records"),
+        )
+        store.write_manifest(tmp, manifest)
+
+
+def write_indicators_stage(
+    store: Store, indicators: pd.DataFrame, *, config_files: Sequence[Path], levels: Sequence[str], order: Sequence[str]
+) -> dict[str, tuple[Path, int, int]]:
+    """Write the indicators stage (``indicators.parquet`` and ``indicators_<level>.csv``); return
+    ``{level: (csv path, rows, indicators)}`` for the levels asked."""
+    pool = store.stage("pool")
+    written = {}
+    with store.transaction("indicators") as tmp:
+        indicators.to_parquet(tmp / "indicators.parquet", index=False)
+        first = indicators[indicators["comparator"] == indicators["comparator"].iloc[0]] if len(indicators) else indicators
+        for level in levels:
+            part = first[first["level"] == level]
+            part.to_csv(tmp / f"indicators_{level}.csv", index=False)
+            written[level] = (store.path / f"indicators_{level}.csv", len(part), int(part["indicator"].nunique()))
+        record = {
+            "pool_finished": pool.get("finished"),
+            "config": [file_record(p, root=store.root) for p in config_files if p.exists()],
+            "rows": int(len(indicators)),
+            "indicators": [i for i in order if i in set(indicators["indicator"])],
+            "comparators": sorted(indicators["comparator"].unique().tolist()) if len(indicators) else [],
+        }
+        store.write_manifest(tmp, store.updated_manifest("indicators", record))
+    return written
+
+
+def write_published_stage(
+    target: Store,
+    *,
+    source: Store,
+    profile: pd.DataFrame,
+    indicators: pd.DataFrame,
+    ledger: pd.DataFrame,
+    register: Mapping[str, pd.DataFrame],
+    sources: pd.DataFrame,
+    disclosure_log: pd.DataFrame,
+    audience: str,
+    rule: str,
+    rule_text: str,
+    marking: str,
+) -> None:
+    """Write a published store from the internal one: published profile and indicators, the
+    geography (open boundaries), the register rows the audience may see, the ledger of the
+    datasets it may see, and the disclosure log. Nothing row-level from partners is copied."""
+    manifest = source.manifest()
+    with target.transaction("publish") as tmp:
+        profile.to_parquet(tmp / "profile.parquet", index=False)
+        indicators.to_parquet(tmp / "indicators.parquet", index=False)
+        ledger.to_csv(tmp / "ledger.csv", index=False)
+        disclosure_log.to_csv(tmp / "disclosure_log.csv", index=False)
+        geography = tmp / "geography"
+        geography.mkdir()
+        for name in ("areas.gpkg", "hierarchy.parquet", "places.parquet", "centres.parquet"):
+            path = source.path / "geography" / name
+            if path.exists():
+                (geography / name).write_bytes(path.read_bytes())
+        folder = tmp / "register"
+        folder.mkdir()
+        for table, frame in register.items():
+            frame.to_parquet(folder / f"{table}.parquet", index=False)
+        stamps = {k: source.stage(k).get("finished") for k in ("pool", "indicators")}
+        stages = {
+            "pool": {**manifest["stages"]["pool"], "inputs": [], "config": [], "patterns": []},
+            "indicators": {**manifest["stages"]["indicators"], "config": []},
+            "publish": {"from": stamps, "rule": rule, "audience": audience},
+        }
+        published = {
+            **{k: v for k, v in manifest.items() if k not in ("stages", "sources")},
+            "audience": audience,
+            "disclosure_rule": rule,
+            "disclosure_rule_text": rule_text,
+            "publication_marking": marking,
+            "sources": sources.to_dict("records"),
+            "stages": stages,
+        }
+        stages["publish"]["finished"] = now_iso()
+        target.write_manifest(tmp, {**published, "store_version": STORE_VERSION})
