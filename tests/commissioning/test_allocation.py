@@ -1,4 +1,4 @@
-"""needskit.commissioning: allocation of a budget by need (floors, caps, whole units, scenarios)."""
+"""needskit.commissioning.allocation: a budget shared by need (floors, caps, whole units, scenarios)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from commissioning.cases import places
 from needskit import commissioning as com
 from needskit.errors import SchemaError
-
-# ============================================================================================
-# Allocation
-
-
-def _places(need, **columns):
-    return pd.DataFrame({"area_code": [f"P{i:02d}" for i in range(len(need))], "need": need, **columns})
 
 
 def _reference_exact(weights, floors, caps, budget):
@@ -35,7 +29,7 @@ def _reference_exact(weights, floors, caps, budget):
 
 
 def test_proportional_when_no_floor_or_cap_binds():
-    out = com.allocate(_places([30.0, 10.0, 10.0, 50.0]), budget=50_000, need="need")
+    out = com.allocate(places([30.0, 10.0, 10.0, 50.0]), budget=50_000, need="need")
     assert out["allocation"].tolist() == [15_000, 5_000, 5_000, 25_000]
     assert out["share"].tolist() == pytest.approx([0.3, 0.1, 0.1, 0.5])
     assert out["proportional"].tolist() == pytest.approx([15_000, 5_000, 5_000, 25_000])
@@ -45,7 +39,7 @@ def test_proportional_when_no_floor_or_cap_binds():
 
 
 def test_input_is_not_modified_and_rows_keep_input_order():
-    df = _places([3.0, 1.0, 2.0])
+    df = places([3.0, 1.0, 2.0])
     before = df.copy()
     out = com.allocate(df, budget=600, need="need")
     pd.testing.assert_frame_equal(df, before)
@@ -66,7 +60,7 @@ def test_need_times_population():
 
 def test_floor_raises_small_places_and_the_rest_is_shared_by_need():
     # £50,000 pot, every place gets at least £5,000
-    out = com.allocate(_places([60.0, 30.0, 6.0, 4.0]), budget=50_000, need="need", floor=5_000)
+    out = com.allocate(places([60.0, 30.0, 6.0, 4.0]), budget=50_000, need="need", floor=5_000)
     # proportional: 30,000 15,000 3,000 2,000 -> the two small ones are raised to 5,000;
     # the remaining 40,000 is shared 60:30 between the others
     assert out["allocation"].tolist() == [26_667, 13_333, 5_000, 5_000]
@@ -75,7 +69,7 @@ def test_floor_raises_small_places_and_the_rest_is_shared_by_need():
 
 
 def test_cap_holds_a_large_place_down_and_redistributes():
-    out = com.allocate(_places([70.0, 20.0, 10.0]), budget=1_000, need="need", cap=500)
+    out = com.allocate(places([70.0, 20.0, 10.0]), budget=1_000, need="need", cap=500)
     # 700 is cut to 500; the other 500 shared 20:10
     assert out["allocation"].tolist() == [500, 333, 167]
     assert out["at_cap"].tolist() == [True, False, False]
@@ -112,7 +106,7 @@ def test_parts_sum_exactly_to_the_budget_in_many_random_cases(unit):
             caps = np.maximum(floors, rng.integers(1, max(2, 3 * budget // unit // n + 2), n) * unit).astype(float)
             if np.where(need > 0, caps, floors).sum() < budget:
                 caps = np.full(n, np.inf)
-        df = _places(need, floor=floors, cap=np.where(np.isinf(caps), np.nan, caps))
+        df = places(need, floor=floors, cap=np.where(np.isinf(caps), np.nan, caps))
         out = com.allocate(df, budget=budget, need="need", floor="floor", cap="cap", unit=unit)
         allocation = out["allocation"].to_numpy()
         assert allocation.sum() == budget
@@ -125,7 +119,7 @@ def test_parts_sum_exactly_to_the_budget_in_many_random_cases(unit):
 
 
 def test_largest_remainder_gives_leftover_units_to_largest_remainders():
-    out = com.allocate(_places([1.0, 1.0, 1.0, 3.0]), budget=100, need="need")
+    out = com.allocate(places([1.0, 1.0, 1.0, 3.0]), budget=100, need="need")
     # exact 16.67, 16.67, 16.67, 50: 1 unit left after flooring 16+16+16+50 = 98 -> 2 units
     assert out["allocation"].sum() == 100
     assert out["allocation"].tolist() == [17, 17, 16, 50]
@@ -156,78 +150,15 @@ def test_zero_need_place_gets_its_floor_and_no_more():
 
 
 def test_floor_equal_to_cap_fixes_a_place():
-    out = com.allocate(_places([5.0, 1.0, 1.0], floor=[200.0, 0, 0], cap=[200.0, np.nan, np.nan]),
+    out = com.allocate(places([5.0, 1.0, 1.0], floor=[200.0, 0, 0], cap=[200.0, np.nan, np.nan]),
                        budget=600, need="need", floor="floor", cap="cap")
     assert out["allocation"].tolist() == [200, 200, 200]
 
 
 def test_unit_of_100_pounds():
-    out = com.allocate(_places([1.0, 1.0, 1.0]), budget=10_000, need="need", unit=100)
+    out = com.allocate(places([1.0, 1.0, 1.0]), budget=10_000, need="need", unit=100)
     assert sorted(out["allocation"].tolist()) == [3_300, 3_300, 3_400]
     assert out["allocation"].tolist() == [3_400, 3_300, 3_300]  # P00 sorts first
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"floor": 20_000}, "add up to more than the budget"),
-        ({"cap": 10_000}, "add up to less than the budget"),
-        ({"budget": 50_050, "unit": 100}, "is not a whole number of units"),
-        ({"budget": -5}, "is not a sum that can be shared"),
-        ({"budget": "lots"}, "is not a number"),
-        ({"unit": 0}, "is not a positive number"),
-        ({"floor": 150, "unit": 100}, "is not a whole number of units"),
-        ({"floor": 5_000, "cap": 4_000}, "is above the cap"),
-        ({"floor": -1}, "has negative values"),
-        ({"floor": "nope"}, "floor='nope' is not a column"),
-        ({"floor": True}, "is not a number"),
-        ({"cap": [1, 2]}, "is not a number"),
-        ({"need": "nope"}, "need='nope' is not a column"),
-        ({"need": None}, "is required with a DataFrame"),
-        ({"place": "code"}, "place='code' is not a column"),
-        ({"population": "people"}, "population='people' is not a column"),
-    ],
-)
-def test_allocate_errors(kwargs, match):
-    arguments = {"budget": 50_000, "need": "need"} | kwargs
-    with pytest.raises(SchemaError, match=match):
-        com.allocate(_places([3.0, 2.0, 1.0]), **arguments)
-
-
-@pytest.mark.parametrize(
-    ("df", "match"),
-    [
-        (_places([3.0, -2.0, 1.0]), "has negative values"),
-        (_places([3.0, np.nan, 1.0]), "has missing or infinite values"),
-        (_places([0.0, 0.0, 0.0]), "is zero for every place"),
-        (_places(["a", "b", "c"]), "is not numeric"),
-        (_places([1.0, 2.0]).assign(area_code=["A", "A"]), "repeats places"),
-        (_places([1.0, 2.0]).assign(area_code=["A", None]), "missing place names"),
-        (_places([]), "has no places"),
-        (_places([1.0, 2.0], people=[0, 0]), "times population is zero for every place"),
-        (_places([1.0, 2.0], people=[10, -1]), "has negative values"),
-    ],
-)
-def test_allocate_bad_need(df, match):
-    population = "people" if "people" in df.columns else None
-    with pytest.raises(SchemaError, match=match):
-        com.allocate(df, budget=100, need="need", population=population)
-
-
-def test_per_place_series_must_cover_every_place():
-    need = pd.Series({"A": 1.0, "B": 2.0})
-    with pytest.raises(SchemaError, match="does not match the places"):
-        com.allocate(need, budget=100, floor=pd.Series({"A": 10}))
-    with pytest.raises(SchemaError, match="does not match the places"):
-        com.allocate(need, budget=100, cap=pd.Series({"A": 100, "B": 100, "Z": 1}))
-    with pytest.raises(SchemaError, match="names a column but the need is a Series"):
-        com.allocate(need, budget=100, floor="floor")
-    with pytest.raises(SchemaError, match="must be a Series when the need is a Series"):
-        com.allocate(need, budget=100, population="people")
-    with pytest.raises(SchemaError, match="is not numeric"):
-        com.allocate(need, budget=100, cap=pd.Series({"A": "x", "B": "y"}))
-    with pytest.raises(SchemaError, match="is not a DataFrame"):
-        com.allocate([1.0, 2.0], budget=100, need="need")
 
 
 def test_places_without_need_cannot_absorb_the_budget():
@@ -243,6 +174,20 @@ def test_large_allocation_is_fast_and_exact():
     assert out["allocation"].sum() == 10_000_000
     assert out["allocation"].between(100, 1_000).all()
     assert out["at_cap"].any() and out["at_floor"].any()
+
+
+def test_allocate_accepts_the_budget_first_form():
+    allocate = com.allocate
+    need = pd.Series({"Alpha": 30.0, "Bravo": 10.0, "Charlie": 10.0})
+    first = allocate(50_000, need=need, floor=10_000)
+    assert first["allocation"].tolist() == [30000, 10000, 10000]
+    assert first.equals(allocate(need, budget=50_000, floor=10_000))
+    with pytest.raises(SchemaError, match="given twice"):
+        allocate(50_000, budget=50_000, need=need)
+    with pytest.raises(SchemaError, match="needs the need per place"):
+        allocate(50_000, need="imd")
+    with pytest.raises(SchemaError, match="no budget given"):
+        allocate(need)
 
 
 # ------------------------------------------------------------------ scenarios
@@ -277,17 +222,3 @@ def test_allocation_scenarios_with_population_and_errors():
         com.allocation_scenarios(df, budget=800, needs=["x", "x"])
     with pytest.raises(SchemaError, match="needs names columns that are not in the frame"):
         com.allocation_scenarios(df, budget=800, needs=["x", "z", "w"])
-
-
-def test_allocate_accepts_the_budget_first_form():
-    allocate = com.allocate
-    need = pd.Series({"Alpha": 30.0, "Bravo": 10.0, "Charlie": 10.0})
-    first = allocate(50_000, need=need, floor=10_000)
-    assert first["allocation"].tolist() == [30000, 10000, 10000]
-    assert first.equals(allocate(need, budget=50_000, floor=10_000))
-    with pytest.raises(SchemaError, match="given twice"):
-        allocate(50_000, budget=50_000, need=need)
-    with pytest.raises(SchemaError, match="needs the need per place"):
-        allocate(50_000, need="imd")
-    with pytest.raises(SchemaError, match="no budget given"):
-        allocate(need)
