@@ -40,3 +40,25 @@ def pytest_sessionfinish(session, exitstatus):
         passed = len(reporter.stats.get("passed", [])) if reporter else 0
         if passed == 0:
             session.exitstatus = 1
+
+
+# ------------------------------------------------------------------------------ the shipped example
+
+
+@pytest.fixture(scope="session")
+def shipped_workspace(tmp_path_factory):
+    """The shipped example's workspace with its store built once per test session in a temporary
+    folder (never the checkout's data/processed): pool, indicators, publish."""
+    from needskit.config.project import project_dir
+    from needskit.pipeline import open_workspace, run
+
+    store = tmp_path_factory.mktemp("shipped") / "processed"
+    ws = open_workspace(project_dir(), store=store)
+    run(ws, progress=False)
+    return ws
+
+
+@pytest.fixture(scope="session")
+def shipped_store(shipped_workspace):
+    """The internal store of the shipped example (see ``shipped_workspace``)."""
+    return shipped_workspace.store

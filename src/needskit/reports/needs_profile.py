@@ -18,12 +18,14 @@ import pandas as pd
 from needskit.errors import ReportError
 from needskit.place.extent import ENGLAND
 from needskit.reports.context import AUDIENCE_WORDS, ReportContext, select_period
+from needskit.reports.maps import Choropleth, choropleth
 
 __all__ = [
     "PRIORITY_DOMAINS",
     "indicator_table",
     "comparison_group",
     "neighbourhood_indicator",
+    "indicator_map",
     "deprivation",
     "priority_neighbourhoods",
     "headline_facts",
@@ -89,6 +91,20 @@ def neighbourhood_indicator(ctx: ReportContext, indicator: str) -> gpd.GeoDataFr
     return ctx.neighbourhoods.merge(rows[keep], on="area_code", how="left")
 
 
+def indicator_map(ctx: ReportContext, indicator: str) -> Choropleth:
+    """A map of one indicator across the area's neighbourhoods (title and legend from the
+    indicator's definition)."""
+    info = ctx.info(indicator)
+    frame = neighbourhood_indicator(ctx, indicator)
+    return choropleth(
+        frame, column="value", title=f"{info['title']} by {_level_words(ctx.level)}", legend=str(info["unit"]) or "value"
+    )
+
+
+def _level_words(level: str) -> str:
+    return {"lsoa": "neighbourhood", "msoa": "MSOA", "ward": "ward", "district": "district", "county": "county"}.get(level, level)
+
+
 def deprivation(ctx: ReportContext) -> pd.DataFrame:
     """The deprivation index's ranks, deciles and scores per neighbourhood (wide), from the store's
     profile (the partnership's ``deprivation`` dataset, e.g. the IoD 2025)."""
@@ -150,7 +166,7 @@ def headline_facts(
         facts.append(
             f"{ctx.area_name} had {total:,.0f} residents ({pop['period'].iloc[0]})"
             + (f", {share:.1%} of them {older.lower()}" if np.isfinite(share) and share > 0 else "")
-            + f", living in {len(ctx.neighbourhoods)} neighbourhoods ({ctx.level.upper() if ctx.level == 'lsoa' else ctx.level + 's'})."
+            + f", living in {len(ctx.neighbourhoods)} neighbourhoods ({'LSOAs' if ctx.level == 'lsoa' else ctx.level + 's'})."
         )
     priority = priority_neighbourhoods(ctx)
     if len(ctx.neighbourhoods) == 1:
