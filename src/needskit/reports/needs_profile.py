@@ -26,6 +26,7 @@ __all__ = [
     "comparison_group",
     "neighbourhood_indicator",
     "indicator_map",
+    "need_by_neighbourhood",
     "deprivation",
     "priority_neighbourhoods",
     "headline_facts",
@@ -54,8 +55,9 @@ def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
-def indicator_table(ctx: ReportContext) -> pd.DataFrame:
-    """The area's indicators for the report period: value, 95% limits, comparator, significance.
+def indicator_table(ctx: ReportContext, *, indicators: Sequence[str] | None = None) -> pd.DataFrame:
+    """The area's indicators for the report period: value, 95% limits, comparator, significance
+    (all of them, or only ``indicators``).
 
     Columns: ``indicator``, ``title``, ``theme``, ``period``, ``count`` (numerator), ``value``,
     ``lower_95``, ``upper_95``, ``comparator`` (name), ``comparator_value``, ``comparison``,
@@ -66,6 +68,8 @@ def indicator_table(ctx: ReportContext) -> pd.DataFrame:
     table = chosen.assign(comparator=ctx.comparator_name, count=chosen["numerator"], note=chosen["suppressed_reason"])
     columns = ["indicator", "title", "theme", "unit", "period", "count", "value", "lower_95", "upper_95", "comparator",
                "comparator_value", "comparison", "polarity", "quintile", "note"]
+    if indicators is not None:
+        table = table[table["indicator"].isin(list(indicators))]
     return table.sort_values("indicator", key=lambda s: s.map(order))[columns].reset_index(drop=True)
 
 
@@ -103,6 +107,14 @@ def indicator_map(ctx: ReportContext, indicator: str) -> Choropleth:
 
 def _level_words(level: str) -> str:
     return {"lsoa": "neighbourhood", "msoa": "MSOA", "ward": "ward", "district": "district", "county": "county"}.get(level, level)
+
+
+def need_by_neighbourhood(ctx: ReportContext, indicator: str) -> pd.Series:
+    """One indicator's value in each of the area's neighbourhoods, indexed by neighbourhood name
+    (the ``need`` of :func:`needskit.commissioning.allocate`); withheld values are left out."""
+    rows = neighbourhood_indicator(ctx, indicator)
+    rows = rows[rows["value"].notna()]
+    return pd.Series(rows["value"].to_numpy(), index=rows["area_name"].astype(str).to_numpy(), name=indicator)
 
 
 def deprivation(ctx: ReportContext) -> pd.DataFrame:
