@@ -18,9 +18,10 @@ import pandas as pd
 from scipy import stats as sps
 
 from needskit.config.catalog import load_catalog, load_indicators
-from needskit.needs.index import IOD2019, combine_domains, iod2019_domain_ranks
-from needskit.needs.indicators import compute_indicators
 from needskit.config.project import project_dir, raw_path
+from needskit.needs.index import IOD2019, combine_domains
+from needskit.needs.indicators import compute_indicators
+from needskit.partner_data.ingest.iod import IOD2019_FILE, read_iod2019_domain_ranks
 
 
 def synthetic_profile(specs, codes: np.ndarray, seed: int) -> pd.DataFrame:
@@ -92,7 +93,7 @@ def main() -> None:
     lower = np.array([lo for lo, _ in naive]) * sample["multiplier"].to_numpy()
     same = np.allclose(lower, sample["lower_95"].to_numpy(), rtol=1e-9, atol=1e-12)
 
-    ranks = iod2019_domain_ranks()
+    ranks = read_iod2019_domain_ranks(raw_path(IOD2019_FILE))
     started = time.perf_counter()
     index = combine_domains(ranks, domains=list(IOD2019), weights=IOD2019, higher_is_more_deprived=False, code_col="area_code")
     index_seconds = time.perf_counter() - started

@@ -208,3 +208,40 @@ def require_unique_ids(values: pd.Series, *, argument: str) -> None:
             expected="one row per id",
             got=describe_values(values[repeated].tolist()),
         )
+
+
+def require_column(df: pd.DataFrame, name: object, *, argument: str) -> str:
+    """Check that ``name`` (the value of ``argument``) is a string naming a column, and return it.
+
+    Raises
+    ------
+    SchemaError
+        ``name`` is not a string, or not a column of ``df``.
+    """
+    if not isinstance(name, str):
+        raise SchemaError("is not a column name", where=argument, expected="a string", got=repr(name))
+    require_columns(df, [name], argument=argument)
+    return name
+
+
+def require_group_keys(df: pd.DataFrame, by: str | Sequence[str] | None, *, used: Sequence[str]) -> list[str]:
+    """Check the grouping columns ``by`` and return them as a list (empty for None).
+
+    Raises
+    ------
+    SchemaError
+        A column is missing, repeated, or also one of the input columns ``used``.
+    """
+    keys = as_list(by)
+    require_columns(df, keys, argument="by")
+    clash = [k for k in keys if k in used]
+    if clash:
+        raise SchemaError(
+            "groups by a column that is also an input",
+            where="by",
+            expected="grouping columns distinct from the value, count and quantile columns",
+            got=repr(clash),
+        )
+    if len(set(keys)) != len(keys):
+        raise SchemaError("repeats a column", where="by", got=repr(keys))
+    return keys

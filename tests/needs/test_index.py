@@ -1,4 +1,8 @@
-"""Tests for needskit.needs.index: the composite needs index (IoD method) and priority flags."""
+"""Tests for needskit.needs.index: the composite needs index (IoD method).
+
+The fixtures ``iod_ranks`` and ``imd2019`` (the IMD 2019 rebuilt from its published domain ranks)
+are in conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,8 @@ import pandas as pd
 import pytest
 
 from needskit.config.project import raw_path
-from needskit.errors import DataError, NeedskitWarning, SchemaError
-from needskit.needs.index import (
-    IOD2019,
-    combine_domains,
-    double_disadvantage,
-    iod2019_domain_ranks,
-    priority_flags,
-)
+from needskit.errors import NeedskitWarning, SchemaError
+from needskit.needs.index import IOD2019, combine_domains
 
 N_LSOA11 = 32_844
 # Published IMD scores have 3 decimals; MHCLG's own arithmetic differs from exact double precision
@@ -44,33 +42,6 @@ def random_weights(rng: np.random.Generator, d: int) -> dict[str, float]:
 
 # --------------------------------------------------------------------------------------------
 # The key test: the published IMD 2019 from the published domain ranks
-
-
-@pytest.fixture(scope="module")
-def iod_ranks() -> pd.DataFrame:
-    return iod2019_domain_ranks()
-
-
-@pytest.fixture(scope="module")
-def imd2019(iod_ranks) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the preset must not be rescaled or warn
-        out = combine_domains(
-            iod_ranks,
-            domains=list(IOD2019),
-            weights=IOD2019,
-            higher_is_more_deprived=False,
-            code_col="area_code",
-            rank_within="lad_code",
-        )
-    published = pd.read_csv(raw_path("imd2019/imd2019_lsoa11_imd_score.csv.gz"))
-    return out.merge(
-        published[["lsoa_code", "imd_score"]],
-        left_on="area_code",
-        right_on="lsoa_code",
-        how="left",
-        validate="1:1",
-    ).assign(imd_rank=iod_ranks["imd_rank"].to_numpy(), imd_decile=iod_ranks["imd_decile"].to_numpy())
 
 
 @pytest.mark.slow
@@ -113,7 +84,7 @@ def test_mean_rank_for_tied_domain_ranks_is_what_reproduces_the_imd(iod_ranks):
     assert (diff_min > SCORE_TOLERANCE).sum() > 0
 
 
-def test_iod2019_preset_and_domain_ranks_file(iod_ranks):
+def test_iod2019_preset():
     assert IOD2019 == {
         "income": 0.225,
         "employment": 0.225,
@@ -123,41 +94,6 @@ def test_iod2019_preset_and_domain_ranks_file(iod_ranks):
         "barriers": 0.093,
         "living_environment": 0.093,
     }
-    assert list(iod_ranks.columns) == ["area_code", "lad_code", "imd_rank", "imd_decile", *IOD2019]
-    assert len(iod_ranks) == N_LSOA11 and iod_ranks["area_code"].is_unique
-    raw = pd.read_csv(
-        raw_path("imd2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz"), encoding="utf-8-sig"
-    )
-    assert (iod_ranks["area_code"] == raw["LSOA code (2011)"]).all()
-    assert (iod_ranks["crime"] == raw["Crime Rank (where 1 is most deprived)"]).all()
-    assert (
-        iod_ranks["barriers"] == raw["Barriers to Housing and Services Rank (where 1 is most deprived)"]
-    ).all()
-    for d in IOD2019:
-        assert iod_ranks[d].min() == 1 and iod_ranks[d].max() == N_LSOA11
-
-
-def test_iod2019_domain_ranks_rejects_a_file_that_is_not_file_2(tmp_path):
-    bad = tmp_path / "other.csv"
-    pd.DataFrame({"LSOA code (2011)": ["E01000001"], "x": [1]}).to_csv(bad, index=False)
-    with pytest.raises(DataError, match="not IoD2019 File 2"):
-        iod2019_domain_ranks(bad)
-    with pytest.raises(DataError, match="missing"):
-        iod2019_domain_ranks(tmp_path / "absent.csv")
-
-
-def test_iod2019_domain_ranks_rejects_repeated_codes(tmp_path):
-    raw = pd.read_csv(
-        raw_path("imd2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz"), encoding="utf-8-sig", nrows=3
-    )
-    path = tmp_path / "file2.csv"
-    raw.to_csv(path, index=False, encoding="utf-8-sig")
-    read = iod2019_domain_ranks(path)
-    assert read["area_code"].tolist() == raw["LSOA code (2011)"].tolist()
-    assert read["income"].tolist() == raw["Income Rank (where 1 is most deprived)"].tolist()
-    pd.concat([raw, raw.iloc[[0]]]).to_csv(path, index=False, encoding="utf-8-sig")
-    with pytest.raises(DataError, match="repeats LSOA codes"):
-        iod2019_domain_ranks(path)
 
 
 def test_local_ranks_within_districts(imd2019):
@@ -500,95 +436,3 @@ def test_more_deprived_in_one_domain_never_lowers_an_areas_score(seed, n, d, tie
         after = combine_domains(worse, **kwargs)
         assert after.loc[row, "score"] >= before.loc[row, "score"] - 1e-12
         assert after.loc[row, "rank"] <= before.loc[row, "rank"]
-
-
-# --------------------------------------------------------------------------------------------
-# Priority flags
-
-
-def test_national_flags_from_deciles():
-    df = pd.DataFrame({"imd_decile": [1, 2, 3, 10]})
-    out = priority_flags(df, national_decile="imd_decile")
-    assert out["most_deprived_10pct_national"].tolist() == [True, False, False, False]
-    assert out["most_deprived_20pct_national"].tolist() == [True, True, False, False]
-    assert out["most_deprived_10pct_national"].dtype == bool
-    assert "most_deprived_10pct_local" not in out
-    assert list(df.columns) == ["imd_decile"]
-
-
-def test_local_flags_rerank_within_the_frame_and_groups():
-    n = 40
-    df = pd.DataFrame(
-        {"imd_rank": np.arange(1000, 1000 + 40 * 7, 7)[::-1], "district": ["A"] * 20 + ["B"] * 20}
-    )
-    out = priority_flags(df, local_rank="imd_rank")
-    smallest = df["imd_rank"].nsmallest(n // 5).index
-    assert out["most_deprived_10pct_local"].sum() == n // 10
-    assert set(out.index[out["most_deprived_20pct_local"]]) == set(smallest)
-    grouped = priority_flags(df, local_rank="imd_rank", within="district")
-    assert grouped.groupby("district")["most_deprived_10pct_local"].sum().tolist() == [2, 2]
-    assert grouped.groupby("district")["most_deprived_20pct_local"].sum().tolist() == [4, 4]
-    for _, g in grouped.groupby("district"):
-        assert set(g.index[g["most_deprived_10pct_local"]]) == set(g["imd_rank"].nsmallest(2).index)
-
-
-def test_local_flags_tied_areas_are_flagged_together():
-    df = pd.DataFrame({"rank": [1, 1, 3, 4, 5, 6, 7, 8, 9, 10]})
-    out = priority_flags(df, local_rank="rank")
-    assert out["most_deprived_10pct_local"].tolist() == [True, True] + [False] * 8
-
-
-def test_flags_on_the_national_index(imd2019):
-    flags = priority_flags(imd2019, national_decile="decile", local_rank="local_rank", within="lad_code")
-    assert flags["most_deprived_10pct_national"].sum() == sum(imd2019["rank"] <= N_LSOA11 / 10)
-    assert (flags["most_deprived_20pct_national"] == (imd2019["imd_decile"] <= 2)).all()
-    sizes = imd2019.groupby("lad_code")["area_code"].transform("size")
-    assert (flags["most_deprived_10pct_local"] == (imd2019["local_rank"] * 10 <= sizes)).all()
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "frame", "match"),
-    [
-        ({}, {"d": [1]}, "no index to flag from"),
-        ({"national_decile": "d", "within": "g"}, {"d": [1], "g": ["a"]}, "no local_rank"),
-        ({"national_decile": "zz"}, {"d": [1]}, "is not a column"),
-        ({"national_decile": "d"}, {"d": [0]}, "not deciles"),
-        ({"national_decile": "d"}, {"d": [1.5]}, "not deciles"),
-        ({"national_decile": "d"}, {"d": [1.0, None]}, "has missing values"),
-        ({"national_decile": "d"}, {"d": ["1"]}, "is not numeric"),
-        ({"local_rank": "r"}, {"r": [1.0, np.nan]}, "has missing values"),
-        ({"local_rank": "r", "within": "g"}, {"r": [1, 2], "g": ["a", None]}, "within='g'.*missing"),
-        ({"national_decile": "d"}, {"d": [1], "most_deprived_10pct_national": [True]}, "already exist"),
-    ],
-)
-def test_priority_flags_errors(kwargs, frame, match):
-    with pytest.raises(SchemaError, match=match):
-        priority_flags(pd.DataFrame(frame), **kwargs)
-
-
-def test_double_disadvantage():
-    df = pd.DataFrame({"imd": [1, 1, 2, 2, 3], "health": [1, 2, 1, 2, 1]})
-    out = double_disadvantage(df, first="imd", second="health")
-    assert out["double_disadvantage"].tolist() == [True, False, False, False, False]
-    out2 = double_disadvantage(df, first="imd", second="health", worst=2, column="both_20pct")
-    assert out2["both_20pct"].tolist() == [True, True, True, True, False]
-    assert "double_disadvantage" not in df
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"first": "imd", "second": "imd"}, "with itself"),
-        ({"first": "imd", "second": "health", "worst": 0}, "number of deciles"),
-        ({"first": "imd", "second": "health", "worst": 11}, "number of deciles"),
-        ({"first": "imd", "second": "health", "worst": 1.5}, "number of deciles"),
-        ({"first": "imd", "second": "health", "worst": True}, "number of deciles"),
-        ({"first": "imd", "second": "nope"}, "is not a column"),
-        ({"first": "imd", "second": "bad"}, "not deciles"),
-        ({"first": "imd", "second": "health", "column": "imd"}, "already exist"),
-    ],
-)
-def test_double_disadvantage_errors(kwargs, match):
-    df = pd.DataFrame({"imd": [1, 2], "health": [1, 3], "bad": [1, 12]})
-    with pytest.raises(SchemaError, match=match):
-        double_disadvantage(df, **kwargs)

@@ -1,22 +1,21 @@
-"""Composite needs index: domains combined the English Indices of Deprivation way, and priority flags.
+"""Composite needs index: domains combined the English Indices of Deprivation way.
 
 A needs index turns several domains (income, health, crime, ...) into one score and rank per area.
 :func:`combine_domains` follows the method of the English Indices of Deprivation (IoD): rank each
 domain, scale the rank to (0, 1], pass it through the IoD exponential transform so that one
 extreme domain is not averaged away, weight and sum, then rank the sum. The :data:`IOD2019`
-preset with :func:`iod2019_domain_ranks` reproduces the published Index of Multiple Deprivation
-2019 from its seven published domain ranks.
+preset, fed the published domain ranks read by
+:func:`~needskit.partner_data.ingest.iod.read_iod2019_domain_ranks`, reproduces the published
+Index of Multiple Deprivation 2019 from its seven published domain ranks.
 
-:func:`priority_flags` marks the most deprived 10% and 20% of areas nationally and locally (the
-"deprived 20%" and "most disadvantaged neighbourhoods" of partnership papers), and
-:func:`double_disadvantage` marks areas in the worst decile of two indices at once.
+Priority flags on an index (the most deprived 10% and 20%, double disadvantage) are in
+:mod:`needskit.needs.priorities`.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -24,17 +23,9 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from needskit._checks import require_choice, require_columns, require_frame, require_numeric
-from needskit.config.project import raw_path
-from needskit.errors import DataError, NeedskitWarning, SchemaError, describe_values
+from needskit.errors import NeedskitWarning, SchemaError, describe_values
 
-__all__ = [
-    "IOD2019",
-    "IOD2019_FILE",
-    "combine_domains",
-    "priority_flags",
-    "double_disadvantage",
-    "iod2019_domain_ranks",
-]
+__all__ = ["IOD2019", "combine_domains"]
 
 IOD2019: dict[str, float] = {
     "income": 0.225,
@@ -50,24 +41,6 @@ IOD2019: dict[str, float] = {
 They are the published rounded percentages and sum to 0.999; :func:`combine_domains` uses them as
 given, which is what reproduces the published IMD scores.
 """
-
-IOD2019_FILE = "imd2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz"
-"""Shipped official IoD2019 File 2 (domain ranks and deciles for the 32,844 LSOAs of 2011)."""
-
-# Preset name -> the column of File 2 that holds its rank (1 = most deprived).
-_IOD2019_FILE_COLUMNS: dict[str, str] = {
-    "area_code": "LSOA code (2011)",
-    "lad_code": "Local Authority District code (2019)",
-    "imd_rank": "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
-    "imd_decile": "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
-    "income": "Income Rank (where 1 is most deprived)",
-    "employment": "Employment Rank (where 1 is most deprived)",
-    "education": "Education, Skills and Training Rank (where 1 is most deprived)",
-    "health": "Health Deprivation and Disability Rank (where 1 is most deprived)",
-    "crime": "Crime Rank (where 1 is most deprived)",
-    "barriers": "Barriers to Housing and Services Rank (where 1 is most deprived)",
-    "living_environment": "Living Environment Rank (where 1 is most deprived)",
-}
 
 # Weights whose sum is this close to 1 are used exactly as given (published weights are rounded
 # percentages: the IoD2019 weights sum to 0.999). Others are rescaled to sum to 1, with a warning.
@@ -178,7 +151,8 @@ def combine_domains(
     ``rank_within`` group) the most deprived area is not in decile 1 (e.g. N = 4 gives deciles
     3, 5, 8, 10).
 
-    Fed the published IoD2019 domain ranks of the 32,844 LSOAs (:func:`iod2019_domain_ranks`,
+    Fed the published IoD2019 domain ranks of the 32,844 LSOAs
+    (:func:`~needskit.partner_data.ingest.iod.read_iod2019_domain_ranks`,
     ``higher_is_more_deprived=False``), the :data:`IOD2019` preset reproduces every published IMD
     score to within its 3-decimal rounding (plus ~4e-6, the precision of MHCLG's own
     arithmetic) and every published decile; ranks differ only between areas whose scores agree
@@ -190,7 +164,9 @@ def combine_domains(
 
     Examples
     --------
-    >>> ranks = iod2019_domain_ranks()  # doctest: +SKIP
+    >>> from needskit.config.project import raw_path  # doctest: +SKIP
+    >>> from needskit.partner_data.ingest.iod import IOD2019_FILE, read_iod2019_domain_ranks  # doctest: +SKIP
+    >>> ranks = read_iod2019_domain_ranks(raw_path(IOD2019_FILE))  # doctest: +SKIP
     >>> imd = combine_domains(ranks, domains=list(IOD2019), weights=IOD2019,
     ...                       higher_is_more_deprived=False, code_col="area_code",
     ...                       rank_within="lad_code")  # doctest: +SKIP
@@ -258,14 +234,14 @@ def combine_domains(
         out[column] = df[column].array.copy()
     out["score"] = score
     out["rank"] = area_rank
-    out["decile"] = _quantile_of_rank(area_rank, n, 10)
-    out["quintile"] = _quantile_of_rank(area_rank, n, 5)
+    out["decile"] = quantile_of_rank(area_rank, n, 10)
+    out["quintile"] = quantile_of_rank(area_rank, n, 5)
     if rank_within is not None:
         groups = pd.factorize(df[rank_within])[0]
         local, sizes = _rank_within_groups(groups, -score, tiebreak)
         out["local_rank"] = local
-        out["local_decile"] = _quantile_of_rank(local, sizes, 10)
-        out["local_quintile"] = _quantile_of_rank(local, sizes, 5)
+        out["local_decile"] = quantile_of_rank(local, sizes, 10)
+        out["local_quintile"] = quantile_of_rank(local, sizes, 5)
     transformed_frame = pd.DataFrame(transformed, index=out.index, columns=names)
     return pd.concat([out, transformed_frame], axis=1)
 
@@ -460,288 +436,17 @@ def _rank_within_groups(
     return ranks, group_size
 
 
-def _quantile_of_rank(rank: np.ndarray, n: int | np.ndarray, q: int) -> np.ndarray:
-    """ceil(rank / (n / q)) in exact integer arithmetic: 1 = most deprived."""
+def quantile_of_rank(rank: np.ndarray, n: int | np.ndarray, q: int) -> np.ndarray:
+    """Quantile of a rank, ceil(rank / (n / q)), in exact integer arithmetic: 1 = most deprived.
+
+    Parameters
+    ----------
+    rank
+        Ranks 1..n (1 = most deprived).
+    n
+        Number of areas ranked, one number or one per rank (the size of its group).
+    q
+        Number of quantiles: 10 for deciles, 5 for quintiles.
+    """
     rank = np.asarray(rank, dtype=np.int64)
     return (rank * q + np.asarray(n, dtype=np.int64) - 1) // np.asarray(n, dtype=np.int64)
-
-
-# --------------------------------------------------------------------------------------------
-# Priority flags
-
-
-def priority_flags(
-    df: pd.DataFrame,
-    *,
-    national_decile: str | None = None,
-    local_rank: str | None = None,
-    within: str | None = None,
-) -> pd.DataFrame:
-    """Flag the most deprived 10% and 20% of areas nationally and locally.
-
-    Parameters
-    ----------
-    df
-        One row per area.
-    national_decile
-        Column of national deciles, 1 = most deprived 10% of areas in England (e.g.
-        ``"imd_decile"`` from :func:`iod2019_domain_ranks`, or ``"decile"`` from
-        :func:`combine_domains` run on all of England). Integers 1-10.
-    local_rank
-        Column ordering the areas by need, lower = more deprived (a rank where 1 = most deprived:
-        a national IMD rank, or ``"rank"`` from a local :func:`combine_domains`). The areas are
-        re-ranked among the rows of ``df`` (or within each ``within`` group), so national ranks
-        of a county's areas give the county's own most deprived 10% and 20%.
-    within
-        Optional group column (e.g. district) for local flags per group instead of over the frame.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of ``df`` with boolean columns added: ``most_deprived_10pct_national`` (decile 1)
-        and ``most_deprived_20pct_national`` (deciles 1-2) when ``national_decile`` is given;
-        ``most_deprived_10pct_local`` and ``most_deprived_20pct_local`` when ``local_rank`` is.
-
-    Raises
-    ------
-    SchemaError
-        Neither column given; a column is missing, not numeric or has missing values; a national
-        decile is not an integer 1-10; ``within`` is given without ``local_rank``; an output
-        column already exists.
-
-    Notes
-    -----
-    Local position k among n areas (ties share the better position, so tied areas are flagged
-    together); local decile = ceil(10 k / n), the same rule as :func:`combine_domains`; the 10%
-    flag is local decile 1 and the 20% flag deciles 1-2. A group of fewer than 10 areas has no
-    area in its local decile 1 (the 10% of a handful of areas is less than one).
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"imd_decile": [1, 2, 5, 9], "imd_rank": [100, 5000, 15000, 30000]})
-    >>> priority_flags(df, national_decile="imd_decile")["most_deprived_20pct_national"].tolist()
-    [True, True, False, False]
-    """
-    df = require_frame(df)
-    if national_decile is None and local_rank is None:
-        raise SchemaError(
-            "no index to flag from",
-            where="priority_flags",
-            expected="national_decile and/or local_rank",
-            got="neither",
-        )
-    if within is not None and local_rank is None:
-        raise SchemaError(
-            "groups local flags but no local_rank was given",
-            where=f"within={within!r}",
-            expected="local_rank as well",
-            got="local_rank=None",
-        )
-    used = [c for c in (national_decile, local_rank, within) if c is not None]
-    require_columns(df, used, argument="national_decile/local_rank/within")
-    new = []
-    if national_decile is not None:
-        new += ["most_deprived_10pct_national", "most_deprived_20pct_national"]
-    if local_rank is not None:
-        new += ["most_deprived_10pct_local", "most_deprived_20pct_local"]
-    _refuse_existing(df, new)
-    out = df.copy()
-    if national_decile is not None:
-        decile = _check_deciles(df, national_decile, argument="national_decile")
-        out["most_deprived_10pct_national"] = decile == 1
-        out["most_deprived_20pct_national"] = decile <= 2
-    if local_rank is not None:
-        require_numeric(df, [local_rank], allow_missing=False)
-        if within is not None and df[within].isna().any():
-            rows = df.index[df[within].isna()].tolist()
-            raise SchemaError(
-                "has missing values",
-                where=f"within={within!r}",
-                expected="a group for every area",
-                got=f"{len(rows)} missing, e.g. at rows {rows[:5]}",
-            )
-        values = df[local_rank].to_numpy(dtype=float)
-        groups = pd.factorize(df[within])[0] if within is not None else np.zeros(len(df), dtype=np.int64)
-        position, sizes = _min_rank_within_groups(groups, values)
-        local_decile = _quantile_of_rank(position, sizes, 10)
-        out["most_deprived_10pct_local"] = local_decile == 1
-        out["most_deprived_20pct_local"] = local_decile <= 2
-    return out
-
-
-def _min_rank_within_groups(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rank ascending within groups, ties sharing the lowest rank ("min"), with group sizes."""
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.int64)
-    order = np.lexsort((values, groups))
-    g, v = groups[order], values[order]
-    new_group = np.r_[True, g[1:] != g[:-1]]
-    starts = np.flatnonzero(new_group)
-    sizes = np.diff(np.r_[starts, n])
-    position = np.arange(n) - np.repeat(starts, sizes) + 1
-    # Within a run of equal values, every member takes the first member's position.
-    new_value = new_group | np.r_[True, v[1:] != v[:-1]]
-    first_of_run = np.maximum.accumulate(np.where(new_value, np.arange(n), 0))
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = position[first_of_run]
-    group_size = np.empty(n, dtype=np.int64)
-    group_size[order] = np.repeat(sizes, sizes)
-    return ranks, group_size
-
-
-def double_disadvantage(
-    df: pd.DataFrame,
-    *,
-    first: str,
-    second: str,
-    worst: int = 1,
-    column: str = "double_disadvantage",
-) -> pd.DataFrame:
-    """Flag areas in the worst deciles of two indices at once.
-
-    Parameters
-    ----------
-    df
-        One row per area.
-    first, second
-        Decile columns of the two indices, 1 = most deprived 10% (e.g. ``"imd_decile"`` and the
-        ``"decile"`` of a local health index).
-    worst
-        How many of the worst deciles count: 1 (default) = the most deprived 10% of both,
-        2 = the most deprived 20% of both.
-    column
-        Name of the flag column.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of ``df`` with the boolean column ``column`` (default ``double_disadvantage``):
-        True where ``first <= worst`` and ``second <= worst``.
-
-    Raises
-    ------
-    SchemaError
-        A column is missing, not numeric or has missing values; a decile is not an integer 1-10;
-        ``first`` equals ``second``; ``worst`` is not an integer 1-10; ``column`` already exists.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"imd_decile": [1, 1, 2], "health_decile": [1, 3, 1]})
-    >>> double_disadvantage(df, first="imd_decile", second="health_decile")["double_disadvantage"].tolist()
-    [True, False, False]
-    """
-    df = require_frame(df)
-    if first == second:
-        raise SchemaError(
-            "compares an index with itself",
-            where="first/second",
-            expected="two different decile columns",
-            got=f"first={first!r}, second={second!r}",
-        )
-    if (
-        isinstance(worst, (bool, np.bool_))
-        or not isinstance(worst, (int, np.integer))
-        or not 1 <= worst <= 10
-    ):
-        raise SchemaError(
-            "is not a number of deciles", where="worst", expected="an integer from 1 to 10", got=repr(worst)
-        )
-    require_columns(df, [first, second], argument="first/second")
-    _refuse_existing(df, [column])
-    a = _check_deciles(df, first, argument="first")
-    b = _check_deciles(df, second, argument="second")
-    out = df.copy()
-    out[column] = (a <= worst) & (b <= worst)
-    return out
-
-
-def _check_deciles(df: pd.DataFrame, column: str, *, argument: str) -> np.ndarray:
-    require_numeric(df, [column], allow_missing=False)
-    values = df[column].to_numpy(dtype=float)
-    bad = ~np.isin(values, np.arange(1, 11))
-    if bad.any():
-        raise SchemaError(
-            "holds values that are not deciles",
-            where=f"{argument}={column!r}",
-            expected="integers 1-10, 1 = most deprived",
-            got=f"{describe_values(values[bad].tolist())} at rows {df.index[bad][:5].tolist()}",
-        )
-    return values.astype(np.int64)
-
-
-def _refuse_existing(df: pd.DataFrame, columns: list[str]) -> None:
-    existing = [c for c in columns if c in df.columns]
-    if existing:
-        raise SchemaError(
-            "output columns already exist",
-            where=f"{existing}",
-            expected="new column names",
-            got=f"columns {existing} in the frame",
-            hint="drop them first, or pass a different name",
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# IoD2019 preset data
-
-
-def iod2019_domain_ranks(path: str | Path | None = None) -> pd.DataFrame:
-    """The published IoD2019 domain ranks of the 32,844 LSOAs (2011), under the preset names.
-
-    Parameters
-    ----------
-    path
-        File 2 of the IoD2019 (``File_2_-_IoD2019_Domains_of_Deprivation.csv[.gz]``); by default
-        the shipped copy, ``needskit.config.project.raw_path(IOD2019_FILE)``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per LSOA (file order), columns ``area_code`` (LSOA 2011 code), ``lad_code``
-        (local authority district 2019), ``imd_rank`` and ``imd_decile`` (the published IMD,
-        1 = most deprived) and the seven domain ranks ``income``, ``employment``, ``education``,
-        ``health``, ``crime``, ``barriers``, ``living_environment`` (int, 1 = most deprived; tied
-        areas share the lower rank, as published).
-
-    Raises
-    ------
-    DataError
-        The file is missing, or lacks an expected column, or codes are repeated.
-
-    Notes
-    -----
-    The file is UTF-8 with a byte-order mark. Feed the result to :func:`combine_domains` with
-    ``higher_is_more_deprived=False`` (ranks: 1 = most deprived). Source: MHCLG, English
-    Indices of Deprivation 2019, File 2 (Open Government Licence v3.0).
-
-    Examples
-    --------
-    >>> ranks = iod2019_domain_ranks()  # doctest: +SKIP
-    >>> ranks.shape  # doctest: +SKIP
-    (32844, 11)
-    """
-    source = Path(path) if path is not None else raw_path(IOD2019_FILE)
-    if not source.exists():
-        raise DataError(
-            "IoD2019 File 2 is missing", where=str(source), expected="an existing file", got="no such file"
-        )
-    header = pd.read_csv(source, encoding="utf-8-sig", nrows=0).columns
-    missing = [c for c in _IOD2019_FILE_COLUMNS.values() if c not in header]
-    if missing:
-        raise DataError(
-            "is not IoD2019 File 2: columns are missing",
-            where=str(source),
-            expected=f"columns such as {missing[0]!r}",
-            got=f"{len(missing)} missing of {len(header)} columns",
-        )
-    raw = pd.read_csv(source, encoding="utf-8-sig", usecols=list(_IOD2019_FILE_COLUMNS.values()))
-    out = raw.rename(columns={v: k for k, v in _IOD2019_FILE_COLUMNS.items()})[list(_IOD2019_FILE_COLUMNS)]
-    if out["area_code"].duplicated().any():
-        raise DataError(
-            "repeats LSOA codes",
-            where=str(source),
-            expected="one row per LSOA",
-            got=describe_values(out.loc[out["area_code"].duplicated(), "area_code"].tolist()),
-        )
-    return out.reset_index(drop=True)

@@ -230,7 +230,7 @@ def _comparison_words(comparison: str) -> str:
 def inequality_by_decile(ctx: ReportContext, *, indicator: str = "crime_rate_all", q: int = 5) -> tuple[pd.DataFrame, str]:
     """An indicator by national IMD 2025 quintile (or decile) of the area's neighbourhoods, and a
     sentence on the gap between the most and least deprived fifth."""
-    from needskit.needs.inequality import by_deprivation
+    from needskit.needs.deprivation import by_deprivation
 
     rows = neighbourhood_indicator(ctx, indicator)
     spec = ctx.info(indicator)
