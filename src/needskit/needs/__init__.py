@@ -3,8 +3,8 @@
 Modules exported here: :mod:`.deciles` (local deprivation deciles), :mod:`.deprivation` (an
 indicator by deprivation quantile, the gap between the ends), :mod:`.slope_index` (SII and RII),
 :mod:`.index` (the IoD-style composite needs index) and :mod:`.priorities` (priority flags).
-Indicators, hot spots and the indicator statistics are imported from their own modules:
-:mod:`.indicators`, :mod:`.hotspots`, :mod:`.statistics`.
+Indicators and their benchmarks, hot spots and the indicator statistics are imported from their
+own modules: :mod:`.indicators`, :mod:`.benchmarking`, :mod:`.hotspots`, :mod:`.statistics`.
 """
 
 from needskit.needs.deciles import local_deciles
