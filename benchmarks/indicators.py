@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from needskit.config.catalog import load_catalog, load_indicators
-from needskit.config.project import project_dir, raw_path
+from needskit.config.project import project_dir
 from needskit.needs.index import IOD2019, combine_domains
 from needskit.needs.indicators import compute_indicators
 from needskit.partner_data.ingest.iod import IOD2019_FILE, read_iod2019_domain_ranks
@@ -76,7 +76,7 @@ def main() -> None:
     root = project_dir()
     catalog = load_catalog(root / "conf" / "catalog.yml")
     specs = load_indicators(root / "conf" / "indicators.yml", catalog=catalog)
-    codes = pd.read_csv(raw_path("imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"), usecols=["lsoa21_code"])["lsoa21_code"].to_numpy()
+    codes = pd.read_csv((project_dir() / "data" / "raw" / "imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"), usecols=["lsoa21_code"])["lsoa21_code"].to_numpy()
     profile = synthetic_profile(specs, codes, args.seed)
 
     started = time.perf_counter()
@@ -93,7 +93,7 @@ def main() -> None:
     lower = np.array([lo for lo, _ in naive]) * sample["multiplier"].to_numpy()
     same = np.allclose(lower, sample["lower_95"].to_numpy(), rtol=1e-9, atol=1e-12)
 
-    ranks = read_iod2019_domain_ranks(raw_path(IOD2019_FILE))
+    ranks = read_iod2019_domain_ranks(project_dir() / "data" / "raw" / IOD2019_FILE)
     started = time.perf_counter()
     index = combine_domains(ranks, domains=list(IOD2019), weights=IOD2019, higher_is_more_deprived=False, code_col="area_code")
     index_seconds = time.perf_counter() - started

@@ -62,3 +62,14 @@ def shipped_workspace(tmp_path_factory):
 def shipped_store(shipped_workspace):
     """The internal store of the shipped example (see ``shipped_workspace``)."""
     return shipped_workspace.store
+
+
+@pytest.fixture(scope="session")
+def shipped_geography():
+    """The shipped example's reference geography (lookups, boundaries, postcodes, populations)."""
+    from needskit.config import load_catalog, load_partnership
+    from needskit.config.project import project_dir
+    from needskit.partner_data.reference import load_geography
+
+    root = project_dir()
+    return load_geography(load_catalog(root / "conf" / "catalog.yml"), load_partnership(root / "conf" / "partnership.yml"))

@@ -7,7 +7,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from needskit.config.project import raw_path
+from shipped import raw_path
 from needskit.needs.index import IOD2019, combine_domains
 from needskit.partner_data.ingest.iod import IOD2019_FILE, read_iod2019_domain_ranks
 

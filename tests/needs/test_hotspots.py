@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from needskit.config.project import raw_path
+from shipped import raw_path
 from needskit.errors import GeographyError, NeedskitWarning, SchemaError
 from needskit.needs.hotspots import GI_CLUSTERS, MORAN_CLUSTERS, hot_spots
-from needskit.place.geography import load_areas
+from needskit.place import load_areas
 
 BNG = "EPSG:27700"
 X0, Y0 = 394_000, 222_000  # near Cheltenham
@@ -219,8 +219,8 @@ def test_geography_errors():
 
 
 @pytest.fixture(scope="module")
-def lsoa_income() -> gpd.GeoDataFrame:
-    areas = load_areas("lsoa")
+def lsoa_income(shipped_geography) -> gpd.GeoDataFrame:
+    areas = load_areas("lsoa", geography=shipped_geography)
     iod = pd.read_csv(raw_path("imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"), usecols=["lsoa21_code", "Income_score"])
     joined = areas.merge(iod, left_on="area_code", right_on="lsoa21_code", how="left", validate="one_to_one")
     assert len(joined) == 393 and joined["Income_score"].notna().all()

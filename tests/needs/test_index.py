@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from needskit.config.project import raw_path
+from shipped import raw_path
 from needskit.errors import NeedskitWarning, SchemaError
 from needskit.needs.index import IOD2019, combine_domains
 

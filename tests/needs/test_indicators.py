@@ -5,13 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from needskit.cli import main
-from needskit.config.catalog import load_catalog, load_indicators, parse_indicators
+from needskit.config.catalog import load_catalog
+from needskit.config.indicators import parse_indicators
 from needskit.config.project import project_dir
 from needskit.errors import CatalogError, SchemaError
-from needskit.needs.indicators import benchmark, compute_indicators, parent_codes
+from needskit.needs import statistics as stats
+from needskit.needs.indicators import INDICATOR_COLUMNS, compute_indicators
 from needskit.needs.statistics import poisson_limits, wilson_limits
-from needskit.partner_data.pooling import pool_catalog
+
+ESP_BANDS = [f"{a}-{a + 4}" for a in range(0, 90, 5)] + ["90+"]
+LIFE_BANDS = ["0", "1-4"] + [f"{a}-{a + 4}" for a in range(5, 90, 5)] + ["90+"]
 
 ROOT = project_dir()
 
@@ -93,7 +96,7 @@ def test_numerator_above_denominator_is_refused():
 
 
 def test_indicator_definitions_are_checked():
-    with pytest.raises(CatalogError, match="needs a numerator and a denominator"):
+    with pytest.raises(CatalogError, match="needs numerator and denominator"):
         _spec(title="x", theme="cross_cutting", statistic="proportion", numerator={"dataset": "a", "measure": "m"}, polarity="high_is_bad")
     with pytest.raises(CatalogError, match="'polarity' is not a known value"):
         _spec(title="x", theme="cross_cutting", statistic="value", value={"dataset": "a", "measure": "m"}, polarity="up")
@@ -104,59 +107,76 @@ def test_indicator_definitions_are_checked():
         )
 
 
-def test_parent_codes_and_benchmark():
-    codes = pd.Series(["E01022163", "E07000078", "E10000013"])
-    levels = pd.Series(["lsoa", "district", "county"])
-    assert parent_codes(codes, levels).tolist() == ["E07000078", "E10000013", "E92000001"]
-    assert parent_codes(codes, levels, to="england").tolist() == ["E92000001"] * 3
-    spec = _spec(
-        title="Burglary", theme="safer_stronger_communities", statistic="crude_rate", multiplier=1000,
-        numerator={"dataset": "crime", "measure": "crimes", "category": "Burglary"},
-        denominator={"dataset": "pop", "measure": "residents"}, polarity="high_is_bad",
+def _age_profile(bands, *, deaths, population, areas=("A", "B"), dataset_n="deaths", dataset_d="pop"):
+    rows = []
+    for area in areas:
+        for band, d, p in zip(bands, deaths, population, strict=True):
+            rows.append((area, "lsoa", dataset_n, "deaths", band, "2021", d))
+            rows.append((area, "lsoa", dataset_d, "population", band, "2021", p))
+    return _profile(rows)
+
+
+def _by_age_spec(statistic, **extra):
+    return _spec(
+        title=statistic, theme="health_older_people", statistic=statistic, polarity="high_is_bad",
+        numerator={"dataset": "deaths", "measure": "deaths"}, denominator={"dataset": "pop", "measure": "population"},
+        **extra,
     )
-    out = benchmark(compute_indicators(PROFILE, indicators=spec)).set_index(["area_code", "period"])
-    # E01022164 in Feb: 25 per 1,000 against Cheltenham's 28/2,500 = 11.2 per 1,000 -> worse
-    assert out.loc[("E01022164", "2024-02"), "comparator_value"] == pytest.approx(11.2)
-    assert out.loc[("E01022164", "2024-02"), "comparison"] == "worse"
-    assert out.loc[("E01022163", "2024-02"), "comparison"] == "better"
-    assert out.loc[("E07000078", "2024-02"), "comparison"] == "no comparator"
 
 
-@pytest.fixture(scope="module")
-def shipped_indicators():
-    catalog = load_catalog(ROOT / "conf" / "catalog.yml")
-    specs = load_indicators(ROOT / "conf" / "indicators.yml", catalog=catalog)
-    profile = pool_catalog(catalog, progress=False).profile
-    return specs, benchmark(compute_indicators(profile, indicators=specs))
+def test_dsr_from_the_profile_equals_the_statistic():
+    deaths = [2, 1, 0, 1, 1, 2, 3, 3, 4, 5, 6, 8, 10, 12, 15, 18, 20, 22, 25]
+    population = [3000 - 100 * i for i in range(19)]
+    profile = _age_profile(ESP_BANDS, deaths=deaths, population=population)
+    out = compute_indicators(profile, indicators=_by_age_spec("dsr")).set_index("area_code")
+    direct = stats.dsr(pd.DataFrame({"band": ESP_BANDS, "d": deaths, "p": population}), count="d", population="p", age_band="band")
+    assert out.loc["A", "value"] == pytest.approx(direct["value"].item())
+    assert out.loc["A", "lower_95"] == pytest.approx(direct["lower_95"].item())
+    assert out.loc["A", "numerator"] == sum(deaths) and out.loc["A", "method"] == "Dobson"
+    assert list(out.columns) == [c for c in INDICATOR_COLUMNS if c in out.columns]
 
 
-def test_shipped_indicators_for_lsoas_wards_and_districts(shipped_indicators):
-    specs, results = shipped_indicators
-    assert len(specs) >= 15
-    themes = {s.theme for s in specs}
-    assert {"safer_stronger_communities", "economy_skills", "health_older_people", "housing_environment", "children_young_people"} <= themes
-    for level, n in (("lsoa", 393), ("ward", 137), ("district", 6)):
-        part = results[results["level"] == level]
-        assert set(part["indicator"]) == {s.id for s in specs}, level
-        per = part.groupby("indicator")["area_code"].nunique()
-        assert (per == n).all(), per[per != n]
-    # every missing value says why
-    assert (results.loc[results["value"].isna(), "suppressed_reason"] != "").all()
-    district = results[(results["level"] == "district") & (results["indicator"] == "disability")]
-    assert district["comparator_code"].eq("E10000013").all() and district["comparison"].isin(["better", "similar", "worse"]).all()
-    county = results[(results["level"] == "county") & (results["indicator"] == "overcrowding")]
-    assert county["comparator_code"].item() == "E92000001" and county["comparator_value"].item() == pytest.approx(4.37, abs=0.01)
+def test_isr_against_a_reference_area_in_the_profile():
+    deaths = [1] * 19
+    population = [1000] * 19
+    profile = _age_profile(ESP_BANDS, deaths=deaths, population=population, areas=("A", "REF"))
+    profile.loc[(profile["area_code"] == "REF") & (profile["measure"] == "deaths"), "value"] = 2  # twice the rate
+    spec = _by_age_spec("isr", reference="REF", multiplier=100)
+    out = compute_indicators(profile, indicators=spec).set_index("area_code")
+    assert out.loc["A", "value"] == pytest.approx(50.0)  # observed 19, expected 38
+    assert out.loc["REF", "value"] == pytest.approx(100.0)
+    with pytest.raises(SchemaError, match="reference area has no data"):
+        compute_indicators(profile, indicators=_by_age_spec("isr", reference="NOWHERE"))
+    with pytest.raises(CatalogError, match="needs the reference area"):
+        _by_age_spec("isr")
 
 
-def test_cli_indicators(tmp_path, capsys):
-    profile = tmp_path / "profile.parquet"
-    catalog = load_catalog(ROOT / "conf" / "catalog.yml")
-    pool_catalog(catalog, progress=False, datasets=["police_street_crime", "population_census2021"]).profile.to_parquet(profile)
-    small = tmp_path / "indicators.yml"
-    small.write_text((ROOT / "conf" / "indicators.yml").read_text().split("  # ------------------------------------------------------------ economy")[0])
-    code = main(["indicators", "--profile", str(profile), "--indicators", str(small), "--catalog", str(ROOT / "conf" / "catalog.yml"),
-                 "--level", "district", "--out", str(tmp_path)])
-    assert code == 0
-    assert "district: 6 indicators" in capsys.readouterr().out
-    assert len(pd.read_csv(tmp_path / "indicators_district.csv")) == 6 * 6 * 5
-    assert main(["indicators", "--profile", str(tmp_path / "none.parquet")]) == 2
+def test_life_expectancy_from_the_profile_equals_the_statistic():
+    population = [5000] * 20
+    deaths = [20, 4] + [2] * 10 + [20, 40, 80, 150, 300, 600, 900, 1500]
+    profile = _age_profile(LIFE_BANDS, deaths=deaths, population=population)
+    out = compute_indicators(profile, indicators=_by_age_spec("life_expectancy")).set_index("area_code")
+    direct = stats.life_expectancy(pd.DataFrame({"band": LIFE_BANDS, "d": deaths, "p": population}), deaths="d", population="p", age_band="band")
+    assert out.loc["A", "value"] == pytest.approx(direct["value"].item())
+    assert 60 < out.loc["A", "value"] < 110
+
+
+def test_mean_of_an_areas_neighbourhoods_with_student_t_limits():
+    profile = _profile([(code, "lsoa", "iod", "score", "all", "2025", v) for code, v in (("A", 10.0), ("B", 20.0), ("C", 30.0))])
+    members = pd.DataFrame({"lsoa": ["A", "B", "C", "A", "B", "C"], "area_code": ["W1", "W1", "W2", "A", "B", "C"],
+                            "level": ["ward", "ward", "ward", "lsoa", "lsoa", "lsoa"]})  # fmt: skip
+    spec = _spec(title="Mean score", theme="cross_cutting", statistic="mean", value={"dataset": "iod", "measure": "score"}, polarity="high_is_bad")
+    out = compute_indicators(profile, indicators=spec, members=members).set_index("area_code")
+    assert out.loc["W1", "value"] == pytest.approx(15.0)
+    direct = stats.mean(pd.DataFrame({"v": [10.0, 20.0]}), value="v")
+    assert out.loc["W1", "lower_95"] == pytest.approx(direct["lower_95"].item())
+    assert out.loc["W2", "suppressed_reason"] == "fewer than 2 values"  # one neighbourhood: no interval
+    assert out.loc["A", "value"] == 10.0 and out.loc["A", "method"] == "value of the neighbourhood"
+    with pytest.raises(SchemaError, match="needs members"):
+        compute_indicators(profile, indicators=spec)
+
+
+def test_every_statistic_of_the_library_is_reachable_from_yaml():
+    from needskit.config.indicators import STATISTICS
+
+    assert set(STATISTICS) == {"proportion", "crude_rate", "mean", "dsr", "isr", "life_expectancy", "value"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from needskit.config.project import raw_path
+from shipped import raw_path
 from needskit.errors import DataError
 from needskit.needs.index import IOD2019
 from needskit.partner_data.ingest.iod import IOD2019_FILE, read_iod2019_domain_ranks

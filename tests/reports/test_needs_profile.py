@@ -1,4 +1,4 @@
-"""needskit.reports.needs_profile and needskit.reports.charts on the shipped Gloucestershire data."""
+"""needskit.reports.context, needs_profile and charts on the store of the shipped example."""
 
 from __future__ import annotations
 
@@ -7,24 +7,34 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from needskit.errors import ReportError
+from needskit.errors import ReportError, StoreError
 from needskit.reports import charts
 from needskit.reports import needs_profile as analysis
+from needskit.reports.context import load_context, select_period
 
 CHELTENHAM = "E07000078"
 
 
 @pytest.fixture(scope="module")
-def public():
-    return analysis.load_context(area=CHELTENHAM, publish="public", period="2024-04")
+def context(shipped_workspace):
+    def load(**kwargs):
+        kwargs.setdefault("period", "2024-04")
+        return load_context(store=shipped_workspace.store.path, project=shipped_workspace.project.root, **kwargs)
+
+    return load
 
 
 @pytest.fixture(scope="module")
-def internal():
-    return analysis.load_context(area=CHELTENHAM, publish="internal", period="2024-04")
+def public(context):
+    return context(area=CHELTENHAM, audience="public")
 
 
-def test_context_and_period(public):
+@pytest.fixture(scope="module")
+def internal(context):
+    return context(area=CHELTENHAM, audience="internal")
+
+
+def test_context_and_period(public, context):
     assert public.area_name == "Cheltenham" and public.area_level == "district"
     assert public.comparator_code == "E10000013" and public.comparator_name == "Gloucestershire"
     assert len(public.neighbourhoods) == 77
@@ -32,17 +42,43 @@ def test_context_and_period(public):
     periods = table.set_index("indicator")["period"]
     assert periods["crime_rate_all"] == "2024-01/2024-04"  # the combined span ending at the report period
     assert periods["disability"] == "2021" and periods["gp_practices_per_100k"] == "2025-09"  # snapshots
-    february = analysis.load_context(area=CHELTENHAM, period="2024-02")
+    february = context(area=CHELTENHAM, period="2024-02")
     assert analysis.indicator_table(february).set_index("indicator").loc["crime_rate_all", "period"] == "2024-02"
 
 
-def test_bad_parameters(public):
-    with pytest.raises(ReportError, match="unknown area code"):
-        analysis.load_context(area="E99999999")
+def test_bad_parameters(context, tmp_path):
+    with pytest.raises(ReportError, match="not an area of the partnership"):
+        context(area="E99999999")
     with pytest.raises(ReportError, match="unknown audience"):
-        analysis.load_context(area=CHELTENHAM, publish="everyone")
+        context(area=CHELTENHAM, audience="everyone")
     with pytest.raises(ReportError, match="no data for that period"):
-        analysis.load_context(area=CHELTENHAM, period="2019-01")
+        context(area=CHELTENHAM, period="2019-01")
+    with pytest.raises(ReportError, match="not a comparator the store holds"):
+        context(area=CHELTENHAM, comparator="region")
+    with pytest.raises(ReportError, match="above the area's level"):
+        context(area="E01022147", level="ward")
+    with pytest.raises(StoreError, match="no store here.*needskit run"):
+        load_context(area=CHELTENHAM, store=tmp_path / "none", audience="internal")
+
+
+def test_a_report_never_computes_an_indicator(context, monkeypatch):
+    import needskit.needs.benchmarking as benchmarking
+    import needskit.needs.indicators as indicators
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a report computed indicators")
+
+    monkeypatch.setattr(indicators, "compute_indicators", forbidden)
+    monkeypatch.setattr(benchmarking, "benchmark", forbidden)
+    ctx = context(area=CHELTENHAM, audience="public")
+    assert len(analysis.indicator_table(ctx)) > 15
+    analysis.headline_facts(ctx)
+
+
+def test_a_public_report_reads_only_the_published_store(public, internal, shipped_workspace):
+    assert public.store.path == shipped_workspace.published("public").path
+    assert public.store.audience == "public" and public.rule == "nhs_digital"
+    assert internal.store.path == shipped_workspace.store.path and internal.rule is None
 
 
 def test_public_context_controls_small_numbers(public, internal):
@@ -61,11 +97,12 @@ def test_public_context_controls_small_numbers(public, internal):
 
 def test_headline_facts_are_generated_from_the_data(public):
     facts = analysis.headline_facts(public)
-    assert facts[0].startswith("Cheltenham had 118,840 usual residents")
+    assert facts[0].startswith("Cheltenham had 118,840 residents (2021), 19.3% of them aged 65 years and over")
     assert any("most deprived in England" in f for f in facts)
-    crime = next(f for f in facts if f.startswith("Police recorded"))
+    crime = next(f for f in facts if f.startswith("Recorded crime"))
     table = analysis.indicator_table(public).set_index("indicator")
-    assert f"{table.loc['crime_rate_all', 'value']:,.1f} per 1,000" in crime
+    assert f"{table.loc['crime_rate_all', 'value']:,.1f} per 1,000 residents" in crime
+    assert "significantly worse" in crime and "Gloucestershire" in crime
 
 
 def test_priority_neighbourhoods_and_drivers(public):
@@ -111,7 +148,7 @@ def test_select_period_prefers_spans_and_keeps_snapshots():
             "period": ["2024-01", "2024-02", "2024-03", "2024-01/2024-03", "2021"],
         }
     )
-    chosen = analysis.select_period(frame, "2024-03")
+    chosen = select_period(frame, "2024-03")
     assert sorted(chosen["period"]) == ["2021", "2024-01/2024-03"]
-    chosen = analysis.select_period(frame, "2024-02")
+    chosen = select_period(frame, "2024-02")
     assert sorted(chosen["period"]) == ["2021", "2024-02"]

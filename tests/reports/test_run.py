@@ -1,9 +1,9 @@
 """Reports: parameters checked before a kernel starts, papermill run, HTML/PDF export, atomic publish.
 
 The small test notebook (tests/data/notebooks/report_small.ipynb) has a parameters cell, a
-markdown heading, a DataFrame output and a needskit.reports.maps.choropleth of the shipped districts. It
-runs through the real machinery (papermill, kernel ``needskit`` or ``python3``, nbconvert,
-WeasyPrint) into tmp folders.
+markdown heading, a DataFrame output and a needskit.reports.maps.choropleth of the store's
+districts. It runs through the real machinery (papermill, kernel ``needskit`` or ``python3``,
+nbconvert, WeasyPrint) into tmp folders, reading the shipped example's store built once per session.
 """
 
 from __future__ import annotations
@@ -19,22 +19,19 @@ import pypdf
 import pytest
 
 from needskit import reports as rp
-from needskit.config.project import ATTRIBUTION, project_dir
-from needskit.errors import ReportError
+from needskit.config.attribution import ATTRIBUTION
+from needskit.config.project import project_dir
+from needskit.errors import ReportError, StoreError
 from needskit.reports import export as rx
 from needskit.reports import manifest as rm
-from needskit.reports.params import latest_profile_period, validate_parameters
+from needskit.reports.params import validate_parameters
 
 pytestmark = pytest.mark.slow
 
 NOTEBOOKS = Path(__file__).parents[1] / "data" / "notebooks"
 SMALL = NOTEBOOKS / "report_small.ipynb"
 TINY = NOTEBOOKS / "report_tiny.ipynb"
-PERIODS = ["2024-01", "2024-02", "2024-03", "2024-04"]
-
-
-def known() -> list[str]:
-    return PERIODS
+ROOT = project_dir()
 
 
 def _squash(text: str) -> str:
@@ -42,17 +39,29 @@ def _squash(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def small_report(tmp_path_factory):
+def run(shipped_store):
+    """run_report / run_batch on the shipped example's store (never the checkout's)."""
+
+    def call(report, **kwargs):
+        kwargs.setdefault("store", shipped_store.path)
+        kwargs.setdefault("project", ROOT)
+        return rp.run_report(report, **kwargs)
+
+    return call
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory, run):
     """One real run of the small notebook for Cheltenham, HTML and PDF."""
     out = tmp_path_factory.mktemp("reports")
-    result = rp.run_report(SMALL, area="E07000078", period="2024-04", out=out, known_periods=known)
+    result = run(SMALL, area="E07000078", period="2024-04", out=out)
     return out, result
 
 
 # ------------------------------------------------------------------------------- outputs
 
 
-def test_outputs_and_manifest_written(small_report):
+def test_outputs_and_manifest_written(small_report, shipped_store):
     out, result = small_report
     folder = out / "E07000078" / "2024-04"
     assert result.status == "written" and result.folder == folder
@@ -63,21 +72,20 @@ def test_outputs_and_manifest_written(small_report):
     entry = manifest["reports"]["report_small"]
     assert manifest["area"] == "E07000078" and manifest["period"] == "2024-04"
     assert entry["parameters"]["area"] == "E07000078"
-    assert entry["parameters"]["seed"] == 1 and entry["parameters"]["comparator"] == "E10000013"
+    assert entry["parameters"]["seed"] == 1 and entry["parameters"]["comparator"] == "parent"
     assert entry["publish"] == "internal" and entry["disclosure_rule"] is None
     assert entry["files"] == {"ipynb": "report_small.ipynb", "html": "report_small.html", "pdf": "report_small.pdf"}
     assert entry["started"] <= entry["executed"] <= entry["finished"]
     for package in ("needskit", "pandas", "geopandas", "papermill", "nbconvert", "weasyprint"):
         assert entry["versions"][package] != "not installed"
     assert entry["git_commit"] is None or re.fullmatch(r"[0-9a-f]{40}", entry["git_commit"])
-    # every shipped raw file is recorded with its real SHA-256
-    raw = project_dir() / "data" / "raw"
-    recorded = {item["file"]: item["sha256"] for item in entry["inputs"]}
-    raw_files = [p for p in raw.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    assert len(raw_files) > 10
-    assert all(p.relative_to(project_dir()).as_posix() in recorded for p in raw_files)
-    sample = raw / "MANIFEST.csv"
-    assert recorded["data/raw/MANIFEST.csv"] == hashlib.sha256(sample.read_bytes()).hexdigest()
+    # every file of the store the report read is recorded with its real SHA-256 (the store's own
+    # manifest records the raw files it was made from)
+    recorded = {Path(item["file"]).name: item["sha256"] for item in entry["inputs"]}
+    for name in ("profile.parquet", "indicators.parquet", "store.json", "hierarchy.parquet"):
+        assert name in recorded, name
+    assert "rejected" not in " ".join(item["file"] for item in entry["inputs"])
+    assert recorded["store.json"] == hashlib.sha256((shipped_store.path / "store.json").read_bytes()).hexdigest()
     assert entry["notebook_sha256"] == hashlib.sha256(SMALL.read_bytes()).hexdigest()
 
 
@@ -94,12 +102,12 @@ def test_html_has_no_code_no_prompts_no_network_and_is_small(small_report):
     page = path.read_text(encoding="utf-8")
     assert path.stat().st_size < 10_000_000
     # no code input, no prompts
-    for code in ("from needskit.reports.maps import choropleth", "load_areas(level)", "raise ValueError", "if fail:"):
+    for code in ("from needskit.reports.maps import choropleth", "read_areas(", "raise ValueError", "if fail:"):
         assert code not in page
     assert "jp-InputArea" not in page and "jp-InputPrompt" not in page and "jp-OutputPrompt" not in page
     assert "In&nbsp;[" not in page and "Out[&nbsp;" not in page and not re.search(r">\s*(In|Out)\s*\[\d*\]", page)
     # content is there: heading, DataFrame, the interactive map, the appendix
-    assert 'id="Districts-of-Gloucestershire"' in page
+    assert 'id="Districts-of-the-partnership"' in page
     assert "Forest of Dean" in page and 'class="dataframe' in page
     assert "L.map(" in page and "needskit-map" in page
     assert "Methods and provenance" in page and ATTRIBUTION["ONS"] in page
@@ -127,13 +135,13 @@ def test_pdf_pages_headings_attribution_marking_contents(small_report):
     text = " ".join(pages)
     # cover: title (the notebook's first heading), area, period, partnership
     assert "Test district profile" in pages[0] and "Cheltenham (E07000078)" in pages[0]
-    assert "Period: 2024-04" in pages[0] and "Gloucestershire partnership" in pages[0]
-    for heading in ("Contents", "Districts of Gloucestershire", "Map of district areas", "Summary", "Methods and provenance", "Run record"):
+    assert "Period: 2024-04" in pages[0] and "Gloucestershire Strategic Partnership" in pages[0]
+    for heading in ("Contents", "Districts of the partnership", "Map of district areas", "Summary", "Methods and provenance", "Run record"):
         assert heading in text, heading
     for line in ATTRIBUTION.values():
         assert _squash(line) in text, line[:60]
     # no code
-    assert "load_areas(" not in text and "import" not in text.split("Methods and provenance")[0]
+    assert "read_areas(" not in text and "import" not in text.split("Methods and provenance")[0]
     # internal output: the marking on every page, page numbers in the footer
     assert all("NOT FOR PUBLICATION" in p for p in pages)
     assert all(f"Page {i} of {len(pages)}" in p for i, p in enumerate(pages, start=1) if i > 1)
@@ -142,23 +150,22 @@ def test_pdf_pages_headings_attribution_marking_contents(small_report):
     number = int(re.search(r"Methods and provenance \.+ ?(\d+)", contents).group(1))
     assert pages[number - 1].count("Methods and provenance") >= 1
     assert "Statistical methods" in pages[number - 1]
-    body = int(re.search(r"Districts of Gloucestershire \.+ ?(\d+)", contents).group(1))
+    body = int(re.search(r"Districts of the partnership \.+ ?(\d+)", contents).group(1))
     assert "Forest of Dean" in pages[body - 1]
     # the static map is an image on the map's page; the methods note moved to the appendix
     map_page = next(i for i, p in enumerate(pages) if "Map of district areas" in p and i > 1)
     assert len(reader.pages[map_page].images) >= 1
     appendix = text.split("Methods and provenance")[-1]
-    assert "District areas are measured on the shipped boundaries" in appendix
+    assert "District areas are measured on the store's boundaries" in appendix
     assert "Wilson score method" in appendix
     assert "District areas are measured" not in text.split("Methods and provenance")[1]  # not in the body
 
 
-def test_print_html_prefers_static_maps():
+def test_print_html_prefers_static_maps(shipped_store):
     nb = nbformat.read(SMALL, as_version=4)
-    from needskit.place.geography import load_areas
     from needskit.reports.maps import choropleth
 
-    chart = choropleth(load_areas("district").assign(v=range(6)), column="v", k=3)
+    chart = choropleth(shipped_store.read_areas("district").assign(v=range(6)), column="v", k=3)
     data = chart._repr_mimebundle_()
     cell = next(c for c in nb.cells if "choropleth(districts" in c.source)
     cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
@@ -178,7 +185,7 @@ def test_print_html_prefers_static_maps():
 # ------------------------------------------------------------------------------- failures
 
 
-def test_unknown_parameter_fails_before_any_kernel(tmp_path, monkeypatch):
+def test_unknown_parameter_fails_before_any_kernel(tmp_path, monkeypatch, run):
     import papermill
 
     def forbidden(*args, **kwargs):
@@ -186,51 +193,49 @@ def test_unknown_parameter_fails_before_any_kernel(tmp_path, monkeypatch):
 
     monkeypatch.setattr(papermill, "execute_notebook", forbidden)
     with pytest.raises(ReportError, match=r"parameter 'sead'.*not a parameter of the notebook.*did you mean 'seed'"):
-        rp.run_report(SMALL, area="E07000078", period="2024-04", parameters={"sead": 2}, out=tmp_path, known_periods=known)
+        run(SMALL, area="E07000078", period="2024-04", parameters={"sead": 2}, out=tmp_path)
     with pytest.raises(ReportError, match=r"period '2023-01'.*not a period in the data"):
-        rp.run_report(SMALL, area="E07000078", period="2023-01", out=tmp_path, known_periods=known)
-    with pytest.raises(ReportError, match=r"area 'E07000999'.*not a known area code or place"):
-        rp.run_report(SMALL, area="E07000999", period="2024-04", out=tmp_path, known_periods=known)
+        run(SMALL, area="E07000078", period="2023-01", out=tmp_path)
+    with pytest.raises(ReportError, match=r"area 'E07000999'.*not an area of the partnership"):
+        run(SMALL, area="E07000999", period="2024-04", out=tmp_path)
     with pytest.raises(ReportError, match=r"level 'county'.*above the area's level \(district\)"):
-        rp.run_report(SMALL, area="E07000078", level="county", period="2024-04", out=tmp_path, known_periods=known)
+        run(SMALL, area="E07000078", level="county", period="2024-04", out=tmp_path)
     with pytest.raises(ReportError, match=r"unknown level"):
-        rp.run_report(SMALL, area="E07000078", level="street", period="2024-04", out=tmp_path, known_periods=known)
-    with pytest.raises(ReportError, match=r"North Hertfordshire.*no shipped boundaries"):
-        rp.run_report(SMALL, area="E07000099", period="2024-04", out=tmp_path, known_periods=known)
-    with pytest.raises(ReportError, match=r"comparator 'X1'.*not a known area code"):
-        rp.run_report(SMALL, area="E07000078", comparator="X1", period="2024-04", out=tmp_path, known_periods=known)
-    with pytest.raises(ReportError, match=r"public report needs a disclosure rule"):
-        rp.run_report(SMALL, area="E07000078", publish="public", period="2024-04", out=tmp_path, known_periods=known)
-    with pytest.raises(ReportError, match=r"unknown sharing level"):
-        rp.run_report(SMALL, area="E07000078", publish="everyone", period="2024-04", out=tmp_path, known_periods=known)
-    with pytest.raises(ReportError, match=r"unknown disclosure rule set"):
-        rp.run_report(SMALL, area="E07000078", parameters={"disclosure_rule": "nope"}, period="2024-04", out=tmp_path, known_periods=known)
+        run(SMALL, area="E07000078", level="street", period="2024-04", out=tmp_path)
+    with pytest.raises(ReportError, match=r"area 'E07000099'.*not an area of the partnership"):  # North Hertfordshire
+        run(SMALL, area="E07000099", period="2024-04", out=tmp_path)
+    with pytest.raises(ReportError, match=r"comparator 'X1'.*not a comparator the store holds"):
+        run(SMALL, area="E07000078", comparator="X1", period="2024-04", out=tmp_path)
+    with pytest.raises(ReportError, match=r"unknown audience"):
+        run(SMALL, area="E07000078", publish="everyone", period="2024-04", out=tmp_path)
     with pytest.raises(ReportError, match=r"parameter 'seed'.*wrong type"):
-        rp.run_report(SMALL, area="E07000078", parameters={"seed": "seven"}, period="2024-04", out=tmp_path, known_periods=known)
+        run(SMALL, area="E07000078", parameters={"seed": "seven"}, period="2024-04", out=tmp_path)
     with pytest.raises(ReportError, match=r"unknown output format"):
-        rp.run_report(SMALL, area="E07000078", formats="html,docx", out=tmp_path, known_periods=known)
+        run(SMALL, area="E07000078", formats="html,docx", out=tmp_path)
     with pytest.raises(ReportError, match=r"unknown report.*needs-profile"):
-        rp.run_report("needs-profiel", area="E07000078", out=tmp_path)
+        run("needs-profiel", area="E07000078", out=tmp_path)
+    with pytest.raises(StoreError, match=r"no store here.*needskit run"):
+        run(SMALL, area="E07000078", out=tmp_path, store=tmp_path / "nowhere")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_notebook_without_parameters_cell(tmp_path):
+def test_notebook_without_parameters_cell(tmp_path, run):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1")]
     path = tmp_path / "plain.ipynb"
     nbformat.write(nb, path)
     with pytest.raises(ReportError, match=r"has no cell tagged 'parameters'"):
-        rp.run_report(path, area="E07000078", period="2024-04", out=tmp_path / "out", known_periods=known)
+        run(path, area="E07000078", period="2024-04", out=tmp_path / "out")
 
 
-def test_failing_notebook_keeps_previous_report(small_report, tmp_path):
+def test_failing_notebook_keeps_previous_report(small_report, tmp_path, run):
     source, _ = small_report
     out = tmp_path / "reports"
     shutil.copytree(source / "E07000078", out / "E07000078")
     folder = out / "E07000078" / "2024-04"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    with pytest.raises(ReportError, match=r"cell 7 \('if fail:'\) failed: ValueError: deliberate failure for the test") as info:
-        rp.run_report(SMALL, area="E07000078", period="2024-04", parameters={"fail": True}, out=out, known_periods=known)
+    with pytest.raises(ReportError, match=r"cell 8 \('if fail:'\) failed: ValueError: deliberate failure for the test") as info:
+        run(SMALL, area="E07000078", period="2024-04", parameters={"fail": True}, out=out)
     kept = out / "_failed" / "E07000078" / "2024-04" / "report_small.ipynb"
     assert str(kept) in str(info.value)
     failed_nb = nbformat.read(kept, as_version=4)
@@ -240,12 +245,13 @@ def test_failing_notebook_keeps_previous_report(small_report, tmp_path):
     assert not (out / ".tmp").exists()
 
 
-def test_failing_run_from_the_cli_exits_non_zero(tmp_path, capsys):
+def test_failing_run_from_the_cli_exits_non_zero(tmp_path, capsys, shipped_store):
     from needskit import cli
 
     code = cli.main(
-        ["report", str(TINY), "--area", "E07000078", "--period", "2024-04", "--out", str(tmp_path), "-p", "nope=1"]
-    )
+        ["report", str(TINY), "--area", "E07000078", "--period", "2024-04", "--out", str(tmp_path), "-p", "nope=1",
+         "--store", str(shipped_store.path)]
+    )  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2
     assert "needskit: error: parameter 'nope'" in err and "Traceback" not in err
@@ -254,14 +260,14 @@ def test_failing_run_from_the_cli_exits_non_zero(tmp_path, capsys):
 # ------------------------------------------------------------------------------- if-changed
 
 
-def test_if_changed_skips_unchanged_runs(small_report, tmp_path, monkeypatch):
+def test_if_changed_skips_unchanged_runs(small_report, tmp_path, monkeypatch, run):
     source, first = small_report
     out = tmp_path / "reports"
     shutil.copytree(source / "E07000078", out / "E07000078")
     import papermill
 
     monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
-    again = rp.run_report(SMALL, area="E07000078", period="2024-04", out=out, known_periods=known, if_changed=True)
+    again = run(SMALL, area="E07000078", period="2024-04", out=out, if_changed=True)
     assert again.status == "unchanged"
     assert again.files["html"] == out / "E07000078" / "2024-04" / "report_small.html"
     # a different parameter, or a missing output, means the run is needed
@@ -274,15 +280,15 @@ def test_if_changed_skips_unchanged_runs(small_report, tmp_path, monkeypatch):
     (out / "E07000078" / "2024-04" / "report_small.pdf").unlink()
     assert not rm.unchanged(entry, entry, folder=out / "E07000078" / "2024-04")
     with pytest.raises(ReportError, match="could not be run: AssertionError: ran"):  # it tried to run
-        rp.run_report(SMALL, area="E07000078", period="2024-04", out=out, known_periods=known, if_changed=True)
+        run(SMALL, area="E07000078", period="2024-04", out=out, if_changed=True)
 
 
 # ------------------------------------------------------------------------------- batch
 
 
-def test_each_district_batch_runs_in_parallel_and_writes_index(tmp_path):
+def test_each_chapter_batch_runs_in_parallel_and_writes_index(tmp_path, shipped_store):
     out = tmp_path / "reports"
-    batch = rp.run_batch(TINY, area="E10000013", out=out, formats="html", jobs=2, progress=False, known_periods=known)
+    batch = rp.run_batch(TINY, area="E10000013", out=out, formats="html", jobs=2, progress=False, store=shipped_store.path, project=ROOT)
     codes = ["E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
     assert [r.area for r in batch.results] == codes and not batch.errors
     assert batch.period == "2024-04"  # the latest of the known periods, resolved once for every chapter
@@ -299,51 +305,39 @@ def test_each_district_batch_runs_in_parallel_and_writes_index(tmp_path):
     assert rx.network_references(index) == []
 
 
-def test_districts_of():
-    assert rp.districts_of("E10000013") == ["E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
-    with pytest.raises(ReportError, match="is not a county code"):
-        rp.districts_of("E07000078")
+def test_chapters_of(shipped_store):
+    assert rp.chapters_of("E10000013", store=shipped_store) == ["E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
+    wards = rp.chapters_of("E07000078", store=shipped_store)  # an area inside: its next level down
+    assert len(wards) > 10 and all(code.startswith("E05") for code in wards)
+    with pytest.raises(ReportError, match="has no chapters"):
+        rp.chapters_of("E01022147", store=shipped_store)
 
 
 # ------------------------------------------------------------------------------- pieces
 
 
-def test_latest_profile_period(tmp_path):
-    import pandas as pd
-
-    path = tmp_path / "profile.parquet"
-    pd.DataFrame(
-        {
-            "dataset": ["census", "police", "police", "postcodes", "police", None],
-            "period": ["2021", "2024-01", "2024-04", "2025-11", "2024-03", None],
-        }
-    ).to_parquet(path)
-    # the report period follows the time series (police), not a one-off snapshot (postcodes 2025-11)
-    assert latest_profile_period(path=path) == "2024-04"
-    assert rp.profile_periods(path=path) == ["2024-01", "2024-03", "2024-04"]
-    pd.DataFrame({"dataset": ["census", "imd"], "period": ["2021", "2025"]}).to_parquet(path)
-    assert rp.profile_periods(path=path) == ["2021", "2025"]
-    assert latest_profile_period(path=tmp_path / "none.parquet", fallback="2024-04") == "2024-04"
-    with pytest.raises(ReportError, match="no period given and none found"):
-        latest_profile_period(path=tmp_path / "none.parquet")
+def test_store_periods_follow_the_time_series(shipped_store):
+    # the report period follows the time series (police months), not one-off snapshots (postcodes 2025-11)
+    assert shipped_store.periods() == ["2024-01", "2024-02", "2024-03", "2024-04"]
 
 
-def test_validate_parameters_fills_defaults_and_infers_level():
+def test_validate_parameters_fills_defaults_and_infers_level(shipped_store, shipped_workspace):
     checked = validate_parameters(
-        SMALL, {"area": "E10000013", "seed": "3"}, latest_period=lambda: "2024-03", known_periods=known,
-        optional={"partnership": "P", "not_declared": 1},
+        SMALL, {"area": "E10000013", "seed": "3"}, store=shipped_store, optional={"partnership": "P", "not_declared": 1}
     )
     assert checked.area_level == "county" and "level" not in checked.given  # the map level stays the notebook's
     assert "partnership" not in checked.given and "not_declared" not in checked.parameters
-    assert checked.period == "2024-03" and checked.parameters["period"] == "2024-03"
+    assert checked.period == "2024-04" and checked.parameters["period"] == "2024-04"  # the latest in the store
     assert checked.parameters["seed"] == 3 and checked.area_name == "Gloucestershire"
     assert checked.publish == "internal" and checked.period_checked
-    unchecked = validate_parameters(SMALL, {"area": "E07000078"}, latest_period=lambda: "2024-04", known_periods=lambda: [])
-    assert not unchecked.period_checked and unchecked.notes
-    keyword = validate_parameters(SMALL, {"area": "E07000078", "comparator": "parent"}, latest_period=lambda: "2024-04")
-    assert keyword.comparator == "parent"
-    place = validate_parameters(SMALL, {"area": "west-cheltenham"}, latest_period=lambda: "2024-04")
+    keyword = validate_parameters(SMALL, {"area": "E07000078", "comparator": "england"}, store=shipped_store)
+    assert keyword.comparator == "england"
+    place = validate_parameters(SMALL, {"area": "west-cheltenham"}, store=shipped_store)
     assert place.area_level == "place" and place.area_name == "West Cheltenham"
+    with pytest.raises(ReportError, match="is not the public store"):
+        validate_parameters(SMALL, {"area": "E07000078", "audience": "public"}, store=shipped_store)
+    public = validate_parameters(SMALL, {"area": "E07000078", "audience": "public"}, store=shipped_workspace.published("public"))
+    assert public.publish == "public" and public.disclosure_rule == "nhs_digital"
 
 
 def test_registry_and_formats(tmp_path):
@@ -382,15 +376,11 @@ def test_methods_note_and_parse_params():
         parse_params(["seed"])
 
 
-def test_catalog_sources_respects_audience():
-    from needskit.config.catalog import load_catalog
-
-    catalog = load_catalog(project_dir() / "conf" / "catalog.yml")
-    everything = rp.catalog_sources(catalog, audience="internal")
-    public = rp.catalog_sources(catalog, audience="public")
-    assert list(everything.columns) == ["title", "partner", "period", "last_updated", "licence", "sharing", "attribution"]
-    assert len(everything) == len(catalog)
-    assert set(public["sharing"]) <= {"open"} and len(public) <= len(everything)
+def test_sources_come_from_the_store_and_respect_the_audience(shipped_workspace):
+    internal = shipped_workspace.store.manifest()["sources"]
+    public = shipped_workspace.published("public").manifest()["sources"]
+    assert len(internal) == len(shipped_workspace.catalog)
+    assert {s["sharing"] for s in public} <= {"open"} and len(public) <= len(internal)
 
 
 # ------------------------------------------------------------------------------- scheduling doc
@@ -439,7 +429,8 @@ def test_scheduling_doc_cron_line():
     report = cli.commands["report"]
     ctx = report.make_context("report", call)
     assert ctx.params["name"] == "needs-profile" and ctx.params["area"] == "E10000013"
-    assert ctx.params["each_district"] and ctx.params["if_changed"]
+    assert ctx.params["each_chapter"] and ctx.params["if_changed"] and ctx.params["audience"] == "public"
+    assert "needskit run &&" in command  # the store is brought up to date first
 
 
 def test_scheduling_doc_systemd_calendar():
