@@ -11,21 +11,16 @@ HTML export prefers ``text/html``; the PDF export prefers ``image/png``
 Geometries are simplified in British National Grid (metres) and coordinates rounded before they
 are embedded, so that a county map of LSOAs stays small (see the field's trap: "LSOA-level
 GeoJSON makes huge notebooks and crashes browsers").
+
+Modules: :mod:`.classes` (classification, shared by both renderings), :mod:`.map_rendering`
+(the :class:`Choropleth` object, its folium and matplotlib renderings, vendored Leaflet) and this
+one (geometry preparation and the entry points :func:`choropleth` and :func:`static_map`).
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import html
-import io
-import math
-import re
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -34,6 +29,13 @@ import shapely
 
 from needskit._checks import BNG, as_list, require_columns
 from needskit.errors import GeographyError, SchemaError
+from needskit.reports.classes import MISSING_COLOUR, SCHEMES, Scheme, classify
+from needskit.reports.classes import Classes as Classes  # re-export: maps.Classes
+from needskit.reports.map_rendering import (
+    ASSET_ATTRIBUTE as ASSET_ATTRIBUTE,  # re-export: maps.ASSET_ATTRIBUTE
+)
+from needskit.reports.map_rendering import EDGE_COLOUR as EDGE_COLOUR  # re-export: maps.EDGE_COLOUR
+from needskit.reports.map_rendering import Choropleth, leaflet_assets
 
 __all__ = [
     "SCHEMES",
@@ -45,52 +47,7 @@ __all__ = [
     "leaflet_assets",
 ]
 
-Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "user_defined"]
-SCHEMES: tuple[str, ...] = ("quantiles", "natural_breaks", "equal_interval", "user_defined")
-"""Classification schemes: mapclassify ``Quantiles``, ``FisherJenks`` (natural breaks, exact and
-deterministic), ``EqualInterval`` and ``UserDefined`` (with ``bins=``)."""
-
 WGS84 = "EPSG:4326"
-MISSING_COLOUR = "#d9d9d9"
-EDGE_COLOUR = "#ffffff"
-ASSET_ATTRIBUTE = "data-needskit-asset"
-"""Attribute marking an inlined library in a map's HTML; the report export keeps one copy of each."""
-
-_GLOBAL_STYLES = re.compile(
-    r"<style>\s*(html,\s*body|#map)\s*\{[^}]*\}\s*</style>", re.IGNORECASE
-)
-
-
-# --------------------------------------------------------------------------------------------
-# Vendored Leaflet
-
-
-@functools.cache
-def leaflet_assets() -> tuple[str, str]:
-    """Leaflet's JavaScript and CSS, ready to inline: ``(js, css)``.
-
-    The ``sourceMappingURL`` comment is dropped (it would make a browser look for a file) and
-    the CSS images become ``data:`` URIs, so the map needs no file and no network.
-    """
-    root = resources.files("needskit") / "assets" / "leaflet"
-    js = (root / "leaflet.js").read_text(encoding="utf-8")
-    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
-    css = (root / "leaflet.css").read_text(encoding="utf-8")
-
-    def inline(match: re.Match[str]) -> str:
-        data = (root / "images" / match.group(1)).read_bytes()
-        return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
-
-    css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)
-    return js, css
-
-
-def _asset_tags() -> str:
-    js, css = leaflet_assets()
-    return (
-        f'<style {ASSET_ATTRIBUTE}="leaflet.css">{css}</style>\n'
-        f'<script {ASSET_ATTRIBUTE}="leaflet.js">{js}</script>\n'
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,328 +114,8 @@ def prepare_geometries(
     lonlat = lonlat.set_geometry(gpd.GeoSeries(rounded, index=lonlat.index, crs=WGS84))
     return projected, lonlat
 
-
 # --------------------------------------------------------------------------------------------
-# Classification
-
-
-@dataclass(frozen=True)
-class Classes:
-    """Result of :func:`classify`: class of each value, upper bounds, labels and colours."""
-
-    scheme: str
-    bins: np.ndarray
-    labels: list[str]
-    colours: list[str]
-    class_of: np.ndarray  # -1 for missing values
-    counts: list[int]
-
-
-def _format_number(value: float, fmt: str) -> str:
-    return fmt.format(value)
-
-
-def classify(
-    values: pd.Series | Sequence[float],
-    *,
-    scheme: Scheme = "quantiles",
-    k: int = 5,
-    cmap: str = "YlOrRd",
-    bins: Sequence[float] | None = None,
-    fmt: str = "{:,.1f}",
-) -> Classes:
-    """Classify values for a choropleth with mapclassify; the classes both renderings share.
-
-    Parameters
-    ----------
-    values
-        Numbers; missing values get class -1 ("No data").
-    scheme
-        One of :data:`SCHEMES`. ``natural_breaks`` is Fisher-Jenks (exact, deterministic).
-    k
-        Number of classes (fewer when there are fewer distinct values).
-    cmap
-        A matplotlib colormap name, sampled at ``k`` evenly spaced colours.
-    bins
-        Upper bounds of the classes for ``scheme="user_defined"``.
-    fmt
-        Format of the numbers in the labels.
-
-    Returns
-    -------
-    Classes
-        ``bins`` (upper bounds), ``labels`` ("low – high"), ``colours`` (hex), ``class_of`` (class
-        index per value, -1 when missing), ``counts`` (areas per class).
-
-    Raises
-    ------
-    SchemaError
-        Unknown scheme, ``k`` below 2, no finite value, or ``user_defined`` without ``bins``.
-
-    Notes
-    -----
-    Quantiles put equal numbers of areas in each class; Fisher-Jenks minimises the within-class
-    variance (Jenks 1977; Fisher 1958), as implemented by mapclassify (Rey et al.).
-
-    Example
-    -------
-    >>> classify([1, 2, 3, 4, 5, 6], scheme="quantiles", k=3).counts
-    [2, 2, 2]
-    """
-    import mapclassify
-    import matplotlib
-
-    if scheme not in SCHEMES:
-        raise SchemaError(
-            "unknown classification scheme", where="scheme", expected=f"one of {list(SCHEMES)}", got=repr(scheme)
-        )
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 2:
-        raise SchemaError("needs at least two classes", where="k", expected="an integer >= 2", got=repr(k))
-    y = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype(float).to_numpy()
-    finite = np.isfinite(y)
-    if not finite.any():
-        raise SchemaError(
-            "has no numbers to map", where="column", expected="at least one finite value", got="all missing"
-        )
-    data = y[finite]
-    distinct = np.unique(data).size
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if scheme == "user_defined":
-            if bins is None or len(bins) == 0:
-                raise SchemaError(
-                    "needs class bounds", where="bins", expected="upper bounds for scheme='user_defined'", got="None"
-                )
-            classifier = mapclassify.UserDefined(data, bins=sorted(float(b) for b in bins))
-        elif distinct == 1:
-            classifier = mapclassify.UserDefined(data, bins=[float(data[0])])
-        elif scheme == "quantiles":
-            classifier = mapclassify.Quantiles(data, k=min(int(k), distinct))
-        elif scheme == "natural_breaks":
-            classifier = mapclassify.FisherJenks(data, k=min(int(k), distinct))
-        else:
-            classifier = mapclassify.EqualInterval(data, k=int(k))
-    upper = np.asarray(classifier.bins, dtype=float)
-    klass = np.full(y.shape, -1, dtype=int)
-    klass[finite] = np.asarray(classifier.yb, dtype=int)
-    n = len(upper)
-    lows = np.concatenate([[data.min()], upper[:-1]])
-    labels = [f"{_format_number(lo, fmt)} \u2013 {_format_number(hi, fmt)}" for lo, hi in zip(lows, upper, strict=True)]
-    colormap = matplotlib.colormaps[cmap]
-    positions = np.linspace(0.15, 0.95, n) if n > 1 else np.array([0.6])
-    colours = [matplotlib.colors.to_hex(colormap(p)) for p in positions]
-    counts = [int((klass == i).sum()) for i in range(n)]
-    return Classes(scheme, upper, labels, colours, klass, counts)
-
-
-# --------------------------------------------------------------------------------------------
-# The map object
-
-
-def _json_value(value: Any, fmt: str) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, (float, np.floating)):
-        return _format_number(float(value), fmt)
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return f"{int(value):,}"
-    return str(value)
-
-
-@dataclass
-class Choropleth:
-    """A choropleth that shows as an interactive map in HTML and a static map in print.
-
-    Attributes
-    ----------
-    areas
-        The display frame in EPSG:27700 (simplified): the input's ``code_column``, ``name_column``,
-        ``column`` and tooltip columns, plus ``map_class`` (-1 = no data), ``map_colour`` and
-        ``map_label``.
-    title, legend
-        Map title and legend title.
-    classes
-        The shared classification (:class:`Classes`).
-    """
-
-    areas: gpd.GeoDataFrame
-    lonlat: gpd.GeoDataFrame
-    column: str
-    title: str
-    legend: str
-    classes: Classes
-    tooltip: list[str]
-    aliases: list[str]
-    fmt: str = "{:,.1f}"
-    height: int = 480
-    missing_label: str = "No data"
-    dpi: int = 150
-    _png: bytes | None = field(default=None, repr=False)
-
-    # ---------------------------------------------------------------- interactive
-    def geojson(self) -> dict[str, Any]:
-        """The FeatureCollection embedded in the map (lon/lat, rounded, display properties only)."""
-        features = []
-        columns = list(dict.fromkeys([*self.tooltip, self.column]))
-        for i, (geom, row) in enumerate(zip(self.lonlat.geometry, self.lonlat[columns].itertuples(index=False), strict=True)):
-            props = {name: _json_value(value, self.fmt) for name, value in zip(columns, row, strict=True)}
-            props["map_colour"] = self.areas["map_colour"].iat[i]
-            props["map_label"] = self.areas["map_label"].iat[i]
-            features.append(
-                {"type": "Feature", "id": str(i), "properties": props, "geometry": shapely.geometry.mapping(geom)}
-            )
-        return {"type": "FeatureCollection", "features": features}
-
-    def to_folium(self):
-        """The folium ``Map`` (no tiles, no CDN links: Leaflet is inlined by :meth:`to_html`)."""
-        import folium
-        from branca.element import MacroElement
-        from jinja2 import Template
-
-        minx, miny, maxx, maxy = self.lonlat.total_bounds
-        m = folium.Map(
-            location=[(miny + maxy) / 2, (minx + maxx) / 2],
-            tiles=None,
-            height=self.height,
-            zoom_start=9,
-            control_scale=True,
-            zoom_snap=0.25,
-        )
-        m.default_js = []  # Leaflet is inlined; jQuery/Bootstrap/awesome-markers are not needed
-        m.default_css = []
-        fields = list(self.tooltip)
-        tooltip = folium.GeoJsonTooltip(fields=fields, aliases=list(self.aliases), sticky=True) if fields else None
-        folium.GeoJson(
-            self.geojson(),
-            name=self.title or self.column,
-            style_function=lambda f: {
-                "fillColor": f["properties"]["map_colour"],
-                "color": "#ffffff",
-                "weight": 0.8,
-                "fillOpacity": 0.85,
-            },
-            highlight_function=lambda f: {"weight": 2.5, "color": "#333333"},
-            tooltip=tooltip,
-        ).add_to(m)
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
-
-        legend = MacroElement()
-        legend._template = Template(
-            """{% macro script(this, kwargs) %}
-            (function () {
-                var legend = L.control({position: "bottomright"});
-                legend.onAdd = function () {
-                    var div = L.DomUtil.create("div", "needskit-legend");
-                    div.innerHTML = {{ this.legend_html|tojson }};
-                    return div;
-                };
-                legend.addTo({{ this._parent.get_name() }});
-            })();
-            {% endmacro %}"""
-        )
-        legend.legend_html = self._legend_html()
-        m.add_child(legend)
-        return m
-
-    def _legend_html(self) -> str:
-        rows = [
-            f'<div><i style="background:{c}"></i>{html.escape(label)} ({n})</div>'
-            for c, label, n in zip(self.classes.colours, self.classes.labels, self.classes.counts, strict=True)
-        ]
-        missing = int((self.classes.class_of < 0).sum())
-        if missing:
-            rows.append(f'<div><i style="background:{MISSING_COLOUR}"></i>{html.escape(self.missing_label)} ({missing})</div>')
-        title = f"<strong>{html.escape(self.legend)}</strong>" if self.legend else ""
-        return title + "".join(rows)
-
-    def to_html(self, *, include_assets: bool = True) -> str:
-        """A self-contained HTML fragment (no iframe, no network): Leaflet inlined, then the map."""
-        from folium import Figure
-
-        m = self.to_folium()
-        fig = Figure()
-        m.add_to(fig)
-        fig.render()
-        head = []
-        for name, child in fig.header._children.items():
-            if name == "meta_http" or type(child).__name__ in ("JavascriptLink", "CssLink"):
-                continue
-            head.append(_GLOBAL_STYLES.sub("", child.render()))
-        style = (
-            "<style>.needskit-map{margin:0 0 1em 0}.needskit-map figcaption{font-weight:600;margin:.3em 0}"
-            ".needskit-map .leaflet-container{background:#ffffff;font:12px/1.4 sans-serif}"
-            ".needskit-legend{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
-            "box-shadow:0 0 4px rgba(0,0,0,.3);line-height:18px;color:#222}"
-            ".needskit-legend i{width:14px;height:14px;float:left;margin:2px 6px 0 0;opacity:.85}</style>"
-        )
-        caption = f"<figcaption>{html.escape(self.title)}</figcaption>" if self.title else ""
-        assets = _asset_tags() if include_assets else ""
-        return (
-            f'<figure class="needskit-map">\n{assets}{style}{"".join(head)}{caption}\n'
-            f"{fig.html.render()}\n<script>\n{fig.script.render()}\n</script>\n</figure>"
-        )
-
-    # ---------------------------------------------------------------- static
-    def figure(self, *, figsize: tuple[float, float] = (7.0, 6.0)):
-        """The static map as a matplotlib ``Figure`` (not registered with pyplot)."""
-        return _draw_static(self, figsize=figsize)
-
-    def to_png(self) -> bytes:
-        """The static map as PNG bytes (cached)."""
-        if self._png is None:
-            fig = self.figure()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=self.dpi, bbox_inches="tight", facecolor="white")
-            self._png = buffer.getvalue()
-        return self._png
-
-    # ---------------------------------------------------------------- display
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        bundle: dict[str, Any] = {}
-        wanted = lambda mime: (include is None or mime in include) and not (exclude and mime in exclude)  # noqa: E731
-        if wanted("text/html"):
-            bundle["text/html"] = self.to_html()
-        if wanted("image/png"):
-            bundle["image/png"] = base64.b64encode(self.to_png()).decode("ascii")
-        bundle["text/plain"] = repr(self)
-        return bundle
-
-    def __repr__(self) -> str:
-        return (
-            f"<Choropleth {self.title or self.column!r}: {len(self.areas)} areas, "
-            f"{self.classes.scheme}, {len(self.classes.labels)} classes>"
-        )
-
-
-def _draw_static(chart: Choropleth, *, figsize: tuple[float, float]):
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-
-    fig = Figure(figsize=figsize)
-    ax = fig.add_subplot(1, 1, 1)
-    chart.areas.plot(ax=ax, color=chart.areas["map_colour"].tolist(), edgecolor=EDGE_COLOUR, linewidth=0.4)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    if chart.title:
-        ax.set_title(chart.title, loc="left", fontsize=12, fontweight="bold")
-    handles = [
-        Patch(facecolor=c, edgecolor="#999999", label=f"{label} ({n})")
-        for c, label, n in zip(chart.classes.colours, chart.classes.labels, chart.classes.counts, strict=True)
-    ]
-    missing = int((chart.classes.class_of < 0).sum())
-    if missing:
-        handles.append(Patch(facecolor=MISSING_COLOUR, edgecolor="#999999", label=f"{chart.missing_label} ({missing})"))
-    ax.legend(
-        handles=handles,
-        title=chart.legend or None,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        frameon=False,
-        fontsize=8,
-        title_fontsize=9,
-    )
-    fig.tight_layout()
-    return fig
+# Entry points
 
 
 def choropleth(
