@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from needskit.config.catalog import load_catalog, load_indicators
+from needskit.config.catalog import load_catalog
+from needskit.config.indicators import load_indicators
 from needskit.config.project import project_dir
 from needskit.needs.index import IOD2019, combine_domains
 from needskit.needs.indicators import compute_indicators
@@ -75,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     root = project_dir()
     catalog = load_catalog(root / "conf" / "catalog.yml")
-    specs = load_indicators(root / "conf" / "indicators.yml", catalog=catalog)
+    # indicators of the pooled counts (a `mean` indicator averages neighbourhoods and is timed elsewhere)
+    specs = tuple(s for s in load_indicators(root / "conf" / "indicators.yml", catalog=catalog) if s.statistic != "mean")
     codes = pd.read_csv((project_dir() / "data" / "raw" / "imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"), usecols=["lsoa21_code"])["lsoa21_code"].to_numpy()
     profile = synthetic_profile(specs, codes, args.seed)
 

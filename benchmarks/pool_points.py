@@ -57,7 +57,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from needskit.place.geography import BNG, assign_points
+from needskit._checks import BNG
+from needskit.place import assign_points
 
 BOUNDARIES = (
     Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from needskit.place.geography import load_areas
+from needskit.place import load_areas
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "pool_points.py"
 
@@ -31,8 +31,8 @@ def bench():
 
 
 @pytest.fixture(scope="module")
-def lsoas():
-    return load_areas("lsoa")
+def lsoas(shipped_geography):
+    return load_areas("lsoa", geography=shipped_geography)
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,17 @@
-"""The needskit command: help, version, one clear line for bad input, no tracebacks."""
+"""The needskit command: help, version, one clear line for bad input, no tracebacks; the pipeline
+commands on a partnership that is not the built-in example; the demo as `make demo` runs it."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pandas as pd
+import pytest
+
 import needskit
 from needskit.cli import main
+from squares import write_squares_project
 
 
 def test_version_and_help(capsys):
@@ -14,7 +19,8 @@ def test_version_and_help(capsys):
     assert needskit.__version__ in capsys.readouterr().out
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert "demo" in out and "data" in out
+    for command in ("demo", "data", "pool", "indicators", "publish", "run", "report", "validate"):
+        assert command in out
 
 
 def test_bad_input_is_one_line_without_traceback(capsys, tmp_path):
@@ -30,14 +36,72 @@ def test_unknown_command_is_a_usage_error(capsys):
     assert "No such command" in capsys.readouterr().err
 
 
+@pytest.fixture(scope="module")
+def squares_project(tmp_path_factory):
+    return write_squares_project(tmp_path_factory.mktemp("squares"))
+
+
+def test_pipeline_commands_on_another_partnership(squares_project, capsys, monkeypatch):
+    monkeypatch.chdir(squares_project / "conf")  # as cron runs it: found from the working folder
+    assert main(["validate"]) == 0
+    assert "8 datasets checked: 0 errors" in capsys.readouterr().out
+    assert main(["pool"]) == 0
+    out = capsys.readouterr().out
+    assert "crimes" in out and "ledger balances" in out
+    assert main(["indicators"]) == 0
+    assert "county: 6 indicators" in capsys.readouterr().out
+    assert main(["publish"]) == 0
+    assert "published for public under nhs_digital" in capsys.readouterr().out
+    store = squares_project / "data" / "processed"
+    assert (store / "store.json").is_file() and (squares_project / "data" / "published" / "public" / "store.json").is_file()
+    indicators = pd.read_csv(store / "indicators_county.csv")
+    assert set(indicators["area_code"]) == {"E10999901"}
+
+
+def test_a_stale_store_is_one_line_with_the_command_to_run(squares_project, capsys, tmp_path):
+    assert main(["--project", str(squares_project), "run"]) == 0
+    capsys.readouterr()
+    crimes = squares_project / "data" / "raw" / "partner" / "crimes_late.csv"
+    crimes.write_text("crime_id,month,x,y,crime_type\nlate-1,2024-03,394500,222500,Burglary\n", encoding="utf-8")
+    try:
+        code = main(["--project", str(squares_project), "report", "needs-profile", "--area", "E10999901", "--out", str(tmp_path)])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1
+        assert "crimes_late.csv is new since `needskit pool` ran" in err and "needskit run" in err
+    finally:
+        crimes.unlink()
+
+
+def test_pool_exits_non_zero_on_error_level_problems(squares_project, capsys, tmp_path):
+    bad = squares_project / "data" / "raw" / "partner" / "crimes_bad.csv"
+    bad.write_text("crime_id,month,x,y,crime_type\n" + "".join(f"b{i},2024-13,1,2,Burglary\n" for i in range(50)), encoding="utf-8")
+    try:
+        code = main(["--project", str(squares_project), "pool", "--store", str(tmp_path / "store")])
+        captured = capsys.readouterr()
+        assert code == 1 and "needskit: error:" in captured.err and "too many invalid rows" in captured.err
+    finally:
+        bad.unlink()
+
+
+def test_no_project_is_one_clear_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("NEEDSKIT_PROJECT", raising=False)
+    monkeypatch.setenv("NEEDSKIT_PROJECT", str(tmp_path))
+    assert main(["pool"]) == 2
+    err = capsys.readouterr().err
+    assert "is not a needskit project" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
 def test_console_script_runs_demo(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "needskit.cli", "demo", "--out", str(tmp_path), "--reports", str(tmp_path / "reports")],
+        [sys.executable, "-m", "needskit.cli", "demo", "--store", str(tmp_path / "processed"), "--reports", str(tmp_path / "reports")],
         capture_output=True, text=True, check=False,
-    )
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "get the LSOA police.uk publishes" in result.stdout
-    assert (tmp_path / "profile.parquet").exists() and (tmp_path / "ledger.csv").exists()
+    store = tmp_path / "processed"
+    assert (store / "profile.parquet").exists() and (store / "ledger.csv").exists()
+    assert (tmp_path / "published" / "public" / "store.json").exists()
     reports = tmp_path / "reports"
     assert (reports / "E10000013" / "2024-04" / "index.html").exists()
     for area in ("E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"):

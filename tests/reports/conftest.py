@@ -5,9 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from needskit.place.geography import load_areas
+from needskit.place import load_areas
 
 
 @pytest.fixture(scope="module")
-def districts() -> gpd.GeoDataFrame:
-    return load_areas("district").assign(area_km2=lambda d: d.area / 1e6)
+def districts(shipped_geography) -> gpd.GeoDataFrame:
+    return load_areas("district", geography=shipped_geography).assign(area_km2=lambda d: d.area / 1e6)

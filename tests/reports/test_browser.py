@@ -104,13 +104,13 @@ def _page_socket(port: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def report_html(tmp_path_factory) -> Path:
+def report_html(tmp_path_factory, shipped_store) -> Path:
     from needskit.reports import run_report
 
     out = tmp_path_factory.mktemp("browser-reports")
     result = run_report(
         NOTEBOOKS / "report_small.ipynb", area="E07000078", period="2024-04", formats="html", out=out,
-        known_periods=lambda: ["2024-04"],
+        store=shipped_store.path, project=shipped_store.root,
     )
     return result.files["html"]
 

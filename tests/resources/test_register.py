@@ -1,4 +1,5 @@
-"""needskit.resources (register): the illustrative register, its builder, loading and supply per head."""
+"""needskit.resources (register): the illustrative register, its builder, the register the pipeline
+pools into the store, service points and supply per head."""
 
 from __future__ import annotations
 
@@ -14,14 +15,20 @@ import yaml
 
 from needskit import resources as res
 from needskit.config.catalog import THEMES, parse_catalog
-from needskit.config.project import COUNTY_CODE, DISTRICT_CODES, data_dir
-from needskit.errors import DataError, GeographyError, NeedskitWarning, SchemaError
-from needskit.place import geography as geo
+from needskit.errors import GeographyError, NeedskitWarning, SchemaError
+from needskit.place import hierarchy, load_areas
+from shipped import RAW
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "build_illustrative_register.py"
-SHIPPED = data_dir() / "raw" / "illustrative"
+SHIPPED = RAW / "illustrative"
 X0, Y0 = 394_000, 222_000  # the conftest squares
+# the built-in example's county and districts (test data, not code)
+COUNTY_CODE = "E10000013"
+DISTRICT_CODES = {
+    "E07000078": "Cheltenham", "E07000079": "Cotswold", "E07000080": "Forest of Dean",
+    "E07000081": "Gloucester", "E07000082": "Stroud", "E07000083": "Tewkesbury",
+}  # fmt: skip
 
 
 def _builder():
@@ -42,9 +49,18 @@ def built(builder):
     return builder.build(builder.SEED)
 
 
+def _residents(store) -> pd.DataFrame:
+    profile = store.read_profile(levels=["lsoa"], datasets=["population_census2021"])
+    rows = profile[profile["measure"] == "usual_residents"]
+    return rows.rename(columns={"category": "age_group", "value": "usual_residents"})[["area_code", "age_group", "usual_residents"]]
+
+
 @pytest.fixture(scope="module")
-def register():
-    return res.load_register()
+def register(shipped_store):
+    return res.build_register(
+        services=shipped_store.read_register("services"), spend=shipped_store.read_register("spend"),
+        catchments=shipped_store.read_register("catchments"), population=_residents(shipped_store),
+    )  # fmt: skip
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -100,10 +116,12 @@ def test_shipped_register_is_small_and_labelled_illustrative_everywhere():
     assert services["name"].str.endswith("(illustrative)").all()
 
 
-def test_services_sit_at_real_postcodes_in_their_own_district():
+def test_services_sit_at_real_postcodes_in_their_own_district(shipped_geography):
+    from needskit.place import assign_points, normalise_postcode
+
     services = _read("services.csv")
-    onspd = pd.read_csv(data_dir() / "raw" / "lookups" / "onspd_nov2025_GL_postcodes.csv.gz", dtype=str)
-    onspd["postcode"] = onspd["pcds"].map(geo.normalise_postcode)
+    onspd = pd.read_csv(RAW / "lookups" / "onspd_nov2025_GL_postcodes.csv.gz", dtype=str)
+    onspd["postcode"] = onspd["pcds"].map(normalise_postcode)
     directory = onspd.drop_duplicates("postcode").set_index("postcode")
     assert services["postcode"].isin(directory.index).all()
     at = directory.loc[services["postcode"]]
@@ -111,7 +129,7 @@ def test_services_sit_at_real_postcodes_in_their_own_district():
     assert (at["osnrth1m"].astype(float).to_numpy() == services["northing"].to_numpy()).all()
     assert (at["laua"].to_numpy() == services["district_code"].to_numpy()).all()
     # and the point lies in that district's boundary
-    located = geo.assign_points(services, x="easting", y="northing", crs="EPSG:27700", level="district")
+    located = assign_points(services, x="easting", y="northing", crs="EPSG:27700", level="district", geography=shipped_geography)
     assert (located["area_code"] == services["district_code"]).all()
     assert (services["district_name"] == services["district_code"].map(DISTRICT_CODES)).all()
 
@@ -141,10 +159,10 @@ def test_services_have_the_required_types_themes_and_plausible_values():
     assert services.loc[services["service_type"] == "youth_service", "partner"].nunique() == 2
 
 
-def test_catchments_are_county_lsoas_and_policing_areas_tile_each_district():
+def test_catchments_are_county_lsoas_and_policing_areas_tile_each_district(shipped_geography):
     services = _read("services.csv")
     catchments = _read("catchments.csv")
-    table = geo.hierarchy()
+    table = hierarchy(geography=shipped_geography)
     county = table[table["county"] == COUNTY_CODE]
     assert catchments["service_id"].isin(services["service_id"]).all()
     assert catchments["lsoa21_code"].isin(county["lsoa"]).all()
@@ -163,9 +181,9 @@ def test_catchments_are_county_lsoas_and_policing_areas_tile_each_district():
     assert (covered["lsoa21_code"].map(district_of) == covered["district_code"]).all()
 
 
-def test_spend_covers_every_county_ward_with_non_negative_amounts():
+def test_spend_covers_every_county_ward_with_non_negative_amounts(shipped_geography):
     spend = _read("spend.csv")
-    wards = set(geo.load_areas("ward")["area_code"])
+    wards = set(load_areas("ward", geography=shipped_geography)["area_code"])
     assert set(spend["ward_code"]) == wards
     assert (spend["spend_gbp"] >= 0).all() and (spend["spend_gbp"] % 100 == 0).all()
     assert set(spend["theme"]) <= set(THEMES)
@@ -226,12 +244,12 @@ datasets:
 """
 
 
-def test_catalogue_entries_parse_and_pool_every_row():
+def test_catalogue_entries_parse_and_pool_every_row(shipped_workspace):
     from needskit.partner_data.pooling import pool_catalog
 
     catalog = parse_catalog(yaml.safe_load(CATALOG_ENTRIES), root=ROOT)
     assert all(spec.illustrative for spec in catalog)
-    result = pool_catalog(catalog)
+    result = pool_catalog(catalog, area=shipped_workspace.area, geography=shipped_workspace.geography, progress=False)
     ledger = result.ledger.set_index("dataset")
     for dataset, name in [
         ("illustrative_services", "services.csv"),
@@ -248,18 +266,19 @@ def test_catalogue_entries_parse_and_pool_every_row():
 # Loading the register
 
 
-def test_load_register_reads_illustrative_and_real_nhs_services(register):
+def test_the_store_register_holds_illustrative_and_real_nhs_services(register):
     services = register.services
     assert isinstance(services, gpd.GeoDataFrame) and services.crs.to_epsg() == 27700
     assert services["service_id"].is_unique and services["area_code"].notna().all()
     assert register.illustrative
     assert register.notes[0] == res.ILLUSTRATIVE_NOTE
-    assert res.NO_LIST_SIZE_NOTE in register.notes
+    assert res.NO_LIST_SIZE_NOTE in register.notes and res.NO_REGISTER_NOTE not in register.notes
     nhs = services[~services["illustrative"].astype(bool)]
     assert set(nhs["service_type"]) == {"gp_practice", "pharmacy"}
     assert nhs["capacity"].isna().all()  # the ODS extracts have no list size
+    assert nhs["name"].str.istitle().mean() > 0.8  # ODS names title-cased by the catalogue's register block
     assert services[services["illustrative"].astype(bool)].shape[0] == len(_read("services.csv"))
-    # LSOAs assigned are those the builder recorded
+    # LSOAs assigned by the pool are those the builder recorded
     own = _read("services.csv").set_index("service_id")["lsoa"]
     ill = services[services["illustrative"].astype(bool)].set_index("service_id")["area_code"]
     assert (ill.astype(str) == own.loc[ill.index]).all()
@@ -268,43 +287,29 @@ def test_load_register_reads_illustrative_and_real_nhs_services(register):
     assert len(register.residents()) == 393
 
 
-def test_gp_practices_are_the_catalogue_scope(register):
+def test_gp_practices_are_the_catalogue_scope_and_the_ledger_counts_the_rest(register, shipped_store):
     from needskit.partner_data.ingest import ods
 
-    raw = ods.read(data_dir() / "raw" / "nhs" / "epraccur.csv.gz", {})
-    scope = raw[
-        (raw["status_code"] == "A")
-        & raw["postcode"].str.startswith("GL")
-        & (raw["prescribing_setting"] == "4")
-    ]
+    raw = ods.read(RAW / "nhs" / "epraccur.csv.gz", {})
+    scope = raw[(raw["status_code"] == "A") & raw["postcode"].str.startswith("GL") & (raw["prescribing_setting"] == "4")]
     gps = register.services[register.services["service_type"] == "gp_practice"]
-    dropped = " ".join(register.notes)
     assert set(gps["service_id"]) <= set(scope["organisation_code"])
-    missing = set(scope["organisation_code"]) - set(gps["service_id"])
-    assert all(code in dropped for code in missing)
+    ledger = shipped_store.read_ledger().set_index("dataset")
+    assert ledger.loc["gp_practices", "assigned"] == len(gps) == 65  # one place says how many: the pool
+    assert ledger.loc["gp_practices", "read"] == ledger.loc["gp_practices", ["assigned", "unlocated", "rejected"]].sum()
 
 
-def test_keep_outside_keeps_border_services_without_an_area():
-    kept = res.load_register(keep_outside=True)
-    outside = kept.services[kept.services["area_code"].isna()]
-    assert len(outside) >= 1
-    assert any("outside the county and have no area_code" in n for n in kept.notes)
-
-
-def test_load_register_errors(tmp_path):
-    with pytest.raises(DataError, match="register file is missing"):
-        res.load_register(tmp_path, nhs=False)
-    for name in ("services.csv", "spend.csv", "catchments.csv"):
-        (tmp_path / name).write_bytes((SHIPPED / name).read_bytes())
-    _read("spend.csv").drop(columns="spend_gbp").to_csv(tmp_path / "spend.csv", index=False)
-    with pytest.raises(DataError, match="lacks register columns"):
-        res.load_register(tmp_path, nhs=False)
-    (tmp_path / "spend.csv").write_bytes((SHIPPED / "spend.csv").read_bytes())
-    with pytest.raises(GeographyError, match="not a county or district code"):
-        res.load_register(tmp_path, nhs=False, within="E99999999")
-    own = res.load_register(tmp_path, nhs=False, within="E07000078")
-    assert not (own.services["service_type"] == "gp_practice").any()
-    assert len(own.residents()) == (geo.hierarchy()["district"] == "E07000078").sum()
+def test_a_register_without_services_says_so():
+    empty = res.build_register(services=pd.DataFrame(), spend=pd.DataFrame(), catchments=pd.DataFrame(),
+                               population=pd.DataFrame(columns=["area_code", "age_group", "usual_residents"]))  # fmt: skip
+    assert len(empty.services) == 0 and not empty.illustrative
+    assert res.NO_REGISTER_NOTE in empty.notes
+    with pytest.raises(SchemaError, match="not catalogue themes"):
+        res.build_register(
+            services=pd.DataFrame({"service_id": ["a"], "service_type": ["x"], "partner": ["p"], "theme": ["astrology"],
+                                   "easting": [1.0], "northing": [1.0], "area_code": ["A"]}),
+            spend=pd.DataFrame(), catchments=pd.DataFrame(), population=pd.DataFrame(),
+        )  # fmt: skip
 
 
 def test_residents_by_age_group(register):
@@ -313,31 +318,6 @@ def test_residents_by_age_group(register):
     assert children.sum() < register.residents().sum()
     with pytest.raises(SchemaError, match="unknown age groups"):
         register.residents(["Aged 0 to 4"])
-
-
-def test_nhs_services_filters_the_ods_extract():
-    ods = pd.DataFrame(
-        {
-            "organisation_code": ["A1", "A2", "A3", "A4"],
-            "name": ["THE SURGERY", "CLOSED ONE", "HOSPICE", "FAR AWAY"],
-            "postcode": ["GL50 1AA", "GL50 1AB", "GL50 1AC", "BS1 1AA"],
-            "status_code": ["A", "C", "A", "A"],
-            "prescribing_setting": ["4", "4", "9", "4"],
-        }
-    )
-    before = ods.copy()
-    out = res.nhs_services(ods, service_type="gp_practice")
-    pd.testing.assert_frame_equal(ods, before)
-    assert out["service_id"].tolist() == ["A1"]
-    assert out["name"].tolist() == ["The Surgery"]
-    assert out["capacity"].isna().all() and not out["illustrative"].any()
-    assert "not in the ODS extract" in out["capacity_unit"].iloc[0]
-    pharmacies = res.nhs_services(ods.drop(columns="prescribing_setting"), service_type="pharmacy")
-    assert pharmacies["service_id"].tolist() == ["A1", "A3"]
-    with pytest.raises(SchemaError, match="not a known NHS service type"):
-        res.nhs_services(ods, service_type="dentist")
-    with pytest.raises(SchemaError, match="prescribing_setting"):
-        res.nhs_services(ods.drop(columns="prescribing_setting"), service_type="gp_practice")
 
 
 # ============================================================================================
@@ -448,13 +428,13 @@ def test_supply_per_head_population_frame_zero_population_and_missing_values():
     assert out.loc["A", "supply_per_head"] == 10
 
 
-def test_supply_per_head_aggregates_to_a_level():
-    table = geo.hierarchy()
+def test_supply_per_head_aggregates_to_a_level(shipped_geography):
+    table = hierarchy(geography=shipped_geography)
     county = table[table["county"] == COUNTY_CODE]
     lsoas = county["lsoa"].to_numpy()
     population = pd.Series(np.arange(len(lsoas)) + 100.0, index=lsoas)
     df = pd.DataFrame({"area_code": lsoas[:50], "capacity": 2.0, "capacity_unit": "places"})
-    out = res.supply_per_head(df, population=population, value="capacity", to="district")
+    out = res.supply_per_head(df, population=population, value="capacity", to="district", geography=shipped_geography)
     assert len(out) == 6 and set(out["level"]) == {"district"}
     assert out["population"].sum() == population.sum()
     assert out["supply"].sum() == 100
@@ -463,17 +443,20 @@ def test_supply_per_head_aggregates_to_a_level():
     assert dict(zip(out["area_code"], out["population"], strict=True)) == expected.to_dict()
     assert out["area_name"].isin(list(DISTRICT_CODES.values())).all()
     with pytest.raises(GeographyError, match="above to='lsoa'"):
-        res.supply_per_head(out.assign(area_code=out["area_code"]), population=population, to="lsoa")
+        res.supply_per_head(out.assign(area_code=out["area_code"]), population=population, to="lsoa", geography=shipped_geography)
+    with pytest.raises(GeographyError, match="needs a geography"):
+        res.supply_per_head(df, population=population, value="capacity", to="district")
 
 
-def test_supply_per_head_on_the_shipped_spend_by_ward(register):
+def test_supply_per_head_on_the_shipped_spend_by_ward(register, shipped_geography):
     out = res.supply_per_head(
-        register.spend,
+        register.spend[["ward_code", "theme", "spend_gbp"]],
         population=register.residents(),
         value="spend_gbp",
         area="ward_code",
         by="theme",
         to="district",
+        geography=shipped_geography,
     )
     assert out["supply"].sum() == register.spend["spend_gbp"].sum()
     assert out.groupby("theme")["population"].sum().eq(register.residents().sum()).all()
