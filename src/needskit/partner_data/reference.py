@@ -136,6 +136,13 @@ def read_ons_lookups(files: list[Path], *, vintage: int, where: str = "lookups")
                 continue
             key = shared[0]
             new = [c for c in table.columns if c != key and c not in frame.columns]
+            # every LSOA-keyed file must be best-fit, not only the first
+            repeats = int(table[[key] + new].drop_duplicates()[key].duplicated().sum()) if key == "lsoa" else 0
+            if repeats:
+                raise DataError(
+                    "repeats LSOA codes", where=str(path), expected="a best-fit lookup: one row per LSOA",
+                    got=f"{repeats} repeats",
+                )
             names = [f"{key}_name"] if f"{key}_name" in table.columns and f"{key}_name" in frame.columns else []
             part = table[[key] + new + [n for n in names if n not in new]].drop_duplicates(key)
             if names:

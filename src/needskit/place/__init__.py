@@ -9,7 +9,13 @@ from needskit._checks import BNG
 from needskit.place.aggregate import aggregate
 from needskit.place.apportion import apportion
 from needskit.place.areas import hierarchy, infer_level, load_areas, lookup
-from needskit.place.custom import build_places, place_code, places_from_lsoas, places_from_polygons, places_from_postcodes
+from needskit.place.custom import (
+    build_places,
+    place_code,
+    places_from_lsoas,
+    places_from_polygons,
+    places_from_postcodes,
+)
 from needskit.place.geography import (
     AREA_TYPES,
     BOUNDARY_LEVELS,

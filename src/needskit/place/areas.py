@@ -83,7 +83,12 @@ def load_areas(
     keep: set[str] = set()
     for code in codes:
         found = geography.levels_of(code, vintage=vintage)
-        parents = [lv for lv in found if lv in AREA_TYPES or LEVELS.index(lv) >= LEVELS.index(level)]
+        parents = [  # MSOAs and wards both nest in districts, not in each other
+            lv
+            for lv in found
+            if lv in AREA_TYPES
+            or (LEVELS.index(lv) >= LEVELS.index(level) and {lv, level} != {"msoa", "ward"})
+        ]
         if not found:
             raise GeographyError(
                 "is not an area of the lookups",

@@ -185,10 +185,7 @@ def places_from_postcodes(
     """
     check_vintage(vintage)
     codes = _codes(list(definitions), where=name)
-    pcs = geography.postcodes()
-    pcs = pcs[pcs["easting"].notna()]
-    located = assign_points(pcs, x="easting", y="northing", crs=BNG, level="lsoa", vintage=vintage, geography=geography)
-    located = located[located["match"] != "unmatched"]
+    located = _located_postcodes(geography, vintage)
     per_lsoa = located.groupby("area_code").size()
     by_postcode = located.drop_duplicates("postcode_clean").set_index("postcode_clean")["area_code"]
     rows = []
@@ -210,6 +207,16 @@ def places_from_postcodes(
     members = pd.DataFrame(rows, columns=["lsoa_code", "area_code", "weight"])
     lsoas = load_areas("lsoa", geography=geography, vintage=vintage)
     return CustomPlaces(name, _outlines(codes, list(definitions), members, lsoas), members, vintage)
+
+
+def _located_postcodes(geography: Geography, vintage: int) -> pd.DataFrame:
+    """The directory's postcodes that lie in an LSOA of the geography's boundaries, with its code."""
+    pcs = geography.postcodes()
+    pcs = pcs[pcs["easting"].notna()]
+    located = assign_points(
+        pcs, x="easting", y="northing", crs=BNG, level="lsoa", vintage=vintage, geography=geography
+    )
+    return located[located["match"] != "unmatched"]
 
 
 def build_places(places: PlaceSet, *, geography: Geography) -> CustomPlaces:
@@ -250,12 +257,16 @@ def build_places(places: PlaceSet, *, geography: Geography) -> CustomPlaces:
         else:
             postcodes = list(spec.postcodes or [])
             if spec.postcode_prefixes is not None:
-                known = geography.postcodes()["postcode_clean"].dropna()
+                # a postcode district or sector may reach beyond the boundaries (GL20 into
+                # Worcestershire): a prefix takes the postcodes inside them
+                known = _located_postcodes(geography, places.vintage)["postcode_clean"].dropna()
                 prefixes = tuple(str(p).upper() for p in spec.postcode_prefixes)
                 postcodes = known[known.str.startswith(prefixes)].tolist()
                 if not postcodes:
                     raise GeographyError(
-                        "no postcode of the directory starts with these prefixes", where=where, got=str(list(prefixes))
+                        "no postcode of the directory inside the boundaries starts with these prefixes",
+                        where=where,
+                        got=str(list(prefixes)),
                     )
             sets.append(places_from_postcodes({spec.name: postcodes}, geography=geography, name=places.name, vintage=places.vintage))
     areas = gpd.GeoDataFrame(pd.concat([s.areas for s in sets], ignore_index=True), crs=BNG)

@@ -140,6 +140,14 @@ def resolve_area(partnership: Partnership, geography: Geography) -> PartnershipA
 
 def _chapters(partnership: Partnership, inside: pd.DataFrame) -> tuple[str, tuple[str, ...]]:
     given = partnership.chapters
+    if given == ():
+        raise GeographyError(
+            "names no chapters",
+            where=f"{partnership.source}: chapters",
+            expected="a level or a list of codes",
+            got="an empty list",
+            hint="leave chapters out to take the next level down with at least two units",
+        )
     if isinstance(given, tuple):
         levels = []
         for code in given:
@@ -151,12 +159,17 @@ def _chapters(partnership: Partnership, inside: pd.DataFrame) -> tuple[str, tupl
                     expected=f"codes of areas inside {list(partnership.areas)}",
                     got=repr(code),
                 )
-            levels.append(found[-1])
-        if len(set(levels)) > 1:
+            levels.append(found)
+        # a unitary is a district and a county at once: the chapters' level is the largest they share
+        common = [lv for lv in levels[0] if all(lv in found for found in levels)]
+        if not common:
             raise GeographyError(
-                "mixes levels", where=f"{partnership.source}: chapters", expected="codes of one level", got=str(sorted(set(levels)))
+                "mixes levels",
+                where=f"{partnership.source}: chapters",
+                expected="codes of one level",
+                got=str(sorted({found[-1] for found in levels})),
             )
-        return levels[0], tuple(given)
+        return common[-1], tuple(given)
     if isinstance(given, str):
         return given, tuple(sorted(inside[given].dropna().unique()))
     for level in CHAPTER_ORDER:

@@ -71,7 +71,10 @@ def to_bng(x: np.ndarray, y: np.ndarray, crs: object) -> tuple[np.ndarray, np.nd
         return x, y, source
     transformer = Transformer.from_crs(source, BNG, always_xy=True)
     bx, by = transformer.transform(x, y)
-    return np.asarray(bx, dtype=float), np.asarray(by, dtype=float), source
+    missing = ~(np.isfinite(x) & np.isfinite(y))  # pyproj turns NaN into inf: keep missing missing
+    bx = np.where(missing, np.nan, np.asarray(bx, dtype=float))
+    by = np.where(missing, np.nan, np.asarray(by, dtype=float))
+    return bx, by, source
 
 
 def assign_points(
@@ -145,13 +148,10 @@ def assign_points(
     xs = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
     ys = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
 
-    if crs is None:
-        to_bng(xs, ys, None)
-    source_crs = CRS.from_user_input(crs) if crs is not None else None
-    if source_crs is not None and source_crs.is_geographic:
+    bx, by, source_crs = to_bng(xs, ys, crs)  # refuses a missing or unknown CRS
+    if source_crs.is_geographic:
         check_coordinates(xs, ys, source_crs, x_name=x, y_name=y)
-    bx, by, _ = to_bng(xs, ys, crs)
-    if source_crs is not None and not source_crs.is_geographic:
+    else:
         finite = np.isfinite(bx) & np.isfinite(by)
         inside = (bx >= GB_BNG_EXTENT[0]) & (bx <= GB_BNG_EXTENT[2]) & (by >= GB_BNG_EXTENT[1]) & (by <= GB_BNG_EXTENT[3])
         if finite.any() and inside[finite].mean() < 0.5:
