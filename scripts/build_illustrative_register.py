@@ -43,8 +43,30 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from needskit.place import geography as geo
-from needskit.config.project import COUNTY_CODE, DISTRICT_CODES, raw_path
+from needskit import place as geo
+from needskit.config import load_catalog, load_partnership
+from needskit.config.project import project_dir
+from needskit.partner_data.reference import load_geography
+
+ROOT = project_dir() or Path(__file__).resolve().parents[1]
+COUNTY_CODE = "E10000013"
+"""The built-in example's county: this script makes an ILLUSTRATIVE register for it only."""
+DISTRICT_CODES = {
+    "E07000078": "Cheltenham",
+    "E07000079": "Cotswold",
+    "E07000080": "Forest of Dean",
+    "E07000081": "Gloucester",
+    "E07000082": "Stroud",
+    "E07000083": "Tewkesbury",
+}
+
+
+def raw_path(relative: str) -> Path:
+    return ROOT / "data" / "raw" / relative
+
+
+def _geography() -> geo.Geography:
+    return load_geography(load_catalog(ROOT / "conf" / "catalog.yml"), load_partnership(ROOT / "conf" / "partnership.yml"))
 
 SEED = 20100312
 """Default seed: the date of the Gloucester Partnership's recommendations to the board (12/3/10)."""
@@ -262,7 +284,8 @@ SPEND_RULES: tuple[tuple[str, str, float, float], ...] = (
 
 def load_anchors() -> dict[str, pd.DataFrame]:
     """The real shipped data the register is built on (Gloucestershire only)."""
-    table = geo.hierarchy(vintage=2021)
+    geography = _geography()
+    table = geo.hierarchy(geography=geography, vintage=2021)
     lsoas = table[table["county"] == COUNTY_CODE][
         ["lsoa", "lsoa_name", "ward", "ward_name", "district", "district_name"]
     ].sort_values("lsoa")
@@ -285,7 +308,7 @@ def load_anchors() -> dict[str, pd.DataFrame]:
     postcodes = postcodes[["pcds", "laua", "oseast1m", "osnrth1m"]].rename(
         columns={"pcds": "postcode", "laua": "district", "oseast1m": "easting", "osnrth1m": "northing"}
     )
-    located = geo.assign_points(postcodes, x="easting", y="northing", crs="EPSG:27700", out_col="lsoa")
+    located = geo.assign_points(postcodes, x="easting", y="northing", crs="EPSG:27700", out_col="lsoa", geography=geography)
     located = located[located["match"] == "within"].drop(columns="match")
     # the right district: the postcode directory's district agrees with the LSOA the point lies in
     located = located.merge(lsoas[["lsoa", "district"]], on="lsoa", suffixes=("", "_of_lsoa"))
@@ -296,7 +319,7 @@ def load_anchors() -> dict[str, pd.DataFrame]:
     centres = located.groupby("lsoa")[["easting", "northing"]].mean().reindex(lsoas["lsoa"])
     missing = centres["easting"].isna()
     if missing.any():  # an LSOA without a postcode of its own district: use its polygon's centre
-        polys = geo.load_areas("lsoa").set_index("area_code").loc[centres.index[missing]]
+        polys = geo.load_areas("lsoa", geography=geography).set_index("area_code").loc[centres.index[missing]]
         points = polys.geometry.representative_point()
         centres.loc[missing, "easting"] = points.x.to_numpy()
         centres.loc[missing, "northing"] = points.y.to_numpy()
@@ -518,7 +541,7 @@ say `illustrative: true`; reports built on them must say so. Replace these files
 partners' own registers (same columns) to use needskit for real.
 
 The real service data needskit ships are the NHS GP practices and dispensaries
-(`data/raw/nhs/`); `needskit.resources.load_register` adds them to this register with
+(`data/raw/nhs/`); the catalogue's `register:` blocks add them to this register with
 `illustrative=False`. The ODS extracts have **no registered-list size**, so GP capacity is
 missing there.
 

@@ -42,7 +42,10 @@ from needskit.place.extent import PartnershipArea
 from needskit.place.geography import BOUNDARY_LEVELS, LEVELS, CustomPlaces, Geography
 from needskit.place.vintages import convert_vintage
 
-__all__ = ["PROFILE_COLUMNS", "PoolResult", "pool_catalog", "register_rows"]
+__all__ = ["PROFILE_COLUMNS", "PoolResult", "pool_catalog", "register_rows", "REGISTER_NUMBERS"]
+
+REGISTER_NUMBERS = ("easting", "northing", "capacity", "hours_per_week", "annual_cost_gbp", "spend_gbp")
+"""Register columns that hold numbers (coordinates, capacity, hours, costs)."""
 
 PROFILE_COLUMNS = [
     "area_code",
@@ -245,6 +248,9 @@ def register_rows(prepared: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
     if "illustrative" not in out.columns:
         out["illustrative"] = spec.illustrative
     out["illustrative"] = out["illustrative"].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
+    for column in REGISTER_NUMBERS:  # the register's numbers, read as text by the adapters
+        if column in out.columns:
+            out[column] = pd.to_numeric(out[column], errors="coerce")
     return out.reset_index(drop=True)
 
 
