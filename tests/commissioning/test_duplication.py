@@ -135,10 +135,16 @@ def test_duplication_errors(squares):
         com.duplication(points.to_crs(4326), catchment=1000.0, areas=squares)
 
 
-def test_duplication_on_the_shipped_register():
-    from needskit.resources import load_register
+def test_duplication_on_the_shipped_register(shipped_store):
+    from needskit.resources import build_register
 
-    register = load_register(nhs=False)
+    services = shipped_store.read_register("services")
+    services = services[services["illustrative"]].assign(
+        annual_cost_gbp=lambda f: pd.to_numeric(f["annual_cost_gbp"]), easting=lambda f: pd.to_numeric(f["easting"]),
+        northing=lambda f: pd.to_numeric(f["northing"]),
+    )
+    register = build_register(services=services, spend=shipped_store.read_register("spend"),
+                              catchments=shipped_store.read_register("catchments"), population=pd.DataFrame())  # fmt: skip
     out = com.duplication(
         register.services, catchment=register.catchments, theme="service_type", spend="annual_cost_gbp"
     )

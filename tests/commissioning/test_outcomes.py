@@ -1,4 +1,5 @@
-"""needskit.commissioning.outcomes: the outcomes framework, the delivery register and the delivery analyses."""
+"""The outcomes framework and delivery register (needskit.config.outcomes) and the delivery analyses
+(needskit.commissioning.delivery, delivery_need); places are located in the shipped store's hierarchy."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from needskit.commissioning import outcomes as oc
+from needskit.commissioning import (
+    by_partnership,
+    delivery_away_from_need,
+    delivery_matrix,
+    expand_places,
+    locate_delivery,
+    outcomes_without_delivery,
+)
+from needskit.config.outcomes import load_delivery, load_outcomes, parse_delivery, parse_outcomes
 from needskit.errors import CatalogError, SchemaError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,12 +32,23 @@ GLOUCESTER = "E07000081"
 
 @pytest.fixture(scope="module")
 def framework():
-    return oc.load_outcomes(OUTCOMES)
+    return load_outcomes(OUTCOMES)
 
 
 @pytest.fixture(scope="module")
-def delivery(framework):
-    return oc.load_delivery(DELIVERY, outcomes=framework)
+def hierarchy(shipped_store):
+    """The partnership's LSOAs and the areas they lie in, as the shipped store holds them."""
+    return shipped_store.read_hierarchy()
+
+
+@pytest.fixture(scope="module")
+def delivery(framework, hierarchy):
+    return locate_delivery(load_delivery(DELIVERY, outcomes=framework), hierarchy=hierarchy)
+
+
+def _located(data, hierarchy, **options):
+    """A delivery register parsed and its places located (place names are checked when located)."""
+    return locate_delivery(parse_delivery(data, **options), hierarchy=hierarchy)
 
 
 # ============================================================================================
@@ -109,14 +129,14 @@ def test_shipped_delivery_register_loads_against_the_framework(framework, delive
 
 
 def test_only_outcome_3_5_lacks_confirmed_delivery_in_the_paper(framework, delivery):
-    assert oc.outcomes_without_delivery(framework, delivery=delivery).empty
-    unconfirmed = oc.outcomes_without_delivery(framework, delivery=delivery, confirmed="confirmed")
+    assert outcomes_without_delivery(framework, delivery=delivery).empty
+    unconfirmed = outcomes_without_delivery(framework, delivery=delivery, confirmed="confirmed")
     assert unconfirmed["outcome_id"].tolist() == ["3.5"]
     assert unconfirmed["accountable"].tolist() == ["Positive Lives Partnership"]
 
 
 def test_by_partnership_on_the_shipped_example(framework, delivery):
-    out = oc.by_partnership(framework, delivery=delivery)
+    out = by_partnership(framework, delivery=delivery)
     assert out["partnership"].tolist()[:4] == [
         "Strategic Leadership Group",
         "Positive Participation Partnership",
@@ -128,7 +148,7 @@ def test_by_partnership_on_the_shipped_example(framework, delivery):
     assert out["n_targets"].sum() == framework.indicators["target_value"].notna().sum()
     total = delivery.drop_duplicates("activity_id")["budget_gbp"].sum()
     assert out["budget"].sum() == pytest.approx(total)  # every pound counted once
-    plain = oc.by_partnership(framework)
+    plain = by_partnership(framework)
     assert "budget" not in plain.columns and plain["n_outcomes"].tolist() == out["n_outcomes"].tolist()
 
 
@@ -179,7 +199,7 @@ def _write(tmp_path: Path, data) -> Path:
 
 
 def test_a_valid_file_loads_into_tables(tmp_path):
-    framework = oc.load_outcomes(_write(tmp_path, _valid()))
+    framework = load_outcomes(_write(tmp_path, _valid()))
     assert framework.aims.to_dict("records") == [{"aim_id": "1", "aim": "An aim", "n_outcomes": 1}]
     assert framework.actions["action_id"].tolist() == ["1.1.1", "x2"]
     ind = framework.indicators.set_index("indicator_id")
@@ -216,19 +236,19 @@ _IND = [*_OUT, "indicators", 0]
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (_set(["colour"], "red"), r"outcomes.yml: unknown key \['colour'\]"),
-        (_set([*_OUT, "owner"], "x"), r"aims\[0\].outcomes\[0\]: unknown key \['owner'\]"),
-        (_set([*_OUT, "lead"], _DELETE), r"aims\[0\].outcomes\[0\]: missing required key 'lead'"),
+        (_set(["colour"], "red"), r"outcomes.yml\.colour \(line \d+\): unknown key \['colour'\]"),
+        (_set([*_OUT, "owner"], "x"), r"aims\[0\]\.outcomes\[0\]\.owner \(line \d+\): unknown key \['owner'\]"),
+        (_set([*_OUT, "lead"], _DELETE), r"aims\[0\]\.outcomes\[0\] \(line \d+\): missing required key 'lead'"),
         (_set([*_OUT, "accountable"], _DELETE), "missing required key 'accountable'"),
         (_set([*_OUT, "indicators"], []), r"outcomes\[0\].indicators: has no indicators"),
-        (_set([*_IND, "polarity"], "up"), r"indicators\[0\]: 'polarity' is not a known value"),
+        (_set([*_IND, "polarity"], "up"), r"indicators\[0\]\.polarity \(line \d+\): 'polarity' is not a known value"),
         (_set([*_IND, "polarity"], _DELETE), "missing required key 'polarity'"),
-        (_set([*_IND, "target", "date"], _DELETE), r"indicators\[0\].target: missing required key 'date'"),
-        (_set([*_IND, "target", "value"], _DELETE), r"target: missing required key 'value'"),
+        (_set([*_IND, "target", "date"], _DELETE), r"indicators\[0\]\.target \(line \d+\): missing required key 'date'"),
+        (_set([*_IND, "target", "value"], _DELETE), r"target \(line \d+\): missing required key 'value'"),
         (_set([*_IND, "target", "date"], "March 2027"), r"target: 'date' is not a date"),
         (_set([*_IND, "target", "date"], "2027-02-30"), r"'date' is not a date"),
         (_set([*_IND, "target", "value"], "five"), r"'value' is not a number"),
-        (_set([*_IND, "target", "when"], "2027"), r"target: unknown key \['when'\]"),
+        (_set([*_IND, "target", "when"], "2027"), r"target\.when \(line \d+\): unknown key \['when'\]"),
         (_set([*_IND, "id"], "Crime Rate"), "lower_snake_case"),
         (_set([*_OUT, "accountable"], "Nobody"), "'accountable' is not a declared partnership"),
         (_set([*_OUT, "theme"], "leisure"), "'theme' is not a known value"),
@@ -242,14 +262,14 @@ _IND = [*_OUT, "indicators", 0]
         ),
         (_set([*_OUT, "id"], ["1.1"]), "'id' is not a text or number"),
         (_set([*_OUT, "illustrative"], "yes"), "'illustrative' has the wrong type"),
-        (_set([*_OUT, "actions"], [{"title": "x", "owner": "y"}]), r"actions\[0\]: unknown key"),
+        (_set([*_OUT, "actions"], [{"title": "x", "owner": "y"}]), r"actions\[0\]\.owner \(line \d+\): unknown key"),
         (_set(["aims", 0], "an aim"), r"aims\[0\]: is not a mapping"),
     ],
 )
 def test_malformed_outcomes_are_named_with_file_and_key(tmp_path, change, message):
     path = _write(tmp_path, change(copy.deepcopy(_valid())))
     with pytest.raises(CatalogError, match=message) as info:
-        oc.load_outcomes(path)
+        load_outcomes(path)
     assert str(path) in str(info.value)
 
 
@@ -257,33 +277,33 @@ def test_repeated_ids_and_unreadable_files(tmp_path):
     data = _valid()
     data["aims"][0]["outcomes"].append(copy.deepcopy(data["aims"][0]["outcomes"][0]))
     with pytest.raises(CatalogError, match="outcome id is used twice"):
-        oc.load_outcomes(_write(tmp_path, data))
+        load_outcomes(_write(tmp_path, data))
     data = _valid()
     data["aims"][0]["outcomes"][0]["indicators"].append({"id": "crime_rate_all", "polarity": "high_is_bad"})
     with pytest.raises(CatalogError, match="indicator is listed twice"):
-        oc.load_outcomes(_write(tmp_path, data))
+        load_outcomes(_write(tmp_path, data))
     data = _valid()
     data["aims"].append(copy.deepcopy(data["aims"][0]))
     with pytest.raises(CatalogError, match="aim id is used twice"):
-        oc.load_outcomes(_write(tmp_path, data))
-    with pytest.raises(CatalogError, match="outcomes file not found"):
-        oc.load_outcomes(tmp_path / "nope.yml")
+        load_outcomes(_write(tmp_path, data))
+    with pytest.raises(CatalogError, match="outcomes framework file not found"):
+        load_outcomes(tmp_path / "nope.yml")
     bad = tmp_path / "bad.yml"
     bad.write_text("aims: [\n  - id: 1\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="is not valid YAML"):
-        oc.load_outcomes(bad)
+        load_outcomes(bad)
     bad.write_bytes(b"name: \xff\xfe\n")
     with pytest.raises(CatalogError, match="not UTF-8"):
-        oc.load_outcomes(bad)
+        load_outcomes(bad)
 
 
 def test_without_declared_partnerships_any_accountable_body_is_accepted():
     data = _valid()
     del data["partnerships"]
     data["aims"][0]["outcomes"][0]["accountable"] = "Task and finish group on NEETs"
-    framework = oc.parse_outcomes(data)
+    framework = parse_outcomes(data)
     assert framework.partnerships.empty
-    assert oc.by_partnership(framework)["partnership"].tolist() == ["Task and finish group on NEETs"]
+    assert by_partnership(framework)["partnership"].tolist() == ["Task and finish group on NEETs"]
 
 
 # ============================================================================================
@@ -304,12 +324,12 @@ def _delivery(**change) -> dict:
     return {"name": "t", "district": "Gloucester", "activities": [activity]}
 
 
-def test_delivery_places_resolve_by_name_and_code(framework):
-    out = oc.parse_delivery(_delivery(), outcomes=framework)
+def test_delivery_places_resolve_by_name_and_code(framework, hierarchy):
+    out = _located(_delivery(), hierarchy, outcomes=framework)
     assert out["place_code"].tolist() == ["E05010963", "E05010967", GLOUCESTER]
     assert out["place_level"].tolist() == ["ward", "ward", "district"]
     assert out["budget_gbp"].tolist() == [100, 100, 100] and out["confirmed"].all()
-    county = oc.parse_delivery(_delivery(places=["Gloucestershire"]))
+    county = _located(_delivery(places=["Gloucestershire"]), hierarchy)
     assert county["place_code"].tolist() == ["E10000013"]
 
 
@@ -328,33 +348,37 @@ def test_delivery_places_resolve_by_name_and_code(framework):
         ({"confirmed": "maybe"}, "'confirmed' has the wrong type"),
     ],
 )
-def test_malformed_delivery_is_named(framework, change, message):
+def test_malformed_delivery_is_named(framework, hierarchy, change, message):
     with pytest.raises(CatalogError, match=message):
-        oc.parse_delivery(_delivery(**change), source="conf/delivery.yml", outcomes=framework)
+        _located(_delivery(**change), hierarchy, source="conf/delivery.yml", outcomes=framework)
 
 
-def test_delivery_ambiguous_ward_names_and_repeated_ids(tmp_path, framework):
+def test_delivery_ambiguous_ward_names_and_repeated_ids(tmp_path, framework, hierarchy):
     data = _delivery(places=["Abbey"])
     del data["district"]
+    # no two wards of the partnership share a name: add an "Abbey" ward in a district elsewhere
+    elsewhere = hierarchy[hierarchy["ward_name"] == "Abbey"].assign(
+        lsoa="E01999999", ward="E05999999", district="E07999999", district_name="Elsewhere")  # fmt: skip
+    wider = pd.concat([hierarchy, elsewhere], ignore_index=True)
     with pytest.raises(CatalogError, match="ambiguous ward name"):
-        oc.parse_delivery(data)
+        _located(data, wider)
     data["district"] = "Cotswold"
-    assert oc.parse_delivery(data)["place_code"].tolist() == ["E05010696"]
+    assert _located(data, wider)["place_code"].tolist() == ["E05010696"]
     data = _delivery()
     data["activities"].append(copy.deepcopy(data["activities"][0]))
     with pytest.raises(CatalogError, match="activity id is used twice"):
-        oc.parse_delivery(data)
+        parse_delivery(data)
     with pytest.raises(CatalogError, match="is not a district code or name"):
-        oc.parse_delivery({**_delivery(), "district": "Atlantis"})
+        _located({**_delivery(), "district": "Atlantis"}, hierarchy)
     with pytest.raises(CatalogError, match="has no activities"):
-        oc.parse_delivery({"name": "t", "activities": []})
+        parse_delivery({"name": "t", "activities": []})
     with pytest.raises(CatalogError, match="missing required key 'activities'"):
-        oc.parse_delivery({"name": "t"})
+        parse_delivery({"name": "t"})
     path = tmp_path / "delivery.yml"
     path.write_text(yaml.safe_dump(_delivery()), encoding="utf-8")
-    assert len(oc.load_delivery(path, outcomes=framework)) == 3
-    with pytest.raises(CatalogError, match="delivery file not found"):
-        oc.load_delivery(tmp_path / "nope.yml")
+    assert len(load_delivery(path, outcomes=framework)) == 3
+    with pytest.raises(CatalogError, match="delivery register file not found"):
+        load_delivery(tmp_path / "nope.yml")
 
 
 # ============================================================================================
@@ -377,7 +401,7 @@ def _hand_delivery() -> pd.DataFrame:
 def test_delivery_matrix_counts_and_budget():
     df = _hand_delivery()
     before = df.copy()
-    long = oc.delivery_matrix(df, outcomes=["o1", "o2", "o3"], places=["P1", "P2", "P3", "P4"])
+    long = delivery_matrix(df, outcomes=["o1", "o2", "o3"], places=["P1", "P2", "P3", "P4"])
     pd.testing.assert_frame_equal(df, before)
     assert len(long) == 12
     cell = long.set_index(["outcome_id", "place_code"])
@@ -389,84 +413,84 @@ def test_delivery_matrix_counts_and_budget():
         cell.loc["o3", "n_activities"].sum() == 0 and cell.loc[(slice(None), "P4"), "n_activities"].sum() == 0
     )
     assert long["budget"].sum() == 160  # the known budget, each pound once
-    wide = oc.delivery_matrix(
+    wide = delivery_matrix(
         df, outcomes=["o1", "o2", "o3"], places=["P1", "P2", "P3", "P4"], values="n_activities"
     )
     assert wide.index.tolist() == ["o1", "o2", "o3"] and wide.columns.tolist() == ["P1", "P2", "P3", "P4"]
     assert wide.to_numpy().tolist() == [[2, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
-    money = oc.delivery_matrix(df, values="budget")
+    money = delivery_matrix(df, values="budget")
     assert money.loc["o1"].tolist() == [80, 50, 0]
-    counts_only = oc.delivery_matrix(df.drop(columns="budget_gbp"), budget=None)
+    counts_only = delivery_matrix(df.drop(columns="budget_gbp"), budget=None)
     assert "budget" not in counts_only.columns and counts_only["n_activities"].sum() == 5
 
 
 def test_delivery_matrix_errors():
     df = _hand_delivery()
     with pytest.raises(SchemaError, match="differs between rows of the same activity"):
-        oc.delivery_matrix(df.assign(budget_gbp=[100.0, 90.0, 60.0, 60.0, np.nan]))
+        delivery_matrix(df.assign(budget_gbp=[100.0, 90.0, 60.0, 60.0, np.nan]))
     with pytest.raises(SchemaError, match="differs between rows of the same activity"):
-        oc.delivery_matrix(df.assign(budget_gbp=[100.0, np.nan, 60.0, 60.0, np.nan]))
+        delivery_matrix(df.assign(budget_gbp=[100.0, np.nan, 60.0, 60.0, np.nan]))
     with pytest.raises(SchemaError, match="negative"):
-        oc.delivery_matrix(df.assign(budget_gbp=-1.0))
+        delivery_matrix(df.assign(budget_gbp=-1.0))
     with pytest.raises(SchemaError, match="not numeric"):
-        oc.delivery_matrix(df.assign(budget_gbp="lots"))
+        delivery_matrix(df.assign(budget_gbp="lots"))
     with pytest.raises(SchemaError, match="without an activity, outcome or place"):
-        oc.delivery_matrix(df.assign(place_code=["P1", None, "P1", "P1", "P3"]))
+        delivery_matrix(df.assign(place_code=["P1", None, "P1", "P1", "P3"]))
     with pytest.raises(SchemaError, match="not a known option"):
-        oc.delivery_matrix(df, values="money")
+        delivery_matrix(df, values="money")
     with pytest.raises(SchemaError, match="needs a budget column"):
-        oc.delivery_matrix(df, budget=None, values="budget")
+        delivery_matrix(df, budget=None, values="budget")
     with pytest.raises(SchemaError, match="'outcome' is not a column"):
-        oc.delivery_matrix(df, outcome="outcome")
+        delivery_matrix(df, outcome="outcome")
 
 
 def test_outcomes_without_delivery_overall_by_place_and_confirmed():
     outcomes = pd.DataFrame({"outcome_id": ["o1", "o2", "o3"], "accountable": ["G", "G", "H"]})
     df = _hand_delivery()
-    assert oc.outcomes_without_delivery(outcomes, delivery=df)["outcome_id"].tolist() == ["o3"]
+    assert outcomes_without_delivery(outcomes, delivery=df)["outcome_id"].tolist() == ["o3"]
     only_o2_unconfirmed = df[df["activity_id"] != "a2"]
-    out = oc.outcomes_without_delivery(outcomes, delivery=only_o2_unconfirmed, confirmed="confirmed")
+    out = outcomes_without_delivery(outcomes, delivery=only_o2_unconfirmed, confirmed="confirmed")
     assert out["outcome_id"].tolist() == ["o2", "o3"]
-    cells = oc.outcomes_without_delivery(outcomes, delivery=df, places=["P1", "P2", "P3"])
+    cells = outcomes_without_delivery(outcomes, delivery=df, places=["P1", "P2", "P3"])
     pairs = list(zip(cells["outcome_id"], cells["place"], strict=True))
     assert pairs == [("o1", "P3"), ("o2", "P2"), ("o3", "P1"), ("o3", "P2"), ("o3", "P3")]
     assert cells.set_index(["outcome_id", "place"]).loc[("o1", "P3"), "n_activities_elsewhere"] == 2
     assert cells.set_index(["outcome_id", "place"]).loc[("o3", "P1"), "n_activities_elsewhere"] == 0
     with pytest.raises(SchemaError, match="names outcomes the framework does not have"):
-        oc.outcomes_without_delivery(outcomes.iloc[:1], delivery=df)
+        outcomes_without_delivery(outcomes.iloc[:1], delivery=df)
     with pytest.raises(SchemaError, match="not boolean"):
-        oc.outcomes_without_delivery(outcomes, delivery=df.assign(confirmed="yes"), confirmed="confirmed")
+        outcomes_without_delivery(outcomes, delivery=df.assign(confirmed="yes"), confirmed="confirmed")
 
 
 # ============================================================================================
 # expand_places, delivery_away_from_need
 
 
-def test_expand_places_to_wards_and_districts(delivery):
+def test_expand_places_to_wards_and_districts(delivery, hierarchy):
     rows = delivery[delivery["activity_id"].isin(["travel_plans", "business_link", "park_and_ride"])]
-    wards = oc.expand_places(rows, to="ward")
+    wards = expand_places(rows, to="ward", hierarchy=hierarchy)
     travel = wards[wards["activity_id"] == "travel_plans"]
     assert len(travel) == 18 and travel["place_code"].str.startswith("E05").all()
     assert set(travel["expanded_from"]) == {GLOUCESTER} and (travel["place_level"] == "ward").all()
     assert (wards[wards["activity_id"] == "business_link"]["expanded_from"] == "E10000013").sum() == 137
     park = wards[wards["activity_id"] == "park_and_ride"]
     assert len(park) == 2 and park["expanded_from"].isna().all()
-    inside = oc.expand_places(rows, to="ward", within=GLOUCESTER)
+    inside = expand_places(rows, to="ward", within=GLOUCESTER, hierarchy=hierarchy)
     assert inside.groupby("activity_id").size().to_dict() == {
         "business_link": 18,
         "park_and_ride": 2,
         "travel_plans": 18,
     }
-    districts = oc.expand_places(rows[rows["activity_id"] != "park_and_ride"], to="district")
+    districts = expand_places(rows[rows["activity_id"] != "park_and_ride"], to="district", hierarchy=hierarchy)
     assert districts.groupby("activity_id").size().to_dict() == {"business_link": 6, "travel_plans": 1}
     with pytest.raises(SchemaError, match="below 'district'"):
-        oc.expand_places(rows, to="district")
+        expand_places(rows, to="district", hierarchy=hierarchy)
     with pytest.raises(SchemaError, match="not wards, districts or counties"):
-        oc.expand_places(rows.assign(place_code="E01022100"))
+        expand_places(rows.assign(place_code="E01022100"), hierarchy=hierarchy)
     with pytest.raises(SchemaError, match="not a known level"):
-        oc.expand_places(rows, to="lsoa")
+        expand_places(rows, to="lsoa", hierarchy=hierarchy)
     with pytest.raises(SchemaError, match="not a district or county code"):
-        oc.expand_places(rows, within="E99999999")
+        expand_places(rows, within="E99999999", hierarchy=hierarchy)
 
 
 def _need():
@@ -488,7 +512,7 @@ def _placed():
 def test_delivery_away_from_need_hand_worked():
     df = _placed()
     before = df.copy()
-    out = oc.delivery_away_from_need(df, need=_need())
+    out = delivery_away_from_need(df, need=_need())
     pd.testing.assert_frame_equal(df, before)
     assert out["activity_id"].tolist() == ["a2", "a1"]
     row = out.set_index("activity_id")
@@ -499,7 +523,7 @@ def test_delivery_away_from_need_hand_worked():
     assert row.loc["a2", "mean_need_percentile"] == pytest.approx(0.3)
     assert row.loc["a1", "activity"] == "Near need"
     assert out.attrs["needskit_need"]["high_need_places"] == {"all": ["P1"]}
-    wider = oc.delivery_away_from_need(df, need=_need(), top=0.4).set_index("activity_id")
+    wider = delivery_away_from_need(df, need=_need(), top=0.4).set_index("activity_id")
     assert wider.loc["a1", "n_high_need_places"] == 2
 
 
@@ -511,7 +535,7 @@ def test_delivery_away_from_need_per_outcome_need():
             "need": [1.0, 2.0, 3.0, 4.0, 5.0],
         }
     )
-    out = oc.delivery_away_from_need(_placed(), need=need).set_index("activity_id")
+    out = delivery_away_from_need(_placed(), need=need).set_index("activity_id")
     assert out.loc["a1", "away_from_need"] and not out.loc["a2", "away_from_need"]
     assert out.attrs["needskit_need"]["high_need_places"] == {"o1": ["P5"]}
 
@@ -519,27 +543,24 @@ def test_delivery_away_from_need_per_outcome_need():
 def test_delivery_away_from_need_errors():
     df = _placed()
     with pytest.raises(SchemaError, match="places without a need score"):
-        oc.delivery_away_from_need(df.assign(place_code=["P1", "P2", "P4", GLOUCESTER]), need=_need())
+        delivery_away_from_need(df.assign(place_code=["P1", "P2", "P4", GLOUCESTER]), need=_need())
     with pytest.raises(SchemaError, match="not a share of places"):
-        oc.delivery_away_from_need(df, need=_need(), top=1.5)
+        delivery_away_from_need(df, need=_need(), top=1.5)
     with pytest.raises(SchemaError, match="not a Series or DataFrame"):
-        oc.delivery_away_from_need(df, need={"P1": 1})
+        delivery_away_from_need(df, need={"P1": 1})
     with pytest.raises(SchemaError, match="repeats places"):
-        oc.delivery_away_from_need(df, need=pd.concat([_need(), _need()]))
+        delivery_away_from_need(df, need=pd.concat([_need(), _need()]))
     with pytest.raises(SchemaError, match="missing or non-numeric"):
-        oc.delivery_away_from_need(df, need=_need().replace(5.0, np.nan))
+        delivery_away_from_need(df, need=_need().replace(5.0, np.nan))
 
 
-def test_delivery_away_from_need_on_the_shipped_register(delivery):
-    from needskit.place import geography as geo
-
-    table = geo.hierarchy()
-    ward_of = table[table["district"] == GLOUCESTER].set_index("lsoa")["ward"]
-    imd = pd.read_csv(ROOT / "data" / "raw" / "imd2025" / "iod2025_lsoa21_scores_ranks_deciles.csv.gz")
-    imd = imd[imd["lsoa21_code"].isin(ward_of.index)]
-    need = imd.groupby(imd["lsoa21_code"].map(ward_of))["IMD_score"].mean()
-    wards = oc.expand_places(delivery, to="ward", within=GLOUCESTER)
-    out = oc.delivery_away_from_need(wards, need=need)
+def test_delivery_away_from_need_on_the_shipped_register(delivery, hierarchy, shipped_store):
+    ward_of = hierarchy[hierarchy["district"] == GLOUCESTER].set_index("lsoa")["ward"]
+    profile = shipped_store.read_profile(levels=["lsoa"], datasets=["iod2025_scores"])
+    imd = profile[(profile["measure"] == "imd_score") & profile["area_code"].isin(ward_of.index)]
+    need = imd.groupby(imd["area_code"].map(ward_of))["value"].mean()
+    wards = expand_places(delivery, to="ward", within=GLOUCESTER, hierarchy=hierarchy)
+    out = delivery_away_from_need(wards, need=need)
     away = set(out.loc[out["away_from_need"], "activity_id"])
     assert "change_for_life" in away  # placed in the least deprived wards
     assert "streetgames_play_rangers" not in away  # placed in the most deprived wards

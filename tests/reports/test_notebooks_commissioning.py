@@ -1,6 +1,8 @@
-"""The commissioning report notebooks (03-05), executed through papermill on the shipped data for Cheltenham."""
+"""The commissioning report notebooks (03-05), executed through papermill on the shipped store for Cheltenham."""
 
 from __future__ import annotations
+
+import shutil
 
 import nbformat
 import pytest
@@ -16,12 +18,14 @@ REPORTS = {
                      "Spend per head against need"],
         "text": ["Spend per head against need is descriptive; it is not a value-for-money judgement.",
                  "ILLUSTRATIVE", "GP accessibility (2SFCA", "library (ILLUSTRATIVE locations)"],
+        "files": set(),
     },
     "commissioning-priorities": {
         "title": "Cheltenham: commissioning priorities, 2024-04",
         "headings": ["About the data", "Priority places and themes", "Delivery against outcomes",
                      "Outcomes with nothing delivered", "Delivery and need", "Sharing a pot by need"],
         "text": ["ILLUSTRATIVE", "Each scenario sums exactly to the pot", "£50,000 pot", "neighbourhoods are among the 20% most deprived"],
+        "files": {"outcomes_file", "delivery_file"},
     },
     "outcomes-monitoring": {
         "title": "Cheltenham: outcomes monitoring, 2024-04",
@@ -29,14 +33,16 @@ REPORTS = {
                      "Indicators without a monthly series", "By accountable partnership"],
         "text": ["ILLUSTRATIVE synthetic (24) + real (4)", "4 real months (2024-01 to 2024-04)", "fewer than the 12 points",
                  "Rules used:", "real (4 months)"],
+        "files": {"outcomes_file", "delivery_file"},
     },
-}
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("report", sorted(REPORTS))
 def test_commissioning_notebooks_are_thin_and_committed_without_outputs(report):
     _, path = resolve_report(report)
     nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "needskit"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
@@ -45,16 +51,22 @@ def test_commissioning_notebooks_are_thin_and_committed_without_outputs(report):
             assert cell.outputs == [] and cell.execution_count is None
             assert len(cell.source.splitlines()) <= 12
     params = notebook_parameters(path)
-    wanted = set(STANDARD_PARAMETERS) | {"partnership"}
-    assert wanted <= set(params), wanted - set(params)
+    assert set(STANDARD_PARAMETERS) <= set(params), set(STANDARD_PARAMETERS) - set(params)
+    assert not {"partnership", "publish", "indicator_set", "disclosure_rule"} & set(params)
+    assert REPORTS[report]["files"] <= set(params)
     assert all("#" in line for line in tagged[0].source.splitlines())
-    assert params["publish"] == "public" and params["disclosure_rule"] == "nhs_digital"
+    assert params["audience"] == "public" and params["store"] == "" and params["project"] == ""
+
+
+def _run(report, shipped_workspace, tmp_path, **options):
+    return run_report(report, area="E07000078", period="2024-04", store=shipped_workspace.store.path,
+                      project=shipped_workspace.project.root, out=tmp_path, formats=("html",), **options)  # fmt: skip
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("report", sorted(REPORTS))
-def test_commissioning_notebook_for_cheltenham(tmp_path, report):
-    result = run_report(report, area="E07000078", period="2024-04", publish="public", formats=("html",), out=tmp_path)
+def test_commissioning_notebook_for_cheltenham(tmp_path, report, shipped_workspace):
+    result = _run(report, shipped_workspace, tmp_path)
     html = result.files["html"].read_text(encoding="utf-8")
     found = [text for _, _, text in headings(html, levels=(2,))]
     expected = REPORTS[report]
@@ -72,8 +84,26 @@ def test_commissioning_notebook_for_cheltenham(tmp_path, report):
 
 
 @pytest.mark.slow
-def test_allocation_parameters_reach_the_notebook(tmp_path):
-    result = run_report("commissioning-priorities", area="E07000078", period="2024-04", publish="public", formats=("html",),
-                        out=tmp_path, parameters={"pot": 20000, "unit": 500})
+def test_allocation_parameters_reach_the_notebook(tmp_path, shipped_workspace):
+    result = _run("commissioning-priorities", shipped_workspace, tmp_path, parameters={"pot": 20000, "unit": 500})
     html = result.files["html"].read_text(encoding="utf-8")
     assert "£20,000 pot" in html and "units of £500" in html and "Each scenario sums exactly to the pot" in html
+
+
+@pytest.mark.slow
+def test_resource_map_of_a_store_without_a_register_says_so(tmp_path, shipped_workspace):
+    """A partnership that has not added its services yet gets the report, saying so, not an error."""
+    source = shipped_workspace.store.path
+    copy = tmp_path / "store"
+    shutil.copytree(source, copy / "processed")
+    shutil.copytree(source.parent / "published", copy / "published")
+    for register in (copy / "processed" / "register", copy / "published" / "public" / "register"):
+        for table in register.glob("*.parquet"):
+            table.unlink()
+    result = run_report("resource-map", area="E07000078", period="2024-04", store=copy / "processed",
+                        project=shipped_workspace.project.root, out=tmp_path / "reports", formats=("html",))  # fmt: skip
+    html = result.files["html"].read_text(encoding="utf-8")
+    assert "The partnership has no register of its own services yet" in html
+    assert "No service point of the register lies in this area" in html and "The register has no GP practices" in html
+    assert "The register has no gp practice, pharmacy, library: not measured" in html
+    assert "Spend per head against need is descriptive" in html and "Traceback" not in html

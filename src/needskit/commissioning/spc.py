@@ -12,7 +12,7 @@ concerning or neither (by the indicator's polarity), and the process is compared
 The rules are applied by :mod:`needskit.commissioning.spc_rules`, series and segments are
 numbered by :mod:`needskit.commissioning.spc_segments`; the board table is
 :mod:`needskit.commissioning.spc_board` and the drawing :mod:`needskit.commissioning.spc_plot`.
-:mod:`needskit.commissioning.monitoring` gathers them under one name.
+The commissioning package exports :func:`xmr`, :func:`p_chart`, ``board_summary`` and ``SpcRules``.
 
 References
 ----------

@@ -7,8 +7,10 @@ contents, page numbers, static maps, methods-and-provenance appendix), and publi
 atomically to ``reports/<area>/<period>/`` with ``manifest.json``.
 
 Report content (what notebooks call, one function per cell): :mod:`.context` (the area's slice
-of the store), :mod:`.needs_profile`, :mod:`.resource_map`, :mod:`.priorities`,
-:mod:`.monitoring`, with :mod:`.tables`, :mod:`.charts` and :mod:`.maps`.
+of the store), :mod:`.needs_profile`; for the commissioning reports :mod:`.scope` (the area's
+places and residents), :mod:`.resource_map`, :mod:`.service_access` and :mod:`.provision` (the
+resource map), :mod:`.priorities` and :mod:`.delivery` (commissioning priorities),
+:mod:`.monitoring` (outcomes monitoring); with :mod:`.tables`, :mod:`.charts` and :mod:`.maps`.
 
 Machinery: :mod:`.registry` (names -> notebooks), :mod:`.params` (checks), :mod:`.run` (one
 report), :mod:`.batch` (an area and its chapters in parallel), :mod:`.export` (HTML, PDF),

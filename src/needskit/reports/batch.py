@@ -12,8 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from needskit.errors import NeedskitError, ReportError
 from needskit.config.project import find_project
+from needskit.errors import NeedskitError, ReportError
 from needskit.partner_data.store import Store
 from needskit.reports.context import open_store
 from needskit.reports.params import validate_parameters

@@ -24,7 +24,10 @@ from typing import Any
 
 import pandas as pd
 
+from needskit.config.project import Project, find_project
 from needskit.errors import ReportError
+from needskit.partner_data.store import Store
+from needskit.reports.context import open_store
 from needskit.reports.export import ExportContext, export_html, export_pdf
 from needskit.reports.manifest import (
     MANIFEST_NAME,
@@ -38,9 +41,6 @@ from needskit.reports.manifest import (
     unchanged,
     write_json_atomic,
 )
-from needskit.config.project import Project, find_project
-from needskit.partner_data.store import Store
-from needskit.reports.context import open_store
 from needskit.reports.params import ReportParameters, validate_parameters
 from needskit.reports.registry import ReportSpec, resolve_report
 

@@ -1,0 +1,102 @@
+"""needskit.reports.monitoring on the shipped store: outcome series, SPC charts, the board and the partnerships."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from needskit.errors import SchemaError
+from needskit.reports import delivery as dl
+from needskit.reports import monitoring as mo
+from needskit.reports.charts import ReportFigure
+
+
+@pytest.fixture(scope="module")
+def series(ctx, framework):
+    return mo.outcome_series(ctx, framework=framework)
+
+
+def test_outcome_series_are_the_published_monthly_crime_rates(series):
+    assert sorted(series["indicator"].unique()) == ["crime_rate_all", "crime_rate_asb", "crime_rate_burglary", "crime_rate_violence"]
+    assert (series.groupby("indicator")["period"].nunique() == 4).all()
+    assert (series["numerator"] % 5 == 0).all()  # counts as published (nhs_digital rounds to 5)
+    assert not series["illustrative"].any() and (series["data"] == "real").all()
+    note = mo.series_note(series)
+    assert "4 real months (2024-01 to 2024-04)" in note and "fewer than the 12 points" in note
+    assert mo.series_note(series.iloc[0:0]) == "No outcome indicator has a monthly series in the data."
+
+
+def test_outcome_series_stop_at_the_report_period(report_context, framework):
+    february = mo.outcome_series(report_context("E07000078", period="2024-02", audience="public"), framework=framework)
+    assert february["period"].max() == "2024-02" and (february.groupby("indicator")["period"].nunique() == 2).all()
+
+
+def test_synthetic_history_is_labelled_seeded_and_before_the_real_months(series):
+    extended = mo.synthetic_history(series, months=24, seed=7)
+    made_up = extended[extended["illustrative"]]
+    assert len(made_up) == 24 * series["indicator"].nunique()
+    assert (made_up["data"] == "ILLUSTRATIVE synthetic").all() and made_up["source"].str.startswith("ILLUSTRATIVE").all()
+    assert made_up["period"].max() < series["period"].min()
+    assert made_up.groupby("indicator")["period"].agg(lambda s: list(s) == sorted(s)).all()
+    assert made_up["period"].min() == "2022-01"
+    real = extended[~extended["illustrative"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(real[series.columns], series.reset_index(drop=True), check_dtype=False)
+    assert mo.synthetic_history(series, months=24, seed=7).equals(extended)
+    assert not mo.synthetic_history(series, months=24, seed=8).equals(extended)
+    assert np.allclose(made_up["value"], made_up["numerator"] / made_up["denominator"] * made_up["multiplier"])
+    assert "24 ILLUSTRATIVE synthetic months" in mo.series_note(extended)
+    assert mo.synthetic_history(series, months=0).equals(series)
+    with pytest.raises(SchemaError, match="number of months"):
+        mo.synthetic_history(series, months=-1)
+
+
+def test_spc_results_read_targets_per_month_and_keep_warnings(series, framework):
+    results = mo.spc_results(series, framework=framework, target_months=12)
+    assert list(results) == list(dict.fromkeys(series["indicator"]))
+    target = framework.indicators.set_index("indicator_id").loc["crime_rate_all", "target_value"]
+    assert np.allclose(results["crime_rate_all"]["target"], target / 12)
+    assert results["crime_rate_burglary"]["target"].isna().all()
+    assert any("fewer than 12" in w for w in results["crime_rate_all"].attrs["needskit_report"]["warnings"])
+    with pytest.raises(SchemaError, match="number of months"):
+        mo.spc_results(series, framework=framework, target_months=0)
+
+
+def test_board_and_panel_label_illustrative_history(series, framework):
+    real = mo.board(mo.spc_results(series, framework=framework), framework=framework)
+    assert (real["data"] == "real (4 months)").all() and (real["n_points"] == 4).all()
+    assert (real["accountable"] == "Positive Lives Partnership").all()
+    extended = mo.synthetic_history(series, months=24)
+    charts = mo.spc_results(extended, framework=framework)
+    summary = mo.board(charts, framework=framework)
+    assert summary["data"].str.startswith("ILLUSTRATIVE synthetic (24) + real (4)").all()
+    assert (summary["n_points"] == 28).all()
+    assert summary["variation_text"].notna().all() and summary["assurance_text"].notna().all()
+    assert "ILLUSTRATIVE" in mo.board_table(summary).to_html()
+    fig = mo.spc_panel(charts, title="Charts")
+    assert isinstance(fig, ReportFigure) and len(fig.axes) == len(charts)
+    assert all(any("ILLUSTRATIVE" in t.get_text() for t in ax.texts) for ax in fig.axes)
+    with pytest.raises(SchemaError, match="no charts"):
+        mo.board({}, framework=framework)
+    with pytest.raises(SchemaError, match="no charts"):
+        mo.spc_panel({}, title="x")
+
+
+def test_rules_targets_untracked_and_partnership_view(series, framework, ctx, activities):
+    assert mo.rules_text().startswith("Rules used:")
+    sentence = mo.targets_sentence(framework, series=series, target_months=12)
+    assert "crime_rate_all: 40 by 2027-03-31 → 3.33 a month" in sentence and "ILLUSTRATIVE" in sentence
+    untracked = mo.untracked_indicators(framework, series=series, ctx=ctx)
+    assert not set(untracked["indicator_id"]) & set(series["indicator"])
+    status = untracked.set_index("indicator_id")["status"]
+    assert status["imd_score"] == "one period only in the data (2025)"
+    assert status["fuel_poverty"] == "not defined in the indicator set"
+    summary = mo.board(mo.spc_results(series, framework=framework), framework=framework)
+    rows = dl.delivery_in_area(activities, ctx=ctx)
+    view = mo.partnership_view(framework, summary=summary, delivery=rows).set_index("partnership")
+    assert view.loc["Positive Lives Partnership", "charted"] == 4 and view["charted"].sum() == 4
+    # the unconfirmed "Gloucestershire first?" does not count as delivery for the Strategic Leadership Group
+    assert view.loc["Strategic Leadership Group", "n_activities"] == 0
+    assert (view["data_status"] == "ILLUSTRATIVE budgets").all()
+    bare = mo.partnership_view(framework, summary=summary)
+    assert (bare["n_activities"] == 0).all() and (bare["data_status"] == "").all()
