@@ -1,16 +1,13 @@
-"""The outcomes framework and delivery register (needskit.config.outcomes) and the delivery analyses
-(needskit.commissioning.delivery, delivery_need); places are located in the shipped store's hierarchy."""
+"""needskit.commissioning (delivery, delivery_need): locating the delivery register and the delivery
+analyses. Reading conf/outcomes.yml and conf/delivery.yml is tested in tests/config/test_outcomes.py."""
 
 from __future__ import annotations
 
 import copy
-import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from needskit.commissioning import (
     by_partnership,
@@ -20,112 +17,42 @@ from needskit.commissioning import (
     locate_delivery,
     outcomes_without_delivery,
 )
-from needskit.config.outcomes import load_delivery, load_outcomes, parse_delivery, parse_outcomes
+from needskit.config import load_delivery, load_outcomes
+from needskit.config.outcomes import parse_delivery, parse_outcomes
 from needskit.errors import CatalogError, SchemaError
+from partner_files import CONF, RAW, shipped_place
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTCOMES = ROOT / "conf" / "outcomes.yml"
-DELIVERY = ROOT / "conf" / "delivery.yml"
-PAPER = ROOT.parent / "shared" / "reference" / "papers" / "gloucester-2010-recommendations-to-the-board.txt"
 GLOUCESTER = "E07000081"
 
 
 @pytest.fixture(scope="module")
-def framework():
-    return load_outcomes(OUTCOMES)
+def hierarchy():
+    """The shipped geography's 2021 LSOA hierarchy (every English and Welsh LSOA)."""
+    return shipped_place().geography.hierarchy()
 
 
 @pytest.fixture(scope="module")
-def hierarchy(shipped_store):
-    """The partnership's LSOAs and the areas they lie in, as the shipped store holds them."""
-    return shipped_store.read_hierarchy()
+def framework():
+    return load_outcomes(CONF / "outcomes.yml")
 
 
 @pytest.fixture(scope="module")
 def delivery(framework, hierarchy):
-    return locate_delivery(load_delivery(DELIVERY, outcomes=framework), hierarchy=hierarchy)
-
-
-def _located(data, hierarchy, **options):
-    """A delivery register parsed and its places located (place names are checked when located)."""
-    return locate_delivery(parse_delivery(data, **options), hierarchy=hierarchy)
+    return locate_delivery(load_delivery(CONF / "delivery.yml", outcomes=framework), hierarchy=hierarchy)
 
 
 # ============================================================================================
-# The shipped Gloucester framework
+# The shipped Gloucester register, located
 
 
-def test_shipped_framework_has_the_four_aims_and_sixteen_outcomes(framework):
-    assert framework.aims["aim_id"].tolist() == ["1", "2", "3", "4"]
-    assert framework.aims["aim"].tolist() == [
-        "A place where the future matters",
-        "A place where communities matter and people want to live",
-        "A place where all people matter and we ‘narrow the gap’ in health, poverty and social exclusion.",
-        "A place that thrives",
-    ]
-    # the appendix: aim one has outcomes 1.1-1.3, aim two 2.1-2.4, aim three 3.1-3.5, aim four 4.1-4.4
-    assert framework.outcomes.groupby("aim_id", sort=True).size().tolist() == [3, 4, 5, 4]
-    actions = framework.actions.groupby("outcome_id").size()
-    expected = {
-        "1.1": 3,
-        "1.2": 2,
-        "1.3": 1,
-        "2.1": 1,
-        "2.2": 1,
-        "2.3": 3,
-        "2.4": 1,
-        "3.1": 2,
-        "3.2": 3,
-        "3.3": 4,
-    }
-    expected.update({"3.4": 4, "3.5": 1, "4.1": 3, "4.2": 1, "4.3": 2, "4.4": 2})
-    assert actions.to_dict() == expected
-    assert framework.outcomes[["accountable", "lead"]].notna().all().all()
-    assert (framework.outcomes["n_indicators"] >= 1).all()
-    assert framework.outcomes["illustrative"].all()  # indicators, targets, leads are not in the paper
-    assert framework.indicators["illustrative"].all()
-    assert framework.path == OUTCOMES
-    assert "crime_rate_violence" in framework.indicator_ids
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def test_shipped_aims_outcomes_and_actions_are_the_papers_words(framework):
-    if not PAPER.exists():
-        pytest.skip(f"the partnership papers are not beside this checkout ({PAPER})")
-    paper = _normalise(PAPER.read_text(encoding="utf-8"))
-    texts = [*framework.aims["aim"], *framework.outcomes["outcome"], *framework.actions["action"]]
-    missing = [t for t in texts if _normalise(t) not in paper]
-    assert missing == []
-    for outcome_id in framework.outcomes["outcome_id"]:
-        assert f"Outcome {outcome_id}" in paper
-
-
-def test_shipped_indicator_polarities_agree_with_the_indicator_definitions(framework):
-    path = ROOT / "conf" / "indicators.yml"
-    if not path.exists():
-        pytest.skip("conf/indicators.yml is not there")
-    defined = yaml.safe_load(path.read_text(encoding="utf-8")).get("indicators", {})
-    shared = framework.indicators[framework.indicators["indicator_id"].isin(list(defined))]
-    assert len(shared) >= 10
-    for row in shared.itertuples():
-        assert defined[row.indicator_id]["polarity"] == row.polarity, row.indicator_id
-
-
-def test_shipped_delivery_register_loads_against_the_framework(framework, delivery):
+def test_shipped_delivery_register_is_located_in_the_geography(framework, delivery):
     assert delivery["activity_id"].nunique() == 40  # the paper's 40 bullet points
     assert set(delivery["outcome_id"]) == set(framework.outcomes["outcome_id"])
     assert delivery["place_level"].isin(["ward", "district", "county"]).all()
     assert set(delivery.loc[delivery["place_name"] == "Gloucester", "place_code"]) == {GLOUCESTER}
-    assert delivery["budget_gbp"].notna().all() and (delivery["budget_gbp"] > 0).all()
-    assert delivery["illustrative"].all()  # every budget is made up
-    question_marks = delivery.loc[delivery["activity"].str.endswith("?"), "activity_id"].unique()
-    unconfirmed = delivery.loc[~delivery["confirmed"], "activity_id"].unique()
-    assert sorted(question_marks) == sorted(unconfirmed)
     wards = delivery[delivery["place_level"] == "ward"]
     assert (wards["place_code"].str.startswith("E05")).all()
+    assert not {"place", "district", "where"} & set(delivery.columns)
 
 
 def test_only_outcome_3_5_lacks_confirmed_delivery_in_the_paper(framework, delivery):
@@ -152,162 +79,15 @@ def test_by_partnership_on_the_shipped_example(framework, delivery):
     assert "budget" not in plain.columns and plain["n_outcomes"].tolist() == out["n_outcomes"].tolist()
 
 
-# ============================================================================================
-# Loader validation
-
-
-def _valid() -> dict:
-    return {
-        "name": "Test strategy",
-        "partnerships": {"Board": {"description": "top"}, "Group": {"reports_to": "Board"}},
-        "aims": [
-            {
-                "id": 1,
-                "title": "An aim",
-                "outcomes": [
-                    {
-                        "id": "1.1",
-                        "title": "An outcome",
-                        "theme": "safer_stronger_communities",
-                        "accountable": "Group",
-                        "lead": "Council",
-                        "actions": ["Do one thing", {"id": "x2", "title": "Do another"}],
-                        "indicators": [
-                            {
-                                "id": "crime_rate_all",
-                                "polarity": "high_is_bad",
-                                "target": {"value": 5, "date": "2027-03-31"},
-                            },
-                            {
-                                "id": "feel_safe",
-                                "polarity": "high_is_good",
-                                "baseline": {"value": 70, "date": "2024-03-31"},
-                            },
-                        ],
-                        "illustrative": ["targets"],
-                    }
-                ],
-            }
-        ],
-    }
-
-
-def _write(tmp_path: Path, data) -> Path:
-    path = tmp_path / "outcomes.yml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def test_a_valid_file_loads_into_tables(tmp_path):
-    framework = load_outcomes(_write(tmp_path, _valid()))
-    assert framework.aims.to_dict("records") == [{"aim_id": "1", "aim": "An aim", "n_outcomes": 1}]
-    assert framework.actions["action_id"].tolist() == ["1.1.1", "x2"]
-    ind = framework.indicators.set_index("indicator_id")
-    assert (
-        ind.loc["crime_rate_all", "target_value"] == 5
-        and ind.loc["crime_rate_all", "target_date"] == "2027-03-31"
-    )
-    assert np.isnan(ind.loc["feel_safe", "target_value"]) and ind.loc["feel_safe", "baseline_value"] == 70
-    assert ind["illustrative"].all()  # the outcome flags its targets as illustrative
-    assert framework.outcomes.loc[0, "illustrative_fields"] == "targets"
-    assert framework.partnerships["reports_to"].isna().tolist() == [True, False]
-    assert framework.partnerships["reports_to"].iloc[1] == "Board"
-
-
-def _set(path: list, value):
-    def change(data):
-        node = data
-        for key in path[:-1]:
-            node = node[key]
-        if value is _DELETE:
-            del node[path[-1]]
-        else:
-            node[path[-1]] = value
-        return data
-
-    return change
-
-
-_DELETE = object()
-_OUT = ["aims", 0, "outcomes", 0]
-_IND = [*_OUT, "indicators", 0]
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (_set(["colour"], "red"), r"outcomes.yml\.colour \(line \d+\): unknown key \['colour'\]"),
-        (_set([*_OUT, "owner"], "x"), r"aims\[0\]\.outcomes\[0\]\.owner \(line \d+\): unknown key \['owner'\]"),
-        (_set([*_OUT, "lead"], _DELETE), r"aims\[0\]\.outcomes\[0\] \(line \d+\): missing required key 'lead'"),
-        (_set([*_OUT, "accountable"], _DELETE), "missing required key 'accountable'"),
-        (_set([*_OUT, "indicators"], []), r"outcomes\[0\].indicators: has no indicators"),
-        (_set([*_IND, "polarity"], "up"), r"indicators\[0\]\.polarity \(line \d+\): 'polarity' is not a known value"),
-        (_set([*_IND, "polarity"], _DELETE), "missing required key 'polarity'"),
-        (_set([*_IND, "target", "date"], _DELETE), r"indicators\[0\]\.target \(line \d+\): missing required key 'date'"),
-        (_set([*_IND, "target", "value"], _DELETE), r"target \(line \d+\): missing required key 'value'"),
-        (_set([*_IND, "target", "date"], "March 2027"), r"target: 'date' is not a date"),
-        (_set([*_IND, "target", "date"], "2027-02-30"), r"'date' is not a date"),
-        (_set([*_IND, "target", "value"], "five"), r"'value' is not a number"),
-        (_set([*_IND, "target", "when"], "2027"), r"target\.when \(line \d+\): unknown key \['when'\]"),
-        (_set([*_IND, "id"], "Crime Rate"), "lower_snake_case"),
-        (_set([*_OUT, "accountable"], "Nobody"), "'accountable' is not a declared partnership"),
-        (_set([*_OUT, "theme"], "leisure"), "'theme' is not a known value"),
-        (_set([*_OUT, "illustrative"], ["budget"]), "'illustrative' names unknown fields"),
-        (_set(["aims"], []), "has no aims"),
-        (_set(["aims", 0, "outcomes"], []), "has no outcomes"),
-        (_set(["name"], _DELETE), "missing required key 'name'"),
-        (
-            _set(["partnerships", "Group", "reports_to"], "Council"),
-            "'reports_to' is not a declared partnership",
-        ),
-        (_set([*_OUT, "id"], ["1.1"]), "'id' is not a text or number"),
-        (_set([*_OUT, "illustrative"], "yes"), "'illustrative' has the wrong type"),
-        (_set([*_OUT, "actions"], [{"title": "x", "owner": "y"}]), r"actions\[0\]\.owner \(line \d+\): unknown key"),
-        (_set(["aims", 0], "an aim"), r"aims\[0\]: is not a mapping"),
-    ],
-)
-def test_malformed_outcomes_are_named_with_file_and_key(tmp_path, change, message):
-    path = _write(tmp_path, change(copy.deepcopy(_valid())))
-    with pytest.raises(CatalogError, match=message) as info:
-        load_outcomes(path)
-    assert str(path) in str(info.value)
-
-
-def test_repeated_ids_and_unreadable_files(tmp_path):
-    data = _valid()
-    data["aims"][0]["outcomes"].append(copy.deepcopy(data["aims"][0]["outcomes"][0]))
-    with pytest.raises(CatalogError, match="outcome id is used twice"):
-        load_outcomes(_write(tmp_path, data))
-    data = _valid()
-    data["aims"][0]["outcomes"][0]["indicators"].append({"id": "crime_rate_all", "polarity": "high_is_bad"})
-    with pytest.raises(CatalogError, match="indicator is listed twice"):
-        load_outcomes(_write(tmp_path, data))
-    data = _valid()
-    data["aims"].append(copy.deepcopy(data["aims"][0]))
-    with pytest.raises(CatalogError, match="aim id is used twice"):
-        load_outcomes(_write(tmp_path, data))
-    with pytest.raises(CatalogError, match="outcomes framework file not found"):
-        load_outcomes(tmp_path / "nope.yml")
-    bad = tmp_path / "bad.yml"
-    bad.write_text("aims: [\n  - id: 1\n", encoding="utf-8")
-    with pytest.raises(CatalogError, match="is not valid YAML"):
-        load_outcomes(bad)
-    bad.write_bytes(b"name: \xff\xfe\n")
-    with pytest.raises(CatalogError, match="not UTF-8"):
-        load_outcomes(bad)
-
-
-def test_without_declared_partnerships_any_accountable_body_is_accepted():
-    data = _valid()
-    del data["partnerships"]
-    data["aims"][0]["outcomes"][0]["accountable"] = "Task and finish group on NEETs"
-    framework = parse_outcomes(data)
-    assert framework.partnerships.empty
-    assert by_partnership(framework)["partnership"].tolist() == ["Task and finish group on NEETs"]
+def test_without_declared_partnerships_each_accountable_body_is_a_partnership():
+    data = {"name": "t", "aims": [{"id": 1, "title": "An aim", "outcomes": [
+        {"id": "1.1", "title": "An outcome", "accountable": "Task and finish group on NEETs", "lead": "Council",
+         "indicators": [{"id": "neet", "polarity": "high_is_bad"}]}]}]}  # fmt: skip
+    assert by_partnership(parse_outcomes(data))["partnership"].tolist() == ["Task and finish group on NEETs"]
 
 
 # ============================================================================================
-# Delivery loader validation
+# locate_delivery
 
 
 def _delivery(**change) -> dict:
@@ -325,60 +105,41 @@ def _delivery(**change) -> dict:
 
 
 def test_delivery_places_resolve_by_name_and_code(framework, hierarchy):
-    out = _located(_delivery(), hierarchy, outcomes=framework)
+    rows = parse_delivery(_delivery(), outcomes=framework)
+    before = rows.copy()
+    out = locate_delivery(rows, hierarchy=hierarchy)
+    pd.testing.assert_frame_equal(rows, before)  # not modified
     assert out["place_code"].tolist() == ["E05010963", "E05010967", GLOUCESTER]
+    assert out["place_name"].tolist() == ["Podsmead", "Westgate", "Gloucester"]
     assert out["place_level"].tolist() == ["ward", "ward", "district"]
     assert out["budget_gbp"].tolist() == [100, 100, 100] and out["confirmed"].all()
-    county = _located(_delivery(places=["Gloucestershire"]), hierarchy)
-    assert county["place_code"].tolist() == ["E10000013"]
+    assert list(out.columns[:6]) == ["activity_id", "activity", "partner", "programme", "outcome_id", "place_code"]
+    county = locate_delivery(parse_delivery(_delivery(places=["Gloucestershire"])), hierarchy=hierarchy)
+    assert county["place_code"].tolist() == ["E10000013"] and county["place_level"].tolist() == ["county"]
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"outcomes": ["9.9"]}, r"activities\[0\].outcomes: names outcomes the framework does not have"),
-        ({"places": ["Atlantis"]}, r"activities\[0\].places: is not a known place"),
-        ({"places": []}, "has no places"),
-        ({"outcomes": []}, "serves no outcome"),
-        ({"budget": -5}, "'budget' is negative"),
-        ({"budget": "lots"}, "'budget' is not a number"),
-        ({"colour": "red"}, r"unknown key \['colour'\]"),
-        ({"id": "Street Games"}, "lower_snake_case"),
-        ({"illustrative": ["colour"]}, "names unknown fields"),
-        ({"confirmed": "maybe"}, "'confirmed' has the wrong type"),
-    ],
-)
-def test_malformed_delivery_is_named(framework, hierarchy, change, message):
-    with pytest.raises(CatalogError, match=message):
-        _located(_delivery(**change), hierarchy, source="conf/delivery.yml", outcomes=framework)
+def test_unknown_places_are_named_with_file_and_activity(framework, hierarchy):
+    rows = parse_delivery(_delivery(places=["Atlantis"]), source="conf/delivery.yml", outcomes=framework)
+    with pytest.raises(CatalogError, match=r"activities\[0\].places: is not a known place") as info:
+        locate_delivery(rows, hierarchy=hierarchy)
+    assert "conf/delivery.yml" in str(info.value) and "(wards of E07000081)" in str(info.value)
+    with pytest.raises(SchemaError, match="place"):
+        locate_delivery(rows.drop(columns="where"), hierarchy=hierarchy)
 
 
-def test_delivery_ambiguous_ward_names_and_repeated_ids(tmp_path, framework, hierarchy):
+def test_delivery_ambiguous_ward_names(hierarchy):
     data = _delivery(places=["Abbey"])
     del data["district"]
-    # no two wards of the partnership share a name: add an "Abbey" ward in a district elsewhere
-    elsewhere = hierarchy[hierarchy["ward_name"] == "Abbey"].assign(
-        lsoa="E01999999", ward="E05999999", district="E07999999", district_name="Elsewhere")  # fmt: skip
-    wider = pd.concat([hierarchy, elsewhere], ignore_index=True)
-    with pytest.raises(CatalogError, match="ambiguous ward name"):
-        _located(data, wider)
+    with pytest.raises(CatalogError, match="ambiguous ward name") as info:
+        locate_delivery(parse_delivery(data), hierarchy=hierarchy)
+    assert "set district:" in str(info.value)
     data["district"] = "Cotswold"
-    assert _located(data, wider)["place_code"].tolist() == ["E05010696"]
-    data = _delivery()
-    data["activities"].append(copy.deepcopy(data["activities"][0]))
-    with pytest.raises(CatalogError, match="activity id is used twice"):
-        parse_delivery(data)
+    assert locate_delivery(parse_delivery(data), hierarchy=hierarchy)["place_code"].tolist() == ["E05010696"]
     with pytest.raises(CatalogError, match="is not a district code or name"):
-        _located({**_delivery(), "district": "Atlantis"}, hierarchy)
-    with pytest.raises(CatalogError, match="has no activities"):
-        parse_delivery({"name": "t", "activities": []})
-    with pytest.raises(CatalogError, match="missing required key 'activities'"):
-        parse_delivery({"name": "t"})
-    path = tmp_path / "delivery.yml"
-    path.write_text(yaml.safe_dump(_delivery()), encoding="utf-8")
-    assert len(load_delivery(path, outcomes=framework)) == 3
-    with pytest.raises(CatalogError, match="delivery register file not found"):
-        load_delivery(tmp_path / "nope.yml")
+        locate_delivery(parse_delivery({**_delivery(), "district": "Atlantis"}), hierarchy=hierarchy)
+    by_code = copy.deepcopy(_delivery(places=["Podsmead"]))
+    by_code["district"] = GLOUCESTER
+    assert locate_delivery(parse_delivery(by_code), hierarchy=hierarchy)["place_code"].tolist() == ["E05010963"]
 
 
 # ============================================================================================
@@ -475,7 +236,7 @@ def test_expand_places_to_wards_and_districts(delivery, hierarchy):
     assert (wards[wards["activity_id"] == "business_link"]["expanded_from"] == "E10000013").sum() == 137
     park = wards[wards["activity_id"] == "park_and_ride"]
     assert len(park) == 2 and park["expanded_from"].isna().all()
-    inside = expand_places(rows, to="ward", within=GLOUCESTER, hierarchy=hierarchy)
+    inside = expand_places(rows, to="ward", hierarchy=hierarchy, within=GLOUCESTER)
     assert inside.groupby("activity_id").size().to_dict() == {
         "business_link": 18,
         "park_and_ride": 2,
@@ -490,7 +251,7 @@ def test_expand_places_to_wards_and_districts(delivery, hierarchy):
     with pytest.raises(SchemaError, match="not a known level"):
         expand_places(rows, to="lsoa", hierarchy=hierarchy)
     with pytest.raises(SchemaError, match="not a district or county code"):
-        expand_places(rows, within="E99999999", hierarchy=hierarchy)
+        expand_places(rows, hierarchy=hierarchy, within="E99999999")
 
 
 def _need():
@@ -554,12 +315,13 @@ def test_delivery_away_from_need_errors():
         delivery_away_from_need(df, need=_need().replace(5.0, np.nan))
 
 
-def test_delivery_away_from_need_on_the_shipped_register(delivery, hierarchy, shipped_store):
-    ward_of = hierarchy[hierarchy["district"] == GLOUCESTER].set_index("lsoa")["ward"]
-    profile = shipped_store.read_profile(levels=["lsoa"], datasets=["iod2025_scores"])
-    imd = profile[(profile["measure"] == "imd_score") & profile["area_code"].isin(ward_of.index)]
-    need = imd.groupby(imd["area_code"].map(ward_of))["value"].mean()
-    wards = expand_places(delivery, to="ward", within=GLOUCESTER, hierarchy=hierarchy)
+def test_delivery_away_from_need_on_the_shipped_register(delivery, hierarchy):
+    table = hierarchy
+    ward_of = table[table["district"] == GLOUCESTER].set_index("lsoa")["ward"]
+    imd = pd.read_csv(RAW / "imd2025" / "iod2025_lsoa21_scores_ranks_deciles.csv.gz")
+    imd = imd[imd["lsoa21_code"].isin(ward_of.index)]
+    need = imd.groupby(imd["lsoa21_code"].map(ward_of))["IMD_score"].mean()
+    wards = expand_places(delivery, to="ward", hierarchy=hierarchy, within=GLOUCESTER)
     out = delivery_away_from_need(wards, need=need)
     away = set(out.loc[out["away_from_need"], "activity_id"])
     assert "change_for_life" in away  # placed in the least deprived wards

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from needskit.config.yamlfile import Entry, read_yaml
+from needskit.config.yamlfile import Entry, LineMapping, read_yaml
 from needskit.errors import CatalogError
 
 __all__ = [
@@ -300,7 +300,7 @@ def _geography(data: Any, where: str) -> GeographySpec:
     for key in needs:
         if getattr(spec, key) is None:
             raise CatalogError(
-                f"geography of kind {kind!r} needs {key!r}", where=where, expected=f"{key}: ..."
+                f"geography of kind {kind!r} needs {key!r}", where=entry.where, expected=f"{key}: ..."
             )
     return spec
 
@@ -318,9 +318,9 @@ def _period(data: Any, where: str) -> PeriodSpec:
     )
     entry.finish()
     if (spec.column is None) == (spec.value is None):
-        raise CatalogError("period needs exactly one of 'column' or 'value'", where=where, got=str(data))
+        raise CatalogError("period needs exactly one of 'column' or 'value'", where=entry.where, got=str(data))
     if spec.range is not None and (len(spec.range) != 2 or spec.range[0] > spec.range[1]):
-        raise CatalogError("period range must be [first, last]", where=where, got=str(rng))
+        raise CatalogError("period range must be [first, last]", where=entry.at("range"), got=str(rng))
     return spec
 
 
@@ -328,7 +328,7 @@ def _measure(data: Any, where: str) -> MeasureSpec:
     entry = Entry(data, where)
     count = entry.get("count")
     if count is not None and count != "rows":
-        raise CatalogError("'count' can only be 'rows'", where=where, got=repr(count))
+        raise CatalogError("'count' can only be 'rows'", where=entry.at("count"), got=repr(count))
     spec = MeasureSpec(
         name=entry.get("name", kind=str),
         column=entry.get("column", kind=str),
@@ -343,24 +343,24 @@ def _measure(data: Any, where: str) -> MeasureSpec:
     sources = sum([spec.count_rows, spec.column is not None, spec.columns is not None])
     if sources != 1:
         raise CatalogError(
-            "a measure needs exactly one of 'count: rows', 'column' or 'columns'", where=where, got=str(data)
+            "a measure needs exactly one of 'count: rows', 'column' or 'columns'", where=entry.where, got=str(data)
         )
     if spec.kind == "class" and not spec.category:
-        raise CatalogError("a 'class' measure needs 'category' (the column holding the class)", where=where)
+        raise CatalogError("a 'class' measure needs 'category' (the column holding the class)", where=entry.where)
     if spec.name is None and spec.columns is None and spec.column is None:
-        raise CatalogError("a row-count measure needs a 'name'", where=where)
+        raise CatalogError("a row-count measure needs a 'name'", where=entry.where)
     if spec.columns is not None:
         try:
             re.compile(spec.columns)
         except re.error as exc:
             raise CatalogError(
-                "'columns' is not a valid regular expression", where=where, got=f"{spec.columns!r} ({exc})"
+                "'columns' is not a valid regular expression", where=entry.at("columns"), got=f"{spec.columns!r} ({exc})"
             ) from exc
     aggregate = spec.aggregate or ("sum" if spec.kind in ("count", "class") else "none")
     if spec.kind == "value" and aggregate == "sum":
         raise CatalogError(
             "values (rates, scores, ranks) cannot be summed",
-            where=where,
+            where=entry.where,
             expected="aggregate: none, mean, population_weighted_mean, min or max",
         )
     return MeasureSpec(**{**spec.__dict__, "aggregate": aggregate})
@@ -376,13 +376,13 @@ def _scope(data: Any, where: str) -> ScopeFilter:
     )
     entry.finish()
     if spec.op in ("in", "not_in") and not isinstance(spec.value, list):
-        raise CatalogError(f"scope op {spec.op!r} needs a list value", where=where, got=repr(spec.value))
+        raise CatalogError(f"scope op {spec.op!r} needs a list value", where=entry.at("value"), got=repr(spec.value))
     if spec.op == "matches":
         try:
             re.compile(str(spec.value))
         except re.error as exc:
             raise CatalogError(
-                "scope pattern is not a valid regular expression", where=where, got=repr(spec.value)
+                "scope pattern is not a valid regular expression", where=entry.at("value"), got=repr(spec.value)
             ) from exc
     return spec
 
@@ -403,13 +403,19 @@ def _register(data: Any, where: str) -> RegisterSpec:
 def _dataset(
     dataset_id: str, data: Any, where: str, root: Path, defaults: Mapping[str, Any], source: str
 ) -> DatasetSpec:
-    merged = {**defaults, **(data or {})} if isinstance(data, Mapping) else data
+    if isinstance(data, Mapping) or data is None:
+        # the entry's keys over the defaults, keeping the line of each (the entry's, or the default's)
+        merged: Any = LineMapping({**defaults, **(data or {})})
+        merged.line = getattr(data, "line", None)
+        merged.key_lines = {**getattr(defaults, "key_lines", {}), **getattr(data, "key_lines", {})}
+    else:
+        merged = data
     entry = Entry(merged, where)
     if not re.fullmatch(r"[a-z][a-z0-9_]*", dataset_id):
-        raise CatalogError("dataset ids are lower_snake_case", where=where, got=repr(dataset_id))
+        raise CatalogError("dataset ids are lower_snake_case", where=entry.where, got=repr(dataset_id))
     measures_raw = entry.get("measures", required=True, kind=list)
     if not measures_raw:
-        raise CatalogError("has no measures", where=where, expected="at least one measure")
+        raise CatalogError("has no measures", where=entry.at("measures"), expected="at least one measure")
     last = entry.get("last_updated", required=True)
     spec = DatasetSpec(
         id=dataset_id,
@@ -438,7 +444,7 @@ def _dataset(
         notes=entry.get("notes", "", kind=str),
         illustrative=bool(entry.get("illustrative", False, kind=bool)),
         max_invalid=float(entry.get("max_invalid", 0.01, kind=(int, float))),
-        register=None if entry.get("register") is None else _register(entry.get("register"), entry.at("register")),
+        register=None if entry.get("register") is None else _register(entry.get("register"), f"{where}.register"),
         root=root,
         source=source,
     )
@@ -447,19 +453,19 @@ def _dataset(
     if bad_levels:
         raise CatalogError(
             "unknown comparator level",
-            where=f"{where}.comparators",
+            where=entry.at("comparators"),
             expected=f"levels among {list(_LEVELS)}",
             got=str(bad_levels),
         )
     if spec.sharing != "open" and not spec.isa:
         raise CatalogError(
             f"a {spec.sharing!r} dataset needs its information-sharing agreement",
-            where=where,
+            where=entry.at("sharing"),
             expected="isa: <agreement reference>",
             hint="partner and restricted data are shared under an agreed protocol",
         )
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", spec.last_updated):
-        raise CatalogError("last_updated is not a date", where=where, expected="YYYY-MM-DD", got=repr(last))
+        raise CatalogError("last_updated is not a date", where=entry.at("last_updated"), expected="YYYY-MM-DD", got=repr(last))
     return spec
 
 
@@ -485,7 +491,7 @@ def _reference_entry(key: str, value: Any, where: str, root: Path) -> ReferenceS
     )
     entry.finish()
     if spec.format == "ons_lookups" and spec.vintage is None:
-        raise CatalogError("ONS lookups need the LSOA vintage they are keyed by", where=where, expected="vintage: 2021 or 2011")
+        raise CatalogError("ONS lookups need the LSOA vintage they are keyed by", where=entry.where, expected="vintage: 2021 or 2011")
     return spec
 
 

@@ -137,10 +137,11 @@ class Partnership:
         }
 
 
-def _role(data: Any, where: str, *, measure_required: bool) -> DatasetRole:
+def _role(data: Any, where: str, at: str, *, measure_required: bool) -> DatasetRole:
+    """``where`` names the key (``conf/partnership.yml: residents``); ``at`` also gives its line."""
     if isinstance(data, str):
         if measure_required:
-            raise CatalogError("needs a dataset and a measure", where=where, expected="{dataset: ..., measure: ...}", got=repr(data))
+            raise CatalogError("needs a dataset and a measure", where=at, expected="{dataset: ..., measure: ...}", got=repr(data))
         return DatasetRole(data)
     entry = Entry(data, where)
     role = DatasetRole(
@@ -234,8 +235,12 @@ def parse_partnership(data: Any, *, source: str = "partnership") -> Partnership:
         vintage=vintage,
         disclosure_rule=rule,
         audiences=audiences,
-        residents=Partnership.residents if residents_raw is None else _role(residents_raw, top.at("residents"), measure_required=True),
-        deprivation=Partnership.deprivation if deprivation_raw is None else _role(deprivation_raw, top.at("deprivation"), measure_required=False),
+        residents=Partnership.residents
+        if residents_raw is None
+        else _role(residents_raw, f"{source}: residents", top.at("residents"), measure_required=True),
+        deprivation=Partnership.deprivation
+        if deprivation_raw is None
+        else _role(deprivation_raw, f"{source}: deprivation", top.at("deprivation"), measure_required=False),
         reference=_reference(top.get("reference"), f"{source}: reference"),
         source=source,
     )

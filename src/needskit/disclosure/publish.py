@@ -58,7 +58,8 @@ def allowed_datasets(sharing: Mapping[str, str], *, audience: str) -> set[str]:
 def publish_indicators(results: pd.DataFrame, *, rule: str) -> pd.DataFrame:
     """Indicators fit for publication: where a count numerator would be withheld under the
     disclosure rule, the value, limits and counts are withheld too, with the reason; the counts
-    shown are rounded as the rule rounds."""
+    shown are rounded as the rule rounds, and values and limits are made from the rounded counts;
+    comparator values are the comparators' published values."""
     if results.empty:
         return results
     rs = RULE_SETS[rule]
@@ -77,8 +78,81 @@ def publish_indicators(results: pd.DataFrame, *, rule: str) -> pd.DataFrame:
         out.loc[small, "quintile"] = pd.NA
     if rs.rounding_base:
         base = rs.rounding_base
+        exact = out["numerator"].to_numpy(dtype=float, na_value=np.nan, copy=True)
         for column in ("numerator", "denominator"):
             out.loc[counted & ~small, column] = np.floor(out.loc[counted & ~small, column] / base + 0.5) * base
+        out = _from_published_counts(out, (counted & ~small).to_numpy(dtype=bool), exact=exact)
+    return _published_comparators(out)
+
+
+def _published_comparators(out: pd.DataFrame) -> pd.DataFrame:
+    """Each row's comparator value is the comparator's own published value (withheld where it is
+    withheld), never the internal one."""
+    keys = ["indicator", "area_code", "period"]
+    if not {"comparator_code", "comparator_value", *keys} <= set(out.columns):
+        return out
+    own = out.drop_duplicates(keys).set_index(keys)["value"]
+    wanted = pd.MultiIndex.from_arrays([out["indicator"], out["comparator_code"], out["period"]])
+    found = wanted.isin(own.index)
+    out.loc[found, "comparator_value"] = own.reindex(wanted[found]).to_numpy()
+    return out
+
+
+def _from_published_counts(out: pd.DataFrame, rows: np.ndarray, *, exact: np.ndarray) -> pd.DataFrame:
+    """Values and limits made from the published (rounded) counts, as published percentages are
+    (:func:`needskit.disclosure.published_percentages`), so that neither value × denominator nor
+    the width of an interval gives back a count that rounding hid.
+
+    Proportions (Wilson) and crude rates (Poisson) are recomputed from the published numerator
+    and denominator; indirectly standardised ratios and rates from the published observed count
+    (the expected count is not a count of people); directly standardised rates are scaled to the
+    published count with Dobson limits around it. Life expectancy is not made from one count and
+    is left as it is.
+    """
+    from needskit.needs.statistics.limits import byars_limits, poisson_limits, poisson_method, wilson_limits
+
+    x = out["numerator"].to_numpy(dtype=float, na_value=np.nan)
+    n = out["denominator"].to_numpy(dtype=float, na_value=np.nan)
+    m = out["multiplier"].to_numpy(dtype=float, na_value=np.nan) if "multiplier" in out else np.ones(len(out))
+    value = out["value"].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    statistic = out["statistic"].to_numpy(dtype=object)
+    ratio = rows & np.isin(statistic, ["proportion", "crude_rate"]) & ~np.isnan(value)
+    no_denominator = ratio & ~(n > 0)
+    proportion = ratio & (n > 0) & (statistic == "proportion")
+    rate = ratio & (n > 0) & (statistic == "crude_rate")
+    scaled = rows & np.isin(statistic, ["isr", "dsr"]) & (exact > 0) & ~np.isnan(value)
+    isr, dsr = scaled & (statistic == "isr"), scaled & (statistic == "dsr")
+    new = value.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        new[proportion | rate] = (x / n * m)[proportion | rate]
+        new[scaled] = (value * x / exact)[scaled]
+        for lower_col in [c for c in out.columns if c.startswith("lower_")]:
+            upper_col = "upper_" + lower_col.removeprefix("lower_")
+            if upper_col not in out:
+                continue
+            try:
+                level = float(lower_col.removeprefix("lower_").replace("_", ".")) / 100
+            except ValueError:  # not a confidence limit
+                continue
+            lower = out[lower_col].to_numpy(dtype=float, na_value=np.nan, copy=True)
+            upper = out[upper_col].to_numpy(dtype=float, na_value=np.nan, copy=True)
+            w_lower, w_upper = wilson_limits(x, np.where(n > 0, n, np.nan), level)
+            p_lower, p_upper = poisson_limits(np.nan_to_num(x), level)
+            b_lower, b_upper = byars_limits(np.nan_to_num(x), level)
+            e_lower, _ = byars_limits(np.nan_to_num(exact), level)
+            spread = (value - lower) / (exact - e_lower)  # Dobson: √(var/O) x multiplier, from the exact limits
+            lower[proportion], upper[proportion] = (w_lower * m)[proportion], (w_upper * m)[proportion]
+            lower[rate], upper[rate] = (p_lower / n * m)[rate], (p_upper / n * m)[rate]
+            lower[isr], upper[isr] = (value * p_lower / exact)[isr], (value * p_upper / exact)[isr]
+            lower[dsr], upper[dsr] = (new + spread * (b_lower - x))[dsr], (new + spread * (b_upper - x))[dsr]
+            lower[no_denominator], upper[no_denominator] = np.nan, np.nan
+            out[lower_col], out[upper_col] = lower, upper
+    new[no_denominator] = np.nan
+    out["value"] = new
+    if "method" in out:
+        recount = rate | isr
+        out.loc[recount, "method"] = poisson_method(x)[recount]
+    out.loc[no_denominator, "suppressed_reason"] = "the published denominator rounds to 0"
     return out
 
 

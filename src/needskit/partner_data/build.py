@@ -29,8 +29,8 @@ import shapely
 from needskit._checks import BNG
 from needskit.config.databuild import BuildPlan
 from needskit.config.project import sha256_file
-from needskit.partner_data.reference import read_ons_lookups
 from needskit.errors import DataError
+from needskit.partner_data.reference import read_ons_lookups
 
 __all__ = ["build_raw", "build_areas", "HIERARCHY_LOOKUPS"]
 
@@ -80,7 +80,9 @@ def _hierarchy(root: Path, vintage: int) -> pd.DataFrame:
 
 
 def _partnership_lsoa21(source: Path, areas: tuple[str, ...]) -> set[str]:
-    table = _hierarchy(source, 2021)
+    # the shared folder's own lookups: the LSOA-MSOA 2021 lookup is constructed by the build
+    names = [name for name in HIERARCHY_LOOKUPS[2021] if name != "lookup_lsoa21_msoa21"]
+    table = read_ons_lookups([_require_source(source, f"lookups/{name}.csv.gz") for name in names], vintage=2021)
     inside = table[table[["district", "county", "region"]].isin(list(areas)).any(axis=1)]
     if inside.empty:
         raise DataError("no 2021 LSOA lies in the partnership's area", where="conf/partnership.yml area", got=str(list(areas)))

@@ -61,6 +61,7 @@ PROFILE_COLUMNS = [
     "sharing",
 ]
 """Columns of the pooled profile: one row per area, dataset, measure, category and period."""
+MEASURE_LEDGER_COLUMNS = ["dataset", "measure", "period", "read", "assigned", "unlocated", "rejected", "in_profile", "conserved"]
 
 
 @dataclass
@@ -190,6 +191,14 @@ def _complete_zeros(profile: pd.DataFrame, *, area: PartnershipArea, places: Seq
     counts = profile[(profile["kind"] != "value") & profile["level"].isin(list(areas))]
     keys = ["dataset", "measure", "period", "level", "vintage", "kind", "aggregate", "sharing"]
     combos = counts[keys + ["category"]].drop_duplicates()
+    if places:
+        # places are made from the LSOA records: each has every combination the LSOAs have (0 when
+        # none of its LSOAs has it), not only those some place happens to have
+        names = [place.name for place in places]
+        lsoa = combos[combos["level"] == "lsoa"]
+        combos = pd.concat(
+            [combos[~combos["level"].isin(names)], *(lsoa.assign(level=name) for name in names)], ignore_index=True
+        ).drop_duplicates()
     grid = pd.concat(
         [combos[combos["level"] == level].merge(pd.DataFrame({"area_code": codes}), how="cross") for level, codes in areas.items()],
         ignore_index=True,
@@ -368,7 +377,12 @@ def pool_catalog(
     )
 
     ledger = pd.concat(ledgers, ignore_index=True)
-    measures = pd.concat([m for m in measure_ledgers if len(m)], ignore_index=True)
+    measure_parts = [m for m in measure_ledgers if len(m)]
+    measures = (
+        pd.concat(measure_parts, ignore_index=True)
+        if measure_parts
+        else pd.DataFrame(columns=MEASURE_LEDGER_COLUMNS)  # only values (scores, ranks): no counts to conserve
+    )
     if not ledger["balanced"].all():
         bad = ledger.loc[~ledger["balanced"], ["dataset", "period"]].to_dict("records")
         raise DataError("ledger does not balance (read != assigned + unlocated + rejected)", where=str(bad[:3]))

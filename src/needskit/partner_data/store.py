@@ -49,8 +49,12 @@ MANIFEST = "store.json"
 
 
 def now_iso() -> str:
-    """The time now, ISO 8601 with the local offset (stage stamps)."""
-    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+    """The time now, ISO 8601 with the local offset (stage stamps).
+
+    Microseconds, not seconds: the stamps also say which pool the indicators were computed from
+    and which stages a published store was made from, and two stages can finish within a second.
+    """
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="microseconds")
 
 
 def file_record(path: Path, *, root: Path | None = None) -> dict[str, Any]:
