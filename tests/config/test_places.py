@@ -89,7 +89,7 @@ def test_places_are_checked_against_the_geography_when_built(tmp_path):
         build_places(other_district, geography=geography)
     assert "in E07000081" in str(info.value)  # Springbank is a Cheltenham ward, not a Gloucester one
     no_prefix = load_places(_write(tmp_path, "places:\n  X:\n    postcode_prefixes: [ZZ9]\n"))
-    with pytest.raises(GeographyError, match="no postcode of the directory starts with"):
+    with pytest.raises(GeographyError, match="no postcode of the directory.* starts with"):
         build_places(no_prefix, geography=geography)
     built = build_places(load_places(CONF / "places.yml"), geography=geography)
     assert set(built.areas["area_name"]) == {"West Cheltenham", "Gloucester inner city", "Cheltenham town centre"}

@@ -7,9 +7,9 @@ import warnings
 import pandas as pd
 import pytest
 
-from shipped import raw_path
 from needskit.needs.index import IOD2019, combine_domains
 from needskit.partner_data.ingest.iod import IOD2019_FILE, read_iod2019_domain_ranks
+from shipped import raw_path
 
 
 @pytest.fixture(scope="module")

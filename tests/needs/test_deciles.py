@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shipped import raw_path
 from needskit.errors import NeedskitWarning, SchemaError
 from needskit.needs.deciles import local_deciles
+from shipped import raw_path
 
 
 def test_local_deciles_fingertips_formula_with_ties():

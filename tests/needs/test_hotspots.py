@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from shipped import raw_path
 from needskit.errors import GeographyError, NeedskitWarning, SchemaError
 from needskit.needs.hotspots import GI_CLUSTERS, MORAN_CLUSTERS, hot_spots
 from needskit.place import load_areas
+from shipped import raw_path
 
 BNG = "EPSG:27700"
 X0, Y0 = 394_000, 222_000  # near Cheltenham

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shipped import raw_path
 from needskit.errors import NeedskitWarning, SchemaError
 from needskit.needs.index import IOD2019, combine_domains
+from shipped import raw_path
 
 N_LSOA11 = 32_844
 # Published IMD scores have 3 decimals; MHCLG's own arithmetic differs from exact double precision

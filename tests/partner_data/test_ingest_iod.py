@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from shipped import raw_path
 from needskit.errors import DataError
 from needskit.needs.index import IOD2019
 from needskit.partner_data.ingest.iod import IOD2019_FILE, read_iod2019_domain_ranks
+from shipped import raw_path
 
 N_LSOA11 = 32_844
 

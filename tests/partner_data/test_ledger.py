@@ -8,7 +8,8 @@ import pytest
 from needskit.config import load_catalog
 from needskit.errors import DataError
 from needskit.partner_data import pooling
-from needskit.partner_data.ledger import line_status, summary_lines
+from needskit.partner_data.ledger import line_status
+from needskit.partner_data.pooling import summary_lines
 from partner_files import entry, mixed_rows, points_csv, pool, write_catalog
 
 

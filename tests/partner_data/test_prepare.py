@@ -85,7 +85,10 @@ def test_the_frame_and_lsoas_can_be_given(shipped):
     given = prepare(spec, frame=frame, lsoas=lsoas)
     read_here = prepare(spec)
     pd.testing.assert_frame_equal(given.rows, read_here.rows)
-    assert given.coords is None  # only datasets that feed the register keep coordinates
+    # only datasets that feed the resource register keep coordinates, and every assigned row has them
+    assigned = (given.rows["status"] == "assigned").to_numpy()
+    assert given.coords is not None and given.coords[assigned].notna().all().all() and assigned.sum() == 106
+    assert prepare(shipped["police_street_crime"]).coords is None
 
 
 # ---------------------------------------------------------------------------------- small files

@@ -7,8 +7,6 @@ value is what the profile holds. Rejected and unlocated lines are kept with thei
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
@@ -17,10 +15,7 @@ from needskit.config.catalog import DatasetSpec
 from needskit.partner_data.ingest.reading import to_numbers
 from needskit.partner_data.prepare import ASSIGNED_HOW, Prepared, measure_columns
 
-if TYPE_CHECKING:
-    from needskit.partner_data.pooling import PoolResult
-
-__all__ = ["dataset_ledger", "measure_ledger", "count_values", "rejected_rows", "summary_lines", "line_status"]
+__all__ = ["dataset_ledger", "measure_ledger", "count_values", "rejected_rows", "line_status"]
 
 _SEVERITY = {"assigned": 0, "unlocated": 1, "outside": 2, "invalid": 3}
 
@@ -150,22 +145,3 @@ def rejected_rows(spec: DatasetSpec, frame: pd.DataFrame, rows: pd.DataFrame) ->
 
 
 # ----------------------------------------------------------------------------------- writing
-
-
-def summary_lines(result: PoolResult) -> list[str]:
-    """A one-screen summary: per dataset, rows read / assigned / unlocated / rejected."""
-    led = result.ledger.groupby("dataset", sort=False)[
-        ["read", "assigned", "unlocated", "rejected_invalid", "rejected_outside"]
-    ].sum()
-    lines = [
-        f"pooled {len(led)} datasets onto {result.level} {result.vintage} in {result.seconds:.1f} s "
-        f"(profile of {len(result.profile):,} rows)",
-        f"{'dataset':<38}{'read':>9}{'assigned':>10}{'unlocated':>10}{'invalid':>9}{'outside':>9}",
-    ]
-    for name, row in led.iterrows():
-        lines.append(
-            f"{name:<38}{row['read']:>9,}{row['assigned']:>10,}{row['unlocated']:>10,}{row['rejected_invalid']:>9,}{row['rejected_outside']:>9,}"
-        )
-    warnings = sum(1 for p in result.problems if p.severity == "warning")
-    lines.append(f"ledger balances for every dataset and period; {warnings} warnings (see problems.csv)")
-    return lines

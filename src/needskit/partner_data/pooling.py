@@ -33,7 +33,6 @@ from needskit.partner_data.ledger import (
     dataset_ledger,
     measure_ledger,
     rejected_rows,
-    summary_lines,
 )
 from needskit.partner_data.prepare import META_COLUMNS, Prepared, partnership_lsoas, prepare_dataset
 from needskit.partner_data.problems import Problem, problem_from_error
@@ -42,7 +41,7 @@ from needskit.place.extent import PartnershipArea
 from needskit.place.geography import BOUNDARY_LEVELS, LEVELS, CustomPlaces, Geography
 from needskit.place.vintages import convert_vintage
 
-__all__ = ["PROFILE_COLUMNS", "PoolResult", "pool_catalog", "register_rows", "REGISTER_NUMBERS"]
+__all__ = ["PROFILE_COLUMNS", "PoolResult", "pool_catalog", "register_rows", "summary_lines", "REGISTER_NUMBERS"]
 
 REGISTER_NUMBERS = ("easting", "northing", "capacity", "hours_per_week", "annual_cost_gbp", "spend_gbp")
 """Register columns that hold numbers (coordinates, capacity, hours, costs)."""
@@ -407,3 +406,22 @@ def pool_catalog(
         for line in summary_lines(result):
             echo(line)
     return result
+
+
+def summary_lines(result: PoolResult) -> list[str]:
+    """A one-screen summary: per dataset, rows read / assigned / unlocated / rejected."""
+    led = result.ledger.groupby("dataset", sort=False)[
+        ["read", "assigned", "unlocated", "rejected_invalid", "rejected_outside"]
+    ].sum()
+    lines = [
+        f"pooled {len(led)} datasets onto {result.level} {result.vintage} in {result.seconds:.1f} s "
+        f"(profile of {len(result.profile):,} rows)",
+        f"{'dataset':<38}{'read':>9}{'assigned':>10}{'unlocated':>10}{'invalid':>9}{'outside':>9}",
+    ]
+    for name, row in led.iterrows():
+        lines.append(
+            f"{name:<38}{row['read']:>9,}{row['assigned']:>10,}{row['unlocated']:>10,}{row['rejected_invalid']:>9,}{row['rejected_outside']:>9,}"
+        )
+    warnings = sum(1 for p in result.problems if p.severity == "warning")
+    lines.append(f"ledger balances for every dataset and period; {warnings} warnings (see problems.csv)")
+    return lines
