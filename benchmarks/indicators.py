@@ -34,21 +34,56 @@ def synthetic_profile(specs, codes: np.ndarray, seed: int) -> pd.DataFrame:
     for spec in specs:
         if spec.statistic == "value":
             term = spec.value
-            rows.append(pd.DataFrame({"area_code": codes, "level": "lsoa", "dataset": term.datasets[0], "measure": term.measure,
-                                      "category": "all", "period": "2025", "value": rng.random(n)}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "area_code": codes,
+                        "level": "lsoa",
+                        "dataset": term.datasets[0],
+                        "measure": term.measure,
+                        "category": "all",
+                        "period": "2025",
+                        "value": rng.random(n),
+                    }
+                )
+            )
             continue
         den = spec.denominator
-        rows.append(pd.DataFrame({"area_code": codes, "level": "lsoa", "dataset": den.datasets[0], "measure": den.measure,
-                                  "category": "denominator", "period": "2021", "value": population}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "area_code": codes,
+                    "level": "lsoa",
+                    "dataset": den.datasets[0],
+                    "measure": den.measure,
+                    "category": "denominator",
+                    "period": "2021",
+                    "value": population,
+                }
+            )
+        )
         num = spec.numerator
         category = num.categories[0] if num.categories else "numerator"
         periods = ["2024-01", "2024-02", "2024-03", "2024-04"] if spec.combine_periods else ["2021"]
         for period in periods:
             share = rng.beta(2, 20, n) if spec.statistic == "proportion" else rng.gamma(2.0, 0.004, n)
             counts = rng.binomial(population.astype(int), np.clip(share, 0, 1)).astype(float)
-            rows.append(pd.DataFrame({"area_code": codes, "level": "lsoa", "dataset": num.datasets[0], "measure": num.measure,
-                                      "category": category, "period": period, "value": counts}))
-    profile = pd.concat(rows, ignore_index=True).drop_duplicates(["area_code", "dataset", "measure", "category", "period"])
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "area_code": codes,
+                        "level": "lsoa",
+                        "dataset": num.datasets[0],
+                        "measure": num.measure,
+                        "category": category,
+                        "period": period,
+                        "value": counts,
+                    }
+                )
+            )
+    profile = pd.concat(rows, ignore_index=True).drop_duplicates(
+        ["area_code", "dataset", "measure", "category", "period"]
+    )
     return profile.assign(area_name=profile["area_code"])
 
 
@@ -77,8 +112,13 @@ def main() -> None:
     root = project_dir()
     catalog = load_catalog(root / "conf" / "catalog.yml")
     # indicators of the pooled counts (a `mean` indicator averages neighbourhoods and is timed elsewhere)
-    specs = tuple(s for s in load_indicators(root / "conf" / "indicators.yml", catalog=catalog) if s.statistic != "mean")
-    codes = pd.read_csv((project_dir() / "data" / "raw" / "imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"), usecols=["lsoa21_code"])["lsoa21_code"].to_numpy()
+    specs = tuple(
+        s for s in load_indicators(root / "conf" / "indicators.yml", catalog=catalog) if s.statistic != "mean"
+    )
+    codes = pd.read_csv(
+        (project_dir() / "data" / "raw" / "imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"),
+        usecols=["lsoa21_code"],
+    )["lsoa21_code"].to_numpy()
     profile = synthetic_profile(specs, codes, args.seed)
 
     started = time.perf_counter()
@@ -97,19 +137,27 @@ def main() -> None:
 
     ranks = read_iod2019_domain_ranks(project_dir() / "data" / "raw" / IOD2019_FILE)
     started = time.perf_counter()
-    index = combine_domains(ranks, domains=list(IOD2019), weights=IOD2019, higher_is_more_deprived=False, code_col="area_code")
+    index = combine_domains(
+        ranks, domains=list(IOD2019), weights=IOD2019, higher_is_more_deprived=False, code_col="area_code"
+    )
     index_seconds = time.perf_counter() - started
     published = ranks["imd_rank"].to_numpy()
     exact = int((index["rank"].to_numpy() == published).sum())
 
-    print(f"areas: {len(codes):,} English LSOAs; indicators: {len(specs)} "
-          f"({sum(s.statistic != 'value' for s in specs)} with 95% and 99.8% limits); result rows: {len(results):,}")
+    print(
+        f"areas: {len(codes):,} English LSOAs; indicators: {len(specs)} "
+        f"({sum(s.statistic != 'value' for s in specs)} with 95% and 99.8% limits); result rows: {len(results):,}"
+    )
     verdict = "PASS" if indicator_seconds <= 10 else "MISS"
-    print(f"indicators: needskit {indicator_seconds:.2f} s vs per-row loop ~{baseline_seconds:.1f} s "
-          f"({baseline_seconds / indicator_seconds:.0f}x faster); target <= 10 s: {verdict}; same limits as the loop: {'yes' if same else 'NO'}")
+    print(
+        f"indicators: needskit {indicator_seconds:.2f} s vs per-row loop ~{baseline_seconds:.1f} s "
+        f"({baseline_seconds / indicator_seconds:.0f}x faster); target <= 10 s: {verdict}; same limits as the loop: {'yes' if same else 'NO'}"
+    )
     verdict = "PASS" if index_seconds <= 2 else "MISS"
-    print(f"national IoD2019 index: {index_seconds:.3f} s for {len(ranks):,} LSOAs (target <= 2 s: {verdict}); "
-          f"published IMD rank reproduced for {exact:,} of {len(ranks):,} (the rest are published ties / near-ties)")
+    print(
+        f"national IoD2019 index: {index_seconds:.3f} s for {len(ranks):,} LSOAs (target <= 2 s: {verdict}); "
+        f"published IMD rank reproduced for {exact:,} of {len(ranks):,} (the rest are published ties / near-ties)"
+    )
     if not same:
         raise SystemExit(1)
 

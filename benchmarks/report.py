@@ -43,7 +43,9 @@ def main() -> None:
     print(f"notebook timed: {which}  (period {PERIOD}, {os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as stores:
         store = str(Path(stores) / "processed")
-        built = subprocess.run([sys.executable, "-m", "needskit.cli", "run", "--store", store], capture_output=True, text=True)
+        built = subprocess.run(
+            [sys.executable, "-m", "needskit.cli", "run", "--store", store], capture_output=True, text=True
+        )
         if built.returncode != 0:
             raise SystemExit(f"the store could not be built: {built.stderr}")
         common = ["--period", PERIOD, "--store", store]
@@ -55,10 +57,16 @@ def main() -> None:
         chapters = ["E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
         with tempfile.TemporaryDirectory() as base:
             sequential = sum(run([report, "--area", code, *common, "--out", base]) for code in chapters)
-    print(f"one district (execute + HTML + PDF): {one:6.1f} s   target <= {TARGET_ONE:.0f} s   {'ok' if one <= TARGET_ONE else 'SLOW'}")
+    print(
+        f"one district (execute + HTML + PDF): {one:6.1f} s   target <= {TARGET_ONE:.0f} s   {'ok' if one <= TARGET_ONE else 'SLOW'}"
+    )
     print(f"same again with --if-changed (skip): {again:6.1f} s")
-    print(f"county + 6 districts, parallel:      {batch:6.1f} s   target <= {TARGET_BATCH:.0f} s   {'ok' if batch <= TARGET_BATCH else 'SLOW'}")
-    print(f"baseline, 7 chapters one by one:     {sequential:6.1f} s   parallel batch is {sequential / batch:.1f}x faster")
+    print(
+        f"county + 6 districts, parallel:      {batch:6.1f} s   target <= {TARGET_BATCH:.0f} s   {'ok' if batch <= TARGET_BATCH else 'SLOW'}"
+    )
+    print(
+        f"baseline, 7 chapters one by one:     {sequential:6.1f} s   parallel batch is {sequential / batch:.1f}x faster"
+    )
     print(f"largest HTML: {sizes[-1] / 1e6:.2f} MB (limit 10 MB)")
 
 

@@ -66,7 +66,10 @@ def raw_path(relative: str) -> Path:
 
 
 def _geography() -> geo.Geography:
-    return load_geography(load_catalog(ROOT / "conf" / "catalog.yml"), load_partnership(ROOT / "conf" / "partnership.yml"))
+    return load_geography(
+        load_catalog(ROOT / "conf" / "catalog.yml"), load_partnership(ROOT / "conf" / "partnership.yml")
+    )
+
 
 SEED = 20100312
 """Default seed: the date of the Gloucester Partnership's recommendations to the board (12/3/10)."""
@@ -308,7 +311,9 @@ def load_anchors() -> dict[str, pd.DataFrame]:
     postcodes = postcodes[["pcds", "laua", "oseast1m", "osnrth1m"]].rename(
         columns={"pcds": "postcode", "laua": "district", "oseast1m": "easting", "osnrth1m": "northing"}
     )
-    located = geo.assign_points(postcodes, x="easting", y="northing", crs="EPSG:27700", out_col="lsoa", geography=geography)
+    located = geo.assign_points(
+        postcodes, x="easting", y="northing", crs="EPSG:27700", out_col="lsoa", geography=geography
+    )
     located = located[located["match"] == "within"].drop(columns="match")
     # the right district: the postcode directory's district agrees with the LSOA the point lies in
     located = located.merge(lsoas[["lsoa", "district"]], on="lsoa", suffixes=("", "_of_lsoa"))

@@ -72,4 +72,6 @@ def shipped_geography():
     from needskit.partner_data.reference import load_geography
 
     root = project_dir()
-    return load_geography(load_catalog(root / "conf" / "catalog.yml"), load_partnership(root / "conf" / "partnership.yml"))
+    return load_geography(
+        load_catalog(root / "conf" / "catalog.yml"), load_partnership(root / "conf" / "partnership.yml")
+    )

@@ -46,7 +46,9 @@ def entry(**overrides) -> dict:
     return spec
 
 
-def write_catalog(folder: Path, entries: dict, *, text: str | None = None, reference: dict | None = None) -> Path:
+def write_catalog(
+    folder: Path, entries: dict, *, text: str | None = None, reference: dict | None = None
+) -> Path:
     """Write ``catalog.yml`` into ``folder`` (paths in it are relative to ``folder``)."""
     path = folder / "catalog.yml"
     data: dict = {"datasets": entries}
@@ -125,6 +127,9 @@ def mixed_rows() -> list[tuple]:
     return (
         [(f"a{i}", "2024-01", lon, lat, "Burglary") for i in range(7)]
         + [(f"b{i}", "2024-02", glon, glat, "Robbery") for i in range(5)]
-        + [("c0", "2024-02", None, None, "Robbery"), ("c1", "2024-03", -4.55, 51.93, "Robbery"),
-           ("c2", "2024-09", lon, lat, "Burglary")]
-    )  # fmt: skip
+        + [
+            ("c0", "2024-02", None, None, "Robbery"),
+            ("c1", "2024-03", -4.55, 51.93, "Robbery"),
+            ("c2", "2024-09", lon, lat, "Burglary"),
+        ]
+    )

@@ -49,27 +49,48 @@ def _csv(path: Path, frame: pd.DataFrame) -> None:
 def _lookup() -> pd.DataFrame:
     rows = []
     for code, (letter, _c, _r, msoa, ward) in LSOAS.items():
-        rows.append({
-            "lsoa21_code": code, "lsoa21_name": f"Squareton 00{letter}",
-            "msoa21_code": msoa, "msoa21_name": f"Squareton 00{msoa[-1]}",
-            "ward24_code": ward, "ward24_name": "West Ward" if ward.endswith("1") else "East Ward",
-            "ltla24_code": DISTRICT, "ltla24_name": "Squareton",
-            "utla24_code": COUNTY, "utla24_name": "Squareshire",
-            "region24_code": "E12000009", "region24_name": "South West",
-        })  # fmt: skip
-    rows.append({
-        "lsoa21_code": OUTSIDE, "lsoa21_name": "Elsewhere 001A", "msoa21_code": "E02999903",
-        "msoa21_name": "Elsewhere 001", "ward24_code": "E05999903", "ward24_name": "Far Ward",
-        "ltla24_code": "E07999902", "ltla24_name": "Elsewhere", "utla24_code": "E10999902",
-        "utla24_name": "Elsewhere", "region24_code": "E12000009", "region24_name": "South West",
-    })  # fmt: skip
+        rows.append(
+            {
+                "lsoa21_code": code,
+                "lsoa21_name": f"Squareton 00{letter}",
+                "msoa21_code": msoa,
+                "msoa21_name": f"Squareton 00{msoa[-1]}",
+                "ward24_code": ward,
+                "ward24_name": "West Ward" if ward.endswith("1") else "East Ward",
+                "ltla24_code": DISTRICT,
+                "ltla24_name": "Squareton",
+                "utla24_code": COUNTY,
+                "utla24_name": "Squareshire",
+                "region24_code": "E12000009",
+                "region24_name": "South West",
+            }
+        )
+    rows.append(
+        {
+            "lsoa21_code": OUTSIDE,
+            "lsoa21_name": "Elsewhere 001A",
+            "msoa21_code": "E02999903",
+            "msoa21_name": "Elsewhere 001",
+            "ward24_code": "E05999903",
+            "ward24_name": "Far Ward",
+            "ltla24_code": "E07999902",
+            "ltla24_name": "Elsewhere",
+            "utla24_code": "E10999902",
+            "utla24_name": "Elsewhere",
+            "region24_code": "E12000009",
+            "region24_name": "South West",
+        }
+    )
     return pd.DataFrame(rows)
 
 
 def _boundaries(path: Path) -> None:
     lookup = _lookup().set_index("lsoa21_code")
     lsoas = gpd.GeoDataFrame(
-        {"area_code": list(LSOAS) + [OUTSIDE], "area_name": [lookup.loc[c, "lsoa21_name"] for c in [*LSOAS, OUTSIDE]]},
+        {
+            "area_code": list(LSOAS) + [OUTSIDE],
+            "area_name": [lookup.loc[c, "lsoa21_name"] for c in [*LSOAS, OUTSIDE]],
+        },
         geometry=[square(c, r) for _l, c, r, _m, _w in LSOAS.values()] + [square(3, 0)],
         crs="EPSG:27700",
     )
@@ -80,7 +101,9 @@ def _boundaries(path: Path) -> None:
         ("district", "ltla24_code", "ltla24_name"),
         ("county", "utla24_code", "utla24_name"),
     ):
-        frame = lsoas.assign(code=lsoas["area_code"].map(lookup[code_col]), name=lsoas["area_code"].map(lookup[name_col]))
+        frame = lsoas.assign(
+            code=lsoas["area_code"].map(lookup[code_col]), name=lsoas["area_code"].map(lookup[name_col])
+        )
         dissolved = frame.dissolve(by=["code", "name"], as_index=False)[["code", "name", "geometry"]]
         dissolved.rename(columns={"code": "area_code", "name": "area_name"}).to_file(
             path, layer=f"{level}_2021", driver="GPKG", engine="pyogrio"
@@ -93,58 +116,119 @@ def write_squares_project(root: Path) -> Path:
     rng = np.random.default_rng(20240401)
     codes = [*LSOAS, OUTSIDE]
     _csv(raw / "lookups" / "squares_lookup.csv", _lookup())
-    _csv(raw / "lookups" / "lsoa_changes.csv", pd.DataFrame({"lsoa11_code": codes, "lsoa21_code": codes, "change_code": "U"}))
+    _csv(
+        raw / "lookups" / "lsoa_changes.csv",
+        pd.DataFrame({"lsoa11_code": codes, "lsoa21_code": codes, "change_code": "U"}),
+    )
     (raw / "boundaries").mkdir(parents=True, exist_ok=True)
     _boundaries(raw / "boundaries" / "squares.gpkg")
     # postcodes: a grid of points, some in each square and one outside
     pcs = []
     for i, (code, (letter, col, row, _m, _w)) in enumerate(LSOAS.items()):
         for j in range(5):
-            pcs.append({"pcds": f"SQ{i + 1} {j}A{letter}", "oseast1m": X0 + 1000 * col + 150 + 150 * j,
-                        "osnrth1m": Y0 + 1000 * row + 200 + 120 * j})  # fmt: skip
+            pcs.append(
+                {
+                    "pcds": f"SQ{i + 1} {j}A{letter}",
+                    "oseast1m": X0 + 1000 * col + 150 + 150 * j,
+                    "osnrth1m": Y0 + 1000 * row + 200 + 120 * j,
+                }
+            )
     pcs.append({"pcds": "SQ9 9ZZ", "oseast1m": X0 + 3500, "osnrth1m": Y0 + 500})
     _csv(raw / "postcodes" / "postcodes.csv", pd.DataFrame(pcs))
     # residents by age band (ESP 2013) and by Census six groups
-    ages = pd.DataFrame([(c, b, int(rng.integers(40, 120))) for c in codes for b in ESP_BANDS], columns=["lsoa21_code", "age_band", "population"])
+    ages = pd.DataFrame(
+        [(c, b, int(rng.integers(40, 120))) for c in codes for b in ESP_BANDS],
+        columns=["lsoa21_code", "age_band", "population"],
+    )
     _csv(raw / "population" / "residents_esp.csv", ages)
-    six = ["Aged 15 years and under", "Aged 16 to 24 years", "Aged 25 to 34 years", "Aged 35 to 49 years",
-           "Aged 50 to 64 years", "Aged 65 years and over"]  # fmt: skip
-    _csv(raw / "population" / "residents.csv",
-         pd.DataFrame([(c, g, int(rng.integers(150, 400))) for c in codes for g in six], columns=["lsoa21_code", "age_group", "usual_residents"]))  # fmt: skip
-    life = pd.DataFrame([(c, b, int(rng.integers(200, 400))) for c in codes for b in LIFE_BANDS], columns=["lsoa21_code", "age_band", "population"])
-    life["deaths"] = [int(rng.integers(1, 4)) if b not in ("80-84", "85-89", "90+") else int(rng.integers(20, 60)) for b in life["age_band"]]
+    six = [
+        "Aged 15 years and under",
+        "Aged 16 to 24 years",
+        "Aged 25 to 34 years",
+        "Aged 35 to 49 years",
+        "Aged 50 to 64 years",
+        "Aged 65 years and over",
+    ]
+    _csv(
+        raw / "population" / "residents.csv",
+        pd.DataFrame(
+            [(c, g, int(rng.integers(150, 400))) for c in codes for g in six],
+            columns=["lsoa21_code", "age_group", "usual_residents"],
+        ),
+    )
+    life = pd.DataFrame(
+        [(c, b, int(rng.integers(200, 400))) for c in codes for b in LIFE_BANDS],
+        columns=["lsoa21_code", "age_band", "population"],
+    )
+    life["deaths"] = [
+        int(rng.integers(1, 4)) if b not in ("80-84", "85-89", "90+") else int(rng.integers(20, 60))
+        for b in life["age_band"]
+    ]
     _csv(raw / "population" / "life_table.csv", life)
     deaths = ages.assign(deaths=[int(rng.integers(0, 6)) for _ in range(len(ages))])
     _csv(raw / "health" / "deaths_esp.csv", deaths[["lsoa21_code", "age_band", "deaths"]])
     # a deprivation index: score, rank, decile and two domains
-    _csv(raw / "deprivation" / "index.csv", pd.DataFrame({
-        "lsoa21_code": codes, "imd_score": [45.0, 12.0, 30.0, 5.0, 20.0], "imd_rank": [900, 25000, 4000, 31000, 15000],
-        "imd_decile": [1, 8, 2, 10, 5], "income_decile": [1, 7, 3, 10, 5], "crime_decile": [2, 9, 1, 10, 6],
-    }))  # fmt: skip
+    _csv(
+        raw / "deprivation" / "index.csv",
+        pd.DataFrame(
+            {
+                "lsoa21_code": codes,
+                "imd_score": [45.0, 12.0, 30.0, 5.0, 20.0],
+                "imd_rank": [900, 25000, 4000, 31000, 15000],
+                "imd_decile": [1, 8, 2, 10, 5],
+                "income_decile": [1, 7, 3, 10, 5],
+                "crime_decile": [2, 9, 1, 10, 6],
+            }
+        ),
+    )
     # partner data: street crimes as points (British National Grid), three months
     crimes = []
     for month in ("2024-01", "2024-02", "2024-03"):
         for code, (_letter, col, row, _m, _w) in LSOAS.items():
             for k in range(int(rng.integers(3, 12))):
-                crimes.append({"crime_id": f"{month}-{code}-{k}", "month": month,
-                               "x": X0 + 1000 * col + 100 + 80 * k, "y": Y0 + 1000 * row + 500,
-                               "crime_type": "Burglary" if k % 3 == 0 else "Violence"})  # fmt: skip
-        crimes.append({"crime_id": f"{month}-far", "month": month, "x": X0 + 3500, "y": Y0 + 500, "crime_type": "Burglary"})
-        crimes.append({"crime_id": f"{month}-nowhere", "month": month, "x": None, "y": None, "crime_type": "Violence"})
+                crimes.append(
+                    {
+                        "crime_id": f"{month}-{code}-{k}",
+                        "month": month,
+                        "x": X0 + 1000 * col + 100 + 80 * k,
+                        "y": Y0 + 1000 * row + 500,
+                        "crime_type": "Burglary" if k % 3 == 0 else "Violence",
+                    }
+                )
+        crimes.append(
+            {
+                "crime_id": f"{month}-far",
+                "month": month,
+                "x": X0 + 3500,
+                "y": Y0 + 500,
+                "crime_type": "Burglary",
+            }
+        )
+        crimes.append(
+            {"crime_id": f"{month}-nowhere", "month": month, "x": None, "y": None, "crime_type": "Violence"}
+        )
     _csv(raw / "partner" / "crimes.csv", pd.DataFrame(crimes))
     # a partner's services, located by postcode, feeding the resource register
-    _csv(raw / "partner" / "services.csv", pd.DataFrame({
-        "service_id": ["S1", "S2", "S3"], "name": ["Hub <b>one</b>", "Library", "Youth club"],
-        "service_type": ["community_hub", "library", "youth_club"], "postcode": ["SQ1 1AA", "SQ2 2AB", "SQ4 0AD"],
-        "theme": ["safer_stronger_communities", "economy_skills", "children_young_people"],
-    }))  # fmt: skip
+    _csv(
+        raw / "partner" / "services.csv",
+        pd.DataFrame(
+            {
+                "service_id": ["S1", "S2", "S3"],
+                "name": ["Hub <b>one</b>", "Library", "Youth club"],
+                "service_type": ["community_hub", "library", "youth_club"],
+                "postcode": ["SQ1 1AA", "SQ2 2AB", "SQ4 0AD"],
+                "theme": ["safer_stronger_communities", "economy_skills", "children_young_people"],
+            }
+        ),
+    )
     _write_conf(root / "conf")
     return root
 
 
 def _write_conf(conf: Path) -> None:
     conf.mkdir(parents=True, exist_ok=True)
-    (conf / "partnership.yml").write_text(textwrap.dedent("""\
+    (conf / "partnership.yml").write_text(
+        textwrap.dedent("""\
         name: Squares Community Partnership
         area: [E10999901]
         comparators: [parent, england]
@@ -157,9 +241,12 @@ def _write_conf(conf: Path) -> None:
           boundaries: [squares]
           postcodes: postcodes
           population: {2021: residents}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     area = "geography: {kind: area_code, column: lsoa21_code, level: lsoa, vintage: 2021}"
-    (conf / "catalog.yml").write_text(textwrap.dedent(f"""\
+    (conf / "catalog.yml").write_text(
+        textwrap.dedent(f"""\
         name: Squares catalogue
         root: ..
         defaults: {{licence: OGL-3.0, sharing: open, refresh: once, last_updated: 2024-04-30}}
@@ -271,8 +358,11 @@ def _write_conf(conf: Path) -> None:
             path: data/raw/boundaries/squares.gpkg
             publisher: tests
             licence: MIT
-        """), encoding="utf-8")
-    (conf / "indicators.yml").write_text(textwrap.dedent("""\
+        """),
+        encoding="utf-8",
+    )
+    (conf / "indicators.yml").write_text(
+        textwrap.dedent("""\
         indicators:
           crime_rate:
             title: Crimes per 1,000 residents
@@ -331,10 +421,15 @@ def _write_conf(conf: Path) -> None:
             statistic: value
             value: {dataset: deprivation, measure: imd_score}
             polarity: high_is_bad
-        """), encoding="utf-8")
-    (conf / "places.yml").write_text(textwrap.dedent("""\
+        """),
+        encoding="utf-8",
+    )
+    (conf / "places.yml").write_text(
+        textwrap.dedent("""\
         name: squares places
         places:
           South Side:
             lsoas: [E01999901, E01999902]
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )

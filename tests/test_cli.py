@@ -53,7 +53,9 @@ def test_pipeline_commands_on_another_partnership(squares_project, capsys, monke
     assert main(["publish"]) == 0
     assert "published for public under nhs_digital" in capsys.readouterr().out
     store = squares_project / "data" / "processed"
-    assert (store / "store.json").is_file() and (squares_project / "data" / "published" / "public" / "store.json").is_file()
+    assert (store / "store.json").is_file() and (
+        squares_project / "data" / "published" / "public" / "store.json"
+    ).is_file()
     indicators = pd.read_csv(store / "indicators_county.csv")
     assert set(indicators["area_code"]) == {"E10999901"}
 
@@ -62,9 +64,22 @@ def test_a_stale_store_is_one_line_with_the_command_to_run(squares_project, caps
     assert main(["--project", str(squares_project), "run"]) == 0
     capsys.readouterr()
     crimes = squares_project / "data" / "raw" / "partner" / "crimes_late.csv"
-    crimes.write_text("crime_id,month,x,y,crime_type\nlate-1,2024-03,394500,222500,Burglary\n", encoding="utf-8")
+    crimes.write_text(
+        "crime_id,month,x,y,crime_type\nlate-1,2024-03,394500,222500,Burglary\n", encoding="utf-8"
+    )
     try:
-        code = main(["--project", str(squares_project), "report", "needs-profile", "--area", "E10999901", "--out", str(tmp_path)])
+        code = main(
+            [
+                "--project",
+                str(squares_project),
+                "report",
+                "needs-profile",
+                "--area",
+                "E10999901",
+                "--out",
+                str(tmp_path),
+            ]
+        )
         err = capsys.readouterr().err
         assert code == 2 and len(err.strip().splitlines()) == 1
         assert "crimes_late.csv is new since `needskit pool` ran" in err and "needskit run" in err
@@ -74,7 +89,10 @@ def test_a_stale_store_is_one_line_with_the_command_to_run(squares_project, caps
 
 def test_pool_exits_non_zero_on_error_level_problems(squares_project, capsys, tmp_path):
     bad = squares_project / "data" / "raw" / "partner" / "crimes_bad.csv"
-    bad.write_text("crime_id,month,x,y,crime_type\n" + "".join(f"b{i},2024-13,1,2,Burglary\n" for i in range(50)), encoding="utf-8")
+    bad.write_text(
+        "crime_id,month,x,y,crime_type\n" + "".join(f"b{i},2024-13,1,2,Burglary\n" for i in range(50)),
+        encoding="utf-8",
+    )
     try:
         code = main(["--project", str(squares_project), "pool", "--store", str(tmp_path / "store")])
         captured = capsys.readouterr()
@@ -94,9 +112,20 @@ def test_no_project_is_one_clear_line(tmp_path, capsys, monkeypatch):
 @pytest.mark.slow
 def test_console_script_runs_demo(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "needskit.cli", "demo", "--store", str(tmp_path / "processed"), "--reports", str(tmp_path / "reports")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "needskit.cli",
+            "demo",
+            "--store",
+            str(tmp_path / "processed"),
+            "--reports",
+            str(tmp_path / "reports"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "get the LSOA police.uk publishes" in result.stdout
     store = tmp_path / "processed"

@@ -27,7 +27,10 @@ def _listing(folder) -> dict[str, int]:
 
 
 CHECKOUT_PUBLISHED = ROOT / "data" / "published"
-CHECKOUT_BEFORE = (_listing(CHECKOUT_STORE), _listing(CHECKOUT_PUBLISHED))  # at collection, before any test ran
+CHECKOUT_BEFORE = (
+    _listing(CHECKOUT_STORE),
+    _listing(CHECKOUT_PUBLISHED),
+)  # at collection, before any test ran
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,9 @@ def test_open_workspace_reads_the_project(squares_run):
     assert ws.partnership.name == "Squares Community Partnership" and ws.partnership.areas == (COUNTY,)
     assert [spec.id for spec in ws.catalog][:2] == ["crimes", "residents"]
     assert ws.area.lsoas() == set(LSOAS) and ws.area.area_name == "Squareshire"
-    assert ws.area.chapter_level == "ward" and len(ws.area.chapters) == 2  # the next level down with two units
+    assert (
+        ws.area.chapter_level == "ward" and len(ws.area.chapters) == 2
+    )  # the next level down with two units
     assert ws.store.path == ws.project.root / "data" / "processed"
     assert ws.published("public").path == ws.project.root / "data" / "published" / "public"
 
@@ -57,7 +62,10 @@ def test_the_ledger_balances(squares_run):
     assert ledger["balanced"].all() and not result.errors
     crimes = ledger[ledger["dataset"] == "crimes"]
     assert crimes["unlocated"].sum() == 3 and crimes["rejected_outside"].sum() == 3  # one of each a month
-    assert crimes["assigned"].sum() == result.profile.query("dataset == 'crimes' and level == 'county'")["value"].sum()
+    assert (
+        crimes["assigned"].sum()
+        == result.profile.query("dataset == 'crimes' and level == 'county'")["value"].sum()
+    )
     measures = pd.read_csv(ws.store.path / "ledger_measures.csv")
     assert measures["conserved"].all()
     assert any(line.startswith("ledger balances for every dataset and period") for line in lines)
@@ -72,11 +80,17 @@ def test_every_statistic_of_its_indicators_has_values(squares_run):
     for spec in specs:
         rows = indicators[indicators["indicator"] == spec.id]
         # a published value (an index score) is carried for the neighbourhoods only
-        area = rows[rows["level"] == "lsoa"] if spec.statistic == "value" else rows[rows["area_code"] == COUNTY]
+        area = (
+            rows[rows["level"] == "lsoa"] if spec.statistic == "value" else rows[rows["area_code"] == COUNTY]
+        )
         assert len(area) and area["value"].notna().any(), (spec.id, spec.statistic)
         assert (area["statistic"] == spec.statistic).all()
     by_id = indicators[indicators["area_code"] == COUNTY].drop_duplicates("indicator").set_index("indicator")
-    crime_periods = set(indicators.loc[(indicators["indicator"] == "crime_rate") & (indicators["area_code"] == COUNTY), "period"])
+    crime_periods = set(
+        indicators.loc[
+            (indicators["indicator"] == "crime_rate") & (indicators["area_code"] == COUNTY), "period"
+        ]
+    )
     assert crime_periods == {"2024-01", "2024-02", "2024-03", "2024-01/2024-03"}  # each month and combined
     assert 0 < by_id.loc["older_people", "value"] < 100
     assert by_id.loc["mortality_dsr", "method"] == "Dobson"
@@ -86,7 +100,11 @@ def test_every_statistic_of_its_indicators_has_values(squares_run):
     assert smr["value"].notna().all() and smr["value"].between(10, 1000).all()  # against England (E92000001)
     lsoa = indicators[(indicators["indicator"] == "imd_score") & (indicators["level"] == "lsoa")]
     assert lsoa.drop_duplicates("area_code").set_index("area_code")["value"].to_dict() == {
-        "E01999901": 45.0, "E01999902": 12.0, "E01999903": 30.0, "E01999904": 5.0}  # fmt: skip
+        "E01999901": 45.0,
+        "E01999902": 12.0,
+        "E01999903": 30.0,
+        "E01999904": 5.0,
+    }
     assert set(indicators["comparator"]) == {"parent", "england"}
     assert set(indicators["level"]) >= {"lsoa", "msoa", "ward", "district", "county", "squares places"}
     assert ws.store.stage("indicators")["indicators"] == [s.id for s in specs]
@@ -110,7 +128,11 @@ def test_the_register_holds_its_services(squares_run):
     ws, _result, _lines = squares_run
     services = ws.store.read_register("services")
     assert services["service_id"].tolist() == ["S1", "S2", "S3"]
-    assert services["name"].tolist() == ["Hub <b>one</b>", "Library", "Youth club"]  # as written; escaped when shown
+    assert services["name"].tolist() == [
+        "Hub <b>one</b>",
+        "Library",
+        "Youth club",
+    ]  # as written; escaped when shown
     assert set(services["partner"]) == {"Squares Council"} and set(services["partner_sector"]) == {"council"}
     assert set(services["area_code"]) <= set(LSOAS) and services[["easting", "northing"]].notna().all().all()
     assert services["illustrative"].all()

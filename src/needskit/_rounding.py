@@ -63,7 +63,11 @@ def largest_remainder(
     n = len(exact)
     codes = np.zeros(n, dtype=np.intp) if groups is None else np.asarray(groups, dtype=np.intp)
     n_groups = int(codes.max()) + 1 if n else 0
-    target = np.broadcast_to(np.asarray(totals, dtype=float), (n_groups,)) if np.ndim(totals) == 0 else np.asarray(totals, dtype=float)
+    target = (
+        np.broadcast_to(np.asarray(totals, dtype=float), (n_groups,))
+        if np.ndim(totals) == 0
+        else np.asarray(totals, dtype=float)
+    )
     snapped = np.where(np.abs(exact - np.round(exact)) < _SNAP, np.round(exact), exact)
     base = np.floor(snapped)
     upper = np.full(n, np.inf) if caps is None else np.where(np.isfinite(caps), np.round(caps), np.inf)

@@ -30,7 +30,10 @@ def _workspace(store: Path | None = None):  # noqa: ANN202 - the Workspace type 
 
 
 _store_option = click.option(
-    "--store", type=click.Path(path_type=Path), default=None, help="Internal store folder (default data/processed)."
+    "--store",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Internal store folder (default data/processed).",
 )
 
 
@@ -60,7 +63,9 @@ def data() -> None:
 
 
 @data.command("build")
-@click.option("--from", "source", required=True, type=click.Path(path_type=Path), help="Shared raw-data folder.")
+@click.option(
+    "--from", "source", required=True, type=click.Path(path_type=Path), help="Shared raw-data folder."
+)
 @click.option("--to", "dest", default="data/raw", show_default=True, type=click.Path(path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace existing raw files whose content would change.")
 def data_build(source: Path, dest: Path, overwrite: bool) -> None:
@@ -72,13 +77,18 @@ def data_build(source: Path, dest: Path, overwrite: bool) -> None:
 
     if not source.is_dir():
         raise DataError(
-            "source folder does not exist", where=str(source), expected="the shared raw-data folder",
-            got="no such folder", hint="pass --from ../shared/data/raw",
-        )  # fmt: skip
+            "source folder does not exist",
+            where=str(source),
+            expected="the shared raw-data folder",
+            got="no such folder",
+            hint="pass --from ../shared/data/raw",
+        )
     project = find_project(_Context.project)
     plan = load_build_plan(project.conf / "databuild.yml")
     partnership = load_partnership(project.partnership_file)
-    manifest = build_raw(source, project.resolve(dest), plan=plan, areas=partnership.areas, overwrite=overwrite)
+    manifest = build_raw(
+        source, project.resolve(dest), plan=plan, areas=partnership.areas, overwrite=overwrite
+    )
     total = manifest["bytes"].sum() / 1e6
     click.echo(f"wrote {len(manifest)} files ({total:.1f} MB) to {dest}; see {dest / 'MANIFEST.csv'}")
 
@@ -91,7 +101,9 @@ def validate(datasets: tuple[str, ...], info: bool) -> None:
     from needskit.partner_data.validate import validate_catalog
 
     ws = _workspace()
-    problems = validate_catalog(ws.catalog, area=ws.area, geography=ws.geography, datasets=list(datasets) or None)
+    problems = validate_catalog(
+        ws.catalog, area=ws.area, geography=ws.geography, datasets=list(datasets) or None
+    )
     for problem in problems:
         if info or problem.severity != "info":
             click.echo(problem.line())
@@ -107,7 +119,9 @@ def _pool(ws: Any, places: Path | None, datasets: tuple[str, ...]) -> int:
     from needskit.pipeline import pool as run_pool
 
     result = run_pool(ws, places_file=places, datasets=list(datasets) or None, echo=click.echo)
-    click.echo(f"wrote the pool stage of the store {ws.store.path} (profile, ledger, rejected/, geography/, register/)")
+    click.echo(
+        f"wrote the pool stage of the store {ws.store.path} (profile, ledger, rejected/, geography/, register/)"
+    )
     for problem in result.errors:
         click.echo(f"needskit: error: {problem.line()}", err=True)
     return 1 if result.errors else 0
@@ -115,7 +129,9 @@ def _pool(ws: Any, places: Path | None, datasets: tuple[str, ...]) -> int:
 
 @cli.command()
 @_store_option
-@click.option("--places", type=click.Path(path_type=Path), default=None, help="Places file (default conf/places.yml).")
+@click.option(
+    "--places", type=click.Path(path_type=Path), default=None, help="Places file (default conf/places.yml)."
+)
 @click.option("--dataset", "datasets", multiple=True, help="Pool only this dataset (repeatable).")
 def pool(store: Path | None, places: Path | None, datasets: tuple[str, ...]) -> None:
     """Pool every catalogue dataset into the store: profile, ledger, rejected rows, register."""
@@ -126,8 +142,13 @@ def pool(store: Path | None, places: Path | None, datasets: tuple[str, ...]) -> 
 
 @cli.command()
 @_store_option
-@click.option("--indicators", "indicators_file", type=click.Path(path_type=Path), default=None,
-              help="Indicator definitions (default conf/indicators.yml).")  # fmt: skip
+@click.option(
+    "--indicators",
+    "indicators_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Indicator definitions (default conf/indicators.yml).",
+)
 def indicators(store: Path | None, indicators_file: Path | None) -> None:
     """Compute every indicator for every area and period of the store, benchmarked."""
     from needskit.pipeline import compute
@@ -138,8 +159,13 @@ def indicators(store: Path | None, indicators_file: Path | None) -> None:
 
 @cli.command()
 @_store_option
-@click.option("--audience", "audiences", multiple=True, type=click.Choice(["public", "partner"]),
-              help="Publish for this audience (default: disclosure.audiences of conf/partnership.yml).")  # fmt: skip
+@click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    type=click.Choice(["public", "partner"]),
+    help="Publish for this audience (default: disclosure.audiences of conf/partnership.yml).",
+)
 def publish(store: Path | None, audiences: tuple[str, ...]) -> None:
     """Apply the partnership's disclosure rule once per audience: the published stores."""
     from needskit.pipeline import publish as run_publish
@@ -151,7 +177,9 @@ def publish(store: Path | None, audiences: tuple[str, ...]) -> None:
 
 @cli.command()
 @_store_option
-@click.option("--places", type=click.Path(path_type=Path), default=None, help="Places file (default conf/places.yml).")
+@click.option(
+    "--places", type=click.Path(path_type=Path), default=None, help="Places file (default conf/places.yml)."
+)
 def run(store: Path | None, places: Path | None) -> None:
     """pool, indicators and publish in turn: the store brought up to date."""
     from needskit.pipeline import compute
@@ -169,7 +197,9 @@ def run(store: Path | None, places: Path | None) -> None:
 
 @cli.command()
 @_store_option
-@click.option("--reports", default=None, type=click.Path(path_type=Path), help="Reports folder (default reports/).")
+@click.option(
+    "--reports", default=None, type=click.Path(path_type=Path), help="Reports folder (default reports/)."
+)
 def demo(store: Path | None, reports: Path | None) -> None:
     """Run the main job on the project's data (the shipped example) and print where the results are."""
     from needskit.demo import run_demo
@@ -179,18 +209,50 @@ def demo(store: Path | None, reports: Path | None) -> None:
 
 @cli.command("report")
 @click.argument("name")
-@click.option("--area", required=True, help="Area code (the partnership's area, a chapter, a ward, an LSOA) or a place code.")
+@click.option(
+    "--area",
+    required=True,
+    help="Area code (the partnership's area, a chapter, a ward, an LSOA) or a place code.",
+)
 @click.option("--period", default=None, help="Period YYYY-MM (default: the latest in the store).")
 @click.option("--comparator", default=None, help="Comparator kind the store holds: parent, england, region.")
-@click.option("--level", default=None, help="Neighbourhood level of maps and tables (default: the notebook's).")
-@click.option("--audience", "--publish", "audience", default=None, type=click.Choice(["public", "partner", "internal"]),
-              help="Who the report is for (default: the notebook's); public and partner read the published store.")  # fmt: skip
-@click.option("--format", "formats", default="html,pdf", show_default=True, help="Comma-separated: html, pdf.")
-@click.option("--out", default=None, type=click.Path(path_type=Path), help="Reports folder (default <project>/reports).")
-@click.option("--each-chapter", "--each-district", "each_chapter", is_flag=True,
-              help="The area's report plus one per chapter, in parallel, with index.html.")  # fmt: skip
-@click.option("--if-changed", is_flag=True, help="Skip when parameters, inputs and code are unchanged since the last run.")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Any other notebook parameter (repeatable).")
+@click.option(
+    "--level", default=None, help="Neighbourhood level of maps and tables (default: the notebook's)."
+)
+@click.option(
+    "--audience",
+    "--publish",
+    "audience",
+    default=None,
+    type=click.Choice(["public", "partner", "internal"]),
+    help="Who the report is for (default: the notebook's); public and partner read the published store.",
+)
+@click.option(
+    "--format", "formats", default="html,pdf", show_default=True, help="Comma-separated: html, pdf."
+)
+@click.option(
+    "--out", default=None, type=click.Path(path_type=Path), help="Reports folder (default <project>/reports)."
+)
+@click.option(
+    "--each-chapter",
+    "--each-district",
+    "each_chapter",
+    is_flag=True,
+    help="The area's report plus one per chapter, in parallel, with index.html.",
+)
+@click.option(
+    "--if-changed",
+    is_flag=True,
+    help="Skip when parameters, inputs and code are unchanged since the last run.",
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any other notebook parameter (repeatable).",
+)
 @_store_option
 @click.option("--jobs", default=None, type=int, help="Parallel workers for --each-chapter (default: cores).")
 def report(
@@ -213,10 +275,22 @@ def report(
     from needskit.reports import report_command
 
     report_command(
-        name, area=area, period=period, comparator=comparator, level=level, publish=audience, formats=formats,
-        out=out, each_chapter=each_chapter, if_changed=if_changed, params=params, store=store,
-        project=_Context.project, jobs=jobs, echo=click.echo,
-    )  # fmt: skip
+        name,
+        area=area,
+        period=period,
+        comparator=comparator,
+        level=level,
+        publish=audience,
+        formats=formats,
+        out=out,
+        each_chapter=each_chapter,
+        if_changed=if_changed,
+        params=params,
+        store=store,
+        project=_Context.project,
+        jobs=jobs,
+        echo=click.echo,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,7 +81,11 @@ class Workspace:
 
     def published(self, audience: str) -> Store:
         """The published store for ``audience``, next to the internal one."""
-        base = self.project.published(audience) if self.store.path == self.project.store else self.store.path.parent / "published" / audience
+        base = (
+            self.project.published(audience)
+            if self.store.path == self.project.store
+            else self.store.path.parent / "published" / audience
+        )
         return Store(base, root=self.project.root)
 
     def places(self, places_file: str | Path | None = None) -> list[CustomPlaces]:
@@ -95,7 +99,10 @@ class Workspace:
 
 
 def open_workspace(
-    project: Project | str | Path | None = None, *, store: str | Path | None = None, catalog: str | Path | None = None
+    project: Project | str | Path | None = None,
+    *,
+    store: str | Path | None = None,
+    catalog: str | Path | None = None,
 ) -> Workspace:
     """Read a project's partnership and catalogue and build its geography.
 
@@ -135,7 +142,9 @@ def _boundaries(ws: Workspace) -> dict[str, gpd.GeoDataFrame]:
         if not ws.geography.has_boundaries(level, vintage):
             continue
         try:
-            out[level] = load_areas(level, geography=ws.geography, vintage=vintage, within=list(ws.partnership.areas))
+            out[level] = load_areas(
+                level, geography=ws.geography, vintage=vintage, within=list(ws.partnership.areas)
+            )
         except GeographyError:
             continue
     return out
@@ -155,8 +164,15 @@ def pool(
     ``problems.csv`` and ``result.errors``; the command line exits non-zero).
     """
     places = ws.places(places_file)
-    result = pool_catalog(ws.catalog, area=ws.area, geography=ws.geography, places=places, datasets=datasets,
-                          progress=progress, echo=echo)  # fmt: skip
+    result = pool_catalog(
+        ws.catalog,
+        area=ws.area,
+        geography=ws.geography,
+        places=places,
+        datasets=datasets,
+        progress=progress,
+        echo=echo,
+    )
     areas = _boundaries(ws)
     postcodes = ws.geography.postcodes() if ws.geography.has_postcodes() else None
     centres = lsoa_centres(areas["lsoa"], postcodes=postcodes) if "lsoa" in areas else None
@@ -165,8 +181,15 @@ def pool(
         config.append(ws.project.resolve(places_file) if places_file else ws.project.places_file)
     config_files = [Path(p) for p in config]
     patterns = [spec.path for spec in result.datasets if any(ch in spec.path for ch in "*?[")]
-    write_pool_stage(ws.store, result, areas=areas, centres=centres, partnership=ws.partnership.describe(),
-                     config_files=config_files, patterns=patterns)  # fmt: skip
+    write_pool_stage(
+        ws.store,
+        result,
+        areas=areas,
+        centres=centres,
+        partnership=ws.partnership.describe(),
+        config_files=config_files,
+        patterns=patterns,
+    )
     return result
 
 
@@ -178,7 +201,11 @@ def _members(hierarchy: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
         if level in hierarchy.columns
     ]
     if len(places):
-        parts.append(places.loc[places["weight"] > 0, ["lsoa_code", "area_code", "level"]].rename(columns={"lsoa_code": "lsoa"}))
+        parts.append(
+            places.loc[places["weight"] > 0, ["lsoa_code", "area_code", "level"]].rename(
+                columns={"lsoa_code": "lsoa"}
+            )
+        )
     return pd.concat(parts, ignore_index=True).dropna().drop_duplicates()
 
 
@@ -207,12 +234,19 @@ def compute(
     places = ws.store.read_place_members()
     results = compute_indicators(profile, indicators=specs, members=_members(hierarchy, places))
     benchmarked = benchmark_all(
-        results, hierarchy=hierarchy, comparators=ws.partnership.comparators, place_parents=place_parents(hierarchy, places)
+        results,
+        hierarchy=hierarchy,
+        comparators=ws.partnership.comparators,
+        place_parents=place_parents(hierarchy, places),
     )
-    return write_indicators_stage(ws.store, benchmarked, config_files=[path], levels=levels, order=[s.id for s in specs])
+    return write_indicators_stage(
+        ws.store, benchmarked, config_files=[path], levels=levels, order=[s.id for s in specs]
+    )
 
 
-def publish(ws: Workspace, *, audiences: Sequence[str] | None = None, rule: str | None = None) -> dict[str, Store]:
+def publish(
+    ws: Workspace, *, audiences: Sequence[str] | None = None, rule: str | None = None
+) -> dict[str, Store]:
     """Apply disclosure control once per audience and write the published stores.
 
     The rule set is the partnership's (``disclosure.rule``) unless ``rule`` names another; the
@@ -227,17 +261,31 @@ def publish(ws: Workspace, *, audiences: Sequence[str] | None = None, rule: str 
     sources = pd.DataFrame(ws.store.manifest().get("sources", []))
     written = {}
     for audience in audiences or ws.partnership.audiences:
-        published = publish_frames(profile=profile, indicators=indicators, ledger=ledger, register=register,
-                                   sharing=sharing, audience=audience, rule=rule)  # fmt: skip
+        published = publish_frames(
+            profile=profile,
+            indicators=indicators,
+            ledger=ledger,
+            register=register,
+            sharing=sharing,
+            audience=audience,
+            rule=rule,
+        )
         allowed = allowed_datasets(sharing, audience=audience)
         target = ws.published(audience)
         write_published_stage(
-            target, source=ws.store, profile=published.profile, indicators=published.indicators,
-            ledger=published.ledger, register=published.register,
+            target,
+            source=ws.store,
+            profile=published.profile,
+            indicators=published.indicators,
+            ledger=published.ledger,
+            register=published.register,
             sources=sources[sources["dataset"].isin(allowed)] if len(sources) else sources,
-            disclosure_log=published.log, audience=audience, rule=rule, rule_text=describe_rule(rule),
+            disclosure_log=published.log,
+            audience=audience,
+            rule=rule,
+            rule_text=describe_rule(rule),
             marking=publication_marking(audience),
-        )  # fmt: skip
+        )
         written[audience] = target
     return written
 
@@ -262,4 +310,3 @@ def run(
         say(f"published ({audience}, {ws.partnership.disclosure_rule}): {store.path}")
     say(f"store: {ws.store.path} ({time.perf_counter() - started:.1f} s)")
     return result
-

@@ -103,7 +103,9 @@ def test_parts_sum_exactly_to_the_budget_in_many_random_cases(unit):
         if case % 3 and budget:
             floors = rng.integers(0, budget // unit // (2 * n) + 1, n).astype(float) * unit  # Σ ≤ budget / 2
         if case % 4 == 0:
-            caps = np.maximum(floors, rng.integers(1, max(2, 3 * budget // unit // n + 2), n) * unit).astype(float)
+            caps = np.maximum(floors, rng.integers(1, max(2, 3 * budget // unit // n + 2), n) * unit).astype(
+                float
+            )
             if np.where(need > 0, caps, floors).sum() < budget:
                 caps = np.full(n, np.inf)
         df = places(need, floor=floors, cap=np.where(np.isinf(caps), np.nan, caps))
@@ -113,7 +115,9 @@ def test_parts_sum_exactly_to_the_budget_in_many_random_cases(unit):
         assert (allocation % unit == 0).all()
         assert (allocation >= floors).all() and (allocation <= caps).all()
         assert (np.abs(allocation - out["exact"].to_numpy()) < unit).all()
-        np.testing.assert_allclose(out["exact"], _reference_exact(need, floors, caps, budget), rtol=1e-7, atol=1e-6)
+        np.testing.assert_allclose(
+            out["exact"], _reference_exact(need, floors, caps, budget), rtol=1e-7, atol=1e-6
+        )
         binding = {k: v + int(out[k].any()) for k, v in binding.items()}
     assert binding["at_floor"] > 30 and binding["at_cap"] > 10  # the cases exercised floors and caps
 
@@ -139,7 +143,11 @@ def test_tie_break_is_by_weight_then_place_label_whatever_the_input_order():
 
 def test_rounding_never_breaks_a_cap():
     # exact shares 2.5, 2.5, 5 (capped) in units of 1: the leftover unit cannot go to the capped place
-    out = com.allocate(pd.Series({"A": 1.0, "B": 1.0, "C": 10.0}), budget=10, cap=pd.Series({"A": np.nan, "B": np.nan, "C": 5}))
+    out = com.allocate(
+        pd.Series({"A": 1.0, "B": 1.0, "C": 10.0}),
+        budget=10,
+        cap=pd.Series({"A": np.nan, "B": np.nan, "C": 5}),
+    )
     assert out["allocation"].tolist() == [3, 2, 5]
 
 
@@ -150,8 +158,13 @@ def test_zero_need_place_gets_its_floor_and_no_more():
 
 
 def test_floor_equal_to_cap_fixes_a_place():
-    out = com.allocate(places([5.0, 1.0, 1.0], floor=[200.0, 0, 0], cap=[200.0, np.nan, np.nan]),
-                       budget=600, need="need", floor="floor", cap="cap")
+    out = com.allocate(
+        places([5.0, 1.0, 1.0], floor=[200.0, 0, 0], cap=[200.0, np.nan, np.nan]),
+        budget=600,
+        need="need",
+        floor="floor",
+        cap="cap",
+    )
     assert out["allocation"].tolist() == [200, 200, 200]
 
 
@@ -195,7 +208,9 @@ def test_allocate_accepts_the_budget_first_form():
 
 def test_allocation_scenarios_compare_need_measures():
     df = pd.DataFrame({"ward": ["A", "B", "C"], "imd": [40.0, 30.0, 30.0], "health": [10.0, 10.0, 80.0]})
-    out = com.allocation_scenarios(df, budget=50_000, needs={"IMD": "imd", "Health": "health"}, place="ward", floor=5_000)
+    out = com.allocation_scenarios(
+        df, budget=50_000, needs={"IMD": "imd", "Health": "health"}, place="ward", floor=5_000
+    )
     assert out["ward"].tolist() == ["A", "B", "C"]
     assert out["allocation_IMD"].tolist() == [20_000, 15_000, 15_000]
     assert out["allocation_Health"].tolist() == [5_000, 5_000, 40_000]

@@ -140,11 +140,16 @@ def test_duplication_on_the_shipped_register(shipped_store):
 
     services = shipped_store.read_register("services")
     services = services[services["illustrative"]].assign(
-        annual_cost_gbp=lambda f: pd.to_numeric(f["annual_cost_gbp"]), easting=lambda f: pd.to_numeric(f["easting"]),
+        annual_cost_gbp=lambda f: pd.to_numeric(f["annual_cost_gbp"]),
+        easting=lambda f: pd.to_numeric(f["easting"]),
         northing=lambda f: pd.to_numeric(f["northing"]),
     )
-    register = build_register(services=services, spend=shipped_store.read_register("spend"),
-                              catchments=shipped_store.read_register("catchments"), population=pd.DataFrame())  # fmt: skip
+    register = build_register(
+        services=services,
+        spend=shipped_store.read_register("spend"),
+        catchments=shipped_store.read_register("catchments"),
+        population=pd.DataFrame(),
+    )
     out = com.duplication(
         register.services, catchment=register.catchments, theme="service_type", spend="annual_cost_gbp"
     )

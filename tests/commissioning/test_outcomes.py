@@ -80,9 +80,24 @@ def test_by_partnership_on_the_shipped_example(framework, delivery):
 
 
 def test_without_declared_partnerships_each_accountable_body_is_a_partnership():
-    data = {"name": "t", "aims": [{"id": 1, "title": "An aim", "outcomes": [
-        {"id": "1.1", "title": "An outcome", "accountable": "Task and finish group on NEETs", "lead": "Council",
-         "indicators": [{"id": "neet", "polarity": "high_is_bad"}]}]}]}  # fmt: skip
+    data = {
+        "name": "t",
+        "aims": [
+            {
+                "id": 1,
+                "title": "An aim",
+                "outcomes": [
+                    {
+                        "id": "1.1",
+                        "title": "An outcome",
+                        "accountable": "Task and finish group on NEETs",
+                        "lead": "Council",
+                        "indicators": [{"id": "neet", "polarity": "high_is_bad"}],
+                    }
+                ],
+            }
+        ],
+    }
     assert by_partnership(parse_outcomes(data))["partnership"].tolist() == ["Task and finish group on NEETs"]
 
 
@@ -113,7 +128,14 @@ def test_delivery_places_resolve_by_name_and_code(framework, hierarchy):
     assert out["place_name"].tolist() == ["Podsmead", "Westgate", "Gloucester"]
     assert out["place_level"].tolist() == ["ward", "ward", "district"]
     assert out["budget_gbp"].tolist() == [100, 100, 100] and out["confirmed"].all()
-    assert list(out.columns[:6]) == ["activity_id", "activity", "partner", "programme", "outcome_id", "place_code"]
+    assert list(out.columns[:6]) == [
+        "activity_id",
+        "activity",
+        "partner",
+        "programme",
+        "outcome_id",
+        "place_code",
+    ]
     county = locate_delivery(parse_delivery(_delivery(places=["Gloucestershire"])), hierarchy=hierarchy)
     assert county["place_code"].tolist() == ["E10000013"] and county["place_level"].tolist() == ["county"]
 
@@ -139,7 +161,9 @@ def test_delivery_ambiguous_ward_names(hierarchy):
         locate_delivery(parse_delivery({**_delivery(), "district": "Atlantis"}), hierarchy=hierarchy)
     by_code = copy.deepcopy(_delivery(places=["Podsmead"]))
     by_code["district"] = GLOUCESTER
-    assert locate_delivery(parse_delivery(by_code), hierarchy=hierarchy)["place_code"].tolist() == ["E05010963"]
+    assert locate_delivery(parse_delivery(by_code), hierarchy=hierarchy)["place_code"].tolist() == [
+        "E05010963"
+    ]
 
 
 # ============================================================================================
@@ -242,7 +266,9 @@ def test_expand_places_to_wards_and_districts(delivery, hierarchy):
         "park_and_ride": 2,
         "travel_plans": 18,
     }
-    districts = expand_places(rows[rows["activity_id"] != "park_and_ride"], to="district", hierarchy=hierarchy)
+    districts = expand_places(
+        rows[rows["activity_id"] != "park_and_ride"], to="district", hierarchy=hierarchy
+    )
     assert districts.groupby("activity_id").size().to_dict() == {"business_link": 6, "travel_plans": 1}
     with pytest.raises(SchemaError, match="below 'district'"):
         expand_places(rows, to="district", hierarchy=hierarchy)

@@ -91,7 +91,10 @@ def test_assurance_each_branch(polarity, target, expected):
 def test_target_per_series_and_missing_series_have_no_target():
     df = pd.concat([monthly(BASE).assign(area="A"), monthly(BASE).assign(area="B")], ignore_index=True)
     out = xmr(df, value="v", time="month", by="area", target={"A": 20.0})
-    assert out.groupby("area")["assurance"].first().to_dict() == {"A": "consistently fails target", "B": "no target"}
+    assert out.groupby("area")["assurance"].first().to_dict() == {
+        "A": "consistently fails target",
+        "B": "no target",
+    }
     assert out.loc[out["area"] == "B", "target"].isna().all()
 
 
@@ -163,7 +166,11 @@ def test_p_chart_errors(x, n, kwargs, match):
         (monthly(BASE).assign(v=[np.nan] + BASE[1:]), {}, "has missing values"),
         (monthly(BASE).assign(v=[np.inf] + BASE[1:]), {}, "has infinite values"),
         (monthly(BASE).assign(month=pd.Timestamp("2022-01-01")), {}, "has repeated periods"),
-        (monthly(BASE).assign(month=[pd.NaT] + list(pd.date_range("2022-02-01", periods=11, freq="MS"))), {}, "missing periods"),
+        (
+            monthly(BASE).assign(month=[pd.NaT] + list(pd.date_range("2022-02-01", periods=11, freq="MS"))),
+            {},
+            "missing periods",
+        ),
         (monthly(BASE), {"polarity": "up"}, "is not a known option"),
         (monthly(BASE), {"rules": {"shift_run": 6}}, "is not an SpcRules"),
         (monthly(BASE), {"baseline": 1}, "not a usable baseline"),
@@ -191,7 +198,11 @@ def test_many_series_are_computed_together():
     rng = np.random.default_rng(1)
     n_area, n_t = 2000, 15
     df = pd.DataFrame(
-        {"area": np.repeat(np.arange(n_area), n_t), "t": np.tile(np.arange(n_t), n_area), "v": rng.normal(10, 2, n_area * n_t)}
+        {
+            "area": np.repeat(np.arange(n_area), n_t),
+            "t": np.tile(np.arange(n_t), n_area),
+            "v": rng.normal(10, 2, n_area * n_t),
+        }
     )
     out = xmr(df, value="v", time="t", by="area")
     first = df[df["area"] == 7]["v"].to_numpy()

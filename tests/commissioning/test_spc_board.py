@@ -14,7 +14,9 @@ from needskit.errors import NeedskitWarning, SchemaError
 def test_board_summary_one_row_per_indicator_with_icons():
     admissions = quiet_xmr(BASE + [17.0], baseline=12, polarity="high_is_bad", target=20.0)
     screening = quiet_xmr(BASE, target=11.0)
-    areas = pd.concat([monthly(BASE).assign(area="A"), monthly(BASE[:-1] + [4.0]).assign(area="B")], ignore_index=True)
+    areas = pd.concat(
+        [monthly(BASE).assign(area="A"), monthly(BASE[:-1] + [4.0]).assign(area="B")], ignore_index=True
+    )
     with pytest.warns(NeedskitWarning, match="2 segment"):
         by_area = xmr(areas, value="v", time="month", by="area", baseline=11)
     out = board_summary(admissions, screening, by_area, names=["Admissions", "Screening", "Falls"])

@@ -30,8 +30,15 @@ def test_plot_xmr_returns_a_figure_with_the_expected_lines():
     np.testing.assert_allclose(target.get_ydata(), 15.0)
     assert ax.get_title() == "Falls"
     scatters = {c.get_gid(): c for c in ax.collections}
-    assert set(scatters) == {"points:common cause", "points:special cause improving", "points:special cause concerning"}
-    assert to_hex(scatters["points:special cause improving"].get_facecolor()[0]) == COLOURS["special cause improving"]
+    assert set(scatters) == {
+        "points:common cause",
+        "points:special cause improving",
+        "points:special cause concerning",
+    }
+    assert (
+        to_hex(scatters["points:special cause improving"].get_facecolor()[0])
+        == COLOURS["special cause improving"]
+    )
     assert to_hex(scatters["points:special cause concerning"].get_facecolor()[0]) == "#e46c0a"  # orange
     assert len(scatters["points:common cause"].get_offsets()) == 12
 

@@ -128,7 +128,9 @@ def test_vectorised_rules_match_a_naive_reference_over_random_series_rebases_and
         n = int(rng.integers(20, 40))
         level = np.cumsum(rng.choice([0, 0, 0, 0, 3], size=n))  # occasional level shifts
         drift = np.where(np.arange(n) > n // 2, np.arange(n) * 0.3 * (s % 2), 0)
-        values = np.round(10 + level + drift + rng.normal(0, 1, n), 1)  # rounding makes ties and on-mean points
+        values = np.round(
+            10 + level + drift + rng.normal(0, 1, n), 1
+        )  # rounding makes ties and on-mean points
         frames.append(pd.DataFrame({"series": f"S{s:02d}", "t": np.arange(n), "v": values}))
     df = pd.concat(frames, ignore_index=True)
     rebase = {"S01": [10], "S04": [8, 17], "S07": [15]}
@@ -148,8 +150,13 @@ def test_vectorised_rules_match_a_naive_reference_over_random_series_rebases_and
         assert part["mean"].to_numpy() == pytest.approx(np.full(len(y), y.mean()))
         assert part["upper_limit"].to_numpy() == pytest.approx(y.mean() + 2.66 * amr)
         outside, shift, trend, two = _naive_flags(
-            y, part["lower_limit"].to_numpy(), part["upper_limit"].to_numpy(), part["lower_2sigma"].to_numpy(),
-            part["upper_2sigma"].to_numpy(), part["mean"].to_numpy(), rules,
+            y,
+            part["lower_limit"].to_numpy(),
+            part["upper_limit"].to_numpy(),
+            part["lower_2sigma"].to_numpy(),
+            part["upper_2sigma"].to_numpy(),
+            part["mean"].to_numpy(),
+            rules,
         )
         assert part["outside_limits"].tolist() == outside
         assert part["shift"].tolist() == shift

@@ -69,12 +69,23 @@ def test_two_by_columns_use_tuple_keys():
         for area in ("X", "Y"):
             rows.append(monthly(BASE + [v + 20 for v in BASE]).assign(indicator=indicator, area=area))
     df = pd.concat(rows, ignore_index=True)
-    out = xmr(df, value="v", time="month", by=["indicator", "area"],
-                  target={("falls", "Y"): 40.0}, rebase={("admissions", "X"): ["2023-01-01"]})
+    out = xmr(
+        df,
+        value="v",
+        time="month",
+        by=["indicator", "area"],
+        target={("falls", "Y"): 40.0},
+        rebase={("admissions", "X"): ["2023-01-01"]},
+    )
     segments = out.groupby(["indicator", "area"])["segment"].max().to_dict()
     assert segments == {("admissions", "X"): 2, ("admissions", "Y"): 1, ("falls", "X"): 1, ("falls", "Y"): 1}
     summary = board_summary(out)
-    assert summary[["indicator", "area"]].values.tolist() == [["admissions", "X"], ["admissions", "Y"], ["falls", "X"], ["falls", "Y"]]
+    assert summary[["indicator", "area"]].values.tolist() == [
+        ["admissions", "X"],
+        ["admissions", "Y"],
+        ["falls", "X"],
+        ["falls", "Y"],
+    ]
     assert summary["target"].isna().tolist() == [True, True, True, False]
     assert board_summary(out, names=["Board"])["indicator"].iloc[0] == "Board: admissions"
     fig = plot_xmr(out, series=("admissions", "X"))

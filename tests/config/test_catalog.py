@@ -69,7 +69,10 @@ def test_shipped_partnership_names_reference_entries_of_the_right_format():
     assert all(catalog.reference_entry(b).format == "area_layers" for b in reference.boundaries)
     assert reference.postcodes in catalog and all(d in catalog for d in reference.population.values())
     lookups = catalog.reference_entry("lookups_2021")
-    assert len(lookups.paths) == 6 and [f.name for f in lookups.files()][0] == "lookup_lsoa21_ward24_ltla24.csv.gz"
+    assert (
+        len(lookups.paths) == 6
+        and [f.name for f in lookups.files()][0] == "lookup_lsoa21_ward24_ltla24.csv.gz"
+    )
 
 
 # ---------------------------------------------------------------------------------- malformed entries
@@ -87,18 +90,30 @@ def test_shipped_partnership_names_reference_entries_of_the_right_format():
         ({"measures": [{"name": "x", "count": "columns"}]}, "'count' can only be 'rows'"),
         ({"measures": [{"count": "rows"}]}, "a row-count measure needs a 'name'"),
         ({"measures": [{"name": "x", "column": "n", "kind": "class"}]}, "a 'class' measure needs 'category'"),
-        ({"measures": [{"columns": "score[", "kind": "value", "aggregate": "none"}]}, "not a valid regular expression"),
+        (
+            {"measures": [{"columns": "score[", "kind": "value", "aggregate": "none"}]},
+            "not a valid regular expression",
+        ),
         ({"measures": [{"column": "score", "kind": "value", "aggregate": "sum"}]}, "cannot be summed"),
         ({"measures": [{"column": "n", "aggregate": "median"}]}, "'aggregate' is not a known value"),
         ({"geography": {"kind": "points", "x": "lon"}}, "needs 'y'"),
         ({"geography": {"kind": "area_code", "column": "lsoa", "level": "lsoa"}}, "needs 'vintage'"),
-        ({"geography": {"kind": "area_code", "column": "c", "level": "parish", "vintage": 2021}}, "'level' is not a known"),
-        ({"geography": {"kind": "area_code", "column": "c", "level": "lsoa", "vintage": 2001}}, "'vintage' is not a known"),
+        (
+            {"geography": {"kind": "area_code", "column": "c", "level": "parish", "vintage": 2021}},
+            "'level' is not a known",
+        ),
+        (
+            {"geography": {"kind": "area_code", "column": "c", "level": "lsoa", "vintage": 2001}},
+            "'vintage' is not a known",
+        ),
         ({"geography": {"kind": "postcode"}}, "needs 'postcode'"),
         ({"geography": {"kind": "hexagons"}}, "'kind' is not a known value"),
         ({"geography": "points"}, "is not a mapping"),
         ({"period": {"column": "m", "value": "2024"}}, "exactly one of 'column' or 'value'"),
-        ({"period": {"column": "m", "range": ["2024-03", "2024-01"]}}, r"period range must be \[first, last\]"),
+        (
+            {"period": {"column": "m", "range": ["2024-03", "2024-01"]}},
+            r"period range must be \[first, last\]",
+        ),
         ({"period": {"column": "m", "range": ["2024-01"]}}, r"period range must be \[first, last\]"),
         ({"sharing": "partner"}, "information-sharing agreement"),
         ({"sharing": "restricted"}, "information-sharing agreement"),
@@ -111,7 +126,10 @@ def test_shipped_partnership_names_reference_entries_of_the_right_format():
         ({"scope": [{"column": "type", "op": "like", "value": "B"}]}, "'op' is not a known value"),
         ({"scope": [{"column": "type", "op": "matches", "value": "(B"}]}, "not a valid regular expression"),
         ({"register": {"table": "ledger"}}, "'table' is not a known value"),
-        ({"register": {"table": "services", "columns": {"name": 5}}}, "maps register columns to file columns"),
+        (
+            {"register": {"table": "services", "columns": {"name": 5}}},
+            "maps register columns to file columns",
+        ),
         ({"register": "services"}, "is not a mapping"),
         ({"title": None}, "missing required key 'title'"),
     ],
@@ -126,33 +144,97 @@ def test_malformed_catalogue_entries_are_named(tmp_path, change, message):
 @pytest.mark.parametrize(
     ("old", "new", "message", "key", "line"),
     [
-        ("    theme: safer_stronger_communities", "    theme: leisure", "'theme' is not a known value", "crimes.theme", 9),
+        (
+            "    theme: safer_stronger_communities",
+            "    theme: leisure",
+            "'theme' is not a known value",
+            "crimes.theme",
+            9,
+        ),
         ("    format: csv", "    format: sas", "'format' is not a known value", "crimes.format", 11),
-        ("    refresh: monthly", "    refresh: monthly\n    colour: red", r"unknown key \['colour'\]", "crimes.colour", 18),
-        ('    geography: {kind: points, x: lon, y: lat, crs: "EPSG:4326"}', "    geography: {kind: points, x: lon}",
-         "needs 'y'", "crimes.geography", 12),
-        ('    period: {column: month, format: "%Y-%m"}', "    period: {column: month, value: 2024}",
-         "exactly one of 'column' or 'value'", "crimes.period", 13),
-        ('    period: {column: month, format: "%Y-%m"}', "    period: {column: month, when: x}",
-         r"unknown key \['when'\]", "crimes.period.when", 13),
-        ("    measures:\n      - {name: crimes, count: rows, category: type}", "    measures: []",
-         "has no measures", "crimes.measures", 15),
-        ("      - {name: crimes, count: rows, category: type}", "      - {name: crimes, count: rows, column: n}",
-         "exactly one of", "crimes.measures[0]", 16),
-        ("      - {name: crimes, count: rows, category: type}", "      - {column: n, kind: value, aggregate: sum}",
-         "cannot be summed", "crimes.measures[0]", 16),
-        ("    refresh: monthly", "    sharing: partner\n    refresh: monthly", "information-sharing agreement",
-         "crimes.sharing", 17),
+        (
+            "    refresh: monthly",
+            "    refresh: monthly\n    colour: red",
+            r"unknown key \['colour'\]",
+            "crimes.colour",
+            18,
+        ),
+        (
+            '    geography: {kind: points, x: lon, y: lat, crs: "EPSG:4326"}',
+            "    geography: {kind: points, x: lon}",
+            "needs 'y'",
+            "crimes.geography",
+            12,
+        ),
+        (
+            '    period: {column: month, format: "%Y-%m"}',
+            "    period: {column: month, value: 2024}",
+            "exactly one of 'column' or 'value'",
+            "crimes.period",
+            13,
+        ),
+        (
+            '    period: {column: month, format: "%Y-%m"}',
+            "    period: {column: month, when: x}",
+            r"unknown key \['when'\]",
+            "crimes.period.when",
+            13,
+        ),
+        (
+            "    measures:\n      - {name: crimes, count: rows, category: type}",
+            "    measures: []",
+            "has no measures",
+            "crimes.measures",
+            15,
+        ),
+        (
+            "      - {name: crimes, count: rows, category: type}",
+            "      - {name: crimes, count: rows, column: n}",
+            "exactly one of",
+            "crimes.measures[0]",
+            16,
+        ),
+        (
+            "      - {name: crimes, count: rows, category: type}",
+            "      - {column: n, kind: value, aggregate: sum}",
+            "cannot be summed",
+            "crimes.measures[0]",
+            16,
+        ),
+        (
+            "    refresh: monthly",
+            "    sharing: partner\n    refresh: monthly",
+            "information-sharing agreement",
+            "crimes.sharing",
+            17,
+        ),
         ("    last_updated: 2024-04-01", "    last_updated: soon", "not a date", "crimes.last_updated", 18),
         ("  sharing: open", "  sharing: secret", "'sharing' is not a known value", "crimes.sharing", 4),
-        ("    record_id: id", "    record_id: [id]", "'record_id' has the wrong type", "crimes.record_id", 14),
-        ("    record_id: id", "    record_id: id\n    register: {table: ledger}", "'table' is not a known value",
-         "crimes.register.table", 15),
+        (
+            "    record_id: id",
+            "    record_id: [id]",
+            "'record_id' has the wrong type",
+            "crimes.record_id",
+            14,
+        ),
+        (
+            "    record_id: id",
+            "    record_id: id\n    register: {table: ledger}",
+            "'table' is not a known value",
+            "crimes.register.table",
+            15,
+        ),
         ("    vintage: 2021\n", "", "ONS lookups need the LSOA vintage", "reference.lookups", 21),
-        ("    format: ons_lookups", "    format: shapefile", "'format' is not a known value", "lookups.format", 22),
+        (
+            "    format: ons_lookups",
+            "    format: shapefile",
+            "'format' is not a known value",
+            "lookups.format",
+            22,
+        ),
         ("    publisher: ONS\n", "", "missing required key 'publisher'", "reference.lookups", 21),
     ],
-)  # fmt: skip
+)
 def test_mistakes_name_file_entry_key_and_line(tmp_path, old, new, message, key, line):
     assert old in TEXT
     path = write_catalog(tmp_path, {}, text=TEXT.replace(old, new, 1))
@@ -191,7 +273,9 @@ def test_a_valid_entry_with_defaults_and_root(tmp_path):
     (tmp_path / "data").mkdir()
     for name in ("b.csv", "a.csv", "c.txt"):
         (tmp_path / "data" / name).write_text("x\n")
-    text = TEXT.replace("name: Test catalogue", "name: Test catalogue\nroot: ..").replace("path: data.csv", "path: data/*.csv")
+    text = TEXT.replace("name: Test catalogue", "name: Test catalogue\nroot: ..").replace(
+        "path: data.csv", "path: data/*.csv"
+    )
     path = write_catalog(tmp_path / "conf", {}, text=text)
     catalog = load_catalog(path)
     assert catalog.name == "Test catalogue" and catalog.path == path and len(catalog) == 1
@@ -243,8 +327,13 @@ def test_unknown_ids_are_clear_errors(tmp_path):
 
 
 def test_register_block_values_and_columns(tmp_path):
-    register = {"table": "services", "partner": "NHS primary care", "partner_sector": "nhs",
-                "columns": {"name": "practice_name"}, "title_case": ["name"]}  # fmt: skip
+    register = {
+        "table": "services",
+        "partner": "NHS primary care",
+        "partner_sector": "nhs",
+        "columns": {"name": "practice_name"},
+        "title_case": ["name"],
+    }
     catalog = load_catalog(write_catalog(tmp_path, {"gp": entry(register=register)}))
     spec = catalog["gp"].register
     assert isinstance(spec, RegisterSpec) and spec.table == "services"
@@ -261,8 +350,14 @@ def test_register_block_values_and_columns(tmp_path):
 
 
 def _reference(**overrides) -> dict:
-    spec = {"title": "Lookups", "format": "ons_lookups", "vintage": 2021, "path": "lookups.csv",
-            "publisher": "ONS", "licence": "OGL-3.0"}  # fmt: skip
+    spec = {
+        "title": "Lookups",
+        "format": "ons_lookups",
+        "vintage": 2021,
+        "path": "lookups.csv",
+        "publisher": "ONS",
+        "licence": "OGL-3.0",
+    }
     spec.update(overrides)
     return {key: value for key, value in spec.items() if value is not None}
 

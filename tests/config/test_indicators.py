@@ -21,19 +21,33 @@ SCORE = {"dataset": "deprivation", "measure": "imd_score"}
 
 
 def _base(statistic: str, **terms) -> dict:
-    return {"title": f"A {statistic}", "theme": "cross_cutting", "statistic": statistic, "polarity": "high_is_bad", **terms}
+    return {
+        "title": f"A {statistic}",
+        "theme": "cross_cutting",
+        "statistic": statistic,
+        "polarity": "high_is_bad",
+        **terms,
+    }
 
 
 ONE_OF_EACH = {
-    "a_proportion": _base("proportion", numerator={**RESIDENTS, "category": "Aged 65 years and over"}, denominator=RESIDENTS),
-    "a_crude_rate": _base("crude_rate", numerator=CRIMES, denominator=RESIDENTS, multiplier=1000, combine_periods=True),
+    "a_proportion": _base(
+        "proportion", numerator={**RESIDENTS, "category": "Aged 65 years and over"}, denominator=RESIDENTS
+    ),
+    "a_crude_rate": _base(
+        "crude_rate", numerator=CRIMES, denominator=RESIDENTS, multiplier=1000, combine_periods=True
+    ),
     "a_mean": _base("mean", value=SCORE),
     "a_dsr": _base("dsr", numerator=DEATHS, denominator=ESP),
     "an_isr": _base("isr", numerator=DEATHS, denominator=ESP, reference="E92000001", kind="rate"),
-    "a_life_expectancy": _base("life_expectancy", numerator={"dataset": "life_table", "measure": "life_deaths"},
-                               denominator={"dataset": "life_table", "measure": "life_population"}, at_age=65),
+    "a_life_expectancy": _base(
+        "life_expectancy",
+        numerator={"dataset": "life_table", "measure": "life_deaths"},
+        denominator={"dataset": "life_table", "measure": "life_population"},
+        at_age=65,
+    ),
     "a_value": _base("value", value=SCORE, unit="score", notes="carried as published"),
-}  # fmt: skip
+}
 
 
 def _write(tmp_path, indicators: dict, **top):
@@ -47,7 +61,9 @@ def test_every_statistic_is_reachable_from_yaml(tmp_path):
     by_id = {s.id: s for s in specs}
     assert [s.id for s in specs] == list(ONE_OF_EACH)  # file order
     assert {s.statistic for s in specs} == set(STATISTICS)
-    assert by_id["a_proportion"].multiplier == 100 and by_id["a_proportion"].numerator.categories == ("Aged 65 years and over",)
+    assert by_id["a_proportion"].multiplier == 100 and by_id["a_proportion"].numerator.categories == (
+        "Aged 65 years and over",
+    )
     assert by_id["a_crude_rate"].multiplier == 1000 and by_id["a_crude_rate"].combine_periods
     assert by_id["a_dsr"].multiplier == 100_000 and by_id["a_dsr"].by_age
     isr = by_id["an_isr"]
@@ -61,9 +77,24 @@ def test_every_statistic_is_reachable_from_yaml(tmp_path):
 
 
 def test_terms_list_datasets_categories_exclusions_and_periods(tmp_path):
-    numerator = {"dataset": ["census_lsoa", "census_lad"], "measure": "n", "exclude": ["Not applicable"], "period": 2021}
-    specs = load_indicators(_write(tmp_path, {"x": _base("proportion", numerator=numerator, denominator={
-        "dataset": "census_lsoa", "measure": "n", "category": ["a", 2]})}))  # fmt: skip
+    numerator = {
+        "dataset": ["census_lsoa", "census_lad"],
+        "measure": "n",
+        "exclude": ["Not applicable"],
+        "period": 2021,
+    }
+    specs = load_indicators(
+        _write(
+            tmp_path,
+            {
+                "x": _base(
+                    "proportion",
+                    numerator=numerator,
+                    denominator={"dataset": "census_lsoa", "measure": "n", "category": ["a", 2]},
+                )
+            },
+        )
+    )
     term = specs[0].numerator
     assert term.datasets == ("census_lsoa", "census_lad") and term.exclude == ("Not applicable",)
     assert term.period == "2021" and term.categories is None
@@ -76,7 +107,9 @@ def test_the_shipped_and_the_squares_indicators_load_against_their_catalogues(tm
     assert len(shipped) == 21 and len({s.id for s in shipped}) == 21
     assert {s.statistic for s in shipped} >= {"proportion", "crude_rate", "mean", "value"}
     root = write_squares_project(tmp_path)
-    squares = load_indicators(root / "conf" / "indicators.yml", catalog=load_catalog(root / "conf" / "catalog.yml"))
+    squares = load_indicators(
+        root / "conf" / "indicators.yml", catalog=load_catalog(root / "conf" / "catalog.yml")
+    )
     assert {s.statistic for s in squares} == set(STATISTICS)  # the squares partnership uses every statistic
 
 
@@ -92,11 +125,17 @@ def _broken(indicator: str, change: dict, drop: tuple[str, ...] = ()) -> dict:
     ("indicators", "message"),
     [
         (_broken("a_dsr", {}, drop=("denominator",)), "a 'dsr' indicator needs numerator and denominator"),
-        (_broken("a_proportion", {}, drop=("numerator",)), "a 'proportion' indicator needs numerator and denominator"),
+        (
+            _broken("a_proportion", {}, drop=("numerator",)),
+            "a 'proportion' indicator needs numerator and denominator",
+        ),
         (_broken("a_crude_rate", {"value": SCORE}), "needs numerator and denominator"),
         (_broken("a_mean", {"numerator": CRIMES}), "a 'mean' indicator needs value"),
         (_broken("a_value", {}, drop=("value",)), "a 'value' indicator needs value"),
-        (_broken("a_life_expectancy", {}, drop=("numerator",)), "a 'life_expectancy' indicator needs numerator"),
+        (
+            _broken("a_life_expectancy", {}, drop=("numerator",)),
+            "a 'life_expectancy' indicator needs numerator",
+        ),
         (_broken("an_isr", {}, drop=("reference",)), "an 'isr' indicator needs the reference area"),
         (_broken("a_dsr", {"reference": "E92000001"}), "'reference' is only for isr indicators"),
         (_broken("a_dsr", {"statistic": "median"}), "'statistic' is not a known value"),
@@ -109,11 +148,14 @@ def _broken(indicator: str, change: dict, drop: tuple[str, ...] = ()) -> dict:
         (_broken("a_dsr", {"numerator": {"dataset": "deaths"}}), "missing required key 'measure'"),
         (_broken("a_dsr", {"numerator": {"measure": "deaths"}}), "missing required key 'dataset'"),
         (_broken("a_dsr", {"numerator": "deaths"}), "is not a mapping"),
-        (_broken("a_dsr", {"numerator": {**DEATHS, "category": "a", "exclude": ["b"]}}), "give 'category' or 'exclude'"),
+        (
+            _broken("a_dsr", {"numerator": {**DEATHS, "category": "a", "exclude": ["b"]}}),
+            "give 'category' or 'exclude'",
+        ),
         (_broken("a_dsr", {"numerator": {**DEATHS, "colour": "red"}}), r"unknown key \['colour'\]"),
         ({"Bad-Id": ONE_OF_EACH["a_dsr"]}, "indicator ids are lower_snake_case"),
     ],
-)  # fmt: skip
+)
 def test_malformed_indicators_are_named(tmp_path, indicators, message):
     path = _write(tmp_path, indicators)
     with pytest.raises(CatalogError, match=message) as info:

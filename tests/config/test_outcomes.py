@@ -49,7 +49,18 @@ def test_shipped_framework_has_the_four_aims_and_sixteen_outcomes(framework):
     # the appendix: aim one has outcomes 1.1-1.3, aim two 2.1-2.4, aim three 3.1-3.5, aim four 4.1-4.4
     assert framework.outcomes.groupby("aim_id", sort=True).size().tolist() == [3, 4, 5, 4]
     actions = framework.actions.groupby("outcome_id").size()
-    expected = {"1.1": 3, "1.2": 2, "1.3": 1, "2.1": 1, "2.2": 1, "2.3": 3, "2.4": 1, "3.1": 2, "3.2": 3, "3.3": 4}
+    expected = {
+        "1.1": 3,
+        "1.2": 2,
+        "1.3": 1,
+        "2.1": 1,
+        "2.2": 1,
+        "2.3": 3,
+        "2.4": 1,
+        "3.1": 2,
+        "3.2": 3,
+        "3.3": 4,
+    }
     expected.update({"3.4": 4, "3.5": 1, "4.1": 3, "4.2": 1, "4.3": 2, "4.4": 2})
     assert actions.to_dict() == expected
     assert framework.outcomes[["accountable", "lead"]].notna().all().all()
@@ -119,11 +130,17 @@ def _valid() -> dict:
                         "lead": "Council",
                         "actions": ["Do one thing", {"id": "x2", "title": "Do another"}],
                         "indicators": [
-                            {"id": "crime_rate_all", "polarity": "high_is_bad",
-                             "target": {"value": 5, "date": "2027-03-31"}},
-                            {"id": "feel_safe", "polarity": "high_is_good",
-                             "baseline": {"value": 70, "date": "2024-03-31"}},
-                        ],  # fmt: skip
+                            {
+                                "id": "crime_rate_all",
+                                "polarity": "high_is_bad",
+                                "target": {"value": 5, "date": "2027-03-31"},
+                            },
+                            {
+                                "id": "feel_safe",
+                                "polarity": "high_is_good",
+                                "baseline": {"value": 70, "date": "2024-03-31"},
+                            },
+                        ],
                         "illustrative": ["targets"],
                     }
                 ],
@@ -143,7 +160,10 @@ def test_a_valid_file_loads_into_tables(tmp_path):
     assert framework.aims.to_dict("records") == [{"aim_id": "1", "aim": "An aim", "n_outcomes": 1}]
     assert framework.actions["action_id"].tolist() == ["1.1.1", "x2"]
     ind = framework.indicators.set_index("indicator_id")
-    assert ind.loc["crime_rate_all", "target_value"] == 5 and ind.loc["crime_rate_all", "target_date"] == "2027-03-31"
+    assert (
+        ind.loc["crime_rate_all", "target_value"] == 5
+        and ind.loc["crime_rate_all", "target_date"] == "2027-03-31"
+    )
     assert np.isnan(ind.loc["feel_safe", "target_value"]) and ind.loc["feel_safe", "baseline_value"] == 70
     assert ind["illustrative"].all()  # the outcome flags its targets as illustrative
     assert framework.outcomes.loc[0, "illustrative_fields"] == "targets"
@@ -184,12 +204,21 @@ _IND = [*_OUT, "indicators", 0]
     [
         (_set(["colour"], "red"), r"outcomes.yml.colour \(line \d+\): unknown key \['colour'\]"),
         (_set([*_OUT, "owner"], "x"), r"aims\[0\].outcomes\[0\].owner \(line \d+\): unknown key \['owner'\]"),
-        (_set([*_OUT, "lead"], _DELETE), r"aims\[0\].outcomes\[0\] \(line \d+\): missing required key 'lead'"),
+        (
+            _set([*_OUT, "lead"], _DELETE),
+            r"aims\[0\].outcomes\[0\] \(line \d+\): missing required key 'lead'",
+        ),
         (_set([*_OUT, "accountable"], _DELETE), "missing required key 'accountable'"),
         (_set([*_OUT, "indicators"], []), r"outcomes\[0\].indicators: has no indicators"),
-        (_set([*_IND, "polarity"], "up"), r"indicators\[0\].polarity \(line \d+\): 'polarity' is not a known value"),
+        (
+            _set([*_IND, "polarity"], "up"),
+            r"indicators\[0\].polarity \(line \d+\): 'polarity' is not a known value",
+        ),
         (_set([*_IND, "polarity"], _DELETE), "missing required key 'polarity'"),
-        (_set([*_IND, "target", "date"], _DELETE), r"indicators\[0\].target \(line \d+\): missing required key 'date'"),
+        (
+            _set([*_IND, "target", "date"], _DELETE),
+            r"indicators\[0\].target \(line \d+\): missing required key 'date'",
+        ),
         (_set([*_IND, "target", "value"], _DELETE), r"target \(line \d+\): missing required key 'value'"),
         (_set([*_IND, "target", "date"], "March 2027"), r"target: 'date' is not a date"),
         (_set([*_IND, "target", "date"], "2027-02-30"), r"'date' is not a date"),
@@ -203,13 +232,19 @@ _IND = [*_OUT, "indicators", 0]
         (_set(["aims"], []), "has no aims"),
         (_set(["aims", 0, "outcomes"], []), "has no outcomes"),
         (_set(["name"], _DELETE), "missing required key 'name'"),
-        (_set(["partnerships", "Group", "reports_to"], "Council"), "'reports_to' is not a declared partnership"),
+        (
+            _set(["partnerships", "Group", "reports_to"], "Council"),
+            "'reports_to' is not a declared partnership",
+        ),
         (_set([*_OUT, "id"], ["1.1"]), "'id' is not a text or number"),
         (_set([*_OUT, "illustrative"], "yes"), "'illustrative' has the wrong type"),
-        (_set([*_OUT, "actions"], [{"title": "x", "owner": "y"}]), r"actions\[0\].owner \(line \d+\): unknown key"),
+        (
+            _set([*_OUT, "actions"], [{"title": "x", "owner": "y"}]),
+            r"actions\[0\].owner \(line \d+\): unknown key",
+        ),
         (_set(["aims", 0], "an aim"), r"aims\[0\]: is not a mapping"),
     ],
-)  # fmt: skip
+)
 def test_malformed_outcomes_are_named_with_file_key_and_line(tmp_path, change, message):
     path = _write(tmp_path, change(copy.deepcopy(_valid())))
     with pytest.raises(CatalogError, match=message) as info:
@@ -270,12 +305,17 @@ def _delivery(**change) -> dict:
 
 
 def test_delivery_rows_keep_places_as_written(framework):
-    out = parse_delivery(_delivery(places=[" Podsmead ", "Westgate", GLOUCESTER, "Westgate"], outcomes=["3.3", 3.4]),
-                         source="conf/delivery.yml", outcomes=framework)  # fmt: skip
+    out = parse_delivery(
+        _delivery(places=[" Podsmead ", "Westgate", GLOUCESTER, "Westgate"], outcomes=["3.3", 3.4]),
+        source="conf/delivery.yml",
+        outcomes=framework,
+    )
     assert len(out) == 6  # two outcomes x three places (repeats dropped)
     assert out["place"].tolist()[:3] == ["Podsmead", "Westgate", GLOUCESTER]
     assert out["outcome_id"].tolist() == ["3.3"] * 3 + ["3.4"] * 3
-    assert set(out["district"]) == {"Gloucester"} and set(out["where"]) == {"conf/delivery.yml: activities[0].places"}
+    assert set(out["district"]) == {"Gloucester"} and set(out["where"]) == {
+        "conf/delivery.yml: activities[0].places"
+    }
     assert out["budget_gbp"].tolist() == [100] * 6 and out["confirmed"].all()
     assert out["illustrative"].all() and set(out["illustrative_fields"]) == {"budget"}
     no_district = parse_delivery({"name": "t", "activities": _delivery()["activities"]})

@@ -51,9 +51,14 @@ def test_the_shipped_partnership_loads():
     assert partnership.reference.lookups == ("lookups_2021", "lookups_2011")
     assert partnership.reference.population == {2021: "population_census2021", 2011: "population_mye2020"}
     assert partnership.reference.ids == (
-        "lookups_2021", "lookups_2011", "lsoa_changes", "boundaries", "postcodes",
-        "population_census2021", "population_mye2020",
-    )  # fmt: skip
+        "lookups_2021",
+        "lookups_2011",
+        "lsoa_changes",
+        "boundaries",
+        "postcodes",
+        "population_census2021",
+        "population_mye2020",
+    )
     assert partnership.source == str(CONF / "partnership.yml")
     described = partnership.describe()
     assert described["areas"] == ["E10000013"] and described["disclosure_rule"] == "nhs_digital"
@@ -69,10 +74,14 @@ def test_a_valid_file_and_its_defaults(tmp_path):
     assert (minimal.disclosure_rule, minimal.audiences) == ("nhs_digital", ("public",))
     assert minimal.reference == ReferenceNames()
     assert minimal.residents == Partnership.residents
-    several = load_partnership(_write(tmp_path, VALID.replace("chapters: district", "chapters: [E07000078, E07000081]")))
+    several = load_partnership(
+        _write(tmp_path, VALID.replace("chapters: district", "chapters: [E07000078, E07000081]"))
+    )
     assert several.chapters == ("E07000078", "E07000081")
     assert several.describe()["chapters"] == ["E07000078", "E07000081"]
-    partner = load_partnership(_write(tmp_path, VALID.replace("audiences: [public]", "audiences: [public, partner]")))
+    partner = load_partnership(
+        _write(tmp_path, VALID.replace("audiences: [public]", "audiences: [public, partner]"))
+    )
     assert partner.audiences == ("public", "partner")
     one = parse_partnership({"name": "x", "area": ["E10000013"], "reference": {"lookups": "lookups_2021"}})
     assert one.reference.lookups == ("lookups_2021",)
@@ -88,36 +97,111 @@ def test_a_valid_file_and_its_defaults(tmp_path):
         ("area: [E10000013]", "area: 10000013", "'area' has the wrong type", "area", 2),
         ("chapters: district", "chapters: parish", "is not a level", "chapters", 3),
         ("chapters: district", "chapters: [1, '']", "is not a list of area codes", "chapters", 3),
-        ("comparators: [parent, england]", "comparators: [parent, nation]", "unknown comparator", "comparators", 4),
+        (
+            "comparators: [parent, england]",
+            "comparators: [parent, nation]",
+            "unknown comparator",
+            "comparators",
+            4,
+        ),
         ("comparators: [parent, england]", "comparators: []", "unknown comparator", "comparators", 4),
-        ("comparators: [parent, england]", "comparators: england", "'comparators' has the wrong type", "comparators", 4),
+        (
+            "comparators: [parent, england]",
+            "comparators: england",
+            "'comparators' has the wrong type",
+            "comparators",
+            4,
+        ),
         ("vintage: 2021", "vintage: 2001", "'vintage' is not a known value", "vintage", 5),
         ("  rule: nhs_digital", "  rule: secret", "'rule' is not a known value", "disclosure.rule", 7),
         ("  audiences: [public]", "  audiences: [press]", "unknown audience", "disclosure.audiences", 8),
-        ("  audiences: [public]", "  audience: [public]", r"unknown key \['audience'\]", "disclosure.audience", 8),
-        ("residents: {dataset: population_census2021, measure: usual_residents}", "residents: population",
-         "needs a dataset and a measure", "residents", 9),
-        ("residents: {dataset: population_census2021, measure: usual_residents}", "residents: {dataset: population}",
-         "missing required key 'measure'", "residents", 9),
-        ("deprivation: {dataset: iod2025_scores}", "deprivation: {dataset: iod, colour: red}",
-         r"unknown key \['colour'\]", "deprivation.colour", 10),
-        ("deprivation: {dataset: iod2025_scores}", "deprivation: {dataset: 5}",
-         "'dataset' has the wrong type", "deprivation.dataset", 10),
-        ("  lookups: [lookups_2021, lookups_2011]", "  lookups: [lookups_2021, 7]",
-         "is not a list of catalogue entry ids", "reference.lookups", 12),
-        ("  lsoa_changes: lsoa_changes", "  lsoa_changes: [a, b]", "'lsoa_changes' has the wrong type",
-         "reference.lsoa_changes", 13),
-        ("  boundaries: [boundaries]", "  boundaries: {a: b}", "is not a list of catalogue entry ids",
-         "reference.boundaries", 14),
-        ("  postcodes: postcodes", "  postcode: postcodes", r"unknown key \['postcode'\]", "reference.postcode", 15),
-        ("  population: {2021: population_census2021, 2011: population_mye2020}", "  population: {2001: census}",
-         "population weights are named by LSOA vintage", "reference.population", 16),
-        ("  population: {2021: population_census2021, 2011: population_mye2020}", "  population: [census]",
-         "'population' has the wrong type", "reference.population", 16),
+        (
+            "  audiences: [public]",
+            "  audience: [public]",
+            r"unknown key \['audience'\]",
+            "disclosure.audience",
+            8,
+        ),
+        (
+            "residents: {dataset: population_census2021, measure: usual_residents}",
+            "residents: population",
+            "needs a dataset and a measure",
+            "residents",
+            9,
+        ),
+        (
+            "residents: {dataset: population_census2021, measure: usual_residents}",
+            "residents: {dataset: population}",
+            "missing required key 'measure'",
+            "residents",
+            9,
+        ),
+        (
+            "deprivation: {dataset: iod2025_scores}",
+            "deprivation: {dataset: iod, colour: red}",
+            r"unknown key \['colour'\]",
+            "deprivation.colour",
+            10,
+        ),
+        (
+            "deprivation: {dataset: iod2025_scores}",
+            "deprivation: {dataset: 5}",
+            "'dataset' has the wrong type",
+            "deprivation.dataset",
+            10,
+        ),
+        (
+            "  lookups: [lookups_2021, lookups_2011]",
+            "  lookups: [lookups_2021, 7]",
+            "is not a list of catalogue entry ids",
+            "reference.lookups",
+            12,
+        ),
+        (
+            "  lsoa_changes: lsoa_changes",
+            "  lsoa_changes: [a, b]",
+            "'lsoa_changes' has the wrong type",
+            "reference.lsoa_changes",
+            13,
+        ),
+        (
+            "  boundaries: [boundaries]",
+            "  boundaries: {a: b}",
+            "is not a list of catalogue entry ids",
+            "reference.boundaries",
+            14,
+        ),
+        (
+            "  postcodes: postcodes",
+            "  postcode: postcodes",
+            r"unknown key \['postcode'\]",
+            "reference.postcode",
+            15,
+        ),
+        (
+            "  population: {2021: population_census2021, 2011: population_mye2020}",
+            "  population: {2001: census}",
+            "population weights are named by LSOA vintage",
+            "reference.population",
+            16,
+        ),
+        (
+            "  population: {2021: population_census2021, 2011: population_mye2020}",
+            "  population: [census]",
+            "'population' has the wrong type",
+            "reference.population",
+            16,
+        ),
         ("disclosure:\n", "disclosure: public\nx:\n", "'disclosure' has the wrong type", "disclosure", 6),
-        ("name: Test Partnership", "name: Test Partnership\ncolour: red", r"unknown key \['colour'\]", "colour", 2),
+        (
+            "name: Test Partnership",
+            "name: Test Partnership\ncolour: red",
+            r"unknown key \['colour'\]",
+            "colour",
+            2,
+        ),
     ],
-)  # fmt: skip
+)
 def test_every_malformed_key_names_file_key_and_line(tmp_path, old, new, message, key, line):
     assert old in VALID
     path = _write(tmp_path, VALID.replace(old, new, 1))

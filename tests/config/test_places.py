@@ -25,19 +25,27 @@ def test_the_shipped_places_load():
     by_name = {p.name: p for p in places.places}
     assert list(by_name) == ["West Cheltenham", "Gloucester inner city", "Cheltenham town centre"]
     west = by_name["West Cheltenham"]
-    assert west.wards == ("Hesters Way", "Springbank", "St Mark's", "St Peter's") and west.district == "E07000078"
+    assert (
+        west.wards == ("Hesters Way", "Springbank", "St Mark's", "St Peter's")
+        and west.district == "E07000078"
+    )
     assert by_name["Cheltenham town centre"].postcode_prefixes == ("GL50 1", "GL50 3")
     assert places.source == str(CONF / "places.yml")
 
 
 def test_each_way_of_making_a_place(tmp_path):
-    places = load_places(_write(tmp_path, """\
+    places = load_places(
+        _write(
+            tmp_path,
+            """\
         places:
           By LSOA: {lsoas: [E01022163, E01022164], description: two LSOAs}
           By ward: {wards: [Springbank, E05012345]}
           By postcode: {postcodes: [GL50 3PP]}
           By prefix: {postcode_prefixes: [GL20]}
-        """))  # fmt: skip
+        """,
+        )
+    )
     assert places.name == "custom places" and places.vintage == 2021
     assert places.places[0] == PlaceSpec("By LSOA", "two LSOAs", lsoas=("E01022163", "E01022164"))
     assert places.places[1].wards == ("Springbank", "E05012345") and places.places[1].district is None
@@ -48,15 +56,25 @@ def test_each_way_of_making_a_place(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message", "where"),
     [
-        ("places:\n  Both:\n    lsoas: [E01022163]\n    postcodes: [GL50 3PP]\n", "exactly one of", "places.Both (line 3)"),
+        (
+            "places:\n  Both:\n    lsoas: [E01022163]\n    postcodes: [GL50 3PP]\n",
+            "exactly one of",
+            "places.Both (line 3)",
+        ),
         ("places:\n  None:\n    description: nothing\n", "exactly one of", "places.None (line 3)"),
-        ("places:\n  X:\n    postcodes: [GL50 3PP]\n    district: E07000078\n", "'district' only narrows 'wards'",
-         "places.X.district (line 4)"),
+        (
+            "places:\n  X:\n    postcodes: [GL50 3PP]\n    district: E07000078\n",
+            "'district' only narrows 'wards'",
+            "places.X.district (line 4)",
+        ),
         ("places:\n  X:\n    wards: Springbank\n", "is not a list", "places.X.wards (line 3)"),
         ("places:\n  X:\n    lsoas: [[E01022163]]\n", "is not a list", "places.X.lsoas (line 3)"),
         ("places:\n  X:\n    lsoa: [E01022163]\n", r"unknown key \['lsoa'\]", "places.X.lsoa (line 3)"),
-        ("places:\n  X:\n    wards: [a]\n    district: [E07000078]\n", "'district' has the wrong type",
-         "places.X.district (line 4)"),
+        (
+            "places:\n  X:\n    wards: [a]\n    district: [E07000078]\n",
+            "'district' has the wrong type",
+            "places.X.district (line 4)",
+        ),
         ("vintage: 2001\nplaces:\n  X: {lsoas: [a]}\n", "'vintage' is not a known value", "vintage (line 1)"),
         ("name: x\n", "missing required key 'places'", "(line 1)"),
         ("places: [a, b]\n", "'places' has the wrong type", "places (line 1)"),
@@ -64,7 +82,7 @@ def test_each_way_of_making_a_place(tmp_path):
         ("places:\n  '  ': {lsoas: [a]}\n", "a place needs a name", "places"),
         ("colour: red\nplaces:\n  X: {lsoas: [a]}\n", r"unknown key \['colour'\]", "colour (line 1)"),
     ],
-)  # fmt: skip
+)
 def test_malformed_places_are_named(tmp_path, text, message, where):
     path = _write(tmp_path, text)
     with pytest.raises(CatalogError, match=message) as info:
@@ -84,7 +102,9 @@ def test_places_are_checked_against_the_geography_when_built(tmp_path):
     with pytest.raises(GeographyError, match="unknown ward") as info:
         build_places(bad, geography=geography)
     assert "places.Nowhere" in str(info.value) and "'Atlantis'" in str(info.value)
-    other_district = load_places(_write(tmp_path, "places:\n  X:\n    wards: [Springbank]\n    district: E07000081\n"))
+    other_district = load_places(
+        _write(tmp_path, "places:\n  X:\n    wards: [Springbank]\n    district: E07000081\n")
+    )
     with pytest.raises(GeographyError, match="unknown ward") as info:
         build_places(other_district, geography=geography)
     assert "in E07000081" in str(info.value)  # Springbank is a Cheltenham ward, not a Gloucester one
@@ -92,4 +112,8 @@ def test_places_are_checked_against_the_geography_when_built(tmp_path):
     with pytest.raises(GeographyError, match="no postcode of the directory.* starts with"):
         build_places(no_prefix, geography=geography)
     built = build_places(load_places(CONF / "places.yml"), geography=geography)
-    assert set(built.areas["area_name"]) == {"West Cheltenham", "Gloucester inner city", "Cheltenham town centre"}
+    assert set(built.areas["area_name"]) == {
+        "West Cheltenham",
+        "Gloucester inner city",
+        "Cheltenham town centre",
+    }

@@ -40,8 +40,13 @@ def test_mappings_know_their_lines_and_the_lines_of_their_keys(tmp_path):
     assert data["datasets"].line_of("visits") == 8
     assert data["datasets"]["visits"].line_of("count") == 10
     assert crimes.line_of("nothing") == crimes.line  # an absent key: the mapping's own line
-    assert data == {"name": "Test", "datasets": {"crimes": {"title": "Crimes", "path": "crimes.csv"},
-                                                 "visits": {"title": "Visits", "count": 3}}}  # fmt: skip
+    assert data == {
+        "name": "Test",
+        "datasets": {
+            "crimes": {"title": "Crimes", "path": "crimes.csv"},
+            "visits": {"title": "Visits", "count": 3},
+        },
+    }
 
 
 def test_missing_file_names_the_file_and_the_hint(tmp_path):
@@ -175,6 +180,9 @@ def test_entry_refuses_what_is_not_a_mapping():
 
 
 def test_describe_location():
-    assert describe_location("conf/catalog.yml", 24, "datasets.police") == "conf/catalog.yml line 24, datasets.police"
+    assert (
+        describe_location("conf/catalog.yml", 24, "datasets.police")
+        == "conf/catalog.yml line 24, datasets.police"
+    )
     assert describe_location("conf/catalog.yml", None) == "conf/catalog.yml"
     assert describe_location("conf/catalog.yml", None, "x") == "conf/catalog.yml, x"

@@ -39,7 +39,9 @@ def three_levels(tmp_path):
     register = {"table": "services"}
     entries = {
         "open_data": entry(register=register),
-        "partner_data": entry(sharing="partner", isa="ISA-2024-07 Gloucestershire data sharing protocol", register=register),
+        "partner_data": entry(
+            sharing="partner", isa="ISA-2024-07 Gloucestershire data sharing protocol", register=register
+        ),
         "restricted_data": entry(sharing="restricted", isa="ISA-2024-09 safeguarding", register=register),
     }
     catalog = load_catalog(write_catalog(tmp_path, entries))
@@ -48,20 +50,32 @@ def three_levels(tmp_path):
 
 def _publish(catalog, result, **kwargs) -> Published:
     options = {"indicators": pd.DataFrame(), "audience": "public", "rule": "nhs_digital", **kwargs}
-    return publish(profile=result.profile, ledger=result.ledger, register=result.register, sharing=catalog.sharing(),
-                   **options)  # fmt: skip
+    return publish(
+        profile=result.profile,
+        ledger=result.ledger,
+        register=result.register,
+        sharing=catalog.sharing(),
+        **options,
+    )
 
 
 def test_sharing_levels_decide_what_each_audience_gets(three_levels):
     catalog, result = three_levels
-    assert set(result.profile["dataset"]) == {"open_data", "partner_data", "restricted_data"}  # internal keeps all
+    assert set(result.profile["dataset"]) == {
+        "open_data",
+        "partner_data",
+        "restricted_data",
+    }  # internal keeps all
     public = _publish(catalog, result, audience="public")
     partner = _publish(catalog, result, audience="partner")
     assert set(public.profile["dataset"]) == {"open_data"}
     assert set(partner.profile["dataset"]) == {"open_data", "partner_data"}
     assert public.withheld_datasets == ["partner_data", "restricted_data"]
     assert partner.withheld_datasets == ["restricted_data"]
-    assert set(public.ledger["dataset"]) == {"open_data"} and set(partner.ledger["dataset"]) == {"open_data", "partner_data"}
+    assert set(public.ledger["dataset"]) == {"open_data"} and set(partner.ledger["dataset"]) == {
+        "open_data",
+        "partner_data",
+    }
     assert set(public.register["services"]["dataset"]) == {"open_data"}
     assert set(partner.register["services"]["dataset"]) == {"open_data", "partner_data"}
     assert allowed_datasets(catalog.sharing(), audience="public") == {"open_data"}
@@ -97,11 +111,30 @@ def test_values_are_carried_and_counts_of_zero_shown(three_levels):
     assert len(zeros) > 0 and not zeros["suppressed"].any()  # nhs_digital shows true zeros
     opensafely = _publish(catalog, result, rule="opensafely").profile
     assert (opensafely.loc[opensafely["level"] == "lsoa", "value"].fillna(0) != 0).sum() <= 1
-    values = pd.DataFrame({"area_code": ["E01022163"], "area_name": ["x"], "level": ["lsoa"], "vintage": [2021],
-                           "dataset": ["open_data"], "measure": ["score"], "category": ["all"], "period": ["2025"],
-                           "value": [3.25], "kind": ["value"], "sharing": ["open"]})  # fmt: skip
-    carried = publish(profile=values, indicators=pd.DataFrame(), ledger=result.ledger, register={},
-                      sharing=catalog.sharing(), audience="public", rule="nhs_digital").profile  # fmt: skip
+    values = pd.DataFrame(
+        {
+            "area_code": ["E01022163"],
+            "area_name": ["x"],
+            "level": ["lsoa"],
+            "vintage": [2021],
+            "dataset": ["open_data"],
+            "measure": ["score"],
+            "category": ["all"],
+            "period": ["2025"],
+            "value": [3.25],
+            "kind": ["value"],
+            "sharing": ["open"],
+        }
+    )
+    carried = publish(
+        profile=values,
+        indicators=pd.DataFrame(),
+        ledger=result.ledger,
+        register={},
+        sharing=catalog.sharing(),
+        audience="public",
+        rule="nhs_digital",
+    ).profile
     assert carried.loc[0, "value"] == 3.25 and carried.loc[0, "value_published"] == "3.25"
     assert carried.loc[0, "disclosure_rule"] == "none (not a count)" and not carried.loc[0, "suppressed"]
 
@@ -123,17 +156,33 @@ def _indicators() -> pd.DataFrame:
     x = np.array([3.0, 12.0, 0.0, np.nan, np.nan, 38.0, 23.0, 9.0])
     n = np.array([1000.0, 2003.0, 50.0, np.nan, np.nan, 5111.0, 7706.0, 120.0])
     m = np.array([1000.0, 1000.0, 100.0, 1.0, 1.0, 100_000.0, 100.0, 100.0])
-    frame = pd.DataFrame({
-        "indicator": ["a", "b", "c", "d", "e", "f", "g", "h"],
-        "statistic": ["crude_rate", "crude_rate", "proportion", "mean", "value", "dsr", "isr", "proportion"],
-        "area_code": ["A"] * 8, "period": ["2024"] * 8,
-        "numerator": x, "denominator": n, "multiplier": m,
-        "value": [3.0, 12 / 2003 * 1000, 0.0, 21.5, 7.0, 812.3, 104.5, 7.5],
-        "lower_95": [0.6, 3.1, 0.0, 20.0, np.nan, 560.0, 66.2, 3.6],
-        "upper_95": [8.8, 10.5, 7.1, 23.0, np.nan, 1064.0, 156.8, 13.7],
-        "suppressed_reason": [""] * 8, "comparison": ["higher"] * 8, "quintile": [5] * 8,
-        "sources": ["crimes, residents"] * 8,
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "indicator": ["a", "b", "c", "d", "e", "f", "g", "h"],
+            "statistic": [
+                "crude_rate",
+                "crude_rate",
+                "proportion",
+                "mean",
+                "value",
+                "dsr",
+                "isr",
+                "proportion",
+            ],
+            "area_code": ["A"] * 8,
+            "period": ["2024"] * 8,
+            "numerator": x,
+            "denominator": n,
+            "multiplier": m,
+            "value": [3.0, 12 / 2003 * 1000, 0.0, 21.5, 7.0, 812.3, 104.5, 7.5],
+            "lower_95": [0.6, 3.1, 0.0, 20.0, np.nan, 560.0, 66.2, 3.6],
+            "upper_95": [8.8, 10.5, 7.1, 23.0, np.nan, 1064.0, 156.8, 13.7],
+            "suppressed_reason": [""] * 8,
+            "comparison": ["higher"] * 8,
+            "quintile": [5] * 8,
+            "sources": ["crimes, residents"] * 8,
+        }
+    )
     return frame
 
 
@@ -142,7 +191,12 @@ def test_small_number_indicators_are_withheld():
     out = publish_indicators(results, rule="nhs_digital").set_index("indicator")
     pd.testing.assert_frame_equal(results, _indicators())  # not modified
     a = out.loc["a"]
-    assert np.isnan(a["value"]) and np.isnan(a["numerator"]) and np.isnan(a["lower_95"]) and np.isnan(a["upper_95"])
+    assert (
+        np.isnan(a["value"])
+        and np.isnan(a["numerator"])
+        and np.isnan(a["lower_95"])
+        and np.isnan(a["upper_95"])
+    )
     assert a["suppressed_reason"] == "small number withheld (nhs_digital: 1-7)"
     assert a["comparison"] == "not_compared" and pd.isna(a["quintile"])  # significance would hint at it
     assert a["denominator"] == 1000  # the denominator alone reveals nothing
@@ -167,12 +221,18 @@ def test_published_rates_are_made_from_the_published_counts():
     b = out.loc["b"]
     assert (b["numerator"], b["denominator"]) == (10.0, 2005.0)
     assert b["value"] * b["denominator"] / b["multiplier"] == pytest.approx(10.0)  # not 12
-    expected = crude_rate(pd.DataFrame({"x": [10.0], "n": [2005.0]}), count="x", population="n", multiplier=1000)
-    assert (b["lower_95"], b["upper_95"]) == pytest.approx((expected.loc[0, "lower_95"], expected.loc[0, "upper_95"]))
+    expected = crude_rate(
+        pd.DataFrame({"x": [10.0], "n": [2005.0]}), count="x", population="n", multiplier=1000
+    )
+    assert (b["lower_95"], b["upper_95"]) == pytest.approx(
+        (expected.loc[0, "lower_95"], expected.loc[0, "upper_95"])
+    )
     h = out.loc["h"]  # 9 of 120 -> 10 of 120
     expected = proportion(pd.DataFrame({"x": [10.0], "n": [120.0]}), numerator="x", denominator="n")
     assert h["value"] == pytest.approx(10 / 120 * 100)
-    assert (h["lower_95"], h["upper_95"]) == pytest.approx((expected.loc[0, "lower_95"], expected.loc[0, "upper_95"]))
+    assert (h["lower_95"], h["upper_95"]) == pytest.approx(
+        (expected.loc[0, "lower_95"], expected.loc[0, "upper_95"])
+    )
     g = out.loc["g"]  # an SMR: 23 observed deaths published as 25; the expected count is kept
     assert g["numerator"] == 25 and g["value"] == pytest.approx(104.5 * 25 / 23)
     lower, upper = poisson_limits(25.0, 0.95)
@@ -187,12 +247,21 @@ def test_published_rates_are_made_from_the_published_counts():
 
 
 def test_denominators_that_round_to_zero():
-    frame = pd.DataFrame({
-        "indicator": ["p", "q"], "statistic": ["proportion", "crude_rate"], "area_code": ["A", "B"],
-        "period": ["2024"] * 2, "numerator": [0.0, 9.0], "denominator": [2.0, 0.0], "multiplier": [100.0, 1000.0],
-        "value": [0.0, np.nan], "lower_95": [0.0, np.nan], "upper_95": [65.8, np.nan],
-        "suppressed_reason": ["", "denominator is zero"],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "indicator": ["p", "q"],
+            "statistic": ["proportion", "crude_rate"],
+            "area_code": ["A", "B"],
+            "period": ["2024"] * 2,
+            "numerator": [0.0, 9.0],
+            "denominator": [2.0, 0.0],
+            "multiplier": [100.0, 1000.0],
+            "value": [0.0, np.nan],
+            "lower_95": [0.0, np.nan],
+            "upper_95": [65.8, np.nan],
+            "suppressed_reason": ["", "denominator is zero"],
+        }
+    )
     out = publish_indicators(frame, rule="nhs_digital").set_index("indicator")
     assert np.isnan(out.loc["p", "value"]) and np.isnan(out.loc["p", "upper_95"])
     assert out.loc["p", "suppressed_reason"] == "the published denominator rounds to 0"
@@ -200,26 +269,49 @@ def test_denominators_that_round_to_zero():
 
 
 def test_comparator_values_are_the_comparators_published_values():
-    frame = pd.DataFrame({
-        "indicator": ["r"] * 3, "statistic": ["crude_rate"] * 3, "area_code": ["W1", "W2", "D1"],
-        "period": ["2024"] * 3, "numerator": [20.0, 30.0, 4.0], "denominator": [1000.0, 1000.0, 500.0],
-        "multiplier": [1000.0] * 3, "value": [20.0, 30.0, 8.0], "lower_95": [12.2, 20.2, 2.2],
-        "upper_95": [30.9, 42.8, 20.5], "suppressed_reason": [""] * 3,
-        "comparator_code": ["D1", "D1", "C1"], "comparator_value": [8.0, 8.0, 9.9],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "indicator": ["r"] * 3,
+            "statistic": ["crude_rate"] * 3,
+            "area_code": ["W1", "W2", "D1"],
+            "period": ["2024"] * 3,
+            "numerator": [20.0, 30.0, 4.0],
+            "denominator": [1000.0, 1000.0, 500.0],
+            "multiplier": [1000.0] * 3,
+            "value": [20.0, 30.0, 8.0],
+            "lower_95": [12.2, 20.2, 2.2],
+            "upper_95": [30.9, 42.8, 20.5],
+            "suppressed_reason": [""] * 3,
+            "comparator_code": ["D1", "D1", "C1"],
+            "comparator_value": [8.0, 8.0, 9.9],
+        }
+    )
     out = publish_indicators(frame, rule="lt5_secondary").set_index("area_code")
     assert np.isnan(out.loc["D1", "value"])  # 4 events: withheld
     assert out.loc[["W1", "W2"], "comparator_value"].isna().all()  # and not shown as the wards' comparator
     assert out.loc["D1", "comparator_value"] == 9.9  # C1 is not in the frame: its value is kept
-    rounded = publish_indicators(frame.assign(numerator=[20.0, 30.0, 12.0]), rule="nhs_digital").set_index("area_code")
-    assert rounded.loc["W1", "comparator_value"] == rounded.loc["D1", "value"] == pytest.approx(10 / 500 * 1000)
+    rounded = publish_indicators(frame.assign(numerator=[20.0, 30.0, 12.0]), rule="nhs_digital").set_index(
+        "area_code"
+    )
+    assert (
+        rounded.loc["W1", "comparator_value"] == rounded.loc["D1", "value"] == pytest.approx(10 / 500 * 1000)
+    )
 
 
 def test_indicators_made_from_withheld_datasets_are_left_out(three_levels):
     catalog, result = three_levels
-    indicators = _indicators().assign(sources=["open_data", "open_data, partner_data", "restricted_data",
-                                               "open_data", "partner_data", "", "restricted_data, open_data",
-                                               "partner_data"])  # fmt: skip
+    indicators = _indicators().assign(
+        sources=[
+            "open_data",
+            "open_data, partner_data",
+            "restricted_data",
+            "open_data",
+            "partner_data",
+            "",
+            "restricted_data, open_data",
+            "partner_data",
+        ]
+    )
     public = _publish(catalog, result, indicators=indicators).indicators
     assert public["indicator"].tolist() == ["a", "d", "f"]
     partner = _publish(catalog, result, indicators=indicators, audience="partner").indicators
@@ -237,7 +329,9 @@ def _restrict(root) -> None:
     data["datasets"]["services"].update(sharing="partner", isa="ISA-SQ-2 partner services")
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     conf = root / "conf" / "partnership.yml"
-    conf.write_text(conf.read_text().replace("audiences: [public]", "audiences: [public, partner]"), encoding="utf-8")
+    conf.write_text(
+        conf.read_text().replace("audiences: [public]", "audiences: [public, partner]"), encoding="utf-8"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -276,7 +370,9 @@ def test_the_partner_store_holds_partner_data_but_not_restricted(stores):
     assert partner.read_register("services")["service_id"].tolist() == ["S1", "S2", "S3"]
     assert not {"mortality_dsr", "mortality_smr"} & set(partner.read_indicators()["indicator"])
     internal = stores.store
-    assert {"deaths", "services"} <= set(internal.read_profile()["dataset"])  # the internal store has everything
+    assert {"deaths", "services"} <= set(
+        internal.read_profile()["dataset"]
+    )  # the internal store has everything
     assert {"mortality_dsr", "mortality_smr"} <= set(internal.read_indicators()["indicator"])
 
 
@@ -303,12 +399,18 @@ def test_published_counts_are_rounded_and_small_numbers_withheld(stores):
     recovered = simple["value"] * simple["denominator"] / simple["multiplier"]
     assert np.allclose(recovered, simple["numerator"])
     # and every comparator value is a published value
-    own = indicators.drop_duplicates(["indicator", "area_code", "period"]).set_index(["indicator", "area_code", "period"])
-    keys = pd.MultiIndex.from_arrays([indicators["indicator"], indicators["comparator_code"], indicators["period"]])
+    own = indicators.drop_duplicates(["indicator", "area_code", "period"]).set_index(
+        ["indicator", "area_code", "period"]
+    )
+    keys = pd.MultiIndex.from_arrays(
+        [indicators["indicator"], indicators["comparator_code"], indicators["period"]]
+    )
     inside = keys.isin(own.index)
     assert inside.any()
-    np.testing.assert_array_equal(indicators.loc[inside, "comparator_value"].to_numpy(dtype=float),
-                                  own["value"].reindex(keys[inside]).to_numpy(dtype=float))  # fmt: skip
+    np.testing.assert_array_equal(
+        indicators.loc[inside, "comparator_value"].to_numpy(dtype=float),
+        own["value"].reindex(keys[inside]).to_numpy(dtype=float),
+    )
     internal = stores.store.read_profile()
     exact = internal.loc[internal["kind"] != "value", "value"]
     assert (exact % 5 != 0).any() and exact.between(1, 7).any()  # the internal store keeps exact counts
@@ -319,8 +421,11 @@ def test_publishing_never_touches_the_internal_store(stores):
     internal = ws.store
 
     def snapshot():
-        return {p.relative_to(internal.path).as_posix(): p.read_bytes() for p in sorted(internal.path.rglob("*"))
-                if p.is_file()}  # fmt: skip
+        return {
+            p.relative_to(internal.path).as_posix(): p.read_bytes()
+            for p in sorted(internal.path.rglob("*"))
+            if p.is_file()
+        }
 
     before = snapshot()
     written = publish_stores(ws, audiences=["public"], rule="lt5_secondary")

@@ -12,15 +12,21 @@ from needskit.needs.indicators import compute_indicators
 
 HIERARCHY = pd.DataFrame(
     {
-        "lsoa": ["E01022163", "E01022164"], "msoa": ["E02004660", "E02004660"], "ward": ["E05015700", "E05015700"],
-        "district": ["E07000078", "E07000078"], "county": ["E10000013", "E10000013"],
-        "region": ["E12000009", "E12000009"], "country": ["E92000001", "E92000001"],
+        "lsoa": ["E01022163", "E01022164"],
+        "msoa": ["E02004660", "E02004660"],
+        "ward": ["E05015700", "E05015700"],
+        "district": ["E07000078", "E07000078"],
+        "county": ["E10000013", "E10000013"],
+        "region": ["E12000009", "E12000009"],
+        "country": ["E92000001", "E92000001"],
     }
-)  # fmt: skip
+)
 
 
 def _profile(rows):
-    frame = pd.DataFrame(rows, columns=["area_code", "level", "dataset", "measure", "category", "period", "value"])
+    frame = pd.DataFrame(
+        rows, columns=["area_code", "level", "dataset", "measure", "category", "period", "value"]
+    )
     return frame.assign(area_name=frame["area_code"])
 
 
@@ -35,12 +41,20 @@ PROFILE = _profile(
     ]
 )
 SPEC = parse_indicators(
-    {"indicators": {"burglary": {
-        "title": "Burglary", "theme": "safer_stronger_communities", "statistic": "crude_rate", "multiplier": 1000,
-        "numerator": {"dataset": "crime", "measure": "crimes"}, "denominator": {"dataset": "pop", "measure": "residents"},
-        "polarity": "high_is_bad",
-    }}}
-)  # fmt: skip
+    {
+        "indicators": {
+            "burglary": {
+                "title": "Burglary",
+                "theme": "safer_stronger_communities",
+                "statistic": "crude_rate",
+                "multiplier": 1000,
+                "numerator": {"dataset": "crime", "measure": "crimes"},
+                "denominator": {"dataset": "pop", "measure": "residents"},
+                "polarity": "high_is_bad",
+            }
+        }
+    }
+)
 
 
 def test_parent_codes():
@@ -48,15 +62,23 @@ def test_parent_codes():
     levels = pd.Series(["lsoa", "district", "county", "places"])
     places = {"west-cheltenham": "E10000013"}
     assert parent_codes(codes, levels, hierarchy=HIERARCHY, place_parents=places).tolist() == [
-        "E07000078", "E10000013", "E92000001", "E10000013",
-    ]  # fmt: skip
+        "E07000078",
+        "E10000013",
+        "E92000001",
+        "E10000013",
+    ]
     assert parent_codes(codes, levels, hierarchy=HIERARCHY, to="england").tolist() == ["E92000001"] * 4
-    assert parent_codes(codes, levels, hierarchy=HIERARCHY, to="region", place_parents=places).tolist() == ["E12000009"] * 4
+    assert (
+        parent_codes(codes, levels, hierarchy=HIERARCHY, to="region", place_parents=places).tolist()
+        == ["E12000009"] * 4
+    )
     assert parent_codes(codes, levels, hierarchy=HIERARCHY, to="E10000013").tolist() == ["E10000013"] * 4
 
 
 def test_benchmark_against_the_parent():
-    out = benchmark(compute_indicators(PROFILE, indicators=SPEC), hierarchy=HIERARCHY).set_index(["area_code", "period"])
+    out = benchmark(compute_indicators(PROFILE, indicators=SPEC), hierarchy=HIERARCHY).set_index(
+        ["area_code", "period"]
+    )
     # E01022164 in Feb: 25 per 1,000 against Cheltenham's 28/2,500 = 11.2 per 1,000 -> worse
     assert out.loc[("E01022164", "2024-02"), "comparator_value"] == pytest.approx(11.2)
     assert out.loc[("E01022164", "2024-02"), "comparison"] == "worse"
@@ -81,7 +103,13 @@ def test_shipped_indicators_for_lsoas_wards_and_districts(shipped_workspace):
     results = shipped_workspace.store.read_indicators(comparator="parent")
     assert len(specs) >= 15
     themes = {s.theme for s in specs}
-    assert {"safer_stronger_communities", "economy_skills", "health_older_people", "housing_environment", "children_young_people"} <= themes
+    assert {
+        "safer_stronger_communities",
+        "economy_skills",
+        "health_older_people",
+        "housing_environment",
+        "children_young_people",
+    } <= themes
     for level, n in (("lsoa", 393), ("ward", 137), ("district", 6)):
         part = results[results["level"] == level]
         assert set(part["indicator"]) == {s.id for s in specs}, level
@@ -90,8 +118,15 @@ def test_shipped_indicators_for_lsoas_wards_and_districts(shipped_workspace):
     # every missing value says why
     assert (results.loc[results["value"].isna(), "suppressed_reason"] != "").all()
     district = results[(results["level"] == "district") & (results["indicator"] == "disability")]
-    assert district["comparator_code"].eq("E10000013").all() and district["comparison"].isin(["better", "similar", "worse"]).all()
+    assert (
+        district["comparator_code"].eq("E10000013").all()
+        and district["comparison"].isin(["better", "similar", "worse"]).all()
+    )
     county = results[(results["level"] == "county") & (results["indicator"] == "overcrowding")]
-    assert county["comparator_code"].item() == "E92000001" and county["comparator_value"].item() == pytest.approx(4.37, abs=0.01)
+    assert county["comparator_code"].item() == "E92000001" and county[
+        "comparator_value"
+    ].item() == pytest.approx(4.37, abs=0.01)
     england = shipped_workspace.store.read_indicators(comparator="england")
-    assert len(england) == len(results) and set(england.loc[england["level"] != "country", "comparator_code"]) == {"E92000001"}
+    assert len(england) == len(results) and set(
+        england.loc[england["level"] != "country", "comparator_code"]
+    ) == {"E92000001"}

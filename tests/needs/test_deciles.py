@@ -45,7 +45,9 @@ def test_local_deciles_by_group_small_group_and_missing_warn():
 
 
 def test_local_deciles_on_national_ranks_matches_published_imd_deciles():
-    imd = pd.read_csv(raw_path("imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"), usecols=["IMD_rank", "IMD_decile"])
+    imd = pd.read_csv(
+        raw_path("imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"), usecols=["IMD_rank", "IMD_decile"]
+    )
     out = local_deciles(imd, score_or_rank="IMD_rank", kind="rank")
     diff = (out["local_decile"].astype(int) - imd["IMD_decile"]).abs()
     # Fingertips' formula and the IoD's ceiling(rank / (N/10)) differ only at decile boundaries
@@ -57,7 +59,9 @@ def test_local_deciles_agree_with_indicators_quantiles():
     from needskit.needs.statistics import quantiles
 
     rng = np.random.default_rng(2)
-    frame = pd.DataFrame({"district": rng.choice(["A", "B", "C"], 200), "score": np.round(rng.gamma(2, 10, 200), 1)})
+    frame = pd.DataFrame(
+        {"district": rng.choice(["A", "B", "C"], 200), "score": np.round(rng.gamma(2, 10, 200), 1)}
+    )
     ours = local_deciles(frame, score_or_rank="score", by="district")["local_decile"]
     theirs = quantiles(frame, value="score", by="district", q=10, polarity="high_is_bad")["quantile"]
     assert ours.tolist() == theirs.tolist()

@@ -72,17 +72,25 @@ def test_by_deprivation_rate_uses_byar_from_10_and_exact_below():
 
 
 def test_by_deprivation_quintiles_groups_and_empty_quantiles():
-    frame = pd.concat([_areas().assign(district="A"), _areas().assign(district="B").iloc[4:]], ignore_index=True)
-    out = by_deprivation(frame, numerator="x", denominator="n", decile="decile", q=5, by="district", multiplier=1)
+    frame = pd.concat(
+        [_areas().assign(district="A"), _areas().assign(district="B").iloc[4:]], ignore_index=True
+    )
+    out = by_deprivation(
+        frame, numerator="x", denominator="n", decile="decile", q=5, by="district", multiplier=1
+    )
     assert len(out) == 10 and out.groupby("district").size().tolist() == [5, 5]
     a1 = out[(out.district == "A") & (out["quantile"] == 1)].iloc[0]
     assert a1["numerator"] == 65 + 1045 and a1["denominator"] == 5100  # deciles 1 and 2
     b1 = out[(out.district == "B") & (out["quantile"] == 1)].iloc[0]
-    assert b1["areas"] == 0 and np.isnan(b1["value"]) and b1["suppressed_reason"] == "no areas in this quantile"
+    assert (
+        b1["areas"] == 0 and np.isnan(b1["value"]) and b1["suppressed_reason"] == "no areas in this quantile"
+    )
     assert out.groupby("district")["population_share"].sum().tolist() == pytest.approx([1.0, 1.0])
     # a column that already holds quintiles
     quint = frame.assign(quintile=np.ceil(frame["decile"] / 2).astype(int))
-    again = by_deprivation(quint, numerator="x", denominator="n", decile="quintile", q=5, input_q=5, by="district", multiplier=1)
+    again = by_deprivation(
+        quint, numerator="x", denominator="n", decile="quintile", q=5, input_q=5, by="district", multiplier=1
+    )
     pd.testing.assert_frame_equal(out, again)
 
 
@@ -129,7 +137,9 @@ def test_by_deprivation_more_errors():
     with pytest.raises(SchemaError, match="finer quantiles"):
         by_deprivation(frame.assign(d5=1), numerator="x", denominator="n", decile="d5", q=10, input_q=5)
     with pytest.raises(SchemaError, match="output column name"):
-        by_deprivation(frame.assign(quantile=1), numerator="x", denominator="n", decile="decile", by="quantile")
+        by_deprivation(
+            frame.assign(quantile=1), numerator="x", denominator="n", decile="decile", by="quantile"
+        )
     # events above the population are fine for a rate
     over = frame.copy()
     over.loc[3, "x"] = 10_000
@@ -143,7 +153,15 @@ def test_by_deprivation_more_errors():
 def test_gap_difference_matches_newcombe_method_10():
     ref = _oracle("inequality_newcombe.csv").iloc[0]
     frame = pd.DataFrame({"decile": [1, 10], "x": [ref.x1, ref.x2], "n": [ref.n1, ref.n2]})
-    out = gap(frame, numerator="x", denominator="n", decile="decile", q=10, multiplier=1, direction="most_minus_least")
+    out = gap(
+        frame,
+        numerator="x",
+        denominator="n",
+        decile="decile",
+        q=10,
+        multiplier=1,
+        direction="most_minus_least",
+    )
     row = out.iloc[0]
     assert row["absolute_gap"] == pytest.approx(ref.difference)
     assert row["absolute_gap_lower_95"] == pytest.approx(ref.lower, abs=5e-5)
@@ -164,23 +182,39 @@ def test_gap_relative_mover_on_log_scale_and_direction():
     lower = np.exp(np.log(p1 / p2) - np.sqrt((np.log(p1) - np.log(l1)) ** 2 + (np.log(u2) - np.log(p2)) ** 2))
     upper = np.exp(np.log(p1 / p2) + np.sqrt((np.log(u1) - np.log(p1)) ** 2 + (np.log(p2) - np.log(l2)) ** 2))
     assert most["relative_gap"] == pytest.approx(p1 / p2)
-    assert most["relative_gap_lower_95"] == pytest.approx(lower) and most["relative_gap_upper_95"] == pytest.approx(upper)
+    assert most["relative_gap_lower_95"] == pytest.approx(lower) and most[
+        "relative_gap_upper_95"
+    ] == pytest.approx(upper)
     assert most["absolute_gap"] == pytest.approx(100 * (p1 - p2))
     # the default direction (least - most) flips the difference and inverts the ratio and its limits
     assert least["absolute_gap"] == pytest.approx(-most["absolute_gap"])
     assert least["absolute_gap_lower_95"] == pytest.approx(-most["absolute_gap_upper_95"])
     assert least["relative_gap"] == pytest.approx(1 / most["relative_gap"])
     assert least["relative_gap_upper_95"] == pytest.approx(1 / most["relative_gap_lower_95"])
-    assert most["most_deprived_value"] == pytest.approx(27.5) and most["least_deprived_value"] == pytest.approx(9.0)
+    assert most["most_deprived_value"] == pytest.approx(27.5) and most[
+        "least_deprived_value"
+    ] == pytest.approx(9.0)
 
 
 def test_gap_suppressed_ends_have_reasons():
-    frame = pd.DataFrame({"district": ["A", "A", "B", "B"], "decile": [1, 10, 1, 10], "x": [5, 0, 5, 3], "n": [50, 50, 50, 50]})
-    out = gap(frame.iloc[:3], numerator="x", denominator="n", decile="decile", by="district", confidence=(0.95, 0.998))
+    frame = pd.DataFrame(
+        {"district": ["A", "A", "B", "B"], "decile": [1, 10, 1, 10], "x": [5, 0, 5, 3], "n": [50, 50, 50, 50]}
+    )
+    out = gap(
+        frame.iloc[:3],
+        numerator="x",
+        denominator="n",
+        decile="decile",
+        by="district",
+        confidence=(0.95, 0.998),
+    )
     a, b = out.iloc[0], out.iloc[1]
     assert a["absolute_gap"] == pytest.approx(-10.0) and np.isnan(a["relative_gap"])
     assert a["suppressed_reason"].startswith("relative gap undefined")
-    assert np.isnan(b["absolute_gap"]) and b["suppressed_reason"] == "least deprived quantile: no areas in this quantile"
+    assert (
+        np.isnan(b["absolute_gap"])
+        and b["suppressed_reason"] == "least deprived quantile: no areas in this quantile"
+    )
     assert {"absolute_gap_lower_99_8", "relative_gap_upper_99_8"} <= set(out.columns)
     with pytest.raises(SchemaError, match="direction: is not a known option"):
         gap(frame, numerator="x", denominator="n", decile="decile", direction="up")

@@ -21,14 +21,22 @@ BNG = "EPSG:27700"
 X0, Y0 = 394_000, 222_000  # near Cheltenham
 
 
-def _grid(n: int = 7, *, size: float = 100.0, gap: float = 0.0, block: int = 3, high: float = 10.0) -> gpd.GeoDataFrame:
+def _grid(
+    n: int = 7, *, size: float = 100.0, gap: float = 0.0, block: int = 3, high: float = 10.0
+) -> gpd.GeoDataFrame:
     """n x n squares, row-major from the south-west; a block x block corner of ``high``, 1 elsewhere."""
     rows = []
     for j in range(n):
         for i in range(n):
             x, y = X0 + i * (size + gap), Y0 + j * (size + gap)
-            rows.append({"col": i, "row": j, "rate": high if (i < block and j < block) else 1.0,
-                         "geometry": box(x, y, x + size, y + size)})
+            rows.append(
+                {
+                    "col": i,
+                    "row": j,
+                    "rate": high if (i < block and j < block) else 1.0,
+                    "geometry": box(x, y, x + size, y + size),
+                }
+            )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=BNG)
 
 
@@ -111,7 +119,9 @@ def test_fdr_uses_esda_cut_off_and_is_stricter():
 
 def test_island_is_reported_not_crashed_and_left_out_of_fdr():
     grid = _grid()
-    far = gpd.GeoDataFrame({"col": [99], "row": [99], "rate": [1.0]}, geometry=[box(X0 + 5000, Y0, X0 + 5100, Y0 + 100)], crs=BNG)
+    far = gpd.GeoDataFrame(
+        {"col": [99], "row": [99], "rate": [1.0]}, geometry=[box(X0 + 5000, Y0, X0 + 5100, Y0 + 100)], crs=BNG
+    )
     areas = pd.concat([grid, far], ignore_index=True)
     with pytest.warns(NeedskitWarning, match="1 areas have no neighbour"):
         out = hot_spots(areas, value="rate")
@@ -221,7 +231,10 @@ def test_geography_errors():
 @pytest.fixture(scope="module")
 def lsoa_income(shipped_geography) -> gpd.GeoDataFrame:
     areas = load_areas("lsoa", geography=shipped_geography)
-    iod = pd.read_csv(raw_path("imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"), usecols=["lsoa21_code", "Income_score"])
+    iod = pd.read_csv(
+        raw_path("imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz"),
+        usecols=["lsoa21_code", "Income_score"],
+    )
     joined = areas.merge(iod, left_on="area_code", right_on="lsoa21_code", how="left", validate="one_to_one")
     assert len(joined) == 393 and joined["Income_score"].notna().all()
     return joined

@@ -20,7 +20,9 @@ ROOT = project_dir()
 
 
 def _profile(rows):
-    frame = pd.DataFrame(rows, columns=["area_code", "level", "dataset", "measure", "category", "period", "value"])
+    frame = pd.DataFrame(
+        rows, columns=["area_code", "level", "dataset", "measure", "category", "period", "value"]
+    )
     return frame.assign(area_name=frame["area_code"])
 
 
@@ -49,16 +51,23 @@ PROFILE = _profile(
 
 def test_crude_rate_per_area_and_period_with_combined_period():
     spec = _spec(
-        title="Burglary", theme="safer_stronger_communities", statistic="crude_rate", multiplier=1000,
+        title="Burglary",
+        theme="safer_stronger_communities",
+        statistic="crude_rate",
+        multiplier=1000,
         numerator={"dataset": "crime", "measure": "crimes", "category": "Burglary"},
-        denominator={"dataset": "pop", "measure": "residents"}, polarity="high_is_bad", combine_periods=True,
+        denominator={"dataset": "pop", "measure": "residents"},
+        polarity="high_is_bad",
+        combine_periods=True,
     )
     out = compute_indicators(PROFILE, indicators=spec).set_index(["area_code", "period"])
     row = out.loc[("E01022163", "2024-01")]
     assert row["numerator"] == 6 and row["denominator"] == 1500
     assert row["value"] == pytest.approx(4.0)
     lower, upper = poisson_limits(6, 0.95)
-    assert row["lower_95"] == pytest.approx(lower / 1500 * 1000) and row["upper_95"] == pytest.approx(upper / 1500 * 1000)
+    assert row["lower_95"] == pytest.approx(lower / 1500 * 1000) and row["upper_95"] == pytest.approx(
+        upper / 1500 * 1000
+    )
     assert out.loc[("E01022164", "2024-01"), "value"] == 0.0  # a true zero
     combined = out.loc[("E01022164", "2024-01/2024-02")]
     assert combined["numerator"] == 25 and combined["value"] == pytest.approx(25.0)
@@ -67,9 +76,12 @@ def test_crude_rate_per_area_and_period_with_combined_period():
 
 def test_proportion_categories_exclusions_and_fallback_datasets():
     spec = _spec(
-        title="Share of crime that is not robbery", theme="safer_stronger_communities", statistic="proportion",
+        title="Share of crime that is not robbery",
+        theme="safer_stronger_communities",
+        statistic="proportion",
         numerator={"dataset": "crime", "measure": "crimes", "exclude": ["Robbery"]},
-        denominator={"dataset": "crime", "measure": "crimes"}, polarity="no_judgement",
+        denominator={"dataset": "crime", "measure": "crimes"},
+        polarity="no_judgement",
     )
     out = compute_indicators(PROFILE, indicators=spec).set_index(["area_code", "period"])
     row = out.loc[("E01022163", "2024-01")]
@@ -77,9 +89,13 @@ def test_proportion_categories_exclusions_and_fallback_datasets():
     assert row["value"] == pytest.approx(60.0)
     assert row["lower_95"] == pytest.approx(lower * 100) and row["upper_95"] == pytest.approx(upper * 100)
     fallback = _spec(
-        title="Residents", theme="cross_cutting", statistic="crude_rate", multiplier=1,
+        title="Residents",
+        theme="cross_cutting",
+        statistic="crude_rate",
+        multiplier=1,
         numerator={"dataset": ["pop", "pop_national"], "measure": "residents"},
-        denominator={"dataset": ["pop", "pop_national"], "measure": "residents"}, polarity="no_judgement",
+        denominator={"dataset": ["pop", "pop_national"], "measure": "residents"},
+        polarity="no_judgement",
     )
     out = compute_indicators(PROFILE, indicators=fallback)
     assert set(out["area_code"]) == {"E01022163", "E01022164", "E07000078", "E92000001"}
@@ -87,8 +103,11 @@ def test_proportion_categories_exclusions_and_fallback_datasets():
 
 def test_numerator_above_denominator_is_refused():
     spec = _spec(
-        title="Impossible", theme="cross_cutting", statistic="proportion",
-        numerator={"dataset": "crime", "measure": "crimes"}, denominator={"dataset": "crime", "measure": "crimes", "category": "Robbery"},
+        title="Impossible",
+        theme="cross_cutting",
+        statistic="proportion",
+        numerator={"dataset": "crime", "measure": "crimes"},
+        denominator={"dataset": "crime", "measure": "crimes", "category": "Robbery"},
         polarity="high_is_bad",
     )
     with pytest.raises(SchemaError, match="numerator above denominator"):
@@ -97,12 +116,34 @@ def test_numerator_above_denominator_is_refused():
 
 def test_indicator_definitions_are_checked():
     with pytest.raises(CatalogError, match="needs numerator and denominator"):
-        _spec(title="x", theme="cross_cutting", statistic="proportion", numerator={"dataset": "a", "measure": "m"}, polarity="high_is_bad")
+        _spec(
+            title="x",
+            theme="cross_cutting",
+            statistic="proportion",
+            numerator={"dataset": "a", "measure": "m"},
+            polarity="high_is_bad",
+        )
     with pytest.raises(CatalogError, match="'polarity' is not a known value"):
-        _spec(title="x", theme="cross_cutting", statistic="value", value={"dataset": "a", "measure": "m"}, polarity="up")
+        _spec(
+            title="x",
+            theme="cross_cutting",
+            statistic="value",
+            value={"dataset": "a", "measure": "m"},
+            polarity="up",
+        )
     with pytest.raises(CatalogError, match="not in the catalogue"):
         parse_indicators(
-            {"indicators": {"x": {"title": "x", "theme": "cross_cutting", "statistic": "value", "value": {"dataset": "nope", "measure": "m"}, "polarity": "high_is_bad"}}},
+            {
+                "indicators": {
+                    "x": {
+                        "title": "x",
+                        "theme": "cross_cutting",
+                        "statistic": "value",
+                        "value": {"dataset": "nope", "measure": "m"},
+                        "polarity": "high_is_bad",
+                    }
+                }
+            },
             catalog=load_catalog(ROOT / "conf" / "catalog.yml"),
         )
 
@@ -118,8 +159,12 @@ def _age_profile(bands, *, deaths, population, areas=("A", "B"), dataset_n="deat
 
 def _by_age_spec(statistic, **extra):
     return _spec(
-        title=statistic, theme="health_older_people", statistic=statistic, polarity="high_is_bad",
-        numerator={"dataset": "deaths", "measure": "deaths"}, denominator={"dataset": "pop", "measure": "population"},
+        title=statistic,
+        theme="health_older_people",
+        statistic=statistic,
+        polarity="high_is_bad",
+        numerator={"dataset": "deaths", "measure": "deaths"},
+        denominator={"dataset": "pop", "measure": "population"},
         **extra,
     )
 
@@ -129,7 +174,12 @@ def test_dsr_from_the_profile_equals_the_statistic():
     population = [3000 - 100 * i for i in range(19)]
     profile = _age_profile(ESP_BANDS, deaths=deaths, population=population)
     out = compute_indicators(profile, indicators=_by_age_spec("dsr")).set_index("area_code")
-    direct = stats.dsr(pd.DataFrame({"band": ESP_BANDS, "d": deaths, "p": population}), count="d", population="p", age_band="band")
+    direct = stats.dsr(
+        pd.DataFrame({"band": ESP_BANDS, "d": deaths, "p": population}),
+        count="d",
+        population="p",
+        age_band="band",
+    )
     assert out.loc["A", "value"] == pytest.approx(direct["value"].item())
     assert out.loc["A", "lower_95"] == pytest.approx(direct["lower_95"].item())
     assert out.loc["A", "numerator"] == sum(deaths) and out.loc["A", "method"] == "Dobson"
@@ -140,7 +190,9 @@ def test_isr_against_a_reference_area_in_the_profile():
     deaths = [1] * 19
     population = [1000] * 19
     profile = _age_profile(ESP_BANDS, deaths=deaths, population=population, areas=("A", "REF"))
-    profile.loc[(profile["area_code"] == "REF") & (profile["measure"] == "deaths"), "value"] = 2  # twice the rate
+    profile.loc[(profile["area_code"] == "REF") & (profile["measure"] == "deaths"), "value"] = (
+        2  # twice the rate
+    )
     spec = _by_age_spec("isr", reference="REF", multiplier=100)
     out = compute_indicators(profile, indicators=spec).set_index("area_code")
     assert out.loc["A", "value"] == pytest.approx(50.0)  # observed 19, expected 38
@@ -156,16 +208,37 @@ def test_life_expectancy_from_the_profile_equals_the_statistic():
     deaths = [20, 4] + [2] * 10 + [20, 40, 80, 150, 300, 600, 900, 1500]
     profile = _age_profile(LIFE_BANDS, deaths=deaths, population=population)
     out = compute_indicators(profile, indicators=_by_age_spec("life_expectancy")).set_index("area_code")
-    direct = stats.life_expectancy(pd.DataFrame({"band": LIFE_BANDS, "d": deaths, "p": population}), deaths="d", population="p", age_band="band")
+    direct = stats.life_expectancy(
+        pd.DataFrame({"band": LIFE_BANDS, "d": deaths, "p": population}),
+        deaths="d",
+        population="p",
+        age_band="band",
+    )
     assert out.loc["A", "value"] == pytest.approx(direct["value"].item())
     assert 60 < out.loc["A", "value"] < 110
 
 
 def test_mean_of_an_areas_neighbourhoods_with_student_t_limits():
-    profile = _profile([(code, "lsoa", "iod", "score", "all", "2025", v) for code, v in (("A", 10.0), ("B", 20.0), ("C", 30.0))])
-    members = pd.DataFrame({"lsoa": ["A", "B", "C", "A", "B", "C"], "area_code": ["W1", "W1", "W2", "A", "B", "C"],
-                            "level": ["ward", "ward", "ward", "lsoa", "lsoa", "lsoa"]})  # fmt: skip
-    spec = _spec(title="Mean score", theme="cross_cutting", statistic="mean", value={"dataset": "iod", "measure": "score"}, polarity="high_is_bad")
+    profile = _profile(
+        [
+            (code, "lsoa", "iod", "score", "all", "2025", v)
+            for code, v in (("A", 10.0), ("B", 20.0), ("C", 30.0))
+        ]
+    )
+    members = pd.DataFrame(
+        {
+            "lsoa": ["A", "B", "C", "A", "B", "C"],
+            "area_code": ["W1", "W1", "W2", "A", "B", "C"],
+            "level": ["ward", "ward", "ward", "lsoa", "lsoa", "lsoa"],
+        }
+    )
+    spec = _spec(
+        title="Mean score",
+        theme="cross_cutting",
+        statistic="mean",
+        value={"dataset": "iod", "measure": "score"},
+        polarity="high_is_bad",
+    )
     out = compute_indicators(profile, indicators=spec, members=members).set_index("area_code")
     assert out.loc["W1", "value"] == pytest.approx(15.0)
     direct = stats.mean(pd.DataFrame({"v": [10.0, 20.0]}), value="v")

@@ -23,13 +23,25 @@ def _exact_line() -> pd.DataFrame:
 
 
 def test_sii_exact_line_hand_computed():
-    out = sii(_exact_line(), value="value", population="pop", quantile="quintile", se="se", q=5, repetitions=1000)
+    out = sii(
+        _exact_line(), value="value", population="pop", quantile="quintile", se="se", q=5, repetitions=1000
+    )
     row = out.iloc[0]
     assert row["sii"] == pytest.approx(5.0) and row["rii"] == pytest.approx(15 / 10)
-    assert row["fitted_most_deprived"] == pytest.approx(10.0) and row["fitted_least_deprived"] == pytest.approx(15.0)
+    assert row["fitted_most_deprived"] == pytest.approx(10.0) and row[
+        "fitted_least_deprived"
+    ] == pytest.approx(15.0)
     assert row["sii_lower_95"] < 5 < row["sii_upper_95"] and row["suppressed_reason"] == ""
-    flipped = sii(_exact_line(), value="value", population="pop", quantile="quintile", se="se", q=5,
-                  repetitions=1000, direction="most_minus_least").iloc[0]
+    flipped = sii(
+        _exact_line(),
+        value="value",
+        population="pop",
+        quantile="quintile",
+        se="se",
+        q=5,
+        repetitions=1000,
+        direction="most_minus_least",
+    ).iloc[0]
     assert flipped["sii"] == pytest.approx(-5.0) and flipped["rii"] == pytest.approx(10 / 15)
     assert flipped["sii_lower_95"] == pytest.approx(-row["sii_upper_95"])  # same draws, mirrored
     assert flipped["rii_upper_95"] == pytest.approx(1 / row["rii_lower_95"])
@@ -55,8 +67,15 @@ def test_sii_simulated_limits_agree_with_analytic_variance():
     pop = rng.integers(1000, 3000, size=10).astype(float)
     se = rng.uniform(0.5, 2.0, size=10)
     frame = pd.DataFrame({"decile": range(1, 11), "pop": pop, "value": np.linspace(60, 80, 10), "se": se})
-    out = sii(frame, value="value", population="pop", quantile="decile", se="se", repetitions=40_000,
-              confidence=(0.95, 0.998)).iloc[0]
+    out = sii(
+        frame,
+        value="value",
+        population="pop",
+        quantile="decile",
+        se="se",
+        repetitions=40_000,
+        confidence=(0.95, 0.998),
+    ).iloc[0]
     a = pop / pop.sum()
     x = np.cumsum(a) - a / 2
     dx = x - np.sum(a * x)
@@ -68,9 +87,22 @@ def test_sii_simulated_limits_agree_with_analytic_variance():
 
 
 def test_sii_seed_is_deterministic_and_block_size_does_not_matter(monkeypatch):
-    frame = pd.concat([_exact_line().assign(area=name, value=_exact_line()["value"] * k)
-                       for name, k in [("A", 1.0), ("B", 1.5), ("C", 0.7)]], ignore_index=True)
-    kwargs = {"value": "value", "population": "pop", "quantile": "quintile", "se": "se", "q": 5, "by": "area", "seed": 11}
+    frame = pd.concat(
+        [
+            _exact_line().assign(area=name, value=_exact_line()["value"] * k)
+            for name, k in [("A", 1.0), ("B", 1.5), ("C", 0.7)]
+        ],
+        ignore_index=True,
+    )
+    kwargs = {
+        "value": "value",
+        "population": "pop",
+        "quantile": "quintile",
+        "se": "se",
+        "q": 5,
+        "by": "area",
+        "seed": 11,
+    }
     first, second = sii(frame, **kwargs), sii(frame, **kwargs)
     pd.testing.assert_frame_equal(first, second)
     other = sii(frame, **{**kwargs, "seed": 12})
@@ -95,7 +127,13 @@ def test_sii_proportion_from_counts_equals_from_wilson_limits_and_chains_from_by
     areas = pd.DataFrame({"decile": np.repeat(np.arange(1, 11), 3), "n": rng.integers(400, 900, 30)})
     areas["x"] = np.round(areas["n"] * np.linspace(0.35, 0.12, 30)).astype(int)
     table = by_deprivation(areas, numerator="x", denominator="n", decile="decile", confidence=0.95)
-    common = {"population": "denominator", "quantile": "quantile", "statistic": "proportion", "multiplier": 100, "seed": 1}
+    common = {
+        "population": "denominator",
+        "quantile": "quantile",
+        "statistic": "proportion",
+        "multiplier": 100,
+        "seed": 1,
+    }
     counts = sii(table, numerator="numerator", denominator="denominator", **common)
     limits = sii(table, value="value", lower="lower_95", upper="upper_95", **common)
     pd.testing.assert_frame_equal(counts, limits)
@@ -110,8 +148,15 @@ def test_sii_proportion_from_counts_equals_from_wilson_limits_and_chains_from_by
 
 def test_sii_rate_on_log_scale():
     frame = pd.DataFrame({"decile": range(1, 11), "pop": [10_000] * 10, "deaths": np.arange(60, 10, -5)})
-    out = sii(frame, numerator="deaths", denominator="pop", population="pop", quantile="decile",
-              statistic="rate", multiplier=100_000).iloc[0]
+    out = sii(
+        frame,
+        numerator="deaths",
+        denominator="pop",
+        population="pop",
+        quantile="decile",
+        statistic="rate",
+        multiplier=100_000,
+    ).iloc[0]
     rate = frame["deaths"] / frame["pop"] * 100_000
     x = np.arange(0.05, 1, 0.1)
     slope, intercept = np.polyfit(x, rate, 1)
@@ -140,19 +185,31 @@ def test_sii_suppresses_groups_with_reasons_never_silent_nan():
 def test_sii_proportion_of_zero_is_suppressed():
     frame = _exact_line().assign(value=[0.0, 10, 20, 30, 40])
     with pytest.warns(NeedskitWarning):
-        out = sii(frame, value="value", population="pop", quantile="quintile", se="se", q=5,
-                  statistic="proportion", multiplier=100)
+        out = sii(
+            frame,
+            value="value",
+            population="pop",
+            quantile="quintile",
+            se="se",
+            q=5,
+            statistic="proportion",
+            multiplier=100,
+        )
     assert "no logit" in out.loc[0, "suppressed_reason"] and np.isnan(out.loc[0, "sii"])
 
 
 def test_sii_without_rii_and_large_grouped_run():
     rng = np.random.default_rng(0)
     groups = 300
-    frame = pd.DataFrame({
-        "la": np.repeat(np.arange(groups), 10), "decile": np.tile(np.arange(1, 11), groups),
-        "pop": rng.integers(1000, 20_000, groups * 10), "value": rng.normal(50, 5, groups * 10),
-        "se": rng.uniform(0.5, 2, groups * 10),
-    })
+    frame = pd.DataFrame(
+        {
+            "la": np.repeat(np.arange(groups), 10),
+            "decile": np.tile(np.arange(1, 11), groups),
+            "pop": rng.integers(1000, 20_000, groups * 10),
+            "value": rng.normal(50, 5, groups * 10),
+            "se": rng.uniform(0.5, 2, groups * 10),
+        }
+    )
     out = sii(frame, value="value", population="pop", quantile="decile", se="se", by="la", rii=False)
     assert len(out) == groups and "rii" not in out.columns
     assert (out["sii_lower_95"] < out["sii"]).all() and (out["sii"] < out["sii_upper_95"]).all()
@@ -178,7 +235,10 @@ def test_sii_without_rii_and_large_grouped_run():
         ({"by": "quintile"}, "also an input"),
         ({"by": ["area", "area"]}, "by: repeats a column"),
         ({"value": 3}, "value: is not a column name"),
-        ({"se": None, "lower": "value", "upper": "value", "limits_confidence": 0.5}, "limits_confidence: is outside"),
+        (
+            {"se": None, "lower": "value", "upper": "value", "limits_confidence": 0.5},
+            "limits_confidence: is outside",
+        ),
     ],
 )
 def test_sii_argument_errors(kwargs, match):

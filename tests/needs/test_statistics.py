@@ -476,8 +476,15 @@ def test_isr_ratio_hand_computed():
     assert result.loc["B", "upper_95"] == pytest.approx(float(upper) / 12, rel=1e-12)
     assert result.loc["B", "method"] == "Byar"
     assert list(result.reset_index().columns) == [
-        "area", "obs", "pop", "expected", "value", *LIMITS, "method", "suppressed_reason"
-    ]  # fmt: skip
+        "area",
+        "obs",
+        "pop",
+        "expected",
+        "value",
+        *LIMITS,
+        "method",
+        "suppressed_reason",
+    ]
 
 
 def test_isr_rate_and_multiplier():

@@ -25,7 +25,9 @@ POLICE = "police/2024-01-gloucestershire-street.csv.gz"
 
 def _needs_shared() -> None:
     if not (SHARED / "PROVENANCE.md").exists():
-        pytest.skip(f"the shared raw-data folder is not beside this checkout ({SHARED}); `needskit data build` needs it")
+        pytest.skip(
+            f"the shared raw-data folder is not beside this checkout ({SHARED}); `needskit data build` needs it"
+        )
 
 
 def test_manifest_matches_the_shipped_files():
@@ -45,7 +47,9 @@ def test_copy_is_byte_identical_and_refuses_to_change_raw(tmp_path):
     dest = tmp_path / "raw"
     manifest = build_raw(RAW, dest, plan=PLAN, areas=AREAS, files=[POLICE])
     assert (dest / POLICE).read_bytes() == (RAW / POLICE).read_bytes()
-    assert manifest["how"].tolist() == ["copied"] and manifest["sha256"].tolist() == [sha256_file(RAW / POLICE)]
+    assert manifest["how"].tolist() == ["copied"] and manifest["sha256"].tolist() == [
+        sha256_file(RAW / POLICE)
+    ]
     assert not (dest / "MANIFEST.csv").exists()  # a partial build does not write the manifest
     build_raw(RAW, dest, plan=PLAN, areas=AREAS, files=[POLICE])  # re-running is harmless
     (dest / POLICE).write_bytes(gzip.compress(b"changed"))
@@ -72,9 +76,15 @@ def test_missing_source_is_a_clear_error(tmp_path):
 
 def test_an_area_outside_the_shared_lookups_is_refused(tmp_path):
     _needs_shared()
-    plan = BuildPlan(copy=(), census_subsets=(), subset_suffix="x", boundaries_source=PLAN.boundaries_source,
-                     detailed_2011_layer=PLAN.detailed_2011_layer, generalised_2021_layer=PLAN.generalised_2021_layer,
-                     boundaries_target="boundaries/x.gpkg")  # fmt: skip
+    plan = BuildPlan(
+        copy=(),
+        census_subsets=(),
+        subset_suffix="x",
+        boundaries_source=PLAN.boundaries_source,
+        detailed_2011_layer=PLAN.detailed_2011_layer,
+        generalised_2021_layer=PLAN.generalised_2021_layer,
+        boundaries_target="boundaries/x.gpkg",
+    )
     with pytest.raises(DataError, match="no 2021 LSOA lies in the partnership's area"):
         build_raw(SHARED, tmp_path / "raw", plan=plan, areas=("E99999999",))
 

@@ -39,7 +39,9 @@ def test_generic_table_adapters_with_column_mapping(tmp_path):
     assert list(out.columns) == ["_file", "_row", "area", "visits"]
     with pytest.raises(DataError, match="lacks"):
         read_file(tmp_path / "t.parquet", "parquet", {"columns": {"Ward": "ward"}})
-    gpd.GeoDataFrame({"name": ["hub"]}, geometry=[Point(394_619, 222_461)], crs="EPSG:27700").to_file(tmp_path / "s.gpkg")
+    gpd.GeoDataFrame({"name": ["hub"]}, geometry=[Point(394_619, 222_461)], crs="EPSG:27700").to_file(
+        tmp_path / "s.gpkg"
+    )
     points = read_file(tmp_path / "s.gpkg", "gpkg")
     assert points.loc[0, "_x"] == 394_619
     frame.to_excel(tmp_path / "t.xlsx", index=False)

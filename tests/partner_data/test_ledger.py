@@ -27,7 +27,11 @@ def test_lines_read_are_assigned_unlocated_or_rejected_per_period(pooled):
     assert ledger["balanced"].all() and (ledger["dataset"] == "test").all()
     assert ledger.loc["2024-01", "assigned_within"] == 7 and ledger.loc["2024-02", "assigned_within"] == 5
     assert ledger["assigned"].sum() == 12
-    assert ledger["unlocated"].sum() == 1 and ledger["rejected_outside"].sum() == 1 and ledger["rejected_invalid"].sum() == 1
+    assert (
+        ledger["unlocated"].sum() == 1
+        and ledger["rejected_outside"].sum() == 1
+        and ledger["rejected_invalid"].sum() == 1
+    )
     assert (ledger["rejected"] == ledger["rejected_invalid"] + ledger["rejected_outside"]).all()
     assert ledger.loc["2024-02", "reasons"] == "no coordinates: 1"
     assert ledger.loc["2024-03", "reasons"] == "outside the partnership area: 1"
@@ -47,7 +51,11 @@ def test_count_values_are_conserved(pooled):
 
 def test_rejected_and_unlocated_lines_are_kept_with_their_reasons(pooled):
     rejected = pooled.rejected["test"]
-    assert sorted(rejected["reason"]) == ["no coordinates", "outside the partnership area", "period outside the declared range"]
+    assert sorted(rejected["reason"]) == [
+        "no coordinates",
+        "outside the partnership area",
+        "period outside the declared range",
+    ]
     by_reason = rejected.set_index("reason")
     assert by_reason.loc["no coordinates", "status"] == "unlocated"
     assert by_reason.loc["period outside the declared range", "status"] == "rejected"
@@ -61,24 +69,36 @@ def test_rejected_and_unlocated_lines_are_kept_with_their_reasons(pooled):
 
 
 def test_a_line_split_into_several_records_counts_once_with_its_worst_status():
-    rows = pd.DataFrame({
-        "_file": ["a.csv"] * 4 + ["b.csv"], "_row": [2, 2, 3, 3, 2],
-        "status": ["assigned", "invalid", "assigned", "assigned", "unlocated"],
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "_file": ["a.csv"] * 4 + ["b.csv"],
+            "_row": [2, 2, 3, 3, 2],
+            "status": ["assigned", "invalid", "assigned", "assigned", "unlocated"],
+        }
+    )
     lines = line_status(rows)
     assert len(lines) == 3
     assert lines.set_index(["_file", "_row"])["status"].to_dict() == {
-        ("a.csv", 2): "invalid", ("a.csv", 3): "assigned", ("b.csv", 2): "unlocated"}  # fmt: skip
+        ("a.csv", 2): "invalid",
+        ("a.csv", 3): "assigned",
+        ("b.csv", 2): "unlocated",
+    }
     unique = rows.drop_duplicates(["_file", "_row"])
     assert line_status(unique) is unique
 
 
 def test_age_bands_of_one_line_are_one_line_of_the_ledger(tmp_path):
     """The ONS mid-year estimates: one line per LSOA, 19 age bands each."""
-    frame = pd.DataFrame({"lsoa": ["E01022163", "E01022164", "E01000001"], "age_0_4": [10, 20, 30], "age_5_9": [1, 2, 3]})
+    frame = pd.DataFrame(
+        {"lsoa": ["E01022163", "E01022164", "E01000001"], "age_0_4": [10, 20, 30], "age_5_9": [1, 2, 3]}
+    )
     frame.to_csv(tmp_path / "data.csv", index=False)
-    spec = entry(geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2011},
-                 period="2020", record_id=None, measures=[{"columns": "^age_", "kind": "count"}])  # fmt: skip
+    spec = entry(
+        geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2011},
+        period="2020",
+        record_id=None,
+        measures=[{"columns": "^age_", "kind": "count"}],
+    )
     result = pool(load_catalog(write_catalog(tmp_path, {"test": spec})))
     ledger = result.ledger.iloc[0]
     assert (ledger["read"], ledger["assigned"], ledger["rejected_outside"]) == (3, 2, 1)
@@ -125,12 +145,22 @@ def test_shipped_ledger_balances_for_every_dataset_and_period(shipped_store):
     assert ledger["balanced"].all()
     police = ledger[ledger["dataset"] == "police_street_crime"]
     assert police["period"].tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
-    totals = police[["read", "assigned", "unlocated", "rejected", "rejected_outside", "rejected_invalid"]].sum()
-    assert totals.to_dict() == {"read": 19_869, "assigned": 19_058, "unlocated": 717, "rejected": 94,
-                                "rejected_outside": 94, "rejected_invalid": 0}  # fmt: skip
+    totals = police[
+        ["read", "assigned", "unlocated", "rejected", "rejected_outside", "rejected_invalid"]
+    ].sum()
+    assert totals.to_dict() == {
+        "read": 19_869,
+        "assigned": 19_058,
+        "unlocated": 717,
+        "rejected": 94,
+        "rejected_outside": 94,
+        "rejected_invalid": 0,
+    }
     assert police.loc[police["period"] == "2024-01", "read"].item() == 5_000  # the truncated January file
     measures = pd.read_csv(shipped_store.path / "ledger_measures.csv")
     assert measures["conserved"].all()
-    assert (measures["read"] - measures["assigned"] - measures["unlocated"] - measures["rejected"]).abs().max() < 1e-6
+    assert (
+        measures["read"] - measures["assigned"] - measures["unlocated"] - measures["rejected"]
+    ).abs().max() < 1e-6
     crimes = measures[measures["dataset"] == "police_street_crime"]
     assert crimes["in_profile"].sum() == crimes["assigned"].sum() == 19_058

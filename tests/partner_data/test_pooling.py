@@ -32,7 +32,9 @@ def test_pool_conserves_rows_and_counts_on_a_partner_file(tmp_path):
     county = result.profile[result.profile["level"] == "county"].set_index(["period", "category"])["value"]
     assert county.to_dict() == {("2024-01", "Burglary"): 7, ("2024-02", "Robbery"): 5}
     assert set(result.profile["sharing"]) == {"open"} and set(result.profile["kind"]) == {"count"}
-    assert result.profile.loc[result.profile["area_code"] == "E10000013", "area_name"].unique().tolist() == ["Gloucestershire"]
+    assert result.profile.loc[result.profile["area_code"] == "E10000013", "area_name"].unique().tolist() == [
+        "Gloucestershire"
+    ]
     assert result.inputs == [tmp_path / "data.csv"] and [d.id for d in result.datasets] == ["test"]
 
 
@@ -46,15 +48,21 @@ def test_true_zeros_complete_every_table(tmp_path):
         n = len(area.codes_at(level))
         assert len(part) == 2 * n, level  # every area x (January burglaries, February robberies)
         assert part.groupby(["period", "category"])["area_code"].nunique().eq(n).all()
-    lsoa = result.profile[result.profile["level"] == "lsoa"].set_index(["area_code", "period", "category"])["value"]
+    lsoa = result.profile[result.profile["level"] == "lsoa"].set_index(["area_code", "period", "category"])[
+        "value"
+    ]
     assert lsoa[("E01022164", "2024-01", "Burglary")] == 0
 
 
 def test_pool_converts_2011_lsoas_and_conserves(tmp_path):
     frame = pd.DataFrame({"lsoa": ["E01022158", "E01022100", "E01022101"], "n": [101, 7, 3]})
     frame.to_csv(tmp_path / "data.csv", index=False)
-    spec = entry(geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2011},
-                 period="2020", record_id=None, measures=[{"name": "n", "column": "n"}])  # fmt: skip
+    spec = entry(
+        geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2011},
+        period="2020",
+        record_id=None,
+        measures=[{"name": "n", "column": "n"}],
+    )
     result = _pool_entries(tmp_path, {"test": spec})
     lsoa = result.profile[result.profile["level"] == "lsoa"].set_index("area_code")["value"]
     assert lsoa.sum() == 111 and set(result.profile["vintage"].astype(int)) == {2021}
@@ -68,9 +76,13 @@ def test_pool_converts_2011_lsoas_and_conserves(tmp_path):
 def test_comparators_sum_every_row_of_the_country(tmp_path):
     frame = pd.DataFrame({"lsoa": ["E01022163", "E01022164", "E01000001"], "n": [5, 6, 100]})
     frame.to_csv(tmp_path / "data.csv", index=False)
-    spec = entry(geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2021},
-                 period="2021", record_id=None, measures=[{"name": "n", "column": "n"}],
-                 comparators=["region", "country"])  # fmt: skip
+    spec = entry(
+        geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2021},
+        period="2021",
+        record_id=None,
+        measures=[{"name": "n", "column": "n"}],
+        comparators=["region", "country"],
+    )
     result = _pool_entries(tmp_path, {"test": spec})
     profile = result.profile.set_index(["level", "area_code"])["value"]
     assert profile[("county", "E10000013")] == 11
@@ -82,10 +94,15 @@ def test_comparators_sum_every_row_of_the_country(tmp_path):
 def test_values_are_carried_and_averaged_by_their_rule(tmp_path):
     frame = pd.DataFrame({"lsoa": ["E01022163", "E01022164"], "score": [10.0, 30.0], "rank": [5, 7]})
     frame.to_csv(tmp_path / "data.csv", index=False)
-    spec = entry(geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2021},
-                 period="2025", record_id=None,
-                 measures=[{"column": "score", "kind": "value", "aggregate": "mean"},
-                           {"column": "rank", "kind": "value", "aggregate": "none"}])  # fmt: skip
+    spec = entry(
+        geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2021},
+        period="2025",
+        record_id=None,
+        measures=[
+            {"column": "score", "kind": "value", "aggregate": "mean"},
+            {"column": "rank", "kind": "value", "aggregate": "none"},
+        ],
+    )
     result = _pool_entries(tmp_path, {"test": spec})
     profile = result.profile
     assert set(profile.loc[profile["measure"] == "rank", "level"]) == {"lsoa"}  # ranks are not aggregated
@@ -93,43 +110,66 @@ def test_values_are_carried_and_averaged_by_their_rule(tmp_path):
     assert score[("ward", "E05015721")] == 20  # Swindon Village: the mean of its two LSOAs with a score
     assert score[("district", "E07000078")] == score[("county", "E10000013")] == 20
     assert set(profile["kind"]) == {"value"}
-    assert result.measure_ledger.empty and result.ledger["balanced"].all()  # values only: no counts to conserve
+    assert (
+        result.measure_ledger.empty and result.ledger["balanced"].all()
+    )  # values only: no counts to conserve
 
 
 def test_only_the_datasets_asked_for_are_pooled(tmp_path):
     points_csv(tmp_path, mixed_rows())
-    entries = {"first": entry(max_invalid=0.5), "second": entry(max_invalid=0.5, sharing="partner", isa="ISA-1")}
+    entries = {
+        "first": entry(max_invalid=0.5),
+        "second": entry(max_invalid=0.5, sharing="partner", isa="ISA-1"),
+    }
     result = _pool_entries(tmp_path, entries, datasets=["second"])
     assert set(result.profile["dataset"]) == set(result.ledger["dataset"]) == {"second"}
     assert set(result.profile["sharing"]) == {"partner"}
 
 
 def test_structural_problems_stop_the_pool(tmp_path):
-    (tmp_path / "data.csv").write_text("id,month,longitude,lat,type\nc1,2024-01,-2.08,51.91,Burglary\n", encoding="utf-8")
+    (tmp_path / "data.csv").write_text(
+        "id,month,longitude,lat,type\nc1,2024-01,-2.08,51.91,Burglary\n", encoding="utf-8"
+    )
     with pytest.raises(DataError, match="missing column"):
         _pool_entries(tmp_path, {"test": entry()})
 
 
 def test_generic_adapters_pool_and_conserve(tmp_path):
     """Excel and Parquet partner files with a column mapping pool like any other, nothing lost."""
-    frame = pd.DataFrame({"Postcode": ["GL50 3PP", "GL50 3PQ", "GL1 1AA", "SW1A 1AA"], "Sessions": [12, 3, 40, 7],
-                          "Service": ["youth", "youth", "debt", "debt"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "Postcode": ["GL50 3PP", "GL50 3PQ", "GL1 1AA", "SW1A 1AA"],
+            "Sessions": [12, 3, 40, 7],
+            "Service": ["youth", "youth", "debt", "debt"],
+        }
+    )
     frame.to_excel(tmp_path / "sessions.xlsx", index=False)
     frame.to_parquet(tmp_path / "sessions.parquet")
     base = entry(
-        geography={"kind": "postcode", "postcode": "postcode"}, period="2024-03", record_id=None,
+        geography={"kind": "postcode", "postcode": "postcode"},
+        period="2024-03",
+        record_id=None,
         measures=[{"name": "sessions", "column": "sessions", "category": "service"}],
         options={"columns": {"Postcode": "postcode", "Sessions": "sessions", "Service": "service"}},
-    )  # fmt: skip
-    entries = {"excel_sessions": {**base, "path": "sessions.xlsx", "format": "excel"},
-               "parquet_sessions": {**base, "path": "sessions.parquet", "format": "parquet"}}  # fmt: skip
+    )
+    entries = {
+        "excel_sessions": {**base, "path": "sessions.xlsx", "format": "excel"},
+        "parquet_sessions": {**base, "path": "sessions.parquet", "format": "parquet"},
+    }
     result = _pool_entries(tmp_path, entries)
     for dataset in entries:
         ledger = result.ledger[result.ledger["dataset"] == dataset].iloc[0]
         assert (ledger["read"], ledger["assigned_by_postcode"], ledger["unlocated"]) == (4, 3, 1)
         values = result.measure_ledger[result.measure_ledger["dataset"] == dataset].iloc[0]
-        assert (values["read"], values["assigned"], values["unlocated"], values["in_profile"]) == (62, 55, 7, 55)
-        county = result.profile[(result.profile["dataset"] == dataset) & (result.profile["level"] == "county")]
+        assert (values["read"], values["assigned"], values["unlocated"], values["in_profile"]) == (
+            62,
+            55,
+            7,
+            55,
+        )
+        county = result.profile[
+            (result.profile["dataset"] == dataset) & (result.profile["level"] == "county")
+        ]
         assert county["value"].sum() == 55
 
 
@@ -147,23 +187,46 @@ def test_partnership_places_are_pooled_like_levels(tmp_path):
 
 
 def test_a_register_block_gives_the_located_rows_to_the_register(tmp_path):
-    frame = pd.DataFrame({"ref": ["S1", "S2", "S3"], "practice_name": ["HESTERS WAY SURGERY", "the hub", "far away"],
-                          "postcode": ["GL50 3PP", "GL1 1AA", "SW1A 1AA"], "kind": ["gp", "hub", "hub"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "ref": ["S1", "S2", "S3"],
+            "practice_name": ["HESTERS WAY SURGERY", "the hub", "far away"],
+            "postcode": ["GL50 3PP", "GL1 1AA", "SW1A 1AA"],
+            "kind": ["gp", "hub", "hub"],
+        }
+    )
     frame.to_csv(tmp_path / "data.csv", index=False)
-    register = {"table": "services", "partner": "NHS primary care", "partner_sector": "nhs",
-                "columns": {"name": "practice_name", "service_type": "kind"}, "title_case": ["name"]}  # fmt: skip
-    spec = entry(geography={"kind": "postcode", "postcode": "postcode"}, period="2025", record_id="ref",
-                 measures=[{"name": "services", "count": "rows", "category": "kind"}], register=register,
-                 illustrative=True, max_invalid=0.5)  # fmt: skip
+    register = {
+        "table": "services",
+        "partner": "NHS primary care",
+        "partner_sector": "nhs",
+        "columns": {"name": "practice_name", "service_type": "kind"},
+        "title_case": ["name"],
+    }
+    spec = entry(
+        geography={"kind": "postcode", "postcode": "postcode"},
+        period="2025",
+        record_id="ref",
+        measures=[{"name": "services", "count": "rows", "category": "kind"}],
+        register=register,
+        illustrative=True,
+        max_invalid=0.5,
+    )
     result = _pool_entries(tmp_path, {"services_test": spec})
     assert list(result.register) == ["services"]
     services = result.register["services"]
     assert services["service_id"].tolist() == ["S1", "S2"]  # the London postcode is not located
     assert services["name"].tolist() == ["Hesters Way Surgery", "The Hub"]
-    assert services["service_type"].tolist() == ["gp", "hub"] and set(services["partner"]) == {"NHS primary care"}
-    assert set(services["partner_sector"]) == {"nhs"} and set(services["theme"]) == {"safer_stronger_communities"}
+    assert services["service_type"].tolist() == ["gp", "hub"] and set(services["partner"]) == {
+        "NHS primary care"
+    }
+    assert set(services["partner_sector"]) == {"nhs"} and set(services["theme"]) == {
+        "safer_stronger_communities"
+    }
     assert services[["easting", "northing"]].notna().all().all()
-    assert services["easting"].between(380_000, 400_000).all()  # Cheltenham and Gloucester, British National Grid
+    assert (
+        services["easting"].between(380_000, 400_000).all()
+    )  # Cheltenham and Gloucester, British National Grid
     assert set(services["area_code"]) <= shipped_place().area.lsoas()
     assert set(services["dataset"]) == {"services_test"} and set(services["sharing"]) == {"open"}
     assert services["illustrative"].all() and set(services["source"]) == {"Test dataset"}
@@ -171,15 +234,27 @@ def test_a_register_block_gives_the_located_rows_to_the_register(tmp_path):
 
 
 def test_spend_and_catchments_feed_their_register_tables(tmp_path):
-    frame = pd.DataFrame({"lsoa21_code": ["E01022163", "E01022164"], "spend_gbp": [100, 250], "service_id": ["S1", "S1"]})
+    frame = pd.DataFrame(
+        {"lsoa21_code": ["E01022163", "E01022164"], "spend_gbp": [100, 250], "service_id": ["S1", "S1"]}
+    )
     frame.to_csv(tmp_path / "data.csv", index=False)
     area = {"kind": "area_code", "column": "lsoa21_code", "level": "lsoa", "vintage": 2021}
     entries = {
-        "spend": entry(geography=area, period="2024/25", record_id=None, register={"table": "spend", "theme": "x"},
-                       measures=[{"name": "spend", "column": "spend_gbp"}]),
-        "catchments": entry(geography=area, period="2024/25", record_id=None, register={"table": "catchments"},
-                            measures=[{"name": "catchments", "count": "rows"}]),
-    }  # fmt: skip
+        "spend": entry(
+            geography=area,
+            period="2024/25",
+            record_id=None,
+            register={"table": "spend", "theme": "x"},
+            measures=[{"name": "spend", "column": "spend_gbp"}],
+        ),
+        "catchments": entry(
+            geography=area,
+            period="2024/25",
+            record_id=None,
+            register={"table": "catchments"},
+            measures=[{"name": "catchments", "count": "rows"}],
+        ),
+    }
     result = _pool_entries(tmp_path, entries)
     assert sorted(result.register) == ["catchments", "spend"]
     assert result.register["spend"]["spend_gbp"].astype(float).sum() == 350
@@ -197,11 +272,21 @@ def test_shipped_catalogue_pools_cleanly_and_conserves(shipped_store):
     problems = pd.read_csv(shipped_store.path / "problems.csv")
     assert not (problems["severity"] == "error").any()
     profile = shipped_store.read_profile()
-    assert set(profile["level"]) >= {"lsoa", "msoa", "ward", "district", "county", "country", "partnership places"}
+    assert set(profile["level"]) >= {
+        "lsoa",
+        "msoa",
+        "ward",
+        "district",
+        "county",
+        "country",
+        "partnership places",
+    }
     # counts add up the hierarchy
     crimes = profile[profile["dataset"] == "police_street_crime"]
     totals = crimes.groupby("level")["value"].sum()
-    assert totals["lsoa"] == totals["msoa"] == totals["ward"] == totals["district"] == totals["county"] == 19_058
+    assert (
+        totals["lsoa"] == totals["msoa"] == totals["ward"] == totals["district"] == totals["county"] == 19_058
+    )
     # denominators by age band for every LSOA
     pop = profile[(profile["dataset"] == "population_mye2020") & (profile["level"] == "lsoa")]
     assert pop["area_code"].nunique() == 393 and pop["category"].nunique() == 19

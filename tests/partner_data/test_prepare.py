@@ -71,7 +71,9 @@ def test_area_coded_2011_data_is_kept_for_conversion(shipped):
     rows = prepared.rows
     assert (rows["level"] == "lsoa").all() and (rows["vintage"] == 2011).all()
     assigned = rows[rows["status"] == "assigned"]
-    assert assigned["_row"].nunique() == 373 and set(assigned["area_code"]) <= shipped_place().area.lsoas(2011)
+    assert assigned["_row"].nunique() == 373 and set(assigned["area_code"]) <= shipped_place().area.lsoas(
+        2011
+    )
     assert set(rows.loc[rows["status"] == "outside", "reason"]) == {"outside the partnership area"}
     assert prepared.comparator_records is not None  # every English LSOA, for the England comparator
 
@@ -112,8 +114,16 @@ def test_every_row_has_exactly_one_fate(tmp_path):
     prepared = _prepared(tmp_path, entry(max_invalid=0.9), rows)
     out = prepared.rows
     assert len(out) == len(rows) and set(out["status"]) <= STATUSES
-    assert out["_row"].tolist() == list(range(2, len(rows) + 2))  # line numbers of the file (header is line 1)
-    by_id = dict(zip(pd.read_csv(tmp_path / "data.csv")["id"], zip(out["status"], out["reason"], strict=True), strict=False))
+    assert out["_row"].tolist() == list(
+        range(2, len(rows) + 2)
+    )  # line numbers of the file (header is line 1)
+    by_id = dict(
+        zip(
+            pd.read_csv(tmp_path / "data.csv")["id"],
+            zip(out["status"], out["reason"], strict=True),
+            strict=False,
+        )
+    )
     assert by_id["u1"] == ("unlocated", "no coordinates")
     assert by_id["x1"] == ("invalid", "coordinate is not a number")
     assert by_id["x2"] == ("invalid", "period outside the declared range")
@@ -136,22 +146,36 @@ def test_scope_filters_reject_rows_as_outside_with_the_reason(tmp_path):
 
 
 def test_measures_from_columns_and_patterns(tmp_path):
-    frame = pd.DataFrame({"lsoa": ["E01022163", "E01022164"], "visits": ["3", "4"],
-                          "a_score": ["1.5", "2.5"], "b_score": ["7", "8"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "lsoa": ["E01022163", "E01022164"],
+            "visits": ["3", "4"],
+            "a_score": ["1.5", "2.5"],
+            "b_score": ["7", "8"],
+        }
+    )
     frame.to_csv(tmp_path / "data.csv", index=False)
     spec_entry = entry(
         geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2021},
-        period="2024", record_id=None,
-        measures=[{"name": "visits", "column": "visits"}, {"columns": "_score$", "kind": "value", "aggregate": "none"}],
-    )  # fmt: skip
+        period="2024",
+        record_id=None,
+        measures=[
+            {"name": "visits", "column": "visits"},
+            {"columns": "_score$", "kind": "value", "aggregate": "none"},
+        ],
+    )
     prepared = _prepared(tmp_path, spec_entry)
     records = prepared.records
     assert sorted(records["measure"].unique()) == ["a_score", "b_score", "visits"]
     assert records.loc[records["measure"] == "visits", "value"].sum() == 7
     assert set(records.loc[records["measure"] == "a_score", "kind"]) == {"value"}
     assert (prepared.rows["how"] == "by_code").all() and (prepared.rows["period"] == "2024").all()
-    bad = entry(geography=spec_entry["geography"], period="2024", record_id=None,
-                measures=[{"columns": "^nothing", "kind": "value", "aggregate": "none"}])  # fmt: skip
+    bad = entry(
+        geography=spec_entry["geography"],
+        period="2024",
+        record_id=None,
+        measures=[{"columns": "^nothing", "kind": "value", "aggregate": "none"}],
+    )
     with pytest.raises(DataError, match="measure pattern matches no column"):
         _prepared(tmp_path, bad)
 

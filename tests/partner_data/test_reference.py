@@ -77,7 +77,7 @@ def lookups(tmp_path):
                 ("E06000001", "Unitown", "E06000001", "Unitown"),
                 ("E07000099", "Elsewhere", "E10000099", "Far Shire"),
             ],
-        ),  # fmt: skip
+        ),
         "region": _csv(
             tmp_path / "LAD24_RGN24.csv",
             ["LAD24CD", "LAD24NM", "RGN24CD", "RGN24NM"],
@@ -114,8 +114,12 @@ def test_read_ons_lookups_joins_files_on_the_levels_they_share(lookups):
     names = table.set_index("lsoa")
     southtown = ["lsoa_name", "msoa_name", "ward_name", "district_name", "county_name"]
     assert names.loc["E01000003", southtown].tolist() == [
-        "Southtown 001A", "Southtown 001", "South Ward", "Southtown", "Shire",
-    ]  # fmt: skip
+        "Southtown 001A",
+        "Southtown 001",
+        "South Ward",
+        "Southtown",
+        "Shire",
+    ]
     above = ["county_name", "region_name", "country_name"]
     assert names.loc["E01000004", above].tolist() == ["Unitown", "South West", "England"]
     # Welsh principal areas are unitary (county = district); Wales has no English region
@@ -295,9 +299,12 @@ def test_load_geography_of_the_squares_project(squares_root):
     geography = _load(squares_root)
     assert geography.vintages == (2021,)
     assert geography.sources == {
-        "lookups_2021": "lookups", "lsoa_changes": "changes", "boundaries": "Squares boundaries",
-        "postcodes": "postcodes", "population_2021": "residents",
-    }  # fmt: skip
+        "lookups_2021": "lookups",
+        "lsoa_changes": "changes",
+        "boundaries": "Squares boundaries",
+        "postcodes": "postcodes",
+        "population_2021": "residents",
+    }
     table = geography.hierarchy()
     assert table["lsoa"].tolist() == ["E01999901", "E01999902", "E01999903", "E01999904", "E01999905"]
     assert set(table.loc[table["lsoa"] != "E01999905", "ward_name"]) == {"West Ward", "East Ward"}
@@ -450,11 +457,14 @@ def _old_hierarchy(raw, vintage):
     if vintage == 2021:
         frame = _read(raw, "lookups/lookup_lsoa21_ward24_ltla24.csv.gz").rename(
             columns={
-                "lsoa21_code": "lsoa", "lsoa21_name": "lsoa_name",
-                "ward24_code": "ward", "ward24_name": "ward_name",
-                "ltla24_code": "district", "ltla24_name": "district_name",
+                "lsoa21_code": "lsoa",
+                "lsoa21_name": "lsoa_name",
+                "ward24_code": "ward",
+                "ward24_name": "ward_name",
+                "ltla24_code": "district",
+                "ltla24_name": "district_name",
             }
-        )  # fmt: skip
+        )
         msoa = _read(raw, "lookups/lookup_lsoa21_msoa21.csv.gz").set_index("lsoa21_code")
         frame["msoa"], frame["msoa_name"] = (
             frame["lsoa"].map(msoa["msoa21_code"]),

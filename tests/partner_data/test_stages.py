@@ -25,35 +25,59 @@ from needskit.pipeline import _boundaries, compute
 from partner_files import entry, write_catalog
 
 POOL_FILES = {
-    "store.json", "profile.parquet", "profile.gpkg", "ledger.csv", "ledger_measures.csv", "problems.csv",
-    "rejected/crimes.csv.gz", "rejected/residents.csv.gz", "geography/areas.gpkg", "geography/hierarchy.parquet",
-    "geography/places.parquet", "register/services.parquet",
-}  # fmt: skip
+    "store.json",
+    "profile.parquet",
+    "profile.gpkg",
+    "ledger.csv",
+    "ledger_measures.csv",
+    "problems.csv",
+    "rejected/crimes.csv.gz",
+    "rejected/residents.csv.gz",
+    "geography/areas.gpkg",
+    "geography/hierarchy.parquet",
+    "geography/places.parquet",
+    "register/services.parquet",
+}
 
 
 def _files(store: Store) -> set[str]:
-    return {p.relative_to(store.path).as_posix() for p in store.path.rglob("*") if p.is_file() and p.name != ".lock"}
+    return {
+        p.relative_to(store.path).as_posix()
+        for p in store.path.rglob("*")
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 @pytest.fixture
 def pooled(squares_ws, tmp_path):
     """The squares partnership pooled (nothing written yet) and an empty store for it."""
     ws = squares_ws
-    result = pool_catalog(ws.catalog, area=ws.area, geography=ws.geography, places=ws.places(), progress=False)
+    result = pool_catalog(
+        ws.catalog, area=ws.area, geography=ws.geography, places=ws.places(), progress=False
+    )
     return ws, result, Store(tmp_path / "store", root=ws.project.root)
 
 
 def test_the_pool_stage(pooled):
     ws, result, store = pooled
     config = [ws.project.partnership_file, ws.project.catalog_file, ws.project.places_file]
-    write_pool_stage(store, result, areas=_boundaries(ws), centres=None, partnership=ws.partnership.describe(),
-                     config_files=config, patterns=["data/raw/partner/crimes*.csv"])  # fmt: skip
+    write_pool_stage(
+        store,
+        result,
+        areas=_boundaries(ws),
+        centres=None,
+        partnership=ws.partnership.describe(),
+        config_files=config,
+        patterns=["data/raw/partner/crimes*.csv"],
+    )
     assert _files(store) >= POOL_FILES and "geography/centres.parquet" not in _files(store)
     pd.testing.assert_frame_equal(store.read_profile(), result.profile)
     assert store.read_ledger()["read"].sum() == result.ledger["read"].sum()
     rejected = pd.read_csv(store.path / "rejected" / "crimes.csv.gz")
     assert sorted(rejected["reason"].unique()) == ["no coordinates", "outside the partnership area"]
-    with gzip.open(store.path / "rejected" / "crimes.csv.gz") as handle:  # reproducible: no time in the header
+    with gzip.open(
+        store.path / "rejected" / "crimes.csv.gz"
+    ) as handle:  # reproducible: no time in the header
         assert handle.read()
     assert (store.path / "rejected" / "crimes.csv.gz").read_bytes()[4:8] == b"\x00\x00\x00\x00"
     layers = [name for name, _ in pyogrio.list_layers(store.path / "profile.gpkg")]
@@ -64,12 +88,23 @@ def test_the_pool_stage(pooled):
     crimes = ws.project.raw / "partner" / "crimes.csv"
     assert inputs["data/raw/partner/crimes.csv"]["sha256"] == sha256_file(crimes)
     assert inputs["data/raw/partner/crimes.csv"]["bytes"] == crimes.stat().st_size
-    assert [r["file"] for r in record["config"]] == ["conf/partnership.yml", "conf/catalog.yml", "conf/places.yml"]
+    assert [r["file"] for r in record["config"]] == [
+        "conf/partnership.yml",
+        "conf/catalog.yml",
+        "conf/places.yml",
+    ]
     assert record["patterns"] == ["data/raw/partner/crimes*.csv"]
-    assert record["rows"] == len(result.profile) and record["errors"] == 0 and record["places"] == ["squares places"]
+    assert (
+        record["rows"] == len(result.profile)
+        and record["errors"] == 0
+        and record["places"] == ["squares places"]
+    )
     assert "squares places" in record["levels"] and "lsoa" in record["levels"]
     manifest = store.manifest()
-    assert manifest["audience"] == "internal" and manifest["partnership"]["name"] == "Squares Community Partnership"
+    assert (
+        manifest["audience"] == "internal"
+        and manifest["partnership"]["name"] == "Squares Community Partnership"
+    )
     assert manifest["area"]["lsoas"] == 4 and manifest["area"]["codes"] == ["E10999901"]
     assert [s["dataset"] for s in manifest["sources"]] == [spec.id for spec in ws.catalog]
 
@@ -80,8 +115,15 @@ def test_the_indicators_stage(squares_ws):
     written = compute(ws)
     record = ws.store.stage("indicators")
     assert record["pool_finished"] == pool_finished
-    assert record["indicators"] == ["crime_rate", "older_people", "mortality_dsr", "mortality_smr",
-                                    "life_expectancy", "deprivation_mean", "imd_score"]  # file order  # fmt: skip
+    assert record["indicators"] == [
+        "crime_rate",
+        "older_people",
+        "mortality_dsr",
+        "mortality_smr",
+        "life_expectancy",
+        "deprivation_mean",
+        "imd_score",
+    ]  # file order
     assert record["comparators"] == ["england", "parent"]
     assert [r["file"] for r in record["config"]] == ["conf/indicators.yml"]
     assert set(written) == {"lsoa", "ward", "district", "county"}
@@ -101,21 +143,43 @@ def test_the_published_stage(squares_ws, tmp_path):
     target = Store(tmp_path / "published", root=ws.project.root)
     profile = ws.store.read_profile()
     write_published_stage(
-        target, source=ws.store, profile=profile.head(10), indicators=ws.store.read_indicators().head(5),
-        ledger=ws.store.read_ledger(), register={"services": ws.store.read_register("services")},
-        sources=source_table(list(ws.catalog)), disclosure_log=pd.DataFrame({"action": ["none"]}),
-        audience="partner", rule="nhs_digital", rule_text="the rule in words", marking="PARTNERS ONLY",
-    )  # fmt: skip
+        target,
+        source=ws.store,
+        profile=profile.head(10),
+        indicators=ws.store.read_indicators().head(5),
+        ledger=ws.store.read_ledger(),
+        register={"services": ws.store.read_register("services")},
+        sources=source_table(list(ws.catalog)),
+        disclosure_log=pd.DataFrame({"action": ["none"]}),
+        audience="partner",
+        rule="nhs_digital",
+        rule_text="the rule in words",
+        marking="PARTNERS ONLY",
+    )
     files = _files(target)
-    assert files == {"store.json", "profile.parquet", "indicators.parquet", "ledger.csv", "disclosure_log.csv",
-                     "geography/areas.gpkg", "geography/hierarchy.parquet", "geography/places.parquet",
-                     "geography/centres.parquet", "register/services.parquet"}  # fmt: skip
+    assert files == {
+        "store.json",
+        "profile.parquet",
+        "indicators.parquet",
+        "ledger.csv",
+        "disclosure_log.csv",
+        "geography/areas.gpkg",
+        "geography/hierarchy.parquet",
+        "geography/places.parquet",
+        "geography/centres.parquet",
+        "register/services.parquet",
+    }
     assert not any(f.startswith("rejected") or f.startswith("problems") for f in files)  # nothing row-level
     for name in ("areas.gpkg", "hierarchy.parquet"):
-        assert (target.path / "geography" / name).read_bytes() == (ws.store.path / "geography" / name).read_bytes()
+        assert (target.path / "geography" / name).read_bytes() == (
+            ws.store.path / "geography" / name
+        ).read_bytes()
     manifest = target.manifest()
     assert manifest["audience"] == "partner" == target.audience
-    assert (manifest["disclosure_rule"], manifest["disclosure_rule_text"]) == ("nhs_digital", "the rule in words")
+    assert (manifest["disclosure_rule"], manifest["disclosure_rule_text"]) == (
+        "nhs_digital",
+        "the rule in words",
+    )
     assert manifest["publication_marking"] == "PARTNERS ONLY"
     publish = manifest["stages"]["publish"]
     assert publish["from"] == {k: ws.store.stage(k)["finished"] for k in ("pool", "indicators")}
@@ -128,18 +192,28 @@ def test_the_published_stage(squares_ws, tmp_path):
 
 
 def test_wide_layers_one_column_per_measure_of_the_latest_period():
-    profile = pd.DataFrame({
-        "area_code": ["A", "A", "A", "B", "A"], "level": ["ward"] * 5,
-        "dataset": ["crimes", "crimes", "crimes", "crimes", "Very Long Dataset Name " * 4],
-        "measure": ["crimes"] * 4 + ["n"], "category": ["Burglary", "Burglary", "all", "Burglary", "all"],
-        "period": ["2024-01", "2024-02", "2024-02", "2024-02", "2021"], "value": [1.0, 2.0, 5.0, 3.0, 9.0],
-    })  # fmt: skip
-    areas = gpd.GeoDataFrame({"area_code": ["A", "B"], "area_name": ["Alpha", "Bravo"]},
-                             geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:27700")  # fmt: skip
+    profile = pd.DataFrame(
+        {
+            "area_code": ["A", "A", "A", "B", "A"],
+            "level": ["ward"] * 5,
+            "dataset": ["crimes", "crimes", "crimes", "crimes", "Very Long Dataset Name " * 4],
+            "measure": ["crimes"] * 4 + ["n"],
+            "category": ["Burglary", "Burglary", "all", "Burglary", "all"],
+            "period": ["2024-01", "2024-02", "2024-02", "2024-02", "2021"],
+            "value": [1.0, 2.0, 5.0, 3.0, 9.0],
+        }
+    )
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["A", "B"], "area_name": ["Alpha", "Bravo"]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+        crs="EPSG:27700",
+    )
     layers = wide_layers(profile, {"ward": areas, "district": areas})
     assert list(layers) == ["ward"]  # no district rows, no layer
     ward = layers["ward"].set_index("area_code")
-    assert ward.loc["A", "crimes__crimes__burglary"] == 2.0 and ward.loc["B", "crimes__crimes__burglary"] == 3.0
+    assert (
+        ward.loc["A", "crimes__crimes__burglary"] == 2.0 and ward.loc["B", "crimes__crimes__burglary"] == 3.0
+    )
     assert ward.loc["A", "crimes__crimes"] == 5.0  # category "all" has no suffix
     long = [c for c in ward.columns if c.startswith("very_long")]
     assert len(long) == 1 and len(long[0]) <= 63 and long[0] == long[0].lower()
@@ -154,5 +228,14 @@ def test_source_table_describes_each_period(tmp_path):
     table = source_table(list(load_catalog(write_catalog(tmp_path, entries))))
     assert table["period"].tolist() == ["2021", "month", "2024-01 to 2024-03"]  # fixed, open_ended, ranged
     assert table.loc[0, "attribution"] == "ONS" and bool(table.loc[0, "illustrative"])
-    assert list(table.columns) == ["dataset", "title", "partner", "period", "last_updated", "licence", "sharing",
-                                   "attribution", "illustrative"]  # fmt: skip
+    assert list(table.columns) == [
+        "dataset",
+        "title",
+        "partner",
+        "period",
+        "last_updated",
+        "licence",
+        "sharing",
+        "attribution",
+        "illustrative",
+    ]

@@ -18,8 +18,11 @@ from needskit.pipeline import compute, pool, publish
 
 def _snapshot(store: Store) -> dict[str, bytes]:
     """Every file of a store (except the lock) and its bytes."""
-    return {p.relative_to(store.path).as_posix(): p.read_bytes() for p in sorted(store.path.rglob("*"))
-            if p.is_file() and p.name != ".lock"}  # fmt: skip
+    return {
+        p.relative_to(store.path).as_posix(): p.read_bytes()
+        for p in sorted(store.path.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -29,16 +32,26 @@ def test_the_read_api(squares_built):
     store = Store(squares_built / "data" / "processed", root=squares_built)
     assert store.exists() and store.audience == "internal" and repr(store).startswith("Store(")
     manifest = store.manifest()
-    assert manifest["store_version"] == STORE_VERSION and manifest["partnership"]["name"] == "Squares Community Partnership"
+    assert (
+        manifest["store_version"] == STORE_VERSION
+        and manifest["partnership"]["name"] == "Squares Community Partnership"
+    )
     assert set(manifest["stages"]) == {"pool", "indicators"}
     lsoa = store.read_profile(levels=["lsoa"])
-    assert set(lsoa["level"]) == {"lsoa"} and set(lsoa["area_code"]) == {"E01999901", "E01999902", "E01999903", "E01999904"}
+    assert set(lsoa["level"]) == {"lsoa"} and set(lsoa["area_code"]) == {
+        "E01999901",
+        "E01999902",
+        "E01999903",
+        "E01999904",
+    }
     crimes = store.read_profile(datasets=["crimes"])
     assert set(crimes["dataset"]) == {"crimes"} and len(store.read_profile()) > len(crimes)
     assert len(store.read_ledger()) == 10  # crimes in three months, seven datasets in one period
     assert store.read_hierarchy()["lsoa"].tolist() == ["E01999901", "E01999902", "E01999903", "E01999904"]
     members = store.read_place_members()
-    assert set(members["lsoa_code"]) == {"E01999901", "E01999902"} and set(members["level"]) == {"squares places"}
+    assert set(members["lsoa_code"]) == {"E01999901", "E01999902"} and set(members["level"]) == {
+        "squares places"
+    }
     assert store.area_levels() == ["lsoa", "msoa", "ward", "district", "county", "places"]
     wards = store.read_areas("ward")
     assert set(wards["area_name"]) == {"West Ward", "East Ward"}
@@ -117,7 +130,9 @@ def test_a_failing_stage_write_leaves_the_previous_stage(squares_ws, monkeypatch
     assert _snapshot(ws.store) == before
     monkeypatch.undo()
     with pytest.raises(KeyError):
-        stages.write_indicators_stage(ws.store, pd.DataFrame({"x": [1]}), config_files=[], levels=["lsoa"], order=[])
+        stages.write_indicators_stage(
+            ws.store, pd.DataFrame({"x": [1]}), config_files=[], levels=["lsoa"], order=[]
+        )
     assert _snapshot(ws.store) == before
     ws.store.check_fresh()  # still the complete, fresh store
 
@@ -130,7 +145,9 @@ def test_a_successful_stage_replaces_files_and_folders_and_writes_the_manifest_l
         (tmp / "register" / "spend.parquet").write_bytes(b"new")
         (tmp / "notes.txt").write_text("hello")
         store.write_manifest(tmp, store.updated_manifest("pool", {"rows": 0}, audience="internal"))
-    assert [p.name for p in (store.path / "register").iterdir()] == ["spend.parquet"]  # the folder was replaced
+    assert [p.name for p in (store.path / "register").iterdir()] == [
+        "spend.parquet"
+    ]  # the folder was replaced
     assert (store.path / "notes.txt").read_text() == "hello"
     assert store.stage("pool")["finished"] > finished and store.stage("pool")["rows"] == 0
     assert "indicators" in store.manifest()["stages"]  # other stages are kept
@@ -181,7 +198,9 @@ def test_a_changed_input_is_named_with_the_command(squares_ws):
     crimes.write_text(crimes.read_text() + "extra,2024-03,394100,222500,Burglary\n")
     with pytest.raises(StoreError, match="is older than its inputs") as info:
         squares_ws.store.check_fresh()
-    _assert_one_line(info, "data/raw/partner/crimes.csv has changed since `needskit pool` ran", "run `needskit run`")
+    _assert_one_line(
+        info, "data/raw/partner/crimes.csv has changed since `needskit pool` ran", "run `needskit run`"
+    )
 
 
 def test_a_new_file_is_named(squares_ws):
@@ -189,7 +208,9 @@ def test_a_new_file_is_named(squares_ws):
     new.write_text("crime_id,month,x,y,crime_type\n")
     with pytest.raises(StoreError) as info:
         squares_ws.store.check_fresh()
-    _assert_one_line(info, "data/raw/partner/crimes_2024-04.csv is new since `needskit pool` ran", "`needskit run`")
+    _assert_one_line(
+        info, "data/raw/partner/crimes_2024-04.csv is new since `needskit pool` ran", "`needskit run`"
+    )
 
 
 def test_a_gone_input_and_changed_config_are_named(squares_ws):

@@ -29,14 +29,34 @@ def test_clean_file_has_no_problems(tmp_path):
 @pytest.mark.parametrize(
     ("mutate", "what", "severity"),
     [
-        (lambda r: r.__setitem__(3, ("c3", "2024-01", "east", 51.9, "Burglary")), "coordinate is not a number", "warning"),
-        (lambda r: r.__setitem__(4, ("c4", "2024-07", -2.08, 51.91, "Burglary")), "period outside the declared range", "warning"),
-        (lambda r: r.__setitem__(5, ("c5", "Jan 24", -2.08, 51.91, "Burglary")), "period is not a date", "warning"),
-        (lambda r: r.__setitem__(6, ("c1", "2024-01", -2.08, 51.91, "Burglary")), "duplicated record id", "warning"),
-        (lambda r: r.__setitem__(7, ("c7", "2024-01", 2.35, 48.85, "Burglary")), "coordinates outside Great Britain", "warning"),
+        (
+            lambda r: r.__setitem__(3, ("c3", "2024-01", "east", 51.9, "Burglary")),
+            "coordinate is not a number",
+            "warning",
+        ),
+        (
+            lambda r: r.__setitem__(4, ("c4", "2024-07", -2.08, 51.91, "Burglary")),
+            "period outside the declared range",
+            "warning",
+        ),
+        (
+            lambda r: r.__setitem__(5, ("c5", "Jan 24", -2.08, 51.91, "Burglary")),
+            "period is not a date",
+            "warning",
+        ),
+        (
+            lambda r: r.__setitem__(6, ("c1", "2024-01", -2.08, 51.91, "Burglary")),
+            "duplicated record id",
+            "warning",
+        ),
+        (
+            lambda r: r.__setitem__(7, ("c7", "2024-01", 2.35, 48.85, "Burglary")),
+            "coordinates outside Great Britain",
+            "warning",
+        ),
         (lambda r: r.__setitem__(8, ("c8", "2024-01", None, None, "Burglary")), "no coordinates", "warning"),
     ],
-)  # fmt: skip
+)
 def test_row_problems_are_reported_with_line_numbers(tmp_path, mutate, what, severity):
     rows = good_rows()
     mutate(rows)
@@ -55,9 +75,16 @@ def test_problem_lines_show_five_rows_and_the_count(tmp_path):
     assert len(problems) == 1
     problem = problems[0]
     assert problem.rows == (22, 23, 24, 25, 26) and problem.count == 7
-    assert problem.line() == "WARNING test: data.csv: lines 22, 23, 24, 25, 26 (7 rows): column 'lon/lat': no coordinates"
+    assert (
+        problem.line()
+        == "WARNING test: data.csv: lines 22, 23, 24, 25, 26 (7 rows): column 'lon/lat': no coordinates"
+    )
     frame = problems_frame(problems)
-    assert frame.loc[0, "rows"] == "22 23 24 25 26" and list(frame.columns)[:3] == ["dataset", "severity", "what"]
+    assert frame.loc[0, "rows"] == "22 23 24 25 26" and list(frame.columns)[:3] == [
+        "dataset",
+        "severity",
+        "what",
+    ]
     assert problems_frame([]).empty
 
 
@@ -110,8 +137,11 @@ def test_area_code_problems_negative_counts_and_numbers(tmp_path):
     frame.to_csv(tmp_path / "data.csv", index=False)
     spec_entry = entry(
         geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2011},
-        period="2020", record_id=None, measures=[{"name": "n", "column": "n"}], max_invalid=0.9,
-    )  # fmt: skip
+        period="2020",
+        record_id=None,
+        measures=[{"name": "n", "column": "n"}],
+        max_invalid=0.9,
+    )
     problems = {p.what: p for p in _problems(tmp_path, spec_entry)}
     assert problems["negative count"].count == 1
     assert problems["value is not a number"].got == "'seven'"
@@ -121,10 +151,16 @@ def test_area_code_problems_negative_counts_and_numbers(tmp_path):
 
 
 def test_postcode_problems(tmp_path):
-    frame = pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "pc": ["GL50 3PP", "gl503pq", "SW1A 1AA", "banana", None]})
+    frame = pd.DataFrame(
+        {"id": ["a", "b", "c", "d", "e"], "pc": ["GL50 3PP", "gl503pq", "SW1A 1AA", "banana", None]}
+    )
     frame.to_csv(tmp_path / "data.csv", index=False)
-    spec_entry = entry(geography={"kind": "postcode", "postcode": "pc"}, period="2024-01",
-                       measures=[{"name": "services", "count": "rows"}], max_invalid=0.5)  # fmt: skip
+    spec_entry = entry(
+        geography={"kind": "postcode", "postcode": "pc"},
+        period="2024-01",
+        measures=[{"name": "services", "count": "rows"}],
+        max_invalid=0.5,
+    )
     problems = {p.what: p for p in _problems(tmp_path, spec_entry)}
     assert problems["postcode not in the shipped postcode directory"].got == "'SW1A 1AA'"
     assert problems["not a postcode"].got == "'banana'"
@@ -140,7 +176,9 @@ def test_only_the_datasets_asked_for_are_checked(tmp_path):
 
 
 def test_problem_line_without_rows():
-    problem = Problem("x", "error", "no file matches the catalogue path", file="dataset 'x'", hint="check the glob")
+    problem = Problem(
+        "x", "error", "no file matches the catalogue path", file="dataset 'x'", hint="check the glob"
+    )
     assert problem.line() == "ERROR x: dataset 'x': no file matches the catalogue path (hint: check the glob)"
     assert Problem("x", "info", "outside", count=12).line() == "INFO x: 12 rows: outside"
 
@@ -163,8 +201,13 @@ def test_cli_validate_and_pool(tmp_path, capsys):
     assert main(["--project", str(root), "validate"]) == 0
     assert "8 datasets checked: 0 errors" in capsys.readouterr().out
     # swapped longitude and latitude near the squares: an error-level problem, exit 1
-    points_csv(root / "data" / "raw" / "partner", [("c1", "2024-01", 51.9, -2.08, "Burglary")] * 3, name="bad.csv")
-    _add_datasets(root, {"bad": {**entry(path="data/raw/partner/bad.csv", period={"column": "month", "format": "%Y-%m"})}})
+    points_csv(
+        root / "data" / "raw" / "partner", [("c1", "2024-01", 51.9, -2.08, "Burglary")] * 3, name="bad.csv"
+    )
+    _add_datasets(
+        root,
+        {"bad": {**entry(path="data/raw/partner/bad.csv", period={"column": "month", "format": "%Y-%m"})}},
+    )
     assert main(["--project", str(root), "validate"]) == 1
     assert "ERROR bad" in capsys.readouterr().out
     code = main(["--project", str(root), "pool", "--dataset", "crimes", "--store", str(tmp_path / "p")])

@@ -49,24 +49,43 @@ def _toy_hierarchy() -> pd.DataFrame:
     for i, (ward, (ward_name, district, county)) in enumerate(TOY_WARDS.items()):
         for j in range(2):
             k = 2 * i + j + 1
-            rows.append({
-                "lsoa": f"E010000{k:02d}", "lsoa_name": f"{DISTRICT_NAMES[district]} {k:03d}",
-                "msoa": f"E0200000{TOY_MSOA[k]}",
-                "msoa_name": f"{DISTRICT_NAMES[district]} MSOA {TOY_MSOA[k]}",
-                "ward": ward, "ward_name": ward_name,
-                "district": district, "district_name": DISTRICT_NAMES[district],
-                "county": county, "county_name": COUNTY_NAMES[county],
-                "region": "E12000009", "region_name": "South West",
-                "country": "E92000001", "country_name": "England",
-            })  # fmt: skip
+            rows.append(
+                {
+                    "lsoa": f"E010000{k:02d}",
+                    "lsoa_name": f"{DISTRICT_NAMES[district]} {k:03d}",
+                    "msoa": f"E0200000{TOY_MSOA[k]}",
+                    "msoa_name": f"{DISTRICT_NAMES[district]} MSOA {TOY_MSOA[k]}",
+                    "ward": ward,
+                    "ward_name": ward_name,
+                    "district": district,
+                    "district_name": DISTRICT_NAMES[district],
+                    "county": county,
+                    "county_name": COUNTY_NAMES[county],
+                    "region": "E12000009",
+                    "region_name": "South West",
+                    "country": "E92000001",
+                    "country_name": "England",
+                }
+            )
     for k in (1, 2):
-        rows.append({
-            "lsoa": f"W0100000{k}", "lsoa_name": f"Cymtown 00{k}A",
-            "msoa": "W02000001", "msoa_name": "Cymtown 001",
-            "ward": "W05000001", "ward_name": "Cym Ward", "district": CYMTOWN, "district_name": "Cymtown",
-            "county": CYMTOWN, "county_name": "Cymtown", "region": "W92000004", "region_name": "Wales",
-            "country": "W92000004", "country_name": "Wales",
-        })  # fmt: skip
+        rows.append(
+            {
+                "lsoa": f"W0100000{k}",
+                "lsoa_name": f"Cymtown 00{k}A",
+                "msoa": "W02000001",
+                "msoa_name": "Cymtown 001",
+                "ward": "W05000001",
+                "ward_name": "Cym Ward",
+                "district": CYMTOWN,
+                "district_name": "Cymtown",
+                "county": CYMTOWN,
+                "county_name": "Cymtown",
+                "region": "W92000004",
+                "region_name": "Wales",
+                "country": "W92000004",
+                "country_name": "Wales",
+            }
+        )
     return pd.DataFrame(rows)
 
 

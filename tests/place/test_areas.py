@@ -32,8 +32,11 @@ def test_hierarchy_is_a_copy_of_the_geographys(toy_geography):
 
 def test_load_areas_within_any_level_or_several(toy_geography):
     assert load_areas("lsoa", geography=toy_geography, within=NORTHTOWN)["area_code"].tolist() == [
-        "E01000001", "E01000002", "E01000003", "E01000004",
-    ]  # fmt: skip
+        "E01000001",
+        "E01000002",
+        "E01000003",
+        "E01000004",
+    ]
     assert len(load_areas("lsoa", geography=toy_geography, within=SHIRE)) == 6
     assert len(load_areas("lsoa", geography=toy_geography, within=[NORTHTOWN, UNITOWN])) == 8
     assert len(load_areas("lsoa", geography=toy_geography, within="E12000009")) == 10
@@ -76,9 +79,13 @@ def test_lookup_and_nesting(toy_geography):
     table = lookup("ward", "county", geography=toy_geography)
     assert list(table.columns) == ["ward_code", "county_code", "county_name"]
     assert table.set_index("ward_code")["county_code"].to_dict() == {
-        "E05000001": SHIRE, "E05000002": SHIRE, "E05000003": SHIRE,
-        "E05000004": UNITOWN, "E05000005": UNITOWN, "W05000001": "W06000001",
-    }  # fmt: skip
+        "E05000001": SHIRE,
+        "E05000002": SHIRE,
+        "E05000003": SHIRE,
+        "E05000004": UNITOWN,
+        "E05000005": UNITOWN,
+        "W05000001": "W06000001",
+    }
     with pytest.raises(GeographyError, match="do not nest"):
         lookup("msoa", "ward", geography=toy_geography)
     with pytest.raises(GeographyError, match="up the hierarchy"):

@@ -54,8 +54,10 @@ def test_places_from_lsoas_outlines_and_errors(toy_geography):
     assert places.areas["area_name"].tolist() == ["North end", "Far east"]
     assert places.areas.area.tolist() == pytest.approx([2e6, 1e6])  # repeated LSOAs count once
     assert places.members.values.tolist() == [
-        ["E01000001", "north-end", 1.0], ["E01000002", "north-end", 1.0], ["E01000010", "far-east", 1.0],
-    ]  # fmt: skip
+        ["E01000001", "north-end", 1.0],
+        ["E01000002", "north-end", 1.0],
+        ["E01000010", "far-east", 1.0],
+    ]
     assert load_areas(places, geography=toy_geography)["area_code"].tolist() == ["north-end", "far-east"]
     with pytest.raises(GeographyError, match="no places given"):
         places_from_lsoas({}, geography=toy_geography)
@@ -201,8 +203,9 @@ def test_custom_places_from_lsoas_polygons_and_postcodes(shipped_geography):
     )
     out = aggregate(counts, to=places, value_cols="n", geography=geo)
     assert out.set_index("area_code")["n"].to_dict() == {
-        "north-patch": counts["n"].iloc[:2].sum(), "south-patch": counts["n"].iloc[2],
-    }  # fmt: skip
+        "north-patch": counts["n"].iloc[:2].sum(),
+        "south-patch": counts["n"].iloc[2],
+    }
     assert out["level"].unique().tolist() == ["patches"]
     assert len(load_areas(places, geography=geo)) == 2
 

@@ -108,10 +108,15 @@ def test_the_area_holds_its_lsoas_names_and_regions(toy_geography):
         and names["E92000001"] == "England"
     )
     assert area.describe() == {
-        "name": "Toy Partnership", "area_name": "Shire and Unitown",
-        "codes": [SHIRE, UNITOWN], "vintage": 2021,
-        "chapter_level": "county", "chapters": [UNITOWN, SHIRE], "regions": ["E12000009"], "lsoas": 10,
-    }  # fmt: skip
+        "name": "Toy Partnership",
+        "area_name": "Shire and Unitown",
+        "codes": [SHIRE, UNITOWN],
+        "vintage": 2021,
+        "chapter_level": "county",
+        "chapters": [UNITOWN, SHIRE],
+        "regions": ["E12000009"],
+        "lsoas": 10,
+    }
     with pytest.raises(GeographyError, match="unknown level"):
         area.codes_at("parish")
     named = resolve_area(_partnership([SHIRE], area_name="The Shire"), toy_geography)

@@ -83,15 +83,21 @@ def test_convert_vintage_paths_and_exact_integers(changing):
     out = convert_vintage(counts, code_col="code", value_cols="n", geography=changing)
     assert out.set_index("code")["n"].to_dict() == {
         "E01000001": 10,  # unchanged
-        "E01000002": 7, "E01000003": 2,  # 9 split 300:100 (6.75, 2.25), largest remainder
+        "E01000002": 7,
+        "E01000003": 2,  # 9 split 300:100 (6.75, 2.25), largest remainder
         "E01000004": 11,  # merged
-        "E01000005": 2, "E01000006": 6 + 4,  # irregular: 8 split 10:30, then summed with 4
-    }  # fmt: skip
+        "E01000005": 2,
+        "E01000006": 6 + 4,  # irregular: 8 split 10:30, then summed with 4
+    }
     assert out["n"].dtype == counts["n"].dtype and out["n"].sum() == counts["n"].sum()
     assert out.set_index("code")["conversion"].to_dict() == {
-        "E01000001": "U", "E01000002": "S", "E01000003": "S",
-        "E01000004": "M", "E01000005": "X", "E01000006": "X",
-    }  # fmt: skip
+        "E01000001": "U",
+        "E01000002": "S",
+        "E01000003": "S",
+        "E01000004": "M",
+        "E01000005": "X",
+        "E01000006": "X",
+    }
     assert out.attrs["conversion_report"] == {
         "U": {"rows_in": 1, "rows_out": 1},
         "S": {"rows_in": 1, "rows_out": 2},
@@ -107,9 +113,11 @@ def test_convert_vintage_weights_keys_and_intensive_values(changing):
     counts = pd.DataFrame({"code": ["E01100002", "E01100002"], "period": ["2020", "2021"], "n": [8.0, 4.0]})
     equal = convert_vintage(counts, code_col="code", value_cols="n", geography=changing, weights="equal")
     assert equal.set_index(["code", "period"])["n"].to_dict() == {
-        ("E01000002", "2020"): 4.0, ("E01000002", "2021"): 2.0,
-        ("E01000003", "2020"): 4.0, ("E01000003", "2021"): 2.0,
-    }  # fmt: skip
+        ("E01000002", "2020"): 4.0,
+        ("E01000002", "2021"): 2.0,
+        ("E01000003", "2020"): 4.0,
+        ("E01000003", "2021"): 2.0,
+    }
     series = convert_vintage(
         counts,
         code_col="code",
@@ -128,8 +136,12 @@ def test_convert_vintage_weights_keys_and_intensive_values(changing):
     # 2021 -> 2011 reverses the roles: the split becomes a merge
     back = convert_vintage(
         pd.DataFrame({"code": ["E01000002", "E01000003"], "n": [3, 4]}),
-        code_col="code", value_cols="n", geography=changing, from_vintage=2021, to_vintage=2011,
-    )  # fmt: skip
+        code_col="code",
+        value_cols="n",
+        geography=changing,
+        from_vintage=2021,
+        to_vintage=2011,
+    )
     assert back[["code", "n", "conversion"]].values.tolist() == [["E01100002", 7, "M"]]
 
 

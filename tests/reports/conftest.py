@@ -21,8 +21,13 @@ def report_context(shipped_workspace):
     """``load_context`` on the shipped store for the 2024-04 period (the area and options given)."""
 
     def make(area: str, *, period: str = "2024-04", **options):
-        return load_context(area=area, period=period, store=shipped_workspace.store.path,
-                            project=shipped_workspace.project.root, **options)  # fmt: skip
+        return load_context(
+            area=area,
+            period=period,
+            store=shipped_workspace.store.path,
+            project=shipped_workspace.project.root,
+            **options,
+        )
 
     return make
 
@@ -61,9 +66,9 @@ def framework(shipped_workspace):
 @pytest.fixture(scope="session")
 def activities(ctx, framework, shipped_workspace):
     """The shipped delivery register, located in the store's hierarchy."""
-    return dl.delivery_register(ctx, framework=framework, delivery_file="conf/delivery.yml",
-                                project=shipped_workspace.project.root)  # fmt: skip
-
+    return dl.delivery_register(
+        ctx, framework=framework, delivery_file="conf/delivery.yml", project=shipped_workspace.project.root
+    )
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,18 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NOTEBOOKS = Path(__file__).parents[1] / "data" / "notebooks"
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium") if p and os.path.exists(p)), None)
+CHROMIUM = next(
+    (
+        p
+        for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
+        if p and os.path.exists(p)
+    ),
+    None,
+)
 
-websocket = pytest.importorskip("websocket", reason="websocket-client (installed with jupyter_server) is needed to drive Chromium")
+websocket = pytest.importorskip(
+    "websocket", reason="websocket-client (installed with jupyter_server) is needed to drive Chromium"
+)
 
 
 class DevTools:
@@ -109,8 +118,13 @@ def report_html(tmp_path_factory, shipped_store) -> Path:
 
     out = tmp_path_factory.mktemp("browser-reports")
     result = run_report(
-        NOTEBOOKS / "report_small.ipynb", area="E07000078", period="2024-04", formats="html", out=out,
-        store=shipped_store.path, project=shipped_store.root,
+        NOTEBOOKS / "report_small.ipynb",
+        area="E07000078",
+        period="2024-04",
+        formats="html",
+        out=out,
+        store=shipped_store.path,
+        project=shipped_store.root,
     )
     return result.files["html"]
 
@@ -129,13 +143,17 @@ def test_map_draws_offline_without_console_errors(report_html, tmp_path):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # Leaflet draws after load; give it a moment
             paths = page.send(
-                "Runtime.evaluate", expression="document.querySelectorAll('svg path.leaflet-interactive').length", returnByValue=True
+                "Runtime.evaluate",
+                expression="document.querySelectorAll('svg path.leaflet-interactive').length",
+                returnByValue=True,
             )["result"]["value"]
             if paths >= 6:
                 break
             time.sleep(0.2)
         legend = page.send(
-            "Runtime.evaluate", expression="(document.querySelector('.needskit-legend') || {}).innerText || ''", returnByValue=True
+            "Runtime.evaluate",
+            expression="(document.querySelector('.needskit-legend') || {}).innerText || ''",
+            returnByValue=True,
         )["result"]["value"]
         size = page.send(
             "Runtime.evaluate",

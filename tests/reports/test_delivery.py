@@ -11,14 +11,18 @@ from reports.cases import CHELTENHAM, COUNTY, wards_of
 
 def test_framework_and_register_are_read_from_the_project(framework, activities, shipped_workspace, ctx):
     assert framework.path == shipped_workspace.project.root / "conf" / "outcomes.yml"
-    assert {"place_code", "place_name", "place_level"} <= set(activities.columns) and "place" not in activities
+    assert {"place_code", "place_name", "place_level"} <= set(
+        activities.columns
+    ) and "place" not in activities
     assert set(activities["place_level"]) <= {"ward", "district", "county"}
     assert set(activities["place_code"]) <= set(ctx.hierarchy[["ward", "district", "county"]].stack())
     with pytest.raises(CatalogError):
         dl.outcomes_framework("conf/no-such-file.yml", project=shipped_workspace.project.root)
     default = dl.outcomes_framework(project=shipped_workspace.project.root)  # the project's conf/outcomes.yml
     assert default.path == framework.path
-    assert dl.delivery_register(ctx, framework=framework, project=shipped_workspace.project.root).equals(activities)
+    assert dl.delivery_register(ctx, framework=framework, project=shipped_workspace.project.root).equals(
+        activities
+    )
 
 
 def test_framework_note_flags_made_up_fields(framework, activities):
@@ -41,7 +45,9 @@ def test_delivery_in_cheltenham_is_county_wide_only(activities, ctx, framework):
     per_outcome = rows.groupby("outcome_id")["activity_id"].nunique()
     assert matrix.loc["whole area", ids].sum() == per_outcome.sum()
     assert matrix.loc["whole area", "outcomes_delivered"] == len(per_outcome)
-    assert (matrix.drop(index="whole area")[list(per_outcome.index)] == 1).all().all()  # county-wide: every ward
+    assert (
+        (matrix.drop(index="whole area")[list(per_outcome.index)] == 1).all().all()
+    )  # county-wide: every ward
 
 
 def test_delivery_at_district_level_for_the_county(activities, county_ctx, framework):
@@ -72,8 +78,12 @@ def test_outcome_need_and_delivery_against_need(activities, ctx, framework):
     rows = dl.delivery_in_area(activities, ctx=ctx)
     table = dl.delivery_vs_need(rows, need=need)
     assert len(table) == len(rows.drop_duplicates(["activity_id", "outcome_id"]))
-    assert (table["n_places"] == 20).all() and not table["away_from_need"].any()  # county-wide reaches every ward
-    assert table["illustrative"].all() and "(ILLUSTRATIVE) budget" in dl.delivery_need_sentence(table, ctx=ctx)
+    assert (table["n_places"] == 20).all() and not table[
+        "away_from_need"
+    ].any()  # county-wide reaches every ward
+    assert table["illustrative"].all() and "(ILLUSTRATIVE) budget" in dl.delivery_need_sentence(
+        table, ctx=ctx
+    )
     empty = dl.delivery_vs_need(rows.iloc[0:0], need=need)
     assert empty.empty and "away_from_need" in empty.columns
     assert "none can be compared" in dl.delivery_need_sentence(empty, ctx=ctx)

@@ -26,7 +26,9 @@ def test_choropleth_both_renderings_share_classes(districts):
     # the static legend uses the same labels
     figure = chart.figure()
     texts = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
-    assert texts == [f"{label} ({n})" for label, n in zip(chart.classes.labels, chart.classes.counts, strict=True)]
+    assert texts == [
+        f"{label} ({n})" for label, n in zip(chart.classes.labels, chart.classes.counts, strict=True)
+    ]
     assert figure.axes[0].get_title(loc="left") == "Area"
     # include/exclude are honoured
     assert set(chart._repr_mimebundle_(include={"image/png"})) == {"image/png", "text/plain"}

@@ -28,7 +28,9 @@ def test_choropleth_geometry_is_simplified_and_rounded(districts):
 
 def test_choropleth_missing_values_and_tooltip(districts):
     frame = districts.assign(value=[1.0, 2.0, np.nan, 4.0, 5.0, 6.0])
-    chart = maps.choropleth(frame, column="value", k=2, tooltip=["area_name", "value"], aliases=["District", "Value"])
+    chart = maps.choropleth(
+        frame, column="value", k=2, tooltip=["area_name", "value"], aliases=["District", "Value"]
+    )
     assert (chart.areas["map_class"] == -1).sum() == 1
     assert chart.areas.loc[chart.areas["map_class"] == -1, "map_colour"].iat[0] == maps.MISSING_COLOUR
     assert "No data (1)" in chart.to_html()

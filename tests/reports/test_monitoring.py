@@ -18,7 +18,12 @@ def series(ctx, framework):
 
 
 def test_outcome_series_are_the_published_monthly_crime_rates(series):
-    assert sorted(series["indicator"].unique()) == ["crime_rate_all", "crime_rate_asb", "crime_rate_burglary", "crime_rate_violence"]
+    assert sorted(series["indicator"].unique()) == [
+        "crime_rate_all",
+        "crime_rate_asb",
+        "crime_rate_burglary",
+        "crime_rate_violence",
+    ]
     assert (series.groupby("indicator")["period"].nunique() == 4).all()
     assert (series["numerator"] % 5 == 0).all()  # counts as published (nhs_digital rounds to 5)
     assert not series["illustrative"].any() and (series["data"] == "real").all()
@@ -28,15 +33,22 @@ def test_outcome_series_are_the_published_monthly_crime_rates(series):
 
 
 def test_outcome_series_stop_at_the_report_period(report_context, framework):
-    february = mo.outcome_series(report_context("E07000078", period="2024-02", audience="public"), framework=framework)
-    assert february["period"].max() == "2024-02" and (february.groupby("indicator")["period"].nunique() == 2).all()
+    february = mo.outcome_series(
+        report_context("E07000078", period="2024-02", audience="public"), framework=framework
+    )
+    assert (
+        february["period"].max() == "2024-02"
+        and (february.groupby("indicator")["period"].nunique() == 2).all()
+    )
 
 
 def test_synthetic_history_is_labelled_seeded_and_before_the_real_months(series):
     extended = mo.synthetic_history(series, months=24, seed=7)
     made_up = extended[extended["illustrative"]]
     assert len(made_up) == 24 * series["indicator"].nunique()
-    assert (made_up["data"] == "ILLUSTRATIVE synthetic").all() and made_up["source"].str.startswith("ILLUSTRATIVE").all()
+    assert (made_up["data"] == "ILLUSTRATIVE synthetic").all() and made_up["source"].str.startswith(
+        "ILLUSTRATIVE"
+    ).all()
     assert made_up["period"].max() < series["period"].min()
     assert made_up.groupby("indicator")["period"].agg(lambda s: list(s) == sorted(s)).all()
     assert made_up["period"].min() == "2022-01"
@@ -44,7 +56,9 @@ def test_synthetic_history_is_labelled_seeded_and_before_the_real_months(series)
     pd.testing.assert_frame_equal(real[series.columns], series.reset_index(drop=True), check_dtype=False)
     assert mo.synthetic_history(series, months=24, seed=7).equals(extended)
     assert not mo.synthetic_history(series, months=24, seed=8).equals(extended)
-    assert np.allclose(made_up["value"], made_up["numerator"] / made_up["denominator"] * made_up["multiplier"])
+    assert np.allclose(
+        made_up["value"], made_up["numerator"] / made_up["denominator"] * made_up["multiplier"]
+    )
     assert "24 ILLUSTRATIVE synthetic months" in mo.series_note(extended)
     assert mo.synthetic_history(series, months=0).equals(series)
     with pytest.raises(SchemaError, match="number of months"):

@@ -19,7 +19,9 @@ CHELTENHAM = "E07000078"
 def context(shipped_workspace):
     def load(**kwargs):
         kwargs.setdefault("period", "2024-04")
-        return load_context(store=shipped_workspace.store.path, project=shipped_workspace.project.root, **kwargs)
+        return load_context(
+            store=shipped_workspace.store.path, project=shipped_workspace.project.root, **kwargs
+        )
 
     return load
 
@@ -43,7 +45,9 @@ def test_context_and_period(public, context):
     assert periods["crime_rate_all"] == "2024-01/2024-04"  # the combined span ending at the report period
     assert periods["disability"] == "2021" and periods["gp_practices_per_100k"] == "2025-09"  # snapshots
     february = context(area=CHELTENHAM, period="2024-02")
-    assert analysis.indicator_table(february).set_index("indicator").loc["crime_rate_all", "period"] == "2024-02"
+    assert (
+        analysis.indicator_table(february).set_index("indicator").loc["crime_rate_all", "period"] == "2024-02"
+    )
 
 
 def test_bad_parameters(context, tmp_path):
@@ -82,22 +86,33 @@ def test_a_public_report_reads_only_the_published_store(public, internal, shippe
 
 
 def test_public_context_controls_small_numbers(public, internal):
-    lsoa_pub = public.results[(public.results["level"] == "lsoa") & (public.results["indicator"] == "crime_rate_burglary")]
-    lsoa_int = internal.results[(internal.results["level"] == "lsoa") & (internal.results["indicator"] == "crime_rate_burglary")]
+    lsoa_pub = public.results[
+        (public.results["level"] == "lsoa") & (public.results["indicator"] == "crime_rate_burglary")
+    ]
+    lsoa_int = internal.results[
+        (internal.results["level"] == "lsoa") & (internal.results["indicator"] == "crime_rate_burglary")
+    ]
     small = lsoa_int["numerator"].between(1, 7)
     assert small.any()
     withheld = lsoa_pub.loc[small[small].index]
-    assert withheld["value"].isna().all() and withheld["suppressed_reason"].str.startswith("small number withheld").all()
+    assert (
+        withheld["value"].isna().all()
+        and withheld["suppressed_reason"].str.startswith("small number withheld").all()
+    )
     published_counts = lsoa_pub["numerator"].dropna()
     assert (published_counts % 5 == 0).all()
     assert (lsoa_int.loc[~small, "value"].notna()).all()
-    pop = public.profile[(public.profile["dataset"] == "population_census2021") & (public.profile["area_code"] == CHELTENHAM)]
+    pop = public.profile[
+        (public.profile["dataset"] == "population_census2021") & (public.profile["area_code"] == CHELTENHAM)
+    ]
     assert (pop["value"] % 5 == 0).all()
 
 
 def test_headline_facts_are_generated_from_the_data(public):
     facts = analysis.headline_facts(public)
-    assert facts[0].startswith("Cheltenham had 118,840 residents (2021), 19.3% of them aged 65 years and over")
+    assert facts[0].startswith(
+        "Cheltenham had 118,840 residents (2021), 19.3% of them aged 65 years and over"
+    )
     assert any("most deprived in England" in f for f in facts)
     crime = next(f for f in facts if f.startswith("Recorded crime"))
     table = analysis.indicator_table(public).set_index("indicator")
@@ -117,7 +132,14 @@ def test_inequality_hot_spots_and_trend(public):
     assert list(table["quantile"]) == [1, 2, 3, 4, 5]
     assert "most deprived fifth" in sentence
     spots, sentence = analysis.hot_spot_areas(public)
-    assert set(spots["cluster"]) <= {"high-high", "low-low", "high-low", "low-high", "not significant", "no neighbours"}
+    assert set(spots["cluster"]) <= {
+        "high-high",
+        "low-low",
+        "high-low",
+        "low-high",
+        "not significant",
+        "no neighbours",
+    }
     assert "Local Moran's I" in sentence
     monthly, sentence = analysis.monthly_trend(public)
     assert list(monthly["period"]) == ["2024-01", "2024-02", "2024-03", "2024-04"]

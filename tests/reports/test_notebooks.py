@@ -32,8 +32,17 @@ def test_notebooks_are_thin_and_committed_without_outputs():
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, path.name
                 assert len(cell.source.splitlines()) <= 12, f"{path.name}: a cell should be one call"
-                for forbidden in ("read_parquet", "read_csv", "pool_catalog", "compute_indicators", "apply_rules", "conf/catalog"):
-                    assert forbidden not in cell.source, f"{path.name}: a notebook reads the store, never {forbidden}"
+                for forbidden in (
+                    "read_parquet",
+                    "read_csv",
+                    "pool_catalog",
+                    "compute_indicators",
+                    "apply_rules",
+                    "conf/catalog",
+                ):
+                    assert forbidden not in cell.source, (
+                        f"{path.name}: a notebook reads the store, never {forbidden}"
+                    )
         params = tagged[0].source
         for line in params.splitlines():
             assert "#" in line, f"{path.name}: every parameter says what it is"
@@ -49,9 +58,14 @@ def test_notebook_runs_from_jupyterlab_in_the_notebooks_folder(name, shipped_sto
     only the store is pointed at the test's (never the checkout's data/processed)."""
     executed = tmp_path / name
     papermill.execute_notebook(
-        str(NOTEBOOKS / name), str(executed), parameters={"store": str(shipped_store.path)},
-        kernel_name=kernel_for_reports(), cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
-    )  # fmt: skip
+        str(NOTEBOOKS / name),
+        str(executed),
+        parameters={"store": str(shipped_store.path)},
+        kernel_name=kernel_for_reports(),
+        cwd=str(NOTEBOOKS),
+        progress_bar=False,
+        log_output=False,
+    )
     nb = nbformat.read(executed, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
@@ -59,8 +73,15 @@ def test_notebook_runs_from_jupyterlab_in_the_notebooks_folder(name, shipped_sto
 
 @pytest.mark.slow
 def test_needs_profile_notebook_for_a_district(shipped_store, tmp_path):
-    result = run_report("needs-profile", area="E07000078", period="2024-04", publish="public", out=tmp_path,
-                        store=shipped_store.path, project=ROOT)  # fmt: skip
+    result = run_report(
+        "needs-profile",
+        area="E07000078",
+        period="2024-04",
+        publish="public",
+        out=tmp_path,
+        store=shipped_store.path,
+        project=ROOT,
+    )
     html = result.files["html"].read_text(encoding="utf-8")
     assert "Cheltenham: needs profile, 2024-04" in html
     assert "Headline facts" in html and "Priority neighbourhoods" in html
@@ -82,8 +103,16 @@ def test_needs_profile_notebook_for_a_district(shipped_store, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("area", ["E01022147", "west-cheltenham"])
 def test_neighbourhood_profile_notebook(shipped_store, tmp_path, area):
-    result = run_report("neighbourhood-profile", area=area, period="2024-04", publish="public", formats=("html",),
-                        out=tmp_path, store=shipped_store.path, project=ROOT)  # fmt: skip
+    result = run_report(
+        "neighbourhood-profile",
+        area=area,
+        period="2024-04",
+        publish="public",
+        formats=("html",),
+        out=tmp_path,
+        store=shipped_store.path,
+        project=ROOT,
+    )
     html = result.files["html"].read_text(encoding="utf-8")
     assert "neighbourhood profile, 2024-04" in html and "England" in html
     assert "Traceback" not in html

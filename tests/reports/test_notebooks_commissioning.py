@@ -13,29 +13,61 @@ from needskit.reports.export import headings, network_references
 REPORTS = {
     "resource-map": {
         "title": "Cheltenham: resource map, 2024-04",
-        "headings": ["About the data", "What partners have, and where", "Supply per head", "Access to services",
-                     "Gaps: need against provision", "Duplication: several partners in the same place and theme",
-                     "Spend per head against need"],
-        "text": ["Spend per head against need is descriptive; it is not a value-for-money judgement.",
-                 "ILLUSTRATIVE", "GP accessibility (2SFCA", "library (ILLUSTRATIVE locations)"],
+        "headings": [
+            "About the data",
+            "What partners have, and where",
+            "Supply per head",
+            "Access to services",
+            "Gaps: need against provision",
+            "Duplication: several partners in the same place and theme",
+            "Spend per head against need",
+        ],
+        "text": [
+            "Spend per head against need is descriptive; it is not a value-for-money judgement.",
+            "ILLUSTRATIVE",
+            "GP accessibility (2SFCA",
+            "library (ILLUSTRATIVE locations)",
+        ],
         "files": set(),
     },
     "commissioning-priorities": {
         "title": "Cheltenham: commissioning priorities, 2024-04",
-        "headings": ["About the data", "Priority places and themes", "Delivery against outcomes",
-                     "Outcomes with nothing delivered", "Delivery and need", "Sharing a pot by need"],
-        "text": ["ILLUSTRATIVE", "Each scenario sums exactly to the pot", "£50,000 pot", "neighbourhoods are among the 20% most deprived"],
+        "headings": [
+            "About the data",
+            "Priority places and themes",
+            "Delivery against outcomes",
+            "Outcomes with nothing delivered",
+            "Delivery and need",
+            "Sharing a pot by need",
+        ],
+        "text": [
+            "ILLUSTRATIVE",
+            "Each scenario sums exactly to the pot",
+            "£50,000 pot",
+            "neighbourhoods are among the 20% most deprived",
+        ],
         "files": {"outcomes_file", "delivery_file"},
     },
     "outcomes-monitoring": {
         "title": "Cheltenham: outcomes monitoring, 2024-04",
-        "headings": ["About the data", "Board summary: the real months", "Charts", "Rules and targets",
-                     "Indicators without a monthly series", "By accountable partnership"],
-        "text": ["ILLUSTRATIVE synthetic (24) + real (4)", "4 real months (2024-01 to 2024-04)", "fewer than the 12 points",
-                 "Rules used:", "real (4 months)"],
+        "headings": [
+            "About the data",
+            "Board summary: the real months",
+            "Charts",
+            "Rules and targets",
+            "Indicators without a monthly series",
+            "By accountable partnership",
+        ],
+        "text": [
+            "ILLUSTRATIVE synthetic (24) + real (4)",
+            "4 real months (2024-01 to 2024-04)",
+            "fewer than the 12 points",
+            "Rules used:",
+            "real (4 months)",
+        ],
         "files": {"outcomes_file", "delivery_file"},
     },
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("report", sorted(REPORTS))
@@ -59,8 +91,16 @@ def test_commissioning_notebooks_are_thin_and_committed_without_outputs(report):
 
 
 def _run(report, shipped_workspace, tmp_path, **options):
-    return run_report(report, area="E07000078", period="2024-04", store=shipped_workspace.store.path,
-                      project=shipped_workspace.project.root, out=tmp_path, formats=("html",), **options)  # fmt: skip
+    return run_report(
+        report,
+        area="E07000078",
+        period="2024-04",
+        store=shipped_workspace.store.path,
+        project=shipped_workspace.project.root,
+        out=tmp_path,
+        formats=("html",),
+        **options,
+    )
 
 
 @pytest.mark.slow
@@ -85,9 +125,13 @@ def test_commissioning_notebook_for_cheltenham(tmp_path, report, shipped_workspa
 
 @pytest.mark.slow
 def test_allocation_parameters_reach_the_notebook(tmp_path, shipped_workspace):
-    result = _run("commissioning-priorities", shipped_workspace, tmp_path, parameters={"pot": 20000, "unit": 500})
+    result = _run(
+        "commissioning-priorities", shipped_workspace, tmp_path, parameters={"pot": 20000, "unit": 500}
+    )
     html = result.files["html"].read_text(encoding="utf-8")
-    assert "£20,000 pot" in html and "units of £500" in html and "Each scenario sums exactly to the pot" in html
+    assert (
+        "£20,000 pot" in html and "units of £500" in html and "Each scenario sums exactly to the pot" in html
+    )
 
 
 @pytest.mark.slow
@@ -100,10 +144,20 @@ def test_resource_map_of_a_store_without_a_register_says_so(tmp_path, shipped_wo
     for register in (copy / "processed" / "register", copy / "published" / "public" / "register"):
         for table in register.glob("*.parquet"):
             table.unlink()
-    result = run_report("resource-map", area="E07000078", period="2024-04", store=copy / "processed",
-                        project=shipped_workspace.project.root, out=tmp_path / "reports", formats=("html",))  # fmt: skip
+    result = run_report(
+        "resource-map",
+        area="E07000078",
+        period="2024-04",
+        store=copy / "processed",
+        project=shipped_workspace.project.root,
+        out=tmp_path / "reports",
+        formats=("html",),
+    )
     html = result.files["html"].read_text(encoding="utf-8")
     assert "The partnership has no register of its own services yet" in html
-    assert "No service point of the register lies in this area" in html and "The register has no GP practices" in html
+    assert (
+        "No service point of the register lies in this area" in html
+        and "The register has no GP practices" in html
+    )
     assert "The register has no gp practice, pharmacy, library: not measured" in html
     assert "Spend per head against need is descriptive" in html and "Traceback" not in html

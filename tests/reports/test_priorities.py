@@ -17,8 +17,11 @@ def test_priority_places_are_the_most_deprived_with_their_themes(ctx):
     places = pr.priority_places(ctx, worst_decile=2)
     assert (places["imd_decile"] <= 2).all()
     n = places["area_code"].nunique()
-    iod = ctx.profile[(ctx.profile["dataset"] == ctx.deprivation_dataset) & (ctx.profile["measure"] == "imd_decile")
-                      & ctx.profile["area_code"].isin(lsoas_of(ctx, CHELTENHAM))]  # fmt: skip
+    iod = ctx.profile[
+        (ctx.profile["dataset"] == ctx.deprivation_dataset)
+        & (ctx.profile["measure"] == "imd_decile")
+        & ctx.profile["area_code"].isin(lsoas_of(ctx, CHELTENHAM))
+    ]
     assert n == int((iod["value"] <= 2).sum()) == 5
     assert len(places) == n * 5  # every priority neighbourhood × the five non-cross-cutting themes
     assert ((places["n_signals"] > 0) == (places["evidence"] != "")).all()
@@ -48,7 +51,9 @@ def test_allocation_sums_exactly_to_the_pot(ctx):
     assert len(measures) == 20 and not measures["crimes_withheld"].any()
     assert (measures["crimes"] % 5 == 0).all()  # published (rounded) counts
     assert (measures["crime_period"] == "2024-01/2024-04").all()
-    assert np.allclose(measures["income_deprived"], measures["income_deprivation"] / 100 * measures["population"])
+    assert np.allclose(
+        measures["income_deprived"], measures["income_deprivation"] / 100 * measures["population"]
+    )
     shares = pr.allocate_pot(measures, pot=50_000, unit=100)
     for label in pr.ALLOCATION_NEEDS:
         assert shares[f"allocation_{label}"].sum() == 50_000

@@ -16,7 +16,9 @@ def test_need_by_theme_and_its_errors(ctx):
     need = pv.need_by_theme(ctx, level="ward")
     assert len(need) == 20 * len(pv.THEME_NEED)
     crime = need[need["theme"] == "safer_stronger_communities"]
-    assert (crime["need_indicator"] == "crime_rate_all").all() and (crime["need_period"] == "2024-01/2024-04").all()
+    assert (crime["need_indicator"] == "crime_rate_all").all() and (
+        crime["need_period"] == "2024-01/2024-04"
+    ).all()
     with pytest.raises(ReportError, match="has no need indicator"):
         pv.need_by_theme(ctx, themes=["culture"])
     with pytest.raises(ReportError, match="does not compute"):
@@ -46,14 +48,19 @@ def test_duplication_in_area(register, ctx):
     assert summary["neighbourhoods"].sum() == len(dup)  # one row per neighbourhood and theme
     assert np.isclose(summary["spend_in_area"].sum(), dup["spend_in_area"].sum())
     sentence = pv.duplication_sentence(dup, ctx=ctx)
-    assert f"In {dup['area_code'].nunique()} of Cheltenham's 77 neighbourhoods" in sentence and "ILLUSTRATIVE" in sentence
+    assert (
+        f"In {dup['area_code'].nunique()} of Cheltenham's 77 neighbourhoods" in sentence
+        and "ILLUSTRATIVE" in sentence
+    )
     assert "229 of the partnership's 377 services have no catchment on record (171 of them real)" in sentence
     assert pv.duplication_sentence(dup.iloc[0:0], ctx=ctx).startswith("No neighbourhood")
 
 
 def test_spend_against_need_keeps_the_spend_and_prints_the_caveat(register, ctx):
     spend = pv.spend_against_need(register, ctx=ctx, level="ward")
-    expected = register.spend.loc[register.spend["area_code"].isin(wards_of(ctx, CHELTENHAM)), "spend_gbp"].sum()
+    expected = register.spend.loc[
+        register.spend["area_code"].isin(wards_of(ctx, CHELTENHAM)), "spend_gbp"
+    ].sum()
     assert spend["spend_gbp"].sum() == expected > 0
     assert spend.attrs["caveat"] == SPEND_VS_NEED_CAVEAT
     assert (spend["data_status"] == "ILLUSTRATIVE").all()
@@ -83,5 +90,7 @@ def test_provision_without_a_register_says_so(bare_ctx):
     assert pv.duplication_sentence(dup, ctx=bare_ctx).startswith("No neighbourhood")
     spend = pv.spend_against_need(register, ctx=bare_ctx)
     assert spend.empty and pv.spend_table(spend).empty
-    assert pv.spend_sentence(spend).startswith(f"**{SPEND_VS_NEED_CAVEAT}**") and "nothing is compared" in pv.spend_sentence(spend)
+    assert pv.spend_sentence(spend).startswith(
+        f"**{SPEND_VS_NEED_CAVEAT}**"
+    ) and "nothing is compared" in pv.spend_sentence(spend)
     assert "no spend in the register" in pv.spend_chart(spend, title="Spend")._suptitle.get_text()

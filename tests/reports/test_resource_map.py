@@ -15,8 +15,12 @@ from reports.cases import CHELTENHAM, lsoas_of
 
 def test_register_is_built_from_the_store(register, ctx):
     stored = {table: ctx.store.read_register(table) for table in ("services", "spend", "catchments")}
-    assert len(register.services) == len(stored["services"]) == 377  # 65 GP practices, 106 pharmacies, 206 illustrative
-    assert len(register.spend) == len(stored["spend"]) and len(register.catchments) == len(stored["catchments"])
+    assert (
+        len(register.services) == len(stored["services"]) == 377
+    )  # 65 GP practices, 106 pharmacies, 206 illustrative
+    assert len(register.spend) == len(stored["spend"]) and len(register.catchments) == len(
+        stored["catchments"]
+    )
     assert register.services.crs.to_epsg() == 27700 and register.services["service_id"].is_unique
     assert register.services.groupby("illustrative").size().to_dict() == {False: 171, True: 206}
     for column in ("easting", "northing", "annual_cost_gbp", "capacity"):
@@ -30,7 +34,10 @@ def test_register_notes_say_illustrative_and_count_real_and_made_up(register, se
     notes = rm.register_notes(register, services=services)
     made_up = int(services["illustrative"].sum())
     assert f"**{made_up} ILLUSTRATIVE**" in notes
-    assert f"{len(services) - made_up} real (gp practice, pharmacy; NHS ODS edispensary, NHS ODS epraccur)" in notes
+    assert (
+        f"{len(services) - made_up} real (gp practice, pharmacy; NHS ODS edispensary, NHS ODS epraccur)"
+        in notes
+    )
     assert notes.count("ILLUSTRATIVE") >= 2 and "no registered-list size" in notes
 
 
@@ -38,7 +45,9 @@ def test_area_services_are_inside_the_area_and_labelled(services, register, ctx)
     assert set(services["area_code"]) <= lsoas_of(ctx, CHELTENHAM)
     assert (services["district_code"] == CHELTENHAM).all()
     assert set(services["data_status"]) == {"ILLUSTRATIVE", "real"}
-    assert (services.loc[services["data_status"] == "real", "service_type"].isin(["gp_practice", "pharmacy"])).all()
+    assert (
+        services.loc[services["data_status"] == "real", "service_type"].isin(["gp_practice", "pharmacy"])
+    ).all()
     inside = register.services["area_code"].isin(lsoas_of(ctx, CHELTENHAM))
     assert len(services) == int(inside.sum()) == 66
 
@@ -98,4 +107,6 @@ def test_a_store_without_services_says_so(bare_ctx):
     assert len(frame) == 20 and (frame["n_services"] == 0).all() and (frame["services_per_1000"] == 0).all()
     assert isinstance(rm.supply_map(supply, ctx=bare_ctx), Choropleth)
     assert rm.supply_wide(supply).empty
-    assert "no services in the register" in rm.supply_chart(supply, title="Supply").axes[0].get_title(loc="left")
+    assert "no services in the register" in rm.supply_chart(supply, title="Supply").axes[0].get_title(
+        loc="left"
+    )

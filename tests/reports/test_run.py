@@ -74,7 +74,11 @@ def test_outputs_and_manifest_written(small_report, shipped_store):
     assert entry["parameters"]["area"] == "E07000078"
     assert entry["parameters"]["seed"] == 1 and entry["parameters"]["comparator"] == "parent"
     assert entry["publish"] == "internal" and entry["disclosure_rule"] is None
-    assert entry["files"] == {"ipynb": "report_small.ipynb", "html": "report_small.html", "pdf": "report_small.pdf"}
+    assert entry["files"] == {
+        "ipynb": "report_small.ipynb",
+        "html": "report_small.html",
+        "pdf": "report_small.pdf",
+    }
     assert entry["started"] <= entry["executed"] <= entry["finished"]
     for package in ("needskit", "pandas", "geopandas", "papermill", "nbconvert", "weasyprint"):
         assert entry["versions"][package] != "not installed"
@@ -85,7 +89,9 @@ def test_outputs_and_manifest_written(small_report, shipped_store):
     for name in ("profile.parquet", "indicators.parquet", "store.json", "hierarchy.parquet"):
         assert name in recorded, name
     assert "rejected" not in " ".join(item["file"] for item in entry["inputs"])
-    assert recorded["store.json"] == hashlib.sha256((shipped_store.path / "store.json").read_bytes()).hexdigest()
+    assert (
+        recorded["store.json"] == hashlib.sha256((shipped_store.path / "store.json").read_bytes()).hexdigest()
+    )
     assert entry["notebook_sha256"] == hashlib.sha256(SMALL.read_bytes()).hexdigest()
 
 
@@ -102,10 +108,19 @@ def test_html_has_no_code_no_prompts_no_network_and_is_small(small_report):
     page = path.read_text(encoding="utf-8")
     assert path.stat().st_size < 10_000_000
     # no code input, no prompts
-    for code in ("from needskit.reports.maps import choropleth", "read_areas(", "raise ValueError", "if fail:"):
+    for code in (
+        "from needskit.reports.maps import choropleth",
+        "read_areas(",
+        "raise ValueError",
+        "if fail:",
+    ):
         assert code not in page
     assert "jp-InputArea" not in page and "jp-InputPrompt" not in page and "jp-OutputPrompt" not in page
-    assert "In&nbsp;[" not in page and "Out[&nbsp;" not in page and not re.search(r">\s*(In|Out)\s*\[\d*\]", page)
+    assert (
+        "In&nbsp;[" not in page
+        and "Out[&nbsp;" not in page
+        and not re.search(r">\s*(In|Out)\s*\[\d*\]", page)
+    )
     # content is there: heading, DataFrame, the interactive map, the appendix
     assert 'id="Districts-of-the-partnership"' in page
     assert "Forest of Dean" in page and 'class="dataframe' in page
@@ -120,7 +135,9 @@ def test_html_has_no_code_no_prompts_no_network_and_is_small(small_report):
     assert not re.search(r"""<link[^>]*\bhref\s*=\s*["']?(https?:)?//""", page, re.I)
     for match in re.finditer(r"""(src|href)\s*=\s*["']?https?:""", page, re.I):
         tag_start = page.rfind("<", 0, match.start())
-        assert match.group(1).lower() == "href" and page[tag_start : tag_start + 3] == "<a ", page[tag_start : match.end() + 40]
+        assert match.group(1).lower() == "href" and page[tag_start : tag_start + 3] == "<a ", page[
+            tag_start : match.end() + 40
+        ]
     assert rx.network_references(page) == []
     # stderr output went to the manifest, not the page
     assert "Traceback" not in page
@@ -136,7 +153,14 @@ def test_pdf_pages_headings_attribution_marking_contents(small_report):
     # cover: title (the notebook's first heading), area, period, partnership
     assert "Test district profile" in pages[0] and "Cheltenham (E07000078)" in pages[0]
     assert "Period: 2024-04" in pages[0] and "Gloucestershire Strategic Partnership" in pages[0]
-    for heading in ("Contents", "Districts of the partnership", "Map of district areas", "Summary", "Methods and provenance", "Run record"):
+    for heading in (
+        "Contents",
+        "Districts of the partnership",
+        "Map of district areas",
+        "Summary",
+        "Methods and provenance",
+        "Run record",
+    ):
         assert heading in text, heading
     for line in ATTRIBUTION.values():
         assert _squash(line) in text, line[:60]
@@ -170,8 +194,15 @@ def test_print_html_prefers_static_maps(shipped_store):
     cell = next(c for c in nb.cells if "choropleth(districts" in c.source)
     cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
     ctx = rx.ExportContext(
-        title="T", report="t", area="E07000078", area_name="Cheltenham", period="2024-04",
-        publish="partner", disclosure_rule="nhs_digital", partnership="P", date="1 April 2026",
+        title="T",
+        report="t",
+        area="E07000078",
+        area_name="Cheltenham",
+        period="2024-04",
+        publish="partner",
+        disclosure_rule="nhs_digital",
+        partnership="P",
+        date="1 April 2026",
     )
     printed = rx.print_html(nb, ctx)
     assert "<script" not in printed and "data:image/png;base64," in printed
@@ -192,7 +223,9 @@ def test_unknown_parameter_fails_before_any_kernel(tmp_path, monkeypatch, run):
         raise AssertionError("a kernel was started")
 
     monkeypatch.setattr(papermill, "execute_notebook", forbidden)
-    with pytest.raises(ReportError, match=r"parameter 'sead'.*not a parameter of the notebook.*did you mean 'seed'"):
+    with pytest.raises(
+        ReportError, match=r"parameter 'sead'.*not a parameter of the notebook.*did you mean 'seed'"
+    ):
         run(SMALL, area="E07000078", period="2024-04", parameters={"sead": 2}, out=tmp_path)
     with pytest.raises(ReportError, match=r"period '2023-01'.*not a period in the data"):
         run(SMALL, area="E07000078", period="2023-01", out=tmp_path)
@@ -202,7 +235,9 @@ def test_unknown_parameter_fails_before_any_kernel(tmp_path, monkeypatch, run):
         run(SMALL, area="E07000078", level="county", period="2024-04", out=tmp_path)
     with pytest.raises(ReportError, match=r"unknown level"):
         run(SMALL, area="E07000078", level="street", period="2024-04", out=tmp_path)
-    with pytest.raises(ReportError, match=r"area 'E07000099'.*not an area of the partnership"):  # North Hertfordshire
+    with pytest.raises(
+        ReportError, match=r"area 'E07000099'.*not an area of the partnership"
+    ):  # North Hertfordshire
         run(SMALL, area="E07000099", period="2024-04", out=tmp_path)
     with pytest.raises(ReportError, match=r"comparator 'X1'.*not a comparator the store holds"):
         run(SMALL, area="E07000078", comparator="X1", period="2024-04", out=tmp_path)
@@ -234,12 +269,16 @@ def test_failing_notebook_keeps_previous_report(small_report, tmp_path, run):
     shutil.copytree(source / "E07000078", out / "E07000078")
     folder = out / "E07000078" / "2024-04"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    with pytest.raises(ReportError, match=r"cell 8 \('if fail:'\) failed: ValueError: deliberate failure for the test") as info:
+    with pytest.raises(
+        ReportError, match=r"cell 8 \('if fail:'\) failed: ValueError: deliberate failure for the test"
+    ) as info:
         run(SMALL, area="E07000078", period="2024-04", parameters={"fail": True}, out=out)
     kept = out / "_failed" / "E07000078" / "2024-04" / "report_small.ipynb"
     assert str(kept) in str(info.value)
     failed_nb = nbformat.read(kept, as_version=4)
-    errors = [o for c in failed_nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o for c in failed_nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert errors and errors[0].ename == "ValueError"
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # untouched
     assert not (out / ".tmp").exists()
@@ -249,9 +288,21 @@ def test_failing_run_from_the_cli_exits_non_zero(tmp_path, capsys, shipped_store
     from needskit import cli
 
     code = cli.main(
-        ["report", str(TINY), "--area", "E07000078", "--period", "2024-04", "--out", str(tmp_path), "-p", "nope=1",
-         "--store", str(shipped_store.path)]
-    )  # fmt: skip
+        [
+            "report",
+            str(TINY),
+            "--area",
+            "E07000078",
+            "--period",
+            "2024-04",
+            "--out",
+            str(tmp_path),
+            "-p",
+            "nope=1",
+            "--store",
+            str(shipped_store.path),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "needskit: error: parameter 'nope'" in err and "Traceback" not in err
@@ -266,15 +317,23 @@ def test_if_changed_skips_unchanged_runs(small_report, tmp_path, monkeypatch, ru
     shutil.copytree(source / "E07000078", out / "E07000078")
     import papermill
 
-    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran")))
+    monkeypatch.setattr(
+        papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran"))
+    )
     again = run(SMALL, area="E07000078", period="2024-04", out=out, if_changed=True)
     assert again.status == "unchanged"
     assert again.files["html"] == out / "E07000078" / "2024-04" / "report_small.html"
     # a different parameter, or a missing output, means the run is needed
     entry = dict(first.manifest)
     assert rm.unchanged(entry, entry, folder=out / "E07000078" / "2024-04")
-    assert not rm.unchanged(entry, {**entry, "parameters": {**entry["parameters"], "seed": 2}}, folder=out / "E07000078" / "2024-04")
-    assert not rm.unchanged(entry, {**entry, "inputs_sha256": "0" * 64, "inputs": []}, folder=out / "E07000078" / "2024-04")
+    assert not rm.unchanged(
+        entry,
+        {**entry, "parameters": {**entry["parameters"], "seed": 2}},
+        folder=out / "E07000078" / "2024-04",
+    )
+    assert not rm.unchanged(
+        entry, {**entry, "inputs_sha256": "0" * 64, "inputs": []}, folder=out / "E07000078" / "2024-04"
+    )
     assert not rm.unchanged(entry, {**entry, "git_commit": "f" * 40}, folder=out / "E07000078" / "2024-04")
     assert not rm.unchanged(None, entry, folder=out)
     (out / "E07000078" / "2024-04" / "report_small.pdf").unlink()
@@ -288,17 +347,32 @@ def test_if_changed_skips_unchanged_runs(small_report, tmp_path, monkeypatch, ru
 
 def test_each_chapter_batch_runs_in_parallel_and_writes_index(tmp_path, shipped_store):
     out = tmp_path / "reports"
-    batch = rp.run_batch(TINY, area="E10000013", out=out, formats="html", jobs=2, progress=False, store=shipped_store.path, project=ROOT)
+    batch = rp.run_batch(
+        TINY,
+        area="E10000013",
+        out=out,
+        formats="html",
+        jobs=2,
+        progress=False,
+        store=shipped_store.path,
+        project=ROOT,
+    )
     codes = ["E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
     assert [r.area for r in batch.results] == codes and not batch.errors
     assert batch.period == "2024-04"  # the latest of the known periods, resolved once for every chapter
     for code in codes:
         assert (out / code / "2024-04" / "report_tiny.html").is_file()
     county = nbformat.read(out / "E10000013" / "2024-04" / "report_tiny.ipynb", as_version=4)
-    assert "area E10000013, period 2024-04, map level district" in "".join(o.get("text", "") for c in county.cells if c.cell_type == "code" for o in c.outputs)
+    assert "area E10000013, period 2024-04, map level district" in "".join(
+        o.get("text", "") for c in county.cells if c.cell_type == "code" for o in c.outputs
+    )
     index = (out / "E10000013" / "2024-04" / "index.html").read_text(encoding="utf-8")
     assert batch.index == out / "E10000013" / "2024-04" / "index.html"
-    for code, name in [("E07000078", "Cheltenham"), ("E07000083", "Tewkesbury"), ("E10000013", "Gloucestershire")]:
+    for code, name in [
+        ("E07000078", "Cheltenham"),
+        ("E07000083", "Tewkesbury"),
+        ("E10000013", "Gloucestershire"),
+    ]:
         assert f"<td>{name}</td>" in index and f"<td>{code}</td>" in index
     assert 'href="../../E07000080/2024-04/report_tiny.html"' in index
     assert 'href="report_tiny.html"' in index
@@ -306,7 +380,14 @@ def test_each_chapter_batch_runs_in_parallel_and_writes_index(tmp_path, shipped_
 
 
 def test_chapters_of(shipped_store):
-    assert rp.chapters_of("E10000013", store=shipped_store) == ["E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
+    assert rp.chapters_of("E10000013", store=shipped_store) == [
+        "E07000078",
+        "E07000079",
+        "E07000080",
+        "E07000081",
+        "E07000082",
+        "E07000083",
+    ]
     wards = rp.chapters_of("E07000078", store=shipped_store)  # an area inside: its next level down
     assert len(wards) > 10 and all(code.startswith("E05") for code in wards)
     with pytest.raises(ReportError, match="has no chapters"):
@@ -323,11 +404,18 @@ def test_store_periods_follow_the_time_series(shipped_store):
 
 def test_validate_parameters_fills_defaults_and_infers_level(shipped_store, shipped_workspace):
     checked = validate_parameters(
-        SMALL, {"area": "E10000013", "seed": "3"}, store=shipped_store, optional={"partnership": "P", "not_declared": 1}
+        SMALL,
+        {"area": "E10000013", "seed": "3"},
+        store=shipped_store,
+        optional={"partnership": "P", "not_declared": 1},
     )
-    assert checked.area_level == "county" and "level" not in checked.given  # the map level stays the notebook's
+    assert (
+        checked.area_level == "county" and "level" not in checked.given
+    )  # the map level stays the notebook's
     assert "partnership" not in checked.given and "not_declared" not in checked.parameters
-    assert checked.period == "2024-04" and checked.parameters["period"] == "2024-04"  # the latest in the store
+    assert (
+        checked.period == "2024-04" and checked.parameters["period"] == "2024-04"
+    )  # the latest in the store
     assert checked.parameters["seed"] == 3 and checked.area_name == "Gloucestershire"
     assert checked.publish == "internal" and checked.period_checked
     keyword = validate_parameters(SMALL, {"area": "E07000078", "comparator": "england"}, store=shipped_store)
@@ -336,7 +424,9 @@ def test_validate_parameters_fills_defaults_and_infers_level(shipped_store, ship
     assert place.area_level == "place" and place.area_name == "West Cheltenham"
     with pytest.raises(ReportError, match="is not the public store"):
         validate_parameters(SMALL, {"area": "E07000078", "audience": "public"}, store=shipped_store)
-    public = validate_parameters(SMALL, {"area": "E07000078", "audience": "public"}, store=shipped_workspace.published("public"))
+    public = validate_parameters(
+        SMALL, {"area": "E07000078", "audience": "public"}, store=shipped_workspace.published("public")
+    )
     assert public.publish == "public" and public.disclosure_rule == "nhs_digital"
 
 
@@ -357,14 +447,21 @@ def test_registry_and_formats(tmp_path):
         rp.resolve_report(tmp_path / "missing.ipynb")
     from needskit.reports.run import parse_formats
 
-    assert parse_formats("pdf") == ["ipynb", "pdf"] and parse_formats(["html", "pdf"]) == ["ipynb", "html", "pdf"]
+    assert parse_formats("pdf") == ["ipynb", "pdf"] and parse_formats(["html", "pdf"]) == [
+        "ipynb",
+        "html",
+        "pdf",
+    ]
 
 
 def test_methods_note_and_parse_params():
     note = rp.methods_note("Counts are from police.uk.", topics=["crude_rate"], title="Crime")
     data, meta = note._repr_mimebundle_()
     assert meta["needskit"]["role"] == "methods"
-    assert data["text/markdown"].startswith("**Crude rates.**") and "**Crime.** Counts are from police.uk." in data["text/markdown"]
+    assert (
+        data["text/markdown"].startswith("**Crude rates.**")
+        and "**Crime.** Counts are from police.uk." in data["text/markdown"]
+    )
     with pytest.raises(ReportError, match="unknown methods topic"):
         rp.methods_note(topics=["astrology"])
     with pytest.raises(ReportError, match="is empty"):
@@ -414,7 +511,11 @@ def _expand(field: str, low: int, high: int) -> set[int]:
 
 
 def test_scheduling_doc_cron_line():
-    lines = [line for line in _block("cron") if line.strip() and not line.startswith("#") and not re.match(r"^[A-Z_]+=", line)]
+    lines = [
+        line
+        for line in _block("cron")
+        if line.strip() and not line.startswith("#") and not re.match(r"^[A-Z_]+=", line)
+    ]
     assert len(lines) == 1
     fields = lines[0].split(None, 5)
     assert len(fields) == 6  # five time fields and the command
@@ -434,7 +535,9 @@ def test_scheduling_doc_cron_line():
 
 
 def test_scheduling_doc_systemd_calendar():
-    values = [line.split("=", 1)[1] for line in _block("ini") + _second_ini() if line.startswith("OnCalendar=")]
+    values = [
+        line.split("=", 1)[1] for line in _block("ini") + _second_ini() if line.startswith("OnCalendar=")
+    ]
     assert len(values) == 1
     value = values[0]
     match = re.fullmatch(r"\*-(\d{2}(?:,\d{2})*)-(\d{2}) (\d{2}):(\d{2}):(\d{2})", value)
@@ -446,10 +549,16 @@ def test_scheduling_doc_systemd_calendar():
     if tool:
         import subprocess
 
-        shown = subprocess.run([tool, "calendar", value, "--iterations=4"], capture_output=True, text=True, check=True).stdout
+        shown = subprocess.run(
+            [tool, "calendar", value, "--iterations=4"], capture_output=True, text=True, check=True
+        ).stdout
         assert f"Normalized form: {value}" in shown
         elapses = re.findall(r"\d{4}-(\d{2})-(\d{2}) 06:00:00", shown)
-        assert len(elapses) == 4 and {m for m, _ in elapses} == {"04", "10"} and {d for _, d in elapses} == {"01"}
+        assert (
+            len(elapses) == 4
+            and {m for m, _ in elapses} == {"04", "10"}
+            and {d for _, d in elapses} == {"01"}
+        )
 
 
 def _second_ini() -> list[str]:

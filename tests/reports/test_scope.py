@@ -13,7 +13,9 @@ from reports.cases import CHELTENHAM, COUNTY, lsoas_of, wards_of
 
 
 def test_area_lsoas_are_the_area_of_the_store(ctx, county_ctx):
-    assert set(scope.area_lsoas(ctx)["lsoa"]) == lsoas_of(ctx, CHELTENHAM) and len(scope.area_lsoas(ctx)) == 77
+    assert (
+        set(scope.area_lsoas(ctx)["lsoa"]) == lsoas_of(ctx, CHELTENHAM) and len(scope.area_lsoas(ctx)) == 77
+    )
     assert len(scope.area_lsoas(county_ctx)) == len(county_ctx.hierarchy)
 
 
@@ -25,7 +27,9 @@ def test_residents_are_published_counts_for_the_area(ctx):
     assert (lsoa % 5 == 0).all()
     wards = scope.residents(ctx, level="ward")
     assert list(wards.index) == wards_of(ctx, CHELTENHAM)
-    assert abs(wards.sum() - lsoa.sum()) / lsoa.sum() < 0.01  # rounding cell by cell, not a different population
+    assert (
+        abs(wards.sum() - lsoa.sum()) / lsoa.sum() < 0.01
+    )  # rounding cell by cell, not a different population
     everyone = scope.residents(ctx, level="lsoa", scope="partnership")
     assert len(everyone) == len(lsoas_of(ctx, COUNTY)) and set(lsoa.index) <= set(everyone.index)
 
@@ -53,12 +57,16 @@ def test_levels_for_places_are_checked(ctx, county_ctx):
     with pytest.raises(ReportError, match="one district"):
         pr.allocation_measures(ctx, level="district")
     assert len(pr.allocation_measures(county_ctx, level="district")) == 6
-    assert scope.place_codes(ctx, "ward") == wards_of(ctx, CHELTENHAM) and len(wards_of(ctx, CHELTENHAM)) == 20
+    assert (
+        scope.place_codes(ctx, "ward") == wards_of(ctx, CHELTENHAM) and len(wards_of(ctx, CHELTENHAM)) == 20
+    )
     assert scope.default_place_level(ctx) == "ward" and scope.default_place_level(county_ctx) == "district"
     assert scope.place_names(ctx, "district")[CHELTENHAM] == "Cheltenham"
 
 
 def test_indicator_values_are_for_the_report_period(ctx):
-    values = scope.indicator_values(ctx, ["crime_rate_all", "imd_score"], level="ward", codes=wards_of(ctx, CHELTENHAM))
+    values = scope.indicator_values(
+        ctx, ["crime_rate_all", "imd_score"], level="ward", codes=wards_of(ctx, CHELTENHAM)
+    )
     assert len(values) == 2 * 20
     assert set(values.loc[values["indicator"] == "crime_rate_all", "period"]) == {"2024-01/2024-04"}

@@ -29,8 +29,12 @@ def test_neighbourhood_centres_cover_every_lsoa_of_the_partnership(centres, ctx)
     fallback = centres["centre_method"] != "postcode-weighted"
     assert (centres.loc[fallback, "n_postcodes"] == 0).all()
     assert (centres.loc[~fallback, "n_postcodes"] > 0).all()
-    assert centres.set_index("area_code")["population"].equals(
-        centres.set_index("area_code")["population"].astype(float)) and (centres["population"] > 0).all()  # fmt: skip
+    assert (
+        centres.set_index("area_code")["population"].equals(
+            centres.set_index("area_code")["population"].astype(float)
+        )
+        and (centres["population"] > 0).all()
+    )
     polygons = ctx.store.read_areas("lsoa").to_crs(27700).set_index("area_code").geometry
     own = polygons.reindex(centres["area_code"]).reset_index(drop=True)
     gap = centres.geometry.reset_index(drop=True).distance(own)
@@ -41,7 +45,11 @@ def test_neighbourhood_centres_cover_every_lsoa_of_the_partnership(centres, ctx)
 def test_access_table_has_one_row_per_lsoa_and_true_nearest_distances(access, centres, register, ctx):
     assert len(access) == 77 and access["area_code"].is_unique
     assert set(access["area_code"]) == lsoas_of(ctx, CHELTENHAM)
-    assert access.attrs["data_status"] == {"gp_practice": "real", "pharmacy": "real", "library": "ILLUSTRATIVE"}
+    assert access.attrs["data_status"] == {
+        "gp_practice": "real",
+        "pharmacy": "real",
+        "library": "ILLUSTRATIVE",
+    }
     assert access.attrs["absent_types"] == []
     # brute force: every centre against every GP practice of the partnership
     gps = register.services[register.services["service_type"] == "gp_practice"]
@@ -79,10 +87,14 @@ def test_access_errors_and_furthest(centres, register, access):
 
 
 def test_service_types_the_register_lacks_are_left_out_and_said(centres, register):
-    access = sa.access_table(centres, services=register.services, service_types=["gp_practice", "swimming_pool"])
+    access = sa.access_table(
+        centres, services=register.services, service_types=["gp_practice", "swimming_pool"]
+    )
     assert access.attrs["absent_types"] == ["swimming_pool"] and "swimming_pool_m" not in access
     sentence = sa.access_sentence(sa.access_summary(access), area_name="Cheltenham")
-    assert sentence.startswith("Straight-line distance") and sentence.endswith("The register has no swimming pool: not measured.")
+    assert sentence.startswith("Straight-line distance") and sentence.endswith(
+        "The register has no swimming pool: not measured."
+    )
 
 
 def test_gp_accessibility_for_the_area(centres, register, ctx):
@@ -106,7 +118,9 @@ def test_access_without_services_says_so(bare_ctx):
     assert len(access) == 77 and access.attrs["absent_types"] == list(sa.ACCESS_TYPES)
     summary = sa.access_summary(access)
     assert summary.empty
-    assert "The register has no gp practice, pharmacy, library" in sa.access_sentence(summary, area_name="Cheltenham")
+    assert "The register has no gp practice, pharmacy, library" in sa.access_sentence(
+        summary, area_name="Cheltenham"
+    )
     assert sa.furthest(access).empty
     fca = sa.gp_accessibility(centres, services=register.services, ctx=bare_ctx)
     assert len(fca) == 77 and fca["accessibility"].isna().all() and fca.attrs["needskit_access"]["absent"]

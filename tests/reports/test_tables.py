@@ -19,9 +19,19 @@ from needskit.reports import scope, service_access, tables
 def test_report_title_names_area_report_period_and_audience(ctx):
     title = tables.report_title(ctx, report="resource map")
     assert title.startswith("## Cheltenham: resource map, 2024-04")
-    assert "Gloucestershire Strategic Partnership" in title and "for publication" in title and "nhs_digital" in title
-    internal = tables.report_title(dataclasses.replace(ctx, audience="internal", partnership=""), report="resource map")
-    assert "internal, not for publication" in internal and "small numbers" not in internal and " · " not in internal
+    assert (
+        "Gloucestershire Strategic Partnership" in title
+        and "for publication" in title
+        and "nhs_digital" in title
+    )
+    internal = tables.report_title(
+        dataclasses.replace(ctx, audience="internal", partnership=""), report="resource map"
+    )
+    assert (
+        "internal, not for publication" in internal
+        and "small numbers" not in internal
+        and " · " not in internal
+    )
 
 
 def test_data_label(services):
@@ -39,8 +49,16 @@ def test_theme_names_and_shorten():
 
 
 def test_show_table_formats_money_shares_and_counts():
-    frame = pd.DataFrame({"area_name": ["A", "B"], "spend_gbp": [1234.0, -50.0], "share_x": [0.25, 0.5], "population": [100.0, 5.0],
-                          "gp_practice_m": [1200.4, 80.0], "Ward Name": ["x", "y"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "area_name": ["A", "B"],
+            "spend_gbp": [1234.0, -50.0],
+            "share_x": [0.25, 0.5],
+            "population": [100.0, 5.0],
+            "gp_practice_m": [1200.4, 80.0],
+            "Ward Name": ["x", "y"],
+        }
+    )
     html = tables.show_table(frame).to_html()
     assert "£1,234" in html and "−£50" in html and "25.0%" in html and ">100<" in html and "1,200" in html
     assert "Area name" in html and "Gp practice (m)" in html and "Ward Name" in html
@@ -83,5 +101,13 @@ def test_report_modules_name_no_area_or_dataset():
 
     for module in (tables, scope, rm, service_access, pv, pr, dl, mo):
         source = inspect.getsource(module)
-        for text in ("E07000", "E10000013", "Gloucester", "Cheltenham", "population_census2021", "iod2025_scores", ".csv"):
+        for text in (
+            "E07000",
+            "E10000013",
+            "Gloucester",
+            "Cheltenham",
+            "population_census2021",
+            "iod2025_scores",
+            ".csv",
+        ):
             assert text not in source, (module.__name__, text)

@@ -60,14 +60,18 @@ def test_catchment_boundary_is_inclusive():
     out = res.two_step_fca(origins, services=services, population="people", supply="gp_fte", catchment_m=1000)
     assert out["services_in_catchment"].tolist() == [1, 2]
     with pytest.warns(NeedskitWarning, match="2 service"):
-        none = res.two_step_fca(origins, services=services, population="people", supply="gp_fte", catchment_m=999)
+        none = res.two_step_fca(
+            origins, services=services, population="people", supply="gp_fte", catchment_m=999
+        )
     assert none["accessibility"].tolist() == [0.0, 0.0]
 
 
 def test_a_service_nobody_reaches_contributes_nothing_and_is_reported():
     origins, services = _worked_example(extra_services=[("S3", 40.0, (20_000, 0))])
     with pytest.warns(NeedskitWarning, match="1 service\\(s\\) have no population within 1500 m.*'S3'"):
-        out = res.two_step_fca(origins, services=services, population="people", supply="gp_fte", catchment_m=1500)
+        out = res.two_step_fca(
+            origins, services=services, population="people", supply="gp_fte", catchment_m=1500
+        )
     assert out["accessibility"].tolist() == pytest.approx([10 / 300, 10 / 300 + 5 / 200])
     meta = out.attrs["needskit_access"]
     assert meta["unreached_services"] == ["S3"]
@@ -79,7 +83,9 @@ def test_a_service_reached_only_by_empty_areas_is_unreached():
     origins = _gdf({"area_code": ["A", "B"], "people": [0, 50]}, [(0, 0), (10_000, 0)])
     services = _gdf({"service_id": ["S"], "gp_fte": [3.0]}, [(100, 0)])
     with pytest.warns(NeedskitWarning, match="'S'"):
-        out = res.two_step_fca(origins, services=services, population="people", supply="gp_fte", catchment_m=500)
+        out = res.two_step_fca(
+            origins, services=services, population="people", supply="gp_fte", catchment_m=500
+        )
     assert out["accessibility"].tolist() == [0.0, 0.0]
     assert out["services_in_catchment"].tolist() == [1, 0]
 
@@ -88,12 +94,19 @@ def _random_layout(seed, n_o=300, n_s=60):
     rng = np.random.default_rng(seed)
     origins = gpd.GeoDataFrame(
         {"area_code": [f"E01{i:06d}" for i in range(n_o)], "people": rng.integers(0, 3000, n_o)},
-        geometry=gpd.points_from_xy(X0 + rng.uniform(0, 20_000, n_o), Y0 + rng.uniform(0, 20_000, n_o)), crs=BNG,
+        geometry=gpd.points_from_xy(X0 + rng.uniform(0, 20_000, n_o), Y0 + rng.uniform(0, 20_000, n_o)),
+        crs=BNG,
     )
     services = gpd.GeoDataFrame(
-        {"service_id": [f"S{j}" for j in range(n_s)], "gp_fte": rng.uniform(0.5, 10, n_s),
-         "kind": rng.choice(["gp", "pharmacy", "library"], n_s)},
-        geometry=gpd.points_from_xy(X0 + rng.uniform(-2_000, 22_000, n_s), Y0 + rng.uniform(-2_000, 22_000, n_s)), crs=BNG,
+        {
+            "service_id": [f"S{j}" for j in range(n_s)],
+            "gp_fte": rng.uniform(0.5, 10, n_s),
+            "kind": rng.choice(["gp", "pharmacy", "library"], n_s),
+        },
+        geometry=gpd.points_from_xy(
+            X0 + rng.uniform(-2_000, 22_000, n_s), Y0 + rng.uniform(-2_000, 22_000, n_s)
+        ),
+        crs=BNG,
     )
     return origins, services
 
@@ -115,20 +128,29 @@ def _brute_force_2sfca(origins, services, catchment, weight=lambda d: np.ones_li
 def test_supply_is_conserved_and_matches_brute_force(decay):
     origins, services = _random_layout(11)
     with pytest.warns(NeedskitWarning):  # a few services sit outside the populated square
-        out = res.two_step_fca(origins, services=services, population="people", supply="gp_fte",
-                               catchment_m=2_500, decay=decay)
+        out = res.two_step_fca(
+            origins, services=services, population="people", supply="gp_fte", catchment_m=2_500, decay=decay
+        )
     meta = out.attrs["needskit_access"]
     assert 0 < len(meta["unreached_services"]) < len(services)
-    assert (out["population"] * out["accessibility"]).sum() == pytest.approx(meta["supply_reached"], rel=1e-12)
+    assert (out["population"] * out["accessibility"]).sum() == pytest.approx(
+        meta["supply_reached"], rel=1e-12
+    )
     weight = (lambda d: res.gaussian_decay(d, 2_500)) if decay else (lambda d: np.ones_like(d))
-    np.testing.assert_allclose(out["accessibility"], _brute_force_2sfca(origins, services, 2_500, weight), rtol=1e-10)
+    np.testing.assert_allclose(
+        out["accessibility"], _brute_force_2sfca(origins, services, 2_500, weight), rtol=1e-10
+    )
 
 
 def test_supply_conserved_when_every_supplier_is_reachable():
     origins, services = _random_layout(5)
-    out = res.two_step_fca(origins, services=services, population="people", supply="gp_fte", catchment_m=30_000)
+    out = res.two_step_fca(
+        origins, services=services, population="people", supply="gp_fte", catchment_m=30_000
+    )
     assert out.attrs["needskit_access"]["unreached_services"] == []
-    assert (out["population"] * out["accessibility"]).sum() == pytest.approx(services["gp_fte"].sum(), rel=1e-12)
+    assert (out["population"] * out["accessibility"]).sum() == pytest.approx(
+        services["gp_fte"].sum(), rel=1e-12
+    )
 
 
 def test_decay_of_one_is_the_plain_version_and_gaussian_discounts_distance():
@@ -140,7 +162,9 @@ def test_decay_of_one_is_the_plain_version_and_gaussian_discounts_distance():
     np.testing.assert_allclose(flat["accessibility"], plain["accessibility"], rtol=1e-12)
     assert not np.allclose(gauss["accessibility"], plain["accessibility"])
     assert gauss.attrs["needskit_access"]["method"] == "E2SFCA"
-    assert res.gaussian_decay(np.array([0.0, 4_000.0, 5_000.0]), 4_000).tolist() == pytest.approx([1.0, 0.0, 0.0])
+    assert res.gaussian_decay(np.array([0.0, 4_000.0, 5_000.0]), 4_000).tolist() == pytest.approx(
+        [1.0, 0.0, 0.0]
+    )
     assert res.gaussian_decay(np.array([2_000.0]), 4_000)[0] == pytest.approx(
         (np.exp(-0.125) - np.exp(-0.5)) / (1 - np.exp(-0.5))
     )
@@ -149,7 +173,9 @@ def test_decay_of_one_is_the_plain_version_and_gaussian_discounts_distance():
 def test_two_step_fca_is_vectorised_at_national_scale():
     origins, services = _random_layout(9, n_o=33_755, n_s=6_500)
     with pytest.warns(NeedskitWarning):
-        out = res.two_step_fca(origins, services=services, population="people", supply="gp_fte", catchment_m=1_000)
+        out = res.two_step_fca(
+            origins, services=services, population="people", supply="gp_fte", catchment_m=1_000
+        )
     assert len(out) == 33_755
     reached = out.attrs["needskit_access"]["supply_reached"]
     assert (out["population"] * out["accessibility"]).sum() == pytest.approx(reached, rel=1e-10)
@@ -183,7 +209,10 @@ def test_nearest_service_per_type_and_k():
     out = res.nearest_service(origins, services=services, service_type="kind")
     assert list(out.columns) == ["area_code", "kind", "rank", "service_id", "distance_m"]
     assert out[["area_code", "kind", "service_id"]].values.tolist() == [
-        ["A", "gp", "s1"], ["A", "pharmacy", "s3"], ["B", "gp", "s2"], ["B", "pharmacy", "s3"],
+        ["A", "gp", "s1"],
+        ["A", "pharmacy", "s3"],
+        ["B", "gp", "s2"],
+        ["B", "pharmacy", "s3"],
     ]
     assert out["distance_m"].tolist() == pytest.approx([300, 100, 500, 1100])
     two = res.nearest_service(origins, services=services, service_type="kind", k=2)
@@ -226,7 +255,9 @@ def test_nearest_service_matches_brute_force():
 
 
 def test_population_weighted_centres_by_hand():
-    points = _gdf({"lsoa": ["X", "X", "Y", "X"], "residents": [1, 3, 5, 0]}, [(0, 0), (10, 0), (50, 50), (1000, 1000)])
+    points = _gdf(
+        {"lsoa": ["X", "X", "Y", "X"], "residents": [1, 3, 5, 0]}, [(0, 0), (10, 0), (50, 50), (1000, 1000)]
+    )
     before = points.copy()
     out = res.population_weighted_centres(points, area_col="lsoa", weight_col="residents")
     pd.testing.assert_frame_equal(points, before)
@@ -257,7 +288,9 @@ def test_population_weighted_centres_accepts_another_projected_crs():
 
 def test_feeds_nearest_service():
     postcodes = _gdf({"lsoa": ["A", "A", "B"]}, [(0, 0), (200, 0), (5000, 0)])
-    centres = res.population_weighted_centres(postcodes, area_col="lsoa").rename(columns={"lsoa": "area_code"})
+    centres = res.population_weighted_centres(postcodes, area_col="lsoa").rename(
+        columns={"lsoa": "area_code"}
+    )
     services = _gdf({"service_id": ["gp1"]}, [(100, 300)])
     out = res.nearest_service(centres, services=services)
     assert out["distance_m"].tolist() == pytest.approx([300, np.hypot(4900, 300)])

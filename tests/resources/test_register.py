@@ -26,9 +26,13 @@ X0, Y0 = 394_000, 222_000  # the conftest squares
 # the built-in example's county and districts (test data, not code)
 COUNTY_CODE = "E10000013"
 DISTRICT_CODES = {
-    "E07000078": "Cheltenham", "E07000079": "Cotswold", "E07000080": "Forest of Dean",
-    "E07000081": "Gloucester", "E07000082": "Stroud", "E07000083": "Tewkesbury",
-}  # fmt: skip
+    "E07000078": "Cheltenham",
+    "E07000079": "Cotswold",
+    "E07000080": "Forest of Dean",
+    "E07000081": "Gloucester",
+    "E07000082": "Stroud",
+    "E07000083": "Tewkesbury",
+}
 
 
 def _builder():
@@ -52,15 +56,19 @@ def built(builder):
 def _residents(store) -> pd.DataFrame:
     profile = store.read_profile(levels=["lsoa"], datasets=["population_census2021"])
     rows = profile[profile["measure"] == "usual_residents"]
-    return rows.rename(columns={"category": "age_group", "value": "usual_residents"})[["area_code", "age_group", "usual_residents"]]
+    return rows.rename(columns={"category": "age_group", "value": "usual_residents"})[
+        ["area_code", "age_group", "usual_residents"]
+    ]
 
 
 @pytest.fixture(scope="module")
 def register(shipped_store):
     return res.build_register(
-        services=shipped_store.read_register("services"), spend=shipped_store.read_register("spend"),
-        catchments=shipped_store.read_register("catchments"), population=_residents(shipped_store),
-    )  # fmt: skip
+        services=shipped_store.read_register("services"),
+        spend=shipped_store.read_register("spend"),
+        catchments=shipped_store.read_register("catchments"),
+        population=_residents(shipped_store),
+    )
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -129,7 +137,9 @@ def test_services_sit_at_real_postcodes_in_their_own_district(shipped_geography)
     assert (at["osnrth1m"].astype(float).to_numpy() == services["northing"].to_numpy()).all()
     assert (at["laua"].to_numpy() == services["district_code"].to_numpy()).all()
     # and the point lies in that district's boundary
-    located = assign_points(services, x="easting", y="northing", crs="EPSG:27700", level="district", geography=shipped_geography)
+    located = assign_points(
+        services, x="easting", y="northing", crs="EPSG:27700", level="district", geography=shipped_geography
+    )
     assert (located["area_code"] == services["district_code"]).all()
     assert (services["district_name"] == services["district_code"].map(DISTRICT_CODES)).all()
 
@@ -249,7 +259,9 @@ def test_catalogue_entries_parse_and_pool_every_row(shipped_workspace):
 
     catalog = parse_catalog(yaml.safe_load(CATALOG_ENTRIES), root=ROOT)
     assert all(spec.illustrative for spec in catalog)
-    result = pool_catalog(catalog, area=shipped_workspace.area, geography=shipped_workspace.geography, progress=False)
+    result = pool_catalog(
+        catalog, area=shipped_workspace.area, geography=shipped_workspace.geography, progress=False
+    )
     ledger = result.ledger.set_index("dataset")
     for dataset, name in [
         ("illustrative_services", "services.csv"),
@@ -291,25 +303,47 @@ def test_gp_practices_are_the_catalogue_scope_and_the_ledger_counts_the_rest(reg
     from needskit.partner_data.ingest import ods
 
     raw = ods.read(RAW / "nhs" / "epraccur.csv.gz", {})
-    scope = raw[(raw["status_code"] == "A") & raw["postcode"].str.startswith("GL") & (raw["prescribing_setting"] == "4")]
+    scope = raw[
+        (raw["status_code"] == "A")
+        & raw["postcode"].str.startswith("GL")
+        & (raw["prescribing_setting"] == "4")
+    ]
     gps = register.services[register.services["service_type"] == "gp_practice"]
     assert set(gps["service_id"]) <= set(scope["organisation_code"])
     ledger = shipped_store.read_ledger().set_index("dataset")
     assert ledger.loc["gp_practices", "assigned"] == len(gps) == 65  # one place says how many: the pool
-    assert ledger.loc["gp_practices", "read"] == ledger.loc["gp_practices", ["assigned", "unlocated", "rejected"]].sum()
+    assert (
+        ledger.loc["gp_practices", "read"]
+        == ledger.loc["gp_practices", ["assigned", "unlocated", "rejected"]].sum()
+    )
 
 
 def test_a_register_without_services_says_so():
-    empty = res.build_register(services=pd.DataFrame(), spend=pd.DataFrame(), catchments=pd.DataFrame(),
-                               population=pd.DataFrame(columns=["area_code", "age_group", "usual_residents"]))  # fmt: skip
+    empty = res.build_register(
+        services=pd.DataFrame(),
+        spend=pd.DataFrame(),
+        catchments=pd.DataFrame(),
+        population=pd.DataFrame(columns=["area_code", "age_group", "usual_residents"]),
+    )
     assert len(empty.services) == 0 and not empty.illustrative
     assert res.NO_REGISTER_NOTE in empty.notes
     with pytest.raises(SchemaError, match="not catalogue themes"):
         res.build_register(
-            services=pd.DataFrame({"service_id": ["a"], "service_type": ["x"], "partner": ["p"], "theme": ["astrology"],
-                                   "easting": [1.0], "northing": [1.0], "area_code": ["A"]}),
-            spend=pd.DataFrame(), catchments=pd.DataFrame(), population=pd.DataFrame(),
-        )  # fmt: skip
+            services=pd.DataFrame(
+                {
+                    "service_id": ["a"],
+                    "service_type": ["x"],
+                    "partner": ["p"],
+                    "theme": ["astrology"],
+                    "easting": [1.0],
+                    "northing": [1.0],
+                    "area_code": ["A"],
+                }
+            ),
+            spend=pd.DataFrame(),
+            catchments=pd.DataFrame(),
+            population=pd.DataFrame(),
+        )
 
 
 def test_residents_by_age_group(register):
@@ -434,7 +468,9 @@ def test_supply_per_head_aggregates_to_a_level(shipped_geography):
     lsoas = county["lsoa"].to_numpy()
     population = pd.Series(np.arange(len(lsoas)) + 100.0, index=lsoas)
     df = pd.DataFrame({"area_code": lsoas[:50], "capacity": 2.0, "capacity_unit": "places"})
-    out = res.supply_per_head(df, population=population, value="capacity", to="district", geography=shipped_geography)
+    out = res.supply_per_head(
+        df, population=population, value="capacity", to="district", geography=shipped_geography
+    )
     assert len(out) == 6 and set(out["level"]) == {"district"}
     assert out["population"].sum() == population.sum()
     assert out["supply"].sum() == 100
@@ -443,7 +479,12 @@ def test_supply_per_head_aggregates_to_a_level(shipped_geography):
     assert dict(zip(out["area_code"], out["population"], strict=True)) == expected.to_dict()
     assert out["area_name"].isin(list(DISTRICT_CODES.values())).all()
     with pytest.raises(GeographyError, match="above to='lsoa'"):
-        res.supply_per_head(out.assign(area_code=out["area_code"]), population=population, to="lsoa", geography=shipped_geography)
+        res.supply_per_head(
+            out.assign(area_code=out["area_code"]),
+            population=population,
+            to="lsoa",
+            geography=shipped_geography,
+        )
     with pytest.raises(GeographyError, match="needs a geography"):
         res.supply_per_head(df, population=population, value="capacity", to="district")
 

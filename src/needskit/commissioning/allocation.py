@@ -101,11 +101,18 @@ def allocate(
     """
     if isinstance(df, (int, float, np.integer, np.floating)) and not isinstance(df, bool):
         if budget is not None:
-            raise SchemaError("the budget is given twice", where="allocate()", expected="allocate(budget, need=series) or allocate(df, budget=...)")
+            raise SchemaError(
+                "the budget is given twice",
+                where="allocate()",
+                expected="allocate(budget, need=series) or allocate(df, budget=...)",
+            )
         if not isinstance(need, pd.Series):
             raise SchemaError(
-                "needs the need per place", where="need", expected="a Series of need indexed by place",
-                got=type(need).__name__, hint="allocate(50_000, need=imd_score_by_ward)",
+                "needs the need per place",
+                where="need",
+                expected="a Series of need indexed by place",
+                got=type(need).__name__,
+                hint="allocate(50_000, need=imd_score_by_ward)",
             )
         budget, df, need = df, need, None
     if budget is None:
@@ -128,7 +135,9 @@ def allocate(
     floor_u, cap_u = floors / unit, caps / unit
     exact_u, lam = _water_fill(weights, floor_u, cap_u, budget_u)
     label_rank = pd.Index(places.astype(str)).argsort(kind="stable").argsort()
-    units = largest_remainder(exact_u, totals=budget_u, floors=floor_u, caps=cap_u, tie_break=(-weights, label_rank))
+    units = largest_remainder(
+        exact_u, totals=budget_u, floors=floor_u, caps=cap_u, tie_break=(-weights, label_rank)
+    )
 
     share = weights / weights.sum()
     column = place if isinstance(df, pd.DataFrame) else (df.index.name or "place")

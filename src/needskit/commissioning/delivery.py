@@ -57,10 +57,16 @@ def locate_delivery(delivery: pd.DataFrame, *, hierarchy: pd.DataFrame) -> pd.Da
     names: dict[str, tuple[str, str]] = {}  # code -> (name, level)
     for level in ("ward", "district", "county"):
         pairs = table[[level, f"{level}_name"]].dropna().drop_duplicates(level)
-        names.update({code: (name, level) for code, name in zip(pairs[level], pairs[f"{level}_name"], strict=True)})
+        names.update(
+            {code: (name, level) for code, name in zip(pairs[level], pairs[f"{level}_name"], strict=True)}
+        )
     codes = []
     for place, district, where in delivery[["place", "district", "where"]].itertuples(index=False):
-        resolved = None if district is None or pd.isna(district) else _resolve_district(str(district), table, where=where)
+        resolved = (
+            None
+            if district is None or pd.isna(district)
+            else _resolve_district(str(district), table, where=where)
+        )
         codes.append(_resolve_place(place, table, names, resolved, where=where))
     out = delivery.drop(columns=["place", "district", "where"]).copy()
     position = list(delivery.columns).index("place")
@@ -106,8 +112,6 @@ def _resolve_place(
         expected="a ward, district or county code or name" + (f" (wards of {district})" if district else ""),
         got=repr(text),
     )
-
-
 
 
 def outcome_table(

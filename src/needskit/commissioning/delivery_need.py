@@ -7,7 +7,6 @@ partnership. DataFrame in, DataFrame out.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 

@@ -318,7 +318,9 @@ def _period(data: Any, where: str) -> PeriodSpec:
     )
     entry.finish()
     if (spec.column is None) == (spec.value is None):
-        raise CatalogError("period needs exactly one of 'column' or 'value'", where=entry.where, got=str(data))
+        raise CatalogError(
+            "period needs exactly one of 'column' or 'value'", where=entry.where, got=str(data)
+        )
     if spec.range is not None and (len(spec.range) != 2 or spec.range[0] > spec.range[1]):
         raise CatalogError("period range must be [first, last]", where=entry.at("range"), got=str(rng))
     return spec
@@ -343,10 +345,14 @@ def _measure(data: Any, where: str) -> MeasureSpec:
     sources = sum([spec.count_rows, spec.column is not None, spec.columns is not None])
     if sources != 1:
         raise CatalogError(
-            "a measure needs exactly one of 'count: rows', 'column' or 'columns'", where=entry.where, got=str(data)
+            "a measure needs exactly one of 'count: rows', 'column' or 'columns'",
+            where=entry.where,
+            got=str(data),
         )
     if spec.kind == "class" and not spec.category:
-        raise CatalogError("a 'class' measure needs 'category' (the column holding the class)", where=entry.where)
+        raise CatalogError(
+            "a 'class' measure needs 'category' (the column holding the class)", where=entry.where
+        )
     if spec.name is None and spec.columns is None and spec.column is None:
         raise CatalogError("a row-count measure needs a 'name'", where=entry.where)
     if spec.columns is not None:
@@ -354,7 +360,9 @@ def _measure(data: Any, where: str) -> MeasureSpec:
             re.compile(spec.columns)
         except re.error as exc:
             raise CatalogError(
-                "'columns' is not a valid regular expression", where=entry.at("columns"), got=f"{spec.columns!r} ({exc})"
+                "'columns' is not a valid regular expression",
+                where=entry.at("columns"),
+                got=f"{spec.columns!r} ({exc})",
             ) from exc
     aggregate = spec.aggregate or ("sum" if spec.kind in ("count", "class") else "none")
     if spec.kind == "value" and aggregate == "sum":
@@ -376,13 +384,17 @@ def _scope(data: Any, where: str) -> ScopeFilter:
     )
     entry.finish()
     if spec.op in ("in", "not_in") and not isinstance(spec.value, list):
-        raise CatalogError(f"scope op {spec.op!r} needs a list value", where=entry.at("value"), got=repr(spec.value))
+        raise CatalogError(
+            f"scope op {spec.op!r} needs a list value", where=entry.at("value"), got=repr(spec.value)
+        )
     if spec.op == "matches":
         try:
             re.compile(str(spec.value))
         except re.error as exc:
             raise CatalogError(
-                "scope pattern is not a valid regular expression", where=entry.at("value"), got=repr(spec.value)
+                "scope pattern is not a valid regular expression",
+                where=entry.at("value"),
+                got=repr(spec.value),
             ) from exc
     return spec
 
@@ -393,7 +405,12 @@ def _register(data: Any, where: str) -> RegisterSpec:
     columns = entry.get("columns", {}, kind=dict)
     bad = [k for k, v in columns.items() if not isinstance(v, str)]
     if bad:
-        raise CatalogError("maps register columns to file columns", where=entry.at("columns"), expected="register_column: file_column", got=repr(bad))
+        raise CatalogError(
+            "maps register columns to file columns",
+            where=entry.at("columns"),
+            expected="register_column: file_column",
+            got=repr(bad),
+        )
     values = {k: v for k, v in entry.data.items() if k not in ("table", "columns")}
     entry.used |= set(values)
     entry.finish()
@@ -444,7 +461,9 @@ def _dataset(
         notes=entry.get("notes", "", kind=str),
         illustrative=bool(entry.get("illustrative", False, kind=bool)),
         max_invalid=float(entry.get("max_invalid", 0.01, kind=(int, float))),
-        register=None if entry.get("register") is None else _register(entry.get("register"), f"{where}.register"),
+        register=None
+        if entry.get("register") is None
+        else _register(entry.get("register"), f"{where}.register"),
         root=root,
         source=source,
     )
@@ -465,7 +484,12 @@ def _dataset(
             hint="partner and restricted data are shared under an agreed protocol",
         )
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", spec.last_updated):
-        raise CatalogError("last_updated is not a date", where=entry.at("last_updated"), expected="YYYY-MM-DD", got=repr(last))
+        raise CatalogError(
+            "last_updated is not a date",
+            where=entry.at("last_updated"),
+            expected="YYYY-MM-DD",
+            got=repr(last),
+        )
     return spec
 
 
@@ -491,7 +515,11 @@ def _reference_entry(key: str, value: Any, where: str, root: Path) -> ReferenceS
     )
     entry.finish()
     if spec.format == "ons_lookups" and spec.vintage is None:
-        raise CatalogError("ONS lookups need the LSOA vintage they are keyed by", where=entry.where, expected="vintage: 2021 or 2011")
+        raise CatalogError(
+            "ONS lookups need the LSOA vintage they are keyed by",
+            where=entry.where,
+            expected="vintage: 2021 or 2011",
+        )
     return spec
 
 
@@ -510,7 +538,8 @@ def parse_catalog(data: Any, *, root: Path, source: str = "catalog") -> Catalog:
         for key, value in datasets_raw.items()
     )
     reference = tuple(
-        _reference_entry(str(key), value, f"{source}: reference.{key}", base) for key, value in reference_raw.items()
+        _reference_entry(str(key), value, f"{source}: reference.{key}", base)
+        for key, value in reference_raw.items()
     )
     clash = sorted({d.id for d in datasets} & {r.id for r in reference})
     if clash:
@@ -530,6 +559,8 @@ def load_catalog(path: str | Path) -> Catalog:
         The file is missing, is not YAML, or an entry is malformed (file, entry, key and line named).
     """
     path = Path(path)
-    data = read_yaml(path, what="catalogue", hint="pass --catalog conf/catalog.yml, or run from the project folder")
+    data = read_yaml(
+        path, what="catalogue", hint="pass --catalog conf/catalog.yml, or run from the project folder"
+    )
     catalog = parse_catalog(data, root=path.resolve().parent, source=str(path))
     return Catalog(catalog.datasets, catalog.reference, path, catalog.name)

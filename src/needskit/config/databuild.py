@@ -27,8 +27,15 @@ class BuildPlan:
 
 
 def _paths(value: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v and not Path(v).is_absolute() for v in value):
-        raise CatalogError("is not a list of relative paths", where=where, expected="[folder/file.csv.gz, ...]", got=repr(value))
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v and not Path(v).is_absolute() for v in value
+    ):
+        raise CatalogError(
+            "is not a list of relative paths",
+            where=where,
+            expected="[folder/file.csv.gz, ...]",
+            got=repr(value),
+        )
     return tuple(value)
 
 

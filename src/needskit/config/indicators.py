@@ -139,7 +139,9 @@ def _indicator(key: str, value: Any, where: str) -> IndicatorSpec:
         statistic=statistic,
         polarity=entry.choice("polarity", POLARITIES, required=True),
         numerator=None if terms["numerator"] is None else _term(terms["numerator"], f"{where}.numerator"),
-        denominator=None if terms["denominator"] is None else _term(terms["denominator"], f"{where}.denominator"),
+        denominator=None
+        if terms["denominator"] is None
+        else _term(terms["denominator"], f"{where}.denominator"),
         value=None if terms["value"] is None else _term(terms["value"], f"{where}.value"),
         multiplier=float(entry.get("multiplier", _DEFAULT_MULTIPLIER[statistic], kind=(int, float))),
         combine_periods=bool(entry.get("combine_periods", False, kind=bool)),

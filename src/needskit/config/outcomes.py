@@ -402,7 +402,9 @@ def load_delivery(path: str | Path, *, outcomes: OutcomesFramework | None = None
     return parse_delivery(data, source=str(path), outcomes=outcomes)
 
 
-def parse_delivery(data: Any, *, source: str = "delivery", outcomes: OutcomesFramework | None = None) -> pd.DataFrame:
+def parse_delivery(
+    data: Any, *, source: str = "delivery", outcomes: OutcomesFramework | None = None
+) -> pd.DataFrame:
     """Build the delivery table from already-loaded YAML data (checks as :func:`load_delivery`)."""
     top = Entry(data, source)
     top.get("name", required=True, kind=str)

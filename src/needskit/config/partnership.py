@@ -76,7 +76,13 @@ class ReferenceNames:
     @property
     def ids(self) -> tuple[str, ...]:
         """Every entry named, in order."""
-        names = [*self.lookups, self.lsoa_changes, *self.boundaries, self.postcodes, *self.population.values()]
+        names = [
+            *self.lookups,
+            self.lsoa_changes,
+            *self.boundaries,
+            self.postcodes,
+            *self.population.values(),
+        ]
         return tuple(dict.fromkeys(n for n in names if n))
 
 
@@ -127,7 +133,9 @@ class Partnership:
             "name": self.name,
             "areas": list(self.areas),
             "area_name": self.area_name,
-            "chapters": self.chapters if isinstance(self.chapters, str) or self.chapters is None else list(self.chapters),
+            "chapters": self.chapters
+            if isinstance(self.chapters, str) or self.chapters is None
+            else list(self.chapters),
             "comparators": list(self.comparators),
             "vintage": self.vintage,
             "disclosure_rule": self.disclosure_rule,
@@ -141,7 +149,12 @@ def _role(data: Any, where: str, at: str, *, measure_required: bool) -> DatasetR
     """``where`` names the key (``conf/partnership.yml: residents``); ``at`` also gives its line."""
     if isinstance(data, str):
         if measure_required:
-            raise CatalogError("needs a dataset and a measure", where=at, expected="{dataset: ..., measure: ...}", got=repr(data))
+            raise CatalogError(
+                "needs a dataset and a measure",
+                where=at,
+                expected="{dataset: ..., measure: ...}",
+                got=repr(data),
+            )
         return DatasetRole(data)
     entry = Entry(data, where)
     role = DatasetRole(
@@ -155,7 +168,9 @@ def _role(data: Any, where: str, at: str, *, measure_required: bool) -> DatasetR
 def _names(value: Any, where: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
-        raise CatalogError("is not a list of catalogue entry ids", where=where, expected="[entry_id, ...]", got=repr(value))
+        raise CatalogError(
+            "is not a list of catalogue entry ids", where=where, expected="[entry_id, ...]", got=repr(value)
+        )
     return tuple(items)
 
 
@@ -181,7 +196,9 @@ def _reference(data: Any, where: str) -> ReferenceNames:
         lsoa_changes=entry.get("lsoa_changes", default.lsoa_changes, kind=str),
         boundaries=default.boundaries if boundaries is None else _names(boundaries, entry.at("boundaries")),
         postcodes=entry.get("postcodes", default.postcodes, kind=str),
-        population=default.population if population is None else {int(k): str(v) for k, v in population.items()},
+        population=default.population
+        if population is None
+        else {int(k): str(v) for k, v in population.items()},
     )
     entry.finish()
     return names
@@ -206,7 +223,10 @@ def parse_partnership(data: Any, *, source: str = "partnership") -> Partnership:
     chapters_raw = top.get("chapters", None, kind=(str, list))
     if isinstance(chapters_raw, str) and chapters_raw not in _CHAPTER_LEVELS:
         raise CatalogError(
-            "is not a level", where=top.at("chapters"), expected=f"one of {list(_CHAPTER_LEVELS)} or a list of codes", got=repr(chapters_raw)
+            "is not a level",
+            where=top.at("chapters"),
+            expected=f"one of {list(_CHAPTER_LEVELS)} or a list of codes",
+            got=repr(chapters_raw),
         )
     if isinstance(chapters_raw, list) and not all(isinstance(c, str) and c for c in chapters_raw):
         raise CatalogError("is not a list of area codes", where=top.at("chapters"), got=repr(chapters_raw))
@@ -214,7 +234,10 @@ def parse_partnership(data: Any, *, source: str = "partnership") -> Partnership:
     unknown = [c for c in comparators if c not in COMPARATOR_KINDS]
     if unknown or not comparators:
         raise CatalogError(
-            "unknown comparator", where=top.at("comparators"), expected=f"some of {list(COMPARATOR_KINDS)}", got=repr(unknown or comparators)
+            "unknown comparator",
+            where=top.at("comparators"),
+            expected=f"some of {list(COMPARATOR_KINDS)}",
+            got=repr(unknown or comparators),
         )
     vintage = top.choice("vintage", (2011, 2021), 2021)
     disclosure = Entry(top.get("disclosure", {}, kind=dict), f"{source}: disclosure")
@@ -222,7 +245,12 @@ def parse_partnership(data: Any, *, source: str = "partnership") -> Partnership:
     audiences = tuple(disclosure.get("audiences", ["public"], kind=list))
     bad_aud = [a for a in audiences if a not in AUDIENCE_CHOICES]
     if bad_aud:
-        raise CatalogError("unknown audience", where=disclosure.at("audiences"), expected=f"some of {list(AUDIENCE_CHOICES)}", got=repr(bad_aud))
+        raise CatalogError(
+            "unknown audience",
+            where=disclosure.at("audiences"),
+            expected=f"some of {list(AUDIENCE_CHOICES)}",
+            got=repr(bad_aud),
+        )
     disclosure.finish()
     residents_raw = top.get("residents")
     deprivation_raw = top.get("deprivation")
@@ -256,5 +284,9 @@ def load_partnership(path: str | Path) -> Partnership:
     CatalogError
         Missing file, invalid YAML, or a malformed key (file, key and line named).
     """
-    data = read_yaml(path, what="partnership", hint="create conf/partnership.yml (see conf/README.md), or run `needskit init`")
+    data = read_yaml(
+        path,
+        what="partnership",
+        hint="create conf/partnership.yml (see conf/README.md), or run `needskit init`",
+    )
     return parse_partnership(data, source=str(path))

@@ -44,7 +44,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool =
             hash(key)
         except TypeError as exc:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark, "found an unhashable key", key_node.start_mark
+                "while constructing a mapping",
+                node.start_mark,
+                "found an unhashable key",
+                key_node.start_mark,
             ) from exc
         mapping[key] = loader.construct_object(value_node, deep=deep)
         mapping.key_lines[key] = key_node.start_mark.line + 1
@@ -90,7 +93,9 @@ def read_yaml(path: str | Path, *, what: str, hint: str | None = None) -> Any:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise CatalogError(
-            "is not valid YAML", where=f"{path}{at}", got=str(getattr(exc, "problem", None) or exc).splitlines()[0]
+            "is not valid YAML",
+            where=f"{path}{at}",
+            got=str(getattr(exc, "problem", None) or exc).splitlines()[0],
         ) from exc
 
 
@@ -111,7 +116,10 @@ class Entry:
         self.where = f"{where} (line {line})" if line else where
         if not isinstance(data, Mapping):
             raise CatalogError(
-                "is not a mapping", where=self.where, expected="key: value pairs", got=f"{type(data).__name__} {data!r}"
+                "is not a mapping",
+                where=self.where,
+                expected="key: value pairs",
+                got=f"{type(data).__name__} {data!r}",
             )
         self.data = dict(data)
         self.lines: dict[Any, int] = dict(getattr(data, "key_lines", {}))
@@ -139,15 +147,22 @@ class Entry:
         value = self.data[key]
         if kind is not object and not isinstance(value, kind):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise CatalogError(f"{key!r} has the wrong type", where=self.at(key), expected=names, got=f"{value!r}")
+            raise CatalogError(
+                f"{key!r} has the wrong type", where=self.at(key), expected=names, got=f"{value!r}"
+            )
         return value
 
-    def choice(self, key: str, choices: Collection[Any], default: Any = None, *, required: bool = False) -> Any:
+    def choice(
+        self, key: str, choices: Collection[Any], default: Any = None, *, required: bool = False
+    ) -> Any:
         """The value of ``key``, which must be one of ``choices``."""
         value = self.get(key, default, required=required)
         if value is not None and value not in choices:
             raise CatalogError(
-                f"{key!r} is not a known value", where=self.at(key), expected=f"one of {list(choices)}", got=repr(value)
+                f"{key!r} is not a known value",
+                where=self.at(key),
+                expected=f"one of {list(choices)}",
+                got=repr(value),
             )
         return value
 

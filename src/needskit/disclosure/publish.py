@@ -50,8 +50,12 @@ def allowed_datasets(sharing: Mapping[str, str], *, audience: str) -> set[str]:
     ``partner`` for partners)."""
     levels = {"public": {"open"}, "partner": {"open", "partner"}}
     if audience not in levels:
-        raise DisclosureError("is not an audience a store is published for", where="audience",
-                              expected="'public' or 'partner'", got=repr(audience))  # fmt: skip
+        raise DisclosureError(
+            "is not an audience a store is published for",
+            where="audience",
+            expected="'public' or 'partner'",
+            got=repr(audience),
+        )
     return {d for d, level in sharing.items() if level in levels[audience]}
 
 
@@ -64,7 +68,10 @@ def publish_indicators(results: pd.DataFrame, *, rule: str) -> pd.DataFrame:
         return results
     rs = RULE_SETS[rule]
     out = results.copy()
-    counted = out["statistic"].isin(["proportion", "crude_rate", "dsr", "isr", "life_expectancy"]) & out["numerator"].notna()
+    counted = (
+        out["statistic"].isin(["proportion", "crude_rate", "dsr", "isr", "life_expectancy"])
+        & out["numerator"].notna()
+    )
     rounded = np.floor(out["numerator"].fillna(0) + 0.5)
     small = counted & (rounded > 0) & (rounded <= rs.threshold)
     if rs.suppress_zero:
@@ -80,7 +87,9 @@ def publish_indicators(results: pd.DataFrame, *, rule: str) -> pd.DataFrame:
         base = rs.rounding_base
         exact = out["numerator"].to_numpy(dtype=float, na_value=np.nan, copy=True)
         for column in ("numerator", "denominator"):
-            out.loc[counted & ~small, column] = np.floor(out.loc[counted & ~small, column] / base + 0.5) * base
+            out.loc[counted & ~small, column] = (
+                np.floor(out.loc[counted & ~small, column] / base + 0.5) * base
+            )
         out = _from_published_counts(out, (counted & ~small).to_numpy(dtype=bool), exact=exact)
     return _published_comparators(out)
 
@@ -140,7 +149,9 @@ def _from_published_counts(out: pd.DataFrame, rows: np.ndarray, *, exact: np.nda
             p_lower, p_upper = poisson_limits(np.nan_to_num(x), level)
             b_lower, b_upper = byars_limits(np.nan_to_num(x), level)
             e_lower, _ = byars_limits(np.nan_to_num(exact), level)
-            spread = (value - lower) / (exact - e_lower)  # Dobson: √(var/O) x multiplier, from the exact limits
+            spread = (value - lower) / (
+                exact - e_lower
+            )  # Dobson: √(var/O) x multiplier, from the exact limits
             lower[proportion], upper[proportion] = (w_lower * m)[proportion], (w_upper * m)[proportion]
             lower[rate], upper[rate] = (p_lower / n * m)[rate], (p_upper / n * m)[rate]
             lower[isr], upper[isr] = (value * p_lower / exact)[isr], (value * p_upper / exact)[isr]
@@ -163,20 +174,28 @@ def _publish_profile(profile: pd.DataFrame, *, rule: str) -> tuple[pd.DataFrame,
         warnings.simplefilter("ignore", NeedskitWarning)
         published, log = apply_rules(
             counts[["area_code", "category", "value"] + _TABLE_KEYS].reset_index(drop=True),
-            rule=rule, rows="area_code", columns="category", by=_TABLE_KEYS,
-            totals="both" if rule == "lt5_secondary" else False, allow_fractional=True,
-        )  # fmt: skip
+            rule=rule,
+            rows="area_code",
+            columns="category",
+            by=_TABLE_KEYS,
+            totals="both" if rule == "lt5_secondary" else False,
+            allow_fractional=True,
+        )
     published = published[~published["is_total"]].copy()
     published["value"] = pd.to_numeric(published["value_published"], errors="coerce").astype(float)
     if "area_name" in profile.columns:
         names = profile.drop_duplicates("area_code").set_index("area_code")["area_name"]
         published["area_name"] = published["area_code"].map(names)
     values = values.assign(
-        value_published=values["value"].map(lambda v: f"{v:g}"), suppressed=False, disclosure_rule="none (not a count)"
+        value_published=values["value"].map(lambda v: f"{v:g}"),
+        suppressed=False,
+        disclosure_rule="none (not a count)",
     )
     columns = list(profile.columns) + ["value_published", "suppressed", "disclosure_rule"]
     out = pd.concat([published.reindex(columns=columns), values.reindex(columns=columns)], ignore_index=True)
-    return out.sort_values(["dataset", "level", "area_code", "measure", "category", "period"], ignore_index=True), log
+    return out.sort_values(
+        ["dataset", "level", "area_code", "measure", "category", "period"], ignore_index=True
+    ), log
 
 
 def publish(
@@ -212,19 +231,35 @@ def publish(
         Unknown audience or rule set.
     """
     if rule not in RULE_SETS:
-        raise DisclosureError("unknown disclosure rule set", where="rule", expected=f"one of {sorted(RULE_SETS)}", got=repr(rule))
+        raise DisclosureError(
+            "unknown disclosure rule set",
+            where="rule",
+            expected=f"one of {sorted(RULE_SETS)}",
+            got=repr(rule),
+        )
     allowed = allowed_datasets(sharing, audience=audience)
     withheld = sorted(set(sharing) - allowed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NeedskitWarning)
-        visible = filter_for_audience(profile.assign(sharing=profile["dataset"].map(sharing).fillna(profile["sharing"])), audience=audience)
+        visible = filter_for_audience(
+            profile.assign(sharing=profile["dataset"].map(sharing).fillna(profile["sharing"])),
+            audience=audience,
+        )
     published_profile, log = _publish_profile(visible, rule=rule)
     sources = indicators["sources"].fillna("").str.split(", ") if len(indicators) else pd.Series(dtype=object)
-    usable = sources.map(lambda names: all(n in allowed for n in names if n)) if len(indicators) else pd.Series(dtype=bool)
-    published_indicators = publish_indicators(indicators[usable.to_numpy(dtype=bool)] if len(indicators) else indicators, rule=rule)
+    usable = (
+        sources.map(lambda names: all(n in allowed for n in names if n))
+        if len(indicators)
+        else pd.Series(dtype=bool)
+    )
+    published_indicators = publish_indicators(
+        indicators[usable.to_numpy(dtype=bool)] if len(indicators) else indicators, rule=rule
+    )
     published_ledger = ledger[ledger["dataset"].isin(allowed)].reset_index(drop=True)
     published_register = {
-        table: frame[frame["dataset"].isin(allowed)].reset_index(drop=True) for table, frame in register.items() if len(frame)
+        table: frame[frame["dataset"].isin(allowed)].reset_index(drop=True)
+        for table, frame in register.items()
+        if len(frame)
     }
     return Published(
         profile=published_profile,

@@ -116,7 +116,9 @@ def benchmark(
     with ``quintiles``, ``quintile`` (1 = worst when polarity is set, as Fingertips).
     """
     require_frame(results, name="results")
-    require_columns(results, ["indicator", "area_code", "level", "period", "value", "polarity"], argument="results")
+    require_columns(
+        results, ["indicator", "area_code", "level", "period", "value", "polarity"], argument="results"
+    )
     out = results.copy()
     out["comparator_code"] = parent_codes(
         out["area_code"], out["level"], hierarchy=hierarchy, to=comparator, place_parents=place_parents
@@ -132,9 +134,15 @@ def benchmark(
         if part.empty:
             continue
         res = stats.compare(
-            part, comparator="comparator_value", polarity=str(polarity), value="value",
-            lower=f"lower_{label}", upper=f"upper_{label}", method=method, confidence=confidence,
-        )  # fmt: skip
+            part,
+            comparator="comparator_value",
+            polarity=str(polarity),
+            value="value",
+            lower=f"lower_{label}",
+            upper=f"upper_{label}",
+            method=method,
+            confidence=confidence,
+        )
         compared.append(res[["comparison", "comparison_method", "comparison_confidence"]])
     if compared:
         out = out.join(pd.concat(compared))
@@ -146,7 +154,11 @@ def benchmark(
         qs = []
         for polarity, group in out.groupby("polarity", sort=False):
             ranked = stats.quantiles(
-                group, value="value", by=["indicator", "level", "period", "comparator_code"], q=5, polarity=str(polarity)
+                group,
+                value="value",
+                by=["indicator", "level", "period", "comparator_code"],
+                q=5,
+                polarity=str(polarity),
             )
             qs.append(ranked[["quantile"]])
         out = out.join(pd.concat(qs).rename(columns={"quantile": "quintile"}))
@@ -170,7 +182,9 @@ def benchmark_all(
     if not comparators:
         raise SchemaError("no comparators", where="comparators", expected="e.g. ['parent', 'england']")
     parts = [
-        benchmark(results, hierarchy=hierarchy, comparator=kind, place_parents=place_parents).assign(comparator=kind)
+        benchmark(results, hierarchy=hierarchy, comparator=kind, place_parents=place_parents).assign(
+            comparator=kind
+        )
         for kind in dict.fromkeys(comparators)
     ]
     return pd.concat(parts, ignore_index=True)

@@ -23,10 +23,28 @@ from needskit.needs import statistics as stats
 __all__ = ["compute_indicators", "INDICATOR_COLUMNS"]
 
 INDICATOR_COLUMNS = [
-    "indicator", "title", "theme", "statistic", "polarity", "unit", "area_code", "area_name", "level", "period",
-    "numerator", "denominator", "value", "lower_95", "upper_95", "lower_99_8", "upper_99_8", "method",
-    "suppressed_reason", "multiplier", "sources",
-]  # fmt: skip
+    "indicator",
+    "title",
+    "theme",
+    "statistic",
+    "polarity",
+    "unit",
+    "area_code",
+    "area_name",
+    "level",
+    "period",
+    "numerator",
+    "denominator",
+    "value",
+    "lower_95",
+    "upper_95",
+    "lower_99_8",
+    "upper_99_8",
+    "method",
+    "suppressed_reason",
+    "multiplier",
+    "sources",
+]
 """Columns of :func:`compute_indicators`' result."""
 _PROFILE = ["area_code", "level", "dataset", "measure", "category", "period", "value"]
 _KEYS = ["area_code", "level", "period"]
@@ -74,7 +92,9 @@ def _combine(num: pd.DataFrame, den: pd.DataFrame, *, keys: Sequence[str] = ()) 
     den_periods = den.groupby(["area_code", "level"])["period"].nunique()
     single = den_periods[den_periods == 1].index
     on_single = den.set_index(["area_code", "level"]).index.isin(single)
-    joined_single = num.merge(den[on_single].drop(columns="period"), on=area, how="left", suffixes=("_n", "_d"))
+    joined_single = num.merge(
+        den[on_single].drop(columns="period"), on=area, how="left", suffixes=("_n", "_d")
+    )
     joined_multi = num.merge(den[~on_single], on=area + ["period"], how="inner", suffixes=("_n", "_d"))
     joined = pd.concat([joined_single[joined_single["value_d"].notna()], joined_multi], ignore_index=True)
     return joined.rename(columns={"value_n": "numerator", "value_d": "denominator"})
@@ -113,17 +133,23 @@ def _value(spec: IndicatorSpec, groups: dict, confidence: float | Sequence[float
     return _empty_limits(frame, confidence)
 
 
-def _mean(spec: IndicatorSpec, groups: dict, members: pd.DataFrame, confidence: float | Sequence[float]) -> pd.DataFrame:
+def _mean(
+    spec: IndicatorSpec, groups: dict, members: pd.DataFrame, confidence: float | Sequence[float]
+) -> pd.DataFrame:
     """Each area's mean of its LSOAs' values (Student t limits); an LSOA shows its own value."""
     assert spec.value is not None
     values = _term_values(groups, spec.value)
     lsoa = values[values["level"] == "lsoa"]
-    joined = members.merge(lsoa.rename(columns={"area_code": "lsoa"}).drop(columns="level"), on="lsoa", how="inner")
+    joined = members.merge(
+        lsoa.rename(columns={"area_code": "lsoa"}).drop(columns="level"), on="lsoa", how="inner"
+    )
     if joined.empty:
         return pd.DataFrame(columns=_KEYS + ["value"])
     out = stats.mean(joined, value="value", by=["area_code", "level", "period"], confidence=confidence)
     out = out.rename(columns={"value_sum": "numerator", "value_count": "denominator"})
-    own = lsoa.assign(numerator=lsoa["value"], denominator=1.0, method="value of the neighbourhood", suppressed_reason="")
+    own = lsoa.assign(
+        numerator=lsoa["value"], denominator=1.0, method="value of the neighbourhood", suppressed_reason=""
+    )
     own = _empty_limits(own, confidence)
     out = pd.concat([out[out["level"] != "lsoa"], own], ignore_index=True)
     out["value"] = out["value"] * spec.multiplier
@@ -143,14 +169,30 @@ def _by_age(spec: IndicatorSpec, groups: dict, confidence: float | Sequence[floa
     if joined.empty:
         return pd.DataFrame(columns=_KEYS + ["value"])
     if spec.statistic == "dsr":
-        out = stats.dsr(joined, count="numerator", population="denominator", age_band="category", by=_KEYS,
-                        confidence=confidence, multiplier=spec.multiplier)  # fmt: skip
+        out = stats.dsr(
+            joined,
+            count="numerator",
+            population="denominator",
+            age_band="category",
+            by=_KEYS,
+            confidence=confidence,
+            multiplier=spec.multiplier,
+        )
         return out.rename(columns={"numerator": "numerator", "denominator": "denominator"})
     if spec.statistic == "life_expectancy":
-        out = stats.life_expectancy(joined, deaths="numerator", population="denominator", age_band="category",
-                                    by=_KEYS, confidence=confidence, at_age=spec.at_age)  # fmt: skip
+        out = stats.life_expectancy(
+            joined,
+            deaths="numerator",
+            population="denominator",
+            age_band="category",
+            by=_KEYS,
+            confidence=confidence,
+            at_age=spec.at_age,
+        )
         return out.drop(columns="start_age")
-    reference = joined[joined["area_code"] == spec.reference][["period", "category", "numerator", "denominator"]]
+    reference = joined[joined["area_code"] == spec.reference][
+        ["period", "category", "numerator", "denominator"]
+    ]
     if reference.empty:
         raise SchemaError(
             "the reference area has no data",
@@ -160,9 +202,17 @@ def _by_age(spec: IndicatorSpec, groups: dict, confidence: float | Sequence[floa
         )
     ref = reference.rename(columns={"numerator": "ref_count", "denominator": "ref_population"})
     joined = joined.merge(ref, on=["period", "category"], how="inner")
-    out = stats.isr(joined, count="numerator", population="denominator", reference_count="ref_count",
-                    reference_population="ref_population", by=_KEYS, confidence=confidence, kind=spec.kind,
-                    multiplier=spec.multiplier)  # fmt: skip
+    out = stats.isr(
+        joined,
+        count="numerator",
+        population="denominator",
+        reference_count="ref_count",
+        reference_population="ref_population",
+        by=_KEYS,
+        confidence=confidence,
+        kind=spec.kind,
+        multiplier=spec.multiplier,
+    )
     return out
 
 
@@ -184,10 +234,16 @@ def _counted(spec: IndicatorSpec, groups: dict, confidence: float | Sequence[flo
                 got=f"{int(bad.sum())} areas, e.g. {example['area_code']} ({example['numerator']} > {example['denominator']})",
                 hint="check that numerator and denominator cover the same population",
             )
-        return stats.proportion(joined, numerator="numerator", denominator="denominator", confidence=confidence,
-                                multiplier=spec.multiplier)  # fmt: skip
-    return stats.crude_rate(joined, count="numerator", population="denominator", confidence=confidence,
-                            multiplier=spec.multiplier)  # fmt: skip
+        return stats.proportion(
+            joined,
+            numerator="numerator",
+            denominator="denominator",
+            confidence=confidence,
+            multiplier=spec.multiplier,
+        )
+    return stats.crude_rate(
+        joined, count="numerator", population="denominator", confidence=confidence, multiplier=spec.multiplier
+    )
 
 
 def compute_indicators(
@@ -242,8 +298,11 @@ def compute_indicators(
             frame = _value(spec, groups, confidence)
         elif spec.statistic == "mean":
             if members is None:
-                raise SchemaError("a 'mean' indicator needs members", where=f"indicator {spec.id!r}",
-                                  expected="members= (lsoa, area_code, level)")  # fmt: skip
+                raise SchemaError(
+                    "a 'mean' indicator needs members",
+                    where=f"indicator {spec.id!r}",
+                    expected="members= (lsoa, area_code, level)",
+                )
             frame = _mean(spec, groups, members, confidence)
         elif spec.by_age:
             frame = _by_age(spec, groups, confidence)
@@ -253,9 +312,15 @@ def compute_indicators(
             continue
         pieces.append(
             frame.assign(
-                indicator=spec.id, title=spec.title, theme=spec.theme, statistic=spec.statistic,
-                polarity=spec.polarity, unit=spec.unit, multiplier=spec.multiplier, sources=", ".join(spec.sources),
-            )  # fmt: skip
+                indicator=spec.id,
+                title=spec.title,
+                theme=spec.theme,
+                statistic=spec.statistic,
+                polarity=spec.polarity,
+                unit=spec.unit,
+                multiplier=spec.multiplier,
+                sources=", ".join(spec.sources),
+            )
         )
     if not pieces:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
@@ -268,7 +333,11 @@ def compute_indicators(
     else:
         out["area_name"] = out["area_code"]
     out["suppressed_reason"] = out["suppressed_reason"].fillna("")
-    numeric = [c for c in out.columns if c in ("numerator", "denominator", "value") or c.startswith(("lower_", "upper_"))]
+    numeric = [
+        c
+        for c in out.columns
+        if c in ("numerator", "denominator", "value") or c.startswith(("lower_", "upper_"))
+    ]
     for column in numeric:
         out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
     columns = [c for c in INDICATOR_COLUMNS if c in out.columns]

@@ -14,4 +14,12 @@ from needskit.partner_data.reference import load_geography
 from needskit.partner_data.store import Store
 from needskit.partner_data.validate import validate_catalog
 
-__all__ = ["PROFILE_COLUMNS", "PoolResult", "pool_catalog", "prepare_dataset", "load_geography", "Store", "validate_catalog"]
+__all__ = [
+    "PROFILE_COLUMNS",
+    "PoolResult",
+    "pool_catalog",
+    "prepare_dataset",
+    "load_geography",
+    "Store",
+    "validate_catalog",
+]

@@ -35,11 +35,23 @@ from needskit.partner_data.reference import read_ons_lookups
 __all__ = ["build_raw", "build_areas", "HIERARCHY_LOOKUPS"]
 
 HIERARCHY_LOOKUPS = {
-    2021: ("lookup_lsoa21_ward24_ltla24", "lookup_lsoa21_msoa21", "lookup_ltla23_utla23", "lookup_ltla24_region24"),
-    2011: ("lookup_lsoa11_ltla21", "lookup_lsoa11_msoa11", "lookup_lsoa11_ward17", "lookup_ward21_ltla21",
-           "lookup_ltla21_utla21", "lookup_ltla21_region21"),
+    2021: (
+        "lookup_lsoa21_ward24_ltla24",
+        "lookup_lsoa21_msoa21",
+        "lookup_ltla23_utla23",
+        "lookup_ltla24_region24",
+    ),
+    2011: (
+        "lookup_lsoa11_ltla21",
+        "lookup_lsoa11_msoa11",
+        "lookup_lsoa11_ward17",
+        "lookup_ward21_ltla21",
+        "lookup_ltla21_utla21",
+        "lookup_ltla21_region21",
+    ),
 }
 """ONS lookups (in ``lookups/``) the area layers are dissolved through."""
+
 
 def _require_source(source: Path, relative: str) -> Path:
     path = source / relative
@@ -82,15 +94,28 @@ def _hierarchy(root: Path, vintage: int) -> pd.DataFrame:
 def _partnership_lsoa21(source: Path, areas: tuple[str, ...]) -> set[str]:
     # the shared folder's own lookups: the LSOA-MSOA 2021 lookup is constructed by the build
     names = [name for name in HIERARCHY_LOOKUPS[2021] if name != "lookup_lsoa21_msoa21"]
-    table = read_ons_lookups([_require_source(source, f"lookups/{name}.csv.gz") for name in names], vintage=2021)
+    table = read_ons_lookups(
+        [_require_source(source, f"lookups/{name}.csv.gz") for name in names], vintage=2021
+    )
     inside = table[table[["district", "county", "region"]].isin(list(areas)).any(axis=1)]
     if inside.empty:
-        raise DataError("no 2021 LSOA lies in the partnership's area", where="conf/partnership.yml area", got=str(list(areas)))
+        raise DataError(
+            "no 2021 LSOA lies in the partnership's area",
+            where="conf/partnership.yml area",
+            got=str(list(areas)),
+        )
     return set(inside["lsoa"])
 
 
 def _census_subset(
-    source: Path, dest: Path, name: str, inside: set[str], lsoa_to_lad: pd.Series, *, suffix: str, overwrite: bool
+    source: Path,
+    dest: Path,
+    name: str,
+    inside: set[str],
+    lsoa_to_lad: pd.Series,
+    *,
+    suffix: str,
+    overwrite: bool,
 ) -> None:
     table = pd.read_csv(_require_source(source, f"census/{name}.csv.gz"))
     subset = table[table["lsoa21_code"].isin(inside)]
@@ -159,7 +184,9 @@ def _fill_slivers(geom, *, max_area: float = 100.0):
     return shapely.MultiPolygon(polygons)
 
 
-def build_areas(source: Path, raw_root: Path, *, plan: BuildPlan, areas: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
+def build_areas(
+    source: Path, raw_root: Path, *, plan: BuildPlan, areas: tuple[str, ...]
+) -> dict[str, gpd.GeoDataFrame]:
     """Construct the partnership's area layers (EPSG:27700), keyed ``<level>_<vintage>``.
 
     * ``lsoa_2011``: the detailed ONS LSOA 2011 outlines (about 29.5k vertices).
@@ -181,7 +208,12 @@ def build_areas(source: Path, raw_root: Path, *, plan: BuildPlan, areas: tuple[s
     change = change[change["lsoa11_code"].isin(detailed["lsoa11_code"])]
     unexpected = set(change["change_code"]) - {"U", "S"}
     if unexpected:
-        raise DataError("unexpected LSOA change codes", where=plan.boundaries_source, expected="U or S", got=str(unexpected))
+        raise DataError(
+            "unexpected LSOA change codes",
+            where=plan.boundaries_source,
+            expected="U or S",
+            got=str(unexpected),
+        )
 
     parent_geom = detailed.set_index("lsoa11_code").geometry
     child_geom = bsc21.set_index("lsoa21_code").geometry
@@ -326,7 +358,9 @@ def build_raw(
             "lsoa21_code"
         )["ltla24_code"]
         for name in plan.census_subsets:
-            _census_subset(source, dest, name, inside, lsoa_to_lad, suffix=plan.subset_suffix, overwrite=overwrite)
+            _census_subset(
+                source, dest, name, inside, lsoa_to_lad, suffix=plan.subset_suffix, overwrite=overwrite
+            )
             stem = name.removesuffix("_lsoa21")
             records.append(
                 (
@@ -370,7 +404,13 @@ def build_raw(
                 tmp.unlink()
             write_gpkg(tmp)
             tmp.replace(target)
-        records.append((plan.boundaries_target, "constructed: see needskit.partner_data.build.build_areas", plan.boundaries_source))
+        records.append(
+            (
+                plan.boundaries_target,
+                "constructed: see needskit.partner_data.build.build_areas",
+                plan.boundaries_source,
+            )
+        )
 
     manifest = pd.DataFrame(records, columns=["file", "how", "source"])
     manifest["bytes"] = [(dest / f).stat().st_size for f in manifest["file"]]

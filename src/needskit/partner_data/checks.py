@@ -14,7 +14,9 @@ from needskit.place.points import assign_points
 __all__ = ["police_agreement"]
 
 
-def police_agreement(spec: DatasetSpec, *, area: PartnershipArea, geography: Geography, code_column: str = "LSOA code") -> tuple[float, int]:
+def police_agreement(
+    spec: DatasetSpec, *, area: PartnershipArea, geography: Geography, code_column: str = "LSOA code"
+) -> tuple[float, int]:
     """Share of a police.uk dataset's located rows inside the area whose point falls in the LSOA
     police.uk publishes for it (2021 codes), and the number of such rows.
 

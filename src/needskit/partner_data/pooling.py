@@ -41,7 +41,14 @@ from needskit.place.extent import PartnershipArea
 from needskit.place.geography import BOUNDARY_LEVELS, LEVELS, CustomPlaces, Geography
 from needskit.place.vintages import convert_vintage
 
-__all__ = ["PROFILE_COLUMNS", "PoolResult", "pool_catalog", "register_rows", "summary_lines", "REGISTER_NUMBERS"]
+__all__ = [
+    "PROFILE_COLUMNS",
+    "PoolResult",
+    "pool_catalog",
+    "register_rows",
+    "summary_lines",
+    "REGISTER_NUMBERS",
+]
 
 REGISTER_NUMBERS = ("easting", "northing", "capacity", "hours_per_week", "annual_cost_gbp", "spend_gbp")
 """Register columns that hold numbers (coordinates, capacity, hours, costs)."""
@@ -60,7 +67,17 @@ PROFILE_COLUMNS = [
     "sharing",
 ]
 """Columns of the pooled profile: one row per area, dataset, measure, category and period."""
-MEASURE_LEDGER_COLUMNS = ["dataset", "measure", "period", "read", "assigned", "unlocated", "rejected", "in_profile", "conserved"]
+MEASURE_LEDGER_COLUMNS = [
+    "dataset",
+    "measure",
+    "period",
+    "read",
+    "assigned",
+    "unlocated",
+    "rejected",
+    "in_profile",
+    "conserved",
+]
 
 
 @dataclass
@@ -110,7 +127,9 @@ def _sum_records(records: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([counts, values], ignore_index=True)
 
 
-def _convert(records: pd.DataFrame, *, to_vintage: int, geography: Geography) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _convert(
+    records: pd.DataFrame, *, to_vintage: int, geography: Geography
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Move LSOA records of the other vintage: counts apportioned, values and classes inherited."""
     out, reports = [], []
     if records.empty:
@@ -170,17 +189,28 @@ def _aggregate_up(
         part = base[(base["level"] == native) & (base["aggregate"] == "sum")]
         if part.empty:
             continue
-        above = [lv for lv in levels if LEVELS.index(lv) > LEVELS.index(native) and not (native == "msoa" and lv == "ward")]
+        above = [
+            lv
+            for lv in levels
+            if LEVELS.index(lv) > LEVELS.index(native) and not (native == "msoa" and lv == "ward")
+        ]
         for level in above:
             agg = aggregate(
-                part[["area_code", "value"] + keys], to=level, geography=geography, value_cols="value",
-                vintage=vintage, from_level=native, by=keys,
+                part[["area_code", "value"] + keys],
+                to=level,
+                geography=geography,
+                value_cols="value",
+                vintage=vintage,
+                from_level=native,
+                by=keys,
             )
             out.append(agg.drop(columns="area_name").assign(vintage=vintage))
     return pd.concat(out, ignore_index=True) if out else base.iloc[0:0]
 
 
-def _complete_zeros(profile: pd.DataFrame, *, area: PartnershipArea, places: Sequence[CustomPlaces]) -> pd.DataFrame:
+def _complete_zeros(
+    profile: pd.DataFrame, *, area: PartnershipArea, places: Sequence[CustomPlaces]
+) -> pd.DataFrame:
     """Add the true zeros: every area of a level × every category a count measure has, so an
     area with no burglaries has a burglary count of 0 rather than no row (indicators and
     disclosure tables need complete tables)."""
@@ -196,10 +226,14 @@ def _complete_zeros(profile: pd.DataFrame, *, area: PartnershipArea, places: Seq
         names = [place.name for place in places]
         lsoa = combos[combos["level"] == "lsoa"]
         combos = pd.concat(
-            [combos[~combos["level"].isin(names)], *(lsoa.assign(level=name) for name in names)], ignore_index=True
+            [combos[~combos["level"].isin(names)], *(lsoa.assign(level=name) for name in names)],
+            ignore_index=True,
         ).drop_duplicates()
     grid = pd.concat(
-        [combos[combos["level"] == level].merge(pd.DataFrame({"area_code": codes}), how="cross") for level, codes in areas.items()],
+        [
+            combos[combos["level"] == level].merge(pd.DataFrame({"area_code": codes}), how="cross")
+            for level, codes in areas.items()
+        ],
         ignore_index=True,
     )
     full = grid.merge(counts, on=keys + ["category", "area_code"], how="left")
@@ -207,7 +241,9 @@ def _complete_zeros(profile: pd.DataFrame, *, area: PartnershipArea, places: Seq
     return pd.concat([profile[~profile.index.isin(counts.index)], full[profile.columns]], ignore_index=True)
 
 
-def _names(profile: pd.DataFrame, geography: Geography, vintage: int, places: Sequence[CustomPlaces]) -> pd.Series:
+def _names(
+    profile: pd.DataFrame, geography: Geography, vintage: int, places: Sequence[CustomPlaces]
+) -> pd.Series:
     table = geography.hierarchy(vintage, copy=False)
     names = {}
     for level in LEVELS:
@@ -322,7 +358,11 @@ def pool_catalog(
         inputs += spec.files()
         problems += prepared.problems
         records = _sum_records(prepared.records)
-        if spec.geography.kind == "area_code" and spec.geography.level == "lsoa" and spec.geography.vintage != vintage:
+        if (
+            spec.geography.kind == "area_code"
+            and spec.geography.level == "lsoa"
+            and spec.geography.vintage != vintage
+        ):
             records, _ = _convert(records, to_vintage=vintage, geography=geography)
             changes = geography.changes()
             src = "lsoa11_code" if spec.geography.vintage == 2011 else "lsoa21_code"
@@ -343,7 +383,9 @@ def pool_catalog(
                     by=["period", "measure", "category", "kind", "aggregate"],
                 )
                 comparator_parts.append(
-                    agg.drop(columns="area_name").assign(vintage=vintage, dataset=spec.id, sharing=spec.sharing)
+                    agg.drop(columns="area_name").assign(
+                        vintage=vintage, dataset=spec.id, sharing=spec.sharing
+                    )
                 )
         ledgers.append(dataset_ledger(prepared))
         base_lsoa = records[records["kind"] == "count"]
@@ -359,7 +401,9 @@ def pool_catalog(
     for place in places:
         lsoa = base[(base["level"] == "lsoa") & (base["kind"] != "value")]
         keys = ["period", "measure", "category", "kind", "aggregate", "dataset", "sharing"]
-        agg = aggregate(lsoa[["area_code", "value"] + keys], to=place, geography=geography, value_cols="value", by=keys)
+        agg = aggregate(
+            lsoa[["area_code", "value"] + keys], to=place, geography=geography, value_cols="value", by=keys
+        )
         upper_parts.append(agg.drop(columns="area_name").assign(vintage=vintage))
     profile = pd.concat([base] + upper_parts, ignore_index=True)
     profile = _complete_zeros(profile, area=area, places=places)
@@ -369,7 +413,17 @@ def pool_catalog(
     profile["area_name"] = _names(profile, geography, vintage, places)
     # plain numpy floats and one string dtype, whatever the adapters produced
     profile["value"] = profile["value"].astype("float64")
-    for column in ("area_code", "area_name", "level", "dataset", "measure", "category", "period", "kind", "sharing"):
+    for column in (
+        "area_code",
+        "area_name",
+        "level",
+        "dataset",
+        "measure",
+        "category",
+        "period",
+        "kind",
+        "sharing",
+    ):
         profile[column] = profile[column].astype("str")
     profile = profile[PROFILE_COLUMNS].sort_values(
         ["dataset", "level", "area_code", "measure", "category", "period"], ignore_index=True
@@ -380,13 +434,19 @@ def pool_catalog(
     measures = (
         pd.concat(measure_parts, ignore_index=True)
         if measure_parts
-        else pd.DataFrame(columns=MEASURE_LEDGER_COLUMNS)  # only values (scores, ranks): no counts to conserve
+        else pd.DataFrame(
+            columns=MEASURE_LEDGER_COLUMNS
+        )  # only values (scores, ranks): no counts to conserve
     )
     if not ledger["balanced"].all():
         bad = ledger.loc[~ledger["balanced"], ["dataset", "period"]].to_dict("records")
-        raise DataError("ledger does not balance (read != assigned + unlocated + rejected)", where=str(bad[:3]))
+        raise DataError(
+            "ledger does not balance (read != assigned + unlocated + rejected)", where=str(bad[:3])
+        )
     if len(measures) and not measures["conserved"].all():
-        bad = measures.loc[~measures["conserved"], ["dataset", "measure", "period"]].head(3).to_dict("records")
+        bad = (
+            measures.loc[~measures["conserved"], ["dataset", "measure", "period"]].head(3).to_dict("records")
+        )
         raise DataError("a count measure's total changed while pooling", where=str(bad))
     result = PoolResult(
         profile=profile,

@@ -47,6 +47,7 @@ def partnership_lsoas(area: PartnershipArea, geography: Geography) -> gpd.GeoDat
     lsoas = load_areas("lsoa", geography=geography, vintage=area.vintage)
     return lsoas[lsoas["area_code"].isin(area.lsoas())].reset_index(drop=True)
 
+
 ASSIGNED_HOW = ("within", "nearest", "by_code", "by_postcode", "apportioned")
 META_COLUMNS = {"_file", "_row", "_invalid"}
 
@@ -380,9 +381,11 @@ def prepare_dataset(
         )
         assigned_code = located["area_code"].where(inside)
         if spec.register is not None:
-            bx, by = (xs.to_numpy(dtype=float), ys.to_numpy(dtype=float)) if crs == BNG else to_bng(
-                xs.to_numpy(dtype=float), ys.to_numpy(dtype=float), crs
-            )[:2]
+            bx, by = (
+                (xs.to_numpy(dtype=float), ys.to_numpy(dtype=float))
+                if crs == BNG
+                else to_bng(xs.to_numpy(dtype=float), ys.to_numpy(dtype=float), crs)[:2]
+            )
             coords = pd.DataFrame({"easting": bx, "northing": by}, index=frame.index)
         how = pd.Series(np.where(inside, label or located["match"], ""), index=frame.index, dtype="object")
     elif g.kind == "area_code":
@@ -399,7 +402,10 @@ def prepare_dataset(
             values=codes,
             expected=f"ONS {native_level} codes of vintage {native_vintage}",
             hint=vintage_hint(
-                codes[~is_known].dropna().unique()[:5].tolist(), native_level, native_vintage, geography=geography
+                codes[~is_known].dropna().unique()[:5].tolist(),
+                native_level,
+                native_vintage,
+                geography=geography,
             ),
         )
         ours = partnership_codes(area, geography, level=native_level, vintage=native_vintage)

@@ -63,11 +63,17 @@ _ORDER = LEVELS + AREA_TYPES
 def _read_text_csv(path: Path) -> pd.DataFrame:
     """A lookup file as text columns (UTF-8, optional BOM, gzip by extension)."""
     if not path.is_file():
-        raise DataError("lookup file is missing", where=str(path), hint="run make data-build, or fix the path in the catalogue")
+        raise DataError(
+            "lookup file is missing",
+            where=str(path),
+            hint="run make data-build, or fix the path in the catalogue",
+        )
     try:
         return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
     except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
-        raise DataError("is not a readable CSV lookup", where=str(path), got=f"{type(exc).__name__}: {exc}") from exc
+        raise DataError(
+            "is not a readable CSV lookup", where=str(path), got=f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _level_columns(columns: list[str]) -> dict[str, tuple[str, str]]:
@@ -122,7 +128,9 @@ def read_ons_lookups(files: list[Path], *, vintage: int, where: str = "lookups")
     keyed = [t for t in tables if "lsoa" in t[1].columns]
     if not keyed:
         raise DataError(
-            "no lookup is keyed by LSOA", where=where, expected=f"a file with an lsoa{str(vintage)[2:]}_code column"
+            "no lookup is keyed by LSOA",
+            where=where,
+            expected=f"a file with an lsoa{str(vintage)[2:]}_code column",
         )
     first = max(keyed, key=lambda t: sum(c in _ORDER for c in t[1].columns))
     frame = first[1]
@@ -137,13 +145,19 @@ def read_ons_lookups(files: list[Path], *, vintage: int, where: str = "lookups")
             key = shared[0]
             new = [c for c in table.columns if c != key and c not in frame.columns]
             # every LSOA-keyed file must be best-fit, not only the first
-            repeats = int(table[[key] + new].drop_duplicates()[key].duplicated().sum()) if key == "lsoa" else 0
+            repeats = (
+                int(table[[key] + new].drop_duplicates()[key].duplicated().sum()) if key == "lsoa" else 0
+            )
             if repeats:
                 raise DataError(
-                    "repeats LSOA codes", where=str(path), expected="a best-fit lookup: one row per LSOA",
+                    "repeats LSOA codes",
+                    where=str(path),
+                    expected="a best-fit lookup: one row per LSOA",
                     got=f"{repeats} repeats",
                 )
-            names = [f"{key}_name"] if f"{key}_name" in table.columns and f"{key}_name" in frame.columns else []
+            names = (
+                [f"{key}_name"] if f"{key}_name" in table.columns and f"{key}_name" in frame.columns else []
+            )
             part = table[[key] + new + [n for n in names if n not in new]].drop_duplicates(key)
             if names:
                 part = part.rename(columns={names[0]: "__nk_name"})
@@ -160,7 +174,9 @@ def read_ons_lookups(files: list[Path], *, vintage: int, where: str = "lookups")
             )
     if frame["lsoa"].duplicated().any():
         raise DataError(
-            "repeats LSOA codes", where=str(first[0]), expected="a best-fit lookup: one row per LSOA",
+            "repeats LSOA codes",
+            where=str(first[0]),
+            expected="a best-fit lookup: one row per LSOA",
             got=f"{int(frame['lsoa'].duplicated().sum())} repeats",
         )
     wales = frame["lsoa"].astype(str).str.startswith("W")
@@ -209,7 +225,9 @@ def read_lsoa_changes(path: Path) -> pd.DataFrame:
 def read_area_layers(path: Path) -> dict[tuple[str, int], Callable[[], gpd.GeoDataFrame]]:
     """Loaders for the ``<level>_<vintage>`` layers of a GeoPackage (each read on first use)."""
     if not path.is_file():
-        raise DataError("boundaries file is missing", where=str(path), hint="run make data-build, or fix the path")
+        raise DataError(
+            "boundaries file is missing", where=str(path), hint="run make data-build, or fix the path"
+        )
     loaders: dict[tuple[str, int], Callable[[], gpd.GeoDataFrame]] = {}
     for name, _geometry_type in pyogrio.list_layers(path):
         match = re.fullmatch(r"([a-z]+)_(\d{4})", str(name))
@@ -225,7 +243,9 @@ def read_area_layers(path: Path) -> dict[tuple[str, int], Callable[[], gpd.GeoDa
         loaders[(match[1], int(match[2]))] = load
     if not loaders:
         raise DataError(
-            "has no boundary layers", where=str(path), expected="layers named <level>_<vintage>, e.g. lsoa_2021"
+            "has no boundary layers",
+            where=str(path),
+            expected="layers named <level>_<vintage>, e.g. lsoa_2021",
         )
     return loaders
 
@@ -265,7 +285,9 @@ def _postcode_loader(spec: DatasetSpec) -> Callable[[], pd.DataFrame]:
         xs = pd.to_numeric(frame[g.x], errors="coerce").to_numpy(dtype=float)
         ys = pd.to_numeric(frame[g.y], errors="coerce").to_numpy(dtype=float)
         bx, by, _ = to_bng(xs, ys, g.crs)
-        out = pd.DataFrame({"postcode_clean": frame[column].map(normalise_postcode), "easting": bx, "northing": by})
+        out = pd.DataFrame(
+            {"postcode_clean": frame[column].map(normalise_postcode), "easting": bx, "northing": by}
+        )
         return out.dropna(subset=["postcode_clean"]).drop_duplicates("postcode_clean", ignore_index=True)
 
     return load
@@ -283,7 +305,11 @@ def _population_loader(spec: DatasetSpec) -> Callable[[], pd.Series]:
 
     def load() -> pd.Series:
         frame = read_dataset(spec)
-        values = pd.to_numeric(frame[measure.column], errors="coerce") if measure.column else pd.Series(1.0, index=frame.index)
+        values = (
+            pd.to_numeric(frame[measure.column], errors="coerce")
+            if measure.column
+            else pd.Series(1.0, index=frame.index)
+        )
         return values.groupby(frame[g.column].astype(str)).sum().astype(float)
 
     return load
@@ -367,4 +393,3 @@ def _changes_loader(spec: ReferenceSpec) -> Callable[[], pd.DataFrame]:
         return read_lsoa_changes(files[0])
 
     return load
-

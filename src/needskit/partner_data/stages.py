@@ -15,9 +15,25 @@ from needskit.partner_data.pooling import PoolResult
 from needskit.partner_data.problems import problems_frame
 from needskit.partner_data.store import STORE_VERSION, Store, file_record, now_iso
 
-__all__ = ["write_pool_stage", "write_indicators_stage", "write_published_stage", "wide_layers", "source_table"]
+__all__ = [
+    "write_pool_stage",
+    "write_indicators_stage",
+    "write_published_stage",
+    "wide_layers",
+    "source_table",
+]
 
-SOURCE_COLUMNS = ["dataset", "title", "partner", "period", "last_updated", "licence", "sharing", "attribution", "illustrative"]
+SOURCE_COLUMNS = [
+    "dataset",
+    "title",
+    "partner",
+    "period",
+    "last_updated",
+    "licence",
+    "sharing",
+    "attribution",
+    "illustrative",
+]
 
 
 def source_table(datasets: Sequence[DatasetSpec]) -> pd.DataFrame:
@@ -25,7 +41,9 @@ def source_table(datasets: Sequence[DatasetSpec]) -> pd.DataFrame:
     rows = []
     for spec in datasets:
         period = spec.period.value or (
-            f"{spec.period.range[0]} to {spec.period.range[1]}" if spec.period.range else (spec.period.column or "")
+            f"{spec.period.range[0]} to {spec.period.range[1]}"
+            if spec.period.range
+            else (spec.period.column or "")
         )
         rows.append(
             {
@@ -54,10 +72,15 @@ def wide_layers(profile: pd.DataFrame, areas: Mapping[str, gpd.GeoDataFrame]) ->
         latest = part.groupby(["dataset", "measure"])["period"].transform("max")
         part = part[part["period"] == latest]
         names = (
-            part["dataset"] + "__" + part["measure"] + np.where(part["category"] == "all", "", "__" + part["category"])
+            part["dataset"]
+            + "__"
+            + part["measure"]
+            + np.where(part["category"] == "all", "", "__" + part["category"])
         ).str.lower()
         names = names.str.replace(r"[^a-z0-9_]+", "_", regex=True).str.strip("_").str.slice(0, 63)
-        wide = part.assign(column=names).pivot_table(index="area_code", columns="column", values="value", aggfunc="first")
+        wide = part.assign(column=names).pivot_table(
+            index="area_code", columns="column", values="value", aggfunc="first"
+        )
         layers[level] = polygons[["area_code", "area_name", "geometry"]].merge(
             wide, left_on="area_code", right_index=True, how="left"
         )
@@ -93,7 +116,9 @@ def write_pool_stage(
         rejected = tmp / "rejected"
         rejected.mkdir()
         for dataset, frame in result.rejected.items():
-            frame.to_csv(rejected / f"{dataset}.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+            frame.to_csv(
+                rejected / f"{dataset}.csv.gz", index=False, compression={"method": "gzip", "mtime": 0}
+            )
         geography = tmp / "geography"
         geography.mkdir()
         layers = dict(areas)
@@ -132,7 +157,12 @@ def write_pool_stage(
 
 
 def write_indicators_stage(
-    store: Store, indicators: pd.DataFrame, *, config_files: Sequence[Path], levels: Sequence[str], order: Sequence[str]
+    store: Store,
+    indicators: pd.DataFrame,
+    *,
+    config_files: Sequence[Path],
+    levels: Sequence[str],
+    order: Sequence[str],
 ) -> dict[str, tuple[Path, int, int]]:
     """Write the indicators stage (``indicators.parquet`` and ``indicators_<level>.csv``); return
     ``{level: (csv path, rows, indicators)}`` for the levels asked."""
@@ -140,11 +170,19 @@ def write_indicators_stage(
     written = {}
     with store.transaction("indicators") as tmp:
         indicators.to_parquet(tmp / "indicators.parquet", index=False)
-        first = indicators[indicators["comparator"] == indicators["comparator"].iloc[0]] if len(indicators) else indicators
+        first = (
+            indicators[indicators["comparator"] == indicators["comparator"].iloc[0]]
+            if len(indicators)
+            else indicators
+        )
         for level in levels:
             part = first[first["level"] == level]
             part.to_csv(tmp / f"indicators_{level}.csv", index=False)
-            written[level] = (store.path / f"indicators_{level}.csv", len(part), int(part["indicator"].nunique()))
+            written[level] = (
+                store.path / f"indicators_{level}.csv",
+                len(part),
+                int(part["indicator"].nunique()),
+            )
         record = {
             "pool_finished": pool.get("finished"),
             "config": [file_record(p, root=store.root) for p in config_files if p.exists()],

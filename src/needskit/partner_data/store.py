@@ -125,7 +125,11 @@ class Store:
         """A stage's record (``pool``, ``indicators``, ``publish``), or raise naming the command to run."""
         stages = self.manifest().get("stages", {})
         if name not in stages:
-            command = {"pool": "needskit pool", "indicators": "needskit indicators", "publish": "needskit publish"}[name]
+            command = {
+                "pool": "needskit pool",
+                "indicators": "needskit indicators",
+                "publish": "needskit publish",
+            }[name]
             raise StoreError(
                 f"has no {name} stage", where=str(self.path), hint=f"run `{command}` (or `needskit run`)"
             )
@@ -137,7 +141,9 @@ class Store:
         path = self.path / relative
         if not path.exists():
             self.stage(stage)  # names the command when the stage never ran
-            raise StoreError("is missing from the store", where=str(path), hint="run `needskit run` to rebuild the store")
+            raise StoreError(
+                "is missing from the store", where=str(path), hint="run `needskit run` to rebuild the store"
+            )
         return path
 
     def read_profile(
@@ -151,7 +157,9 @@ class Store:
             filters.append(("dataset", "in", list(datasets)))
         return pd.read_parquet(self._file("profile.parquet", stage="pool"), filters=filters or None)
 
-    def read_indicators(self, *, levels: Sequence[str] | None = None, comparator: str | None = None) -> pd.DataFrame:
+    def read_indicators(
+        self, *, levels: Sequence[str] | None = None, comparator: str | None = None
+    ) -> pd.DataFrame:
         """Every indicator for every area, period and comparator kind (or one comparator kind)."""
         filters = []
         if levels is not None:
@@ -213,7 +221,9 @@ class Store:
         return Geography(
             hierarchies={vintage: self.read_hierarchy},
             boundaries={
-                (level, vintage): (lambda level=level: self.read_areas(level)) for level in BOUNDARY_LEVELS if level in layers
+                (level, vintage): (lambda level=level: self.read_areas(level))
+                for level in BOUNDARY_LEVELS
+                if level in layers
             },
             sources={"store": str(self.path)},
         )
@@ -260,7 +270,9 @@ class Store:
             return
         if stages["indicators"].get("pool_finished") != stages["pool"].get("finished"):
             raise StoreError(
-                "holds indicators of an earlier pool", where=str(self.path), hint="run `needskit indicators` (or `needskit run`)"
+                "holds indicators of an earlier pool",
+                where=str(self.path),
+                hint="run `needskit indicators` (or `needskit run`)",
             )
         for name, command in (("pool", "needskit pool"), ("indicators", "needskit indicators")):
             for record in stages[name].get("inputs", []) + stages[name].get("config", []):

@@ -17,6 +17,7 @@ from needskit.place.points import locate
 
 __all__ = ["apportion", "overlap_shares"]
 
+
 def overlap_shares(
     sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *, points: gpd.GeoDataFrame | None = None
 ) -> pd.DataFrame:

@@ -192,7 +192,9 @@ def vintage_hint(codes: Sequence[str], level: str, vintage: int, *, geography: G
     return "codes must be ONS GSS codes of the lookups, such as E01022100 for an LSOA"
 
 
-def unknown_codes_error(codes: Sequence[str], level: str, vintage: int, *, geography: Geography) -> GeographyError:
+def unknown_codes_error(
+    codes: Sequence[str], level: str, vintage: int, *, geography: Geography
+) -> GeographyError:
     """The error for codes that are not ``level`` codes of ``vintage`` (with a hint)."""
     return GeographyError(
         f"codes that are not {level} codes of the {vintage} geography",

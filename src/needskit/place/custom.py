@@ -59,11 +59,16 @@ def _codes(names: Sequence[str], *, where: str) -> list[str]:
     return codes
 
 
-def _outlines(codes: Sequence[str], names: Sequence[str], members: pd.DataFrame, lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _outlines(
+    codes: Sequence[str], names: Sequence[str], members: pd.DataFrame, lsoas: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
     geoms = lsoas.set_index("area_code").geometry
     return gpd.GeoDataFrame(
         {"area_code": list(codes), "area_name": list(names)},
-        geometry=[shapely.union_all(geoms.loc[members.loc[members.area_code == c, "lsoa_code"]].values) for c in codes],
+        geometry=[
+            shapely.union_all(geoms.loc[members.loc[members.area_code == c, "lsoa_code"]].values)
+            for c in codes
+        ],
         crs=BNG,
     )
 
@@ -231,7 +236,9 @@ def build_places(places: PlaceSet, *, geography: Geography) -> CustomPlaces:
         the same code; the message names the file and the place.
     """
     if not places.places:
-        raise GeographyError("has no places", where=places.source, expected="at least one place under places:")
+        raise GeographyError(
+            "has no places", where=places.source, expected="at least one place under places:"
+        )
     _codes([p.name for p in places.places], where=places.source)
     table = geography.hierarchy(places.vintage, copy=False)
     sets = []
@@ -251,9 +258,20 @@ def build_places(places: PlaceSet, *, geography: Geography) -> CustomPlaces:
                         hint="ward names are the best-fit wards of the lookups (load_areas('ward', ...))",
                     )
                 lsoas += hit["lsoa"].tolist()
-            sets.append(places_from_lsoas({spec.name: lsoas}, geography=geography, name=places.name, vintage=places.vintage))
+            sets.append(
+                places_from_lsoas(
+                    {spec.name: lsoas}, geography=geography, name=places.name, vintage=places.vintage
+                )
+            )
         elif spec.lsoas is not None:
-            sets.append(places_from_lsoas({spec.name: list(spec.lsoas)}, geography=geography, name=places.name, vintage=places.vintage))
+            sets.append(
+                places_from_lsoas(
+                    {spec.name: list(spec.lsoas)},
+                    geography=geography,
+                    name=places.name,
+                    vintage=places.vintage,
+                )
+            )
         else:
             postcodes = list(spec.postcodes or [])
             if spec.postcode_prefixes is not None:
@@ -268,7 +286,11 @@ def build_places(places: PlaceSet, *, geography: Geography) -> CustomPlaces:
                         where=where,
                         got=str(list(prefixes)),
                     )
-            sets.append(places_from_postcodes({spec.name: postcodes}, geography=geography, name=places.name, vintage=places.vintage))
+            sets.append(
+                places_from_postcodes(
+                    {spec.name: postcodes}, geography=geography, name=places.name, vintage=places.vintage
+                )
+            )
     areas = gpd.GeoDataFrame(pd.concat([s.areas for s in sets], ignore_index=True), crs=BNG)
     members = pd.concat([s.members for s in sets], ignore_index=True)
     return CustomPlaces(places.name, areas, members, places.vintage)

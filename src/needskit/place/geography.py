@@ -197,7 +197,9 @@ class Geography:
         frame = self._get(("hierarchy", vintage), self._hierarchies[vintage], "hierarchy")
         if not isinstance(frame, pd.DataFrame) or "lsoa" not in frame.columns:
             raise GeographyError(
-                "is not a hierarchy table", where=f"hierarchy {vintage}", expected="a frame with an 'lsoa' column"
+                "is not a hierarchy table",
+                where=f"hierarchy {vintage}",
+                expected="a frame with an 'lsoa' column",
             )
         return frame.copy() if copy else frame
 
@@ -226,7 +228,9 @@ class Geography:
                     "is not a GeoDataFrame with an 'area_code' column", where=f"boundaries {level} {vintage}"
                 )
             if frame.crs is None:
-                raise GeographyError("has no CRS", where=f"boundaries {level} {vintage}", expected="EPSG:27700")
+                raise GeographyError(
+                    "has no CRS", where=f"boundaries {level} {vintage}", expected="EPSG:27700"
+                )
             if not frame.crs.equals(BNG):
                 frame = frame.to_crs(BNG)
             if "area_name" not in frame.columns:

@@ -15,6 +15,7 @@ from needskit.place.geography import CustomPlaces, Geography
 
 __all__ = ["assign_points", "locate", "check_coordinates", "to_bng", "MATCH_LABELS"]
 
+
 def check_coordinates(x: np.ndarray, y: np.ndarray, crs: CRS, *, x_name: str, y_name: str) -> None:
     """Refuse longitude/latitude that cannot be British: swapped, grid metres given as degrees,
     or mostly outside Great Britain (a missing CRS is refused by the caller)."""
@@ -153,7 +154,12 @@ def assign_points(
         check_coordinates(xs, ys, source_crs, x_name=x, y_name=y)
     else:
         finite = np.isfinite(bx) & np.isfinite(by)
-        inside = (bx >= GB_BNG_EXTENT[0]) & (bx <= GB_BNG_EXTENT[2]) & (by >= GB_BNG_EXTENT[1]) & (by <= GB_BNG_EXTENT[3])
+        inside = (
+            (bx >= GB_BNG_EXTENT[0])
+            & (bx <= GB_BNG_EXTENT[2])
+            & (by >= GB_BNG_EXTENT[1])
+            & (by <= GB_BNG_EXTENT[3])
+        )
         if finite.any() and inside[finite].mean() < 0.5:
             hint = (
                 "these look like longitude/latitude: pass crs='EPSG:4326'"

@@ -149,10 +149,7 @@ def convert_vintage(
         )
     if intensive_cols:
         source_weight = (
-            joined["__nk_src"]
-            .map(geography.population(from_vintage))
-            .fillna(0.0)
-            .to_numpy()
+            joined["__nk_src"].map(geography.population(from_vintage)).fillna(0.0).to_numpy()
             if isinstance(weights, str) and weights == "population"
             else np.ones(len(joined))
         )
@@ -171,7 +168,9 @@ def convert_vintage(
             whole = np.nan_to_num(values)
             totals = np.zeros(len(df))
             totals[source_row] = whole  # each source row's parts add up to the source row
-            split = largest_remainder(whole * joined["__nk_share"].to_numpy(), totals=totals, groups=source_row)
+            split = largest_remainder(
+                whole * joined["__nk_share"].to_numpy(), totals=totals, groups=source_row
+            )
             joined[column] = split.astype(np.int64)
         else:
             joined[column] = values * joined["__nk_share"].to_numpy()

@@ -101,7 +101,9 @@ class MethodsNote:
         return data, metadata
 
 
-def methods_note(text: str | None = None, *, topics: Sequence[str] = (), title: str | None = None) -> MethodsNote:
+def methods_note(
+    text: str | None = None, *, topics: Sequence[str] = (), title: str | None = None
+) -> MethodsNote:
     """A methods note for the report's appendix (call it in a notebook cell; it displays itself).
 
     Parameters
@@ -132,7 +134,10 @@ def methods_note(text: str | None = None, *, topics: Sequence[str] = (), title: 
     unknown = [t for t in topics if t not in METHODS]
     if unknown:
         raise ReportError(
-            "unknown methods topic", where="topics", expected=f"some of {sorted(METHODS)}", got=repr(unknown[0])
+            "unknown methods topic",
+            where="topics",
+            expected=f"some of {sorted(METHODS)}",
+            got=repr(unknown[0]),
         )
     parts = [f"**{METHODS[t][0]}.** {METHODS[t][1]}" for t in topics]
     if text:
@@ -142,7 +147,9 @@ def methods_note(text: str | None = None, *, topics: Sequence[str] = (), title: 
     return MethodsNote(title=title, markdown="\n\n".join(parts), topics=list(topics))
 
 
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None, cls: str = "appendix-table") -> str:
+def _table(
+    rows: Sequence[Sequence[str]], header: Sequence[str] | None = None, cls: str = "appendix-table"
+) -> str:
     out = [f'<table class="{cls}">']
     if header:
         out.append("<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead>")
@@ -204,7 +211,9 @@ def appendix_html(
 
     parts.append('<h2 id="appendix-sources">Data sources</h2>')
     if sources is not None and len(sources):
-        rows = sources[["title", "partner", "period", "last_updated", "licence"]].astype(str).to_numpy().tolist()
+        rows = (
+            sources[["title", "partner", "period", "last_updated", "licence"]].astype(str).to_numpy().tolist()
+        )
         parts.append(_table(rows, ["Dataset", "Publisher or partner", "Period", "Last updated", "Licence"]))
     groups: dict[str, list[int]] = {}
     for item in inputs:
@@ -215,7 +224,10 @@ def appendix_html(
     if groups:
         parts.append(
             "<p>Files read by this run (SHA-256 of each in <code>manifest.json</code>):</p>"
-            + _table([(k, len(v), f"{sum(v) / 1e6:.1f} MB") for k, v in sorted(groups.items())], ["Folder", "Files", "Size"])
+            + _table(
+                [(k, len(v), f"{sum(v) / 1e6:.1f} MB") for k, v in sorted(groups.items())],
+                ["Folder", "Files", "Size"],
+            )
         )
 
     parts.append('<h2 id="appendix-attribution">Attribution</h2><ul class="attribution">')

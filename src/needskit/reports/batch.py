@@ -77,7 +77,9 @@ def _context():
     there is no fork server (Windows, macOS default)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["needskit.reports.run", "papermill", "nbconvert", "weasyprint", "nbclient"])
+        context.set_forkserver_preload(
+            ["needskit.reports.run", "papermill", "nbconvert", "weasyprint", "nbclient"]
+        )
         return context
     return multiprocessing.get_context("spawn")
 
@@ -146,10 +148,14 @@ def run_batch(
     out = Path(out) if out is not None else proj.reports
     # Check every chapter before any kernel starts (and resolve the period once).
     extra = dict(parameters or {})
-    checked = validate_parameters(nb_path, {**extra, "area": area, "period": period, **_standard(kwargs)}, store=reading)
+    checked = validate_parameters(
+        nb_path, {**extra, "area": area, "period": period, **_standard(kwargs)}, store=reading
+    )
     resolved = checked.period
     for code in areas[1:]:
-        validate_parameters(nb_path, {**extra, "area": code, "period": resolved, **_standard(kwargs)}, store=reading)
+        validate_parameters(
+            nb_path, {**extra, "area": code, "period": resolved, **_standard(kwargs)}, store=reading
+        )
     common = {
         **kwargs,
         "period": resolved,
@@ -179,7 +185,9 @@ def run_batch(
         bar.close()
     order = {code: i for i, code in enumerate(areas)}
     result.results.sort(key=lambda r: order[r.area])
-    result.index = write_index(result, areas=areas, out=out, formats=parse_formats(formats), title=spec.title, store=reading)
+    result.index = write_index(
+        result, areas=areas, out=out, formats=parse_formats(formats), title=spec.title, store=reading
+    )
     result.seconds = time.perf_counter() - started
     if result.errors:
         first_area, first_error = next(iter(result.errors.items()))
@@ -239,7 +247,15 @@ def write_index(
         else:
             status = "failed"
             text = "failed in this run" + ("; previous report shown" if links else "")
-        rows.append({"area": code, "area_name": names.get(code, code), "links": links, "status": status, "status_text": text})
+        rows.append(
+            {
+                "area": code,
+                "area_name": names.get(code, code),
+                "links": links,
+                "status": status,
+                "status_text": text,
+            }
+        )
     env = Environment(
         loader=FileSystemLoader(str(resources.files("needskit") / "templates" / "report")),
         autoescape=select_autoescape(["html", "j2"]),

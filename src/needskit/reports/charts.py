@@ -14,7 +14,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 __all__ = [
-    "FINGERTIPS_COLOURS", "spine_chart", "quantile_bars", "trend_chart", "comparison_colour", "cluster_map", "indicator_styler",
+    "FINGERTIPS_COLOURS",
+    "spine_chart",
+    "quantile_bars",
+    "trend_chart",
+    "comparison_colour",
+    "cluster_map",
+    "indicator_styler",
 ]
 
 FINGERTIPS_COLOURS = {
@@ -48,7 +54,9 @@ def comparison_colour(comparison: str, polarity: str = "high_is_bad") -> str:
     return FINGERTIPS_COLOURS.get(comparison, "#FFFFFF")
 
 
-def spine_chart(table: pd.DataFrame, distribution: pd.DataFrame, *, title: str, comparator_name: str) -> Figure:
+def spine_chart(
+    table: pd.DataFrame, distribution: pd.DataFrame, *, title: str, comparator_name: str
+) -> Figure:
     """A Fingertips spine chart: one row per indicator, the comparator at the centre line.
 
     Parameters
@@ -79,7 +87,15 @@ def spine_chart(table: pd.DataFrame, distribution: pd.DataFrame, *, title: str, 
         ax.barh(y, right - left, left=left, color=_GREY_LIGHT, height=0.55, zorder=1)
         ax.barh(y, inner_right - inner_left, left=inner_left, color=_GREY_DARK, height=0.55, zorder=2)
         colour = comparison_colour(row["comparison"], row["polarity"])
-        ax.scatter([0.5 - flip * (row["value"] - centre) / (2.05 * spread)], [y], s=90, color=colour, edgecolors="black", linewidths=0.8, zorder=3)
+        ax.scatter(
+            [0.5 - flip * (row["value"] - centre) / (2.05 * spread)],
+            [y],
+            s=90,
+            color=colour,
+            edgecolors="black",
+            linewidths=0.8,
+            zorder=3,
+        )
         ax.text(-0.02, y, textwrap.fill(str(row["title"]), 52), ha="right", va="center", fontsize=7)
         ax.text(1.02, y, f"{row['value']:,.1f}  ({centre:,.1f})", ha="left", va="center", fontsize=7.5)
     ax.axvline(0.5, color="black", linewidth=1.2, zorder=4)
@@ -90,26 +106,49 @@ def spine_chart(table: pd.DataFrame, distribution: pd.DataFrame, *, title: str, 
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.set_title(title, fontsize=10, loc="left")
-    legend = [Patch(facecolor=FINGERTIPS_COLOURS[k], edgecolor="black", label=label) for k, label in
-              (("better", "Better"), ("similar", "Similar"), ("worse", "Worse"), ("higher", "Higher"), ("lower", "Lower"))]
-    legend += [Patch(facecolor=_GREY_LIGHT, label="Range of comparison areas"), Patch(facecolor=_GREY_DARK, label="25th-75th percentile")]
-    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=4, fontsize=7, frameon=False)
+    legend = [
+        Patch(facecolor=FINGERTIPS_COLOURS[k], edgecolor="black", label=label)
+        for k, label in (
+            ("better", "Better"),
+            ("similar", "Similar"),
+            ("worse", "Worse"),
+            ("higher", "Higher"),
+            ("lower", "Lower"),
+        )
+    ]
+    legend += [
+        Patch(facecolor=_GREY_LIGHT, label="Range of comparison areas"),
+        Patch(facecolor=_GREY_DARK, label="25th-75th percentile"),
+    ]
+    ax.legend(
+        handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=4, fontsize=7, frameon=False
+    )
     ax.text(0.5, n - 0.25, f"{comparator_name}", ha="center", va="bottom", fontsize=7.5)
     ax.set_title(title, fontsize=10, loc="left", pad=14)
     fig.subplots_adjust(left=0.4, right=0.86, top=0.94, bottom=0.1)
     return fig
 
 
-def quantile_bars(table: pd.DataFrame, *, title: str, ylabel: str, q_label: str = "IMD 2025 quintile") -> Figure:
+def quantile_bars(
+    table: pd.DataFrame, *, title: str, ylabel: str, q_label: str = "IMD 2025 quintile"
+) -> Figure:
     """Bars of an indicator by deprivation quantile with 95% error bars (1 = most deprived)."""
     fig = ReportFigure(figsize=(7, 3.6))
     ax = fig.add_subplot()
     value = table["value"].to_numpy(dtype=float)
     lower = value - table["lower_95"].to_numpy(dtype=float)
     upper = table["upper_95"].to_numpy(dtype=float) - value
-    labels = [f"{int(q)}" + (" (most deprived)" if i == 0 else " (least deprived)" if i == len(table) - 1 else "")
-              for i, q in enumerate(table["quantile"])]
-    ax.bar(range(len(table)), np.nan_to_num(value), color="#1F77B4", yerr=[np.nan_to_num(lower), np.nan_to_num(upper)], capsize=4)
+    labels = [
+        f"{int(q)}" + (" (most deprived)" if i == 0 else " (least deprived)" if i == len(table) - 1 else "")
+        for i, q in enumerate(table["quantile"])
+    ]
+    ax.bar(
+        range(len(table)),
+        np.nan_to_num(value),
+        color="#1F77B4",
+        yerr=[np.nan_to_num(lower), np.nan_to_num(upper)],
+        capsize=4,
+    )
     ax.set_xticks(range(len(table)), labels, fontsize=8)
     ax.set_xlabel(q_label)
     ax.set_ylabel(ylabel)
@@ -119,7 +158,14 @@ def quantile_bars(table: pd.DataFrame, *, title: str, ylabel: str, q_label: str 
     return fig
 
 
-def trend_chart(table: pd.DataFrame, *, title: str, ylabel: str, comparator: pd.DataFrame | None = None, comparator_name: str = "") -> Figure:
+def trend_chart(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    ylabel: str,
+    comparator: pd.DataFrame | None = None,
+    comparator_name: str = "",
+) -> Figure:
     """An indicator over time with its 95% interval (and the comparator's values, dashed)."""
     fig = ReportFigure(figsize=(7, 3.2))
     ax = fig.add_subplot()
@@ -127,7 +173,9 @@ def trend_chart(table: pd.DataFrame, *, title: str, ylabel: str, comparator: pd.
     ax.fill_between(x, table["lower_95"], table["upper_95"], color="#1F77B4", alpha=0.2, label="95% interval")
     ax.plot(x, table["value"], marker="o", color="#1F77B4", label="value")
     if comparator is not None and len(comparator):
-        ax.plot(x, comparator["value"].to_numpy()[: len(x)], linestyle="--", color="black", label=comparator_name)
+        ax.plot(
+            x, comparator["value"].to_numpy()[: len(x)], linestyle="--", color="black", label=comparator_name
+        )
     ax.set_xticks(x, table["period"], fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10, loc="left")
@@ -138,8 +186,13 @@ def trend_chart(table: pd.DataFrame, *, title: str, ylabel: str, comparator: pd.
 
 
 CLUSTER_COLOURS = {
-    "high-high": "#C00000", "low-low": "#2F5597", "high-low": "#F4B183", "low-high": "#9DC3E6",
-    "not significant": "#EFEFEF", "no neighbours": "#FFFFFF", "not tested": "#FFFFFF",
+    "high-high": "#C00000",
+    "low-low": "#2F5597",
+    "high-low": "#F4B183",
+    "low-high": "#9DC3E6",
+    "not significant": "#EFEFEF",
+    "no neighbours": "#FFFFFF",
+    "not tested": "#FFFFFF",
 }
 
 
@@ -152,8 +205,12 @@ def cluster_map(gdf, *, title: str, column: str = "cluster") -> Figure:
         if len(part):
             part.plot(ax=ax, color=colour, edgecolor="#7F7F7F", linewidth=0.3)
     present = [k for k in CLUSTER_COLOURS if (gdf[column] == k).any()]
-    ax.legend(handles=[Patch(facecolor=CLUSTER_COLOURS[k], edgecolor="#7F7F7F", label=k) for k in present],
-              loc="lower left", fontsize=8, frameon=False)
+    ax.legend(
+        handles=[Patch(facecolor=CLUSTER_COLOURS[k], edgecolor="#7F7F7F", label=k) for k in present],
+        loc="lower left",
+        fontsize=8,
+        frameon=False,
+    )
     ax.set_axis_off()
     ax.set_title(title, fontsize=10, loc="left")
     fig.tight_layout()
@@ -169,11 +226,16 @@ def indicator_styler(table: pd.DataFrame, *, comparator_name: str):
             "Count": table["count"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
             "Value": table["value"].map(lambda v: "*" if pd.isna(v) else f"{v:,.1f}"),
             "95% interval": [
-                "" if pd.isna(lo) else f"{lo:,.1f} – {hi:,.1f}" for lo, hi in zip(table["lower_95"], table["upper_95"], strict=True)
+                "" if pd.isna(lo) else f"{lo:,.1f} – {hi:,.1f}"
+                for lo, hi in zip(table["lower_95"], table["upper_95"], strict=True)
             ],
             comparator_name: table["comparator_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}"),
             "Compared": table["comparison"].str.replace("_", " "),
-            **({"England": table["england_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}")} if "england_value" in table else {}),
+            **(
+                {"England": table["england_value"].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}")}
+                if "england_value" in table
+                else {}
+            ),
             "Note": table["note"].fillna(""),
         }
     )

@@ -109,7 +109,10 @@ def classify(
 
     if scheme not in SCHEMES:
         raise SchemaError(
-            "unknown classification scheme", where="scheme", expected=f"one of {list(SCHEMES)}", got=repr(scheme)
+            "unknown classification scheme",
+            where="scheme",
+            expected=f"one of {list(SCHEMES)}",
+            got=repr(scheme),
         )
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 2:
         raise SchemaError("needs at least two classes", where="k", expected="an integer >= 2", got=repr(k))
@@ -126,7 +129,10 @@ def classify(
         if scheme == "user_defined":
             if bins is None or len(bins) == 0:
                 raise SchemaError(
-                    "needs class bounds", where="bins", expected="upper bounds for scheme='user_defined'", got="None"
+                    "needs class bounds",
+                    where="bins",
+                    expected="upper bounds for scheme='user_defined'",
+                    got="None",
                 )
             classifier = mapclassify.UserDefined(data, bins=sorted(float(b) for b in bins))
         elif distinct == 1:
@@ -142,10 +148,12 @@ def classify(
     klass[finite] = np.asarray(classifier.yb, dtype=int)
     n = len(upper)
     lows = np.concatenate([[data.min()], upper[:-1]])
-    labels = [f"{format_number(lo, fmt)} \u2013 {format_number(hi, fmt)}" for lo, hi in zip(lows, upper, strict=True)]
+    labels = [
+        f"{format_number(lo, fmt)} \u2013 {format_number(hi, fmt)}"
+        for lo, hi in zip(lows, upper, strict=True)
+    ]
     colormap = matplotlib.colormaps[cmap]
     positions = np.linspace(0.15, 0.95, n) if n > 1 else np.array([0.6])
     colours = [matplotlib.colors.to_hex(colormap(p)) for p in positions]
     counts = [int((klass == i).sum()) for i in range(n)]
     return Classes(scheme, upper, labels, colours, klass, counts)
-

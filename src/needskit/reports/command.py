@@ -25,7 +25,9 @@ def parse_params(pairs: Sequence[tuple[str, str]] | Sequence[str]) -> dict[str, 
     for item in pairs:
         if isinstance(item, str):
             if "=" not in item:
-                raise ReportError("is not NAME=VALUE", where=f"--param {item!r}", expected="e.g. seed=7", got=repr(item))
+                raise ReportError(
+                    "is not NAME=VALUE", where=f"--param {item!r}", expected="e.g. seed=7", got=repr(item)
+                )
             name, value = item.split("=", 1)
         else:
             name, value = item
@@ -76,7 +78,9 @@ def report_command(
         "project": project,
     }
     if each_chapter:
-        batch = run_batch(report, area=area, period=period, jobs=jobs, progress=progress, level=level, **common)
+        batch = run_batch(
+            report, area=area, period=period, jobs=jobs, progress=progress, level=level, **common
+        )
         for result in batch.results:
             echo(_describe(result))
         echo(f"index: {batch.index} ({len(batch.results)} reports, {batch.seconds:.1f} s)")

@@ -25,7 +25,11 @@ from needskit.place.geography import LEVELS, Geography
 __all__ = ["ReportContext", "load_context", "open_store", "AUDIENCES", "AUDIENCE_WORDS", "select_period"]
 
 AUDIENCES = ("public", "partner", "internal")
-AUDIENCE_WORDS = {"public": "for publication", "partner": "for partner organisations", "internal": "internal, not for publication"}
+AUDIENCE_WORDS = {
+    "public": "for publication",
+    "partner": "for partner organisations",
+    "internal": "internal, not for publication",
+}
 """How a report heading names its audience."""
 
 
@@ -112,20 +116,28 @@ class ReportContext:
         return sorted(set(self.profile["dataset"]))
 
 
-def open_store(*, audience: str = "internal", store: str | Path | None = None, project: Project | None = None) -> tuple[Store, Store]:
+def open_store(
+    *, audience: str = "internal", store: str | Path | None = None, project: Project | None = None
+) -> tuple[Store, Store]:
     """The store a report for ``audience`` reads, and the internal store (to check freshness).
 
     ``store`` is the internal store's folder (default ``<project>/data/processed``); published
     stores are in ``published/<audience>`` next to it (``<project>/data/published/<audience>``).
     """
     if audience not in AUDIENCES:
-        raise ReportError("unknown audience", where="audience", expected=f"one of {list(AUDIENCES)}", got=repr(audience))
+        raise ReportError(
+            "unknown audience", where="audience", expected=f"one of {list(AUDIENCES)}", got=repr(audience)
+        )
     proj = project or find_project()
     internal_path = proj.resolve(store) if store else proj.store
     internal = Store(internal_path, root=proj.root)
     if audience == "internal":
         return internal, internal
-    published = proj.published(audience) if internal_path == proj.store else internal_path.parent / "published" / audience
+    published = (
+        proj.published(audience)
+        if internal_path == proj.store
+        else internal_path.parent / "published" / audience
+    )
     return Store(published, root=proj.root), internal
 
 
@@ -142,9 +154,9 @@ def select_period(results: pd.DataFrame, period: str) -> pd.DataFrame:
     eligible["_end"] = end[end <= period]
     eligible["_span"] = eligible["period"].str.contains("/")
     best = eligible.sort_values(["indicator", "_end", "_span"]).groupby("indicator")[["_end", "_span"]].last()
-    key = eligible["indicator"].map(best["_end"]).eq(eligible["_end"]) & eligible["indicator"].map(best["_span"]).eq(
-        eligible["_span"]
-    )
+    key = eligible["indicator"].map(best["_end"]).eq(eligible["_end"]) & eligible["indicator"].map(
+        best["_span"]
+    ).eq(eligible["_span"])
     return eligible[key].drop(columns=["_end", "_span"])
 
 
@@ -255,11 +267,20 @@ def load_context(
     if period in (None, "", "latest"):
         period = max(p.split("/")[-1] for p in available) if available else ""
     if available and not any(p.split("/")[-1] <= period for p in available):
-        raise ReportError("no data for that period", where="period", expected=f"a period from {available[0]} to {available[-1]}", got=repr(period))
+        raise ReportError(
+            "no data for that period",
+            where="period",
+            expected=f"a period from {available[0]} to {available[-1]}",
+            got=repr(period),
+        )
     own = results[results["area_code"] == area]
-    comparator_code = str(own["comparator_code"].dropna().iloc[0]) if own["comparator_code"].notna().any() else ENGLAND
+    comparator_code = (
+        str(own["comparator_code"].dropna().iloc[0]) if own["comparator_code"].notna().any() else ENGLAND
+    )
     if members:
-        codes = set(members) if level == "lsoa" else set(hierarchy.loc[hierarchy["lsoa"].isin(members), level])
+        codes = (
+            set(members) if level == "lsoa" else set(hierarchy.loc[hierarchy["lsoa"].isin(members), level])
+        )
     else:
         codes = set(hierarchy.loc[hierarchy[area_level] == area, level])
     neighbourhoods = reading.read_areas(level)

@@ -49,12 +49,26 @@ __all__ = [
     "delivery_need_sentence",
 ]
 
-_AGAINST_NEED = ["activity_id", "outcome_id", "n_places", "n_high_need_places", "share_high_need", "mean_need_percentile",
-                 "budget_high_need", "budget_share_high_need", "activity", "partner", "away_from_need", "need_indicator",
-                 "illustrative"]  # fmt: skip
+_AGAINST_NEED = [
+    "activity_id",
+    "outcome_id",
+    "n_places",
+    "n_high_need_places",
+    "share_high_need",
+    "mean_need_percentile",
+    "budget_high_need",
+    "budget_share_high_need",
+    "activity",
+    "partner",
+    "away_from_need",
+    "need_indicator",
+    "illustrative",
+]
 
 
-def outcomes_framework(outcomes_file: str | Path | None = None, *, project: str | Path = "") -> OutcomesFramework:
+def outcomes_framework(
+    outcomes_file: str | Path | None = None, *, project: str | Path = ""
+) -> OutcomesFramework:
     """The project's outcomes framework.
 
     Parameters
@@ -80,7 +94,11 @@ def outcomes_framework(outcomes_file: str | Path | None = None, *, project: str 
 
 
 def delivery_register(
-    ctx: ReportContext, *, framework: OutcomesFramework, delivery_file: str | Path | None = None, project: str | Path = ""
+    ctx: ReportContext,
+    *,
+    framework: OutcomesFramework,
+    delivery_file: str | Path | None = None,
+    project: str | Path = "",
 ) -> pd.DataFrame:
     """The project's delivery register, its places found in the store's hierarchy.
 
@@ -107,7 +125,9 @@ def delivery_register(
         of the partnership.
     """
     proj = find_project(project or None)
-    rows = load_delivery(proj.resolve(delivery_file) if delivery_file else proj.delivery_file, outcomes=framework)
+    rows = load_delivery(
+        proj.resolve(delivery_file) if delivery_file else proj.delivery_file, outcomes=framework
+    )
     return locate_delivery(rows, hierarchy=ctx.hierarchy)
 
 
@@ -132,10 +152,14 @@ def framework_note(framework: OutcomesFramework, *, delivery: pd.DataFrame | Non
     if delivery is not None and len(delivery) and "illustrative" in delivery:
         acts = delivery.drop_duplicates("activity_id")
         made = acts[acts["illustrative"].astype(bool)]
-        counts = pd.Series([f for text in made["illustrative_fields"] for f in str(text).split("; ") if f]).value_counts()
+        counts = pd.Series(
+            [f for text in made["illustrative_fields"] for f in str(text).split("; ") if f]
+        ).value_counts()
         if len(counts):
             parts = ", ".join(f"{field} of {n}" for field, n in counts.items())
-            lines.append(f"**{ILLUSTRATIVE_LABEL}** delivery register entries (of {len(acts)} activities): {parts} are made up.")
+            lines.append(
+                f"**{ILLUSTRATIVE_LABEL}** delivery register entries (of {len(acts)} activities): {parts} are made up."
+            )
     return "\n".join(f"- {line}" for line in lines)
 
 
@@ -162,12 +186,16 @@ def delivery_in_area(delivery: pd.DataFrame, *, ctx: ReportContext, level: str |
     rows = expand_places(delivery, to="ward", hierarchy=ctx.hierarchy, within=ctx.area_code)
     if level == "district":
         table = area_lsoas(ctx).drop_duplicates("ward").set_index("ward")
-        rows = rows.assign(
-            expanded_from=rows["expanded_from"].fillna(rows["place_code"]),
-            place_code=rows["place_code"].map(table["district"]),
-            place_name=rows["place_code"].map(table["district_name"]),
-            place_level="district",
-        ).drop_duplicates(["activity_id", "outcome_id", "place_code"]).reset_index(drop=True)
+        rows = (
+            rows.assign(
+                expanded_from=rows["expanded_from"].fillna(rows["place_code"]),
+                place_code=rows["place_code"].map(table["district"]),
+                place_name=rows["place_code"].map(table["district_name"]),
+                place_level="district",
+            )
+            .drop_duplicates(["activity_id", "outcome_id", "place_code"])
+            .reset_index(drop=True)
+        )
     return rows
 
 
@@ -191,7 +219,9 @@ def delivery_sentence(delivery: pd.DataFrame, rows: pd.DataFrame, *, ctx: Report
     return text
 
 
-def delivery_gap_matrix(rows: pd.DataFrame, *, framework: OutcomesFramework, ctx: ReportContext, level: str | None = None) -> pd.DataFrame:
+def delivery_gap_matrix(
+    rows: pd.DataFrame, *, framework: OutcomesFramework, ctx: ReportContext, level: str | None = None
+) -> pd.DataFrame:
     """Place × outcome: how many activities serve each outcome in each place (0 = a delivery gap).
 
     Returns
@@ -208,8 +238,12 @@ def delivery_gap_matrix(rows: pd.DataFrame, *, framework: OutcomesFramework, ctx
         wide = pd.DataFrame(0, index=ids, columns=codes)
     else:
         wide = delivery_matrix(rows, outcomes=framework, places=codes, values="n_activities")[codes]
-    per_outcome = rows.groupby("outcome_id")["activity_id"].nunique() if len(rows) else pd.Series(dtype="int64")
-    total = pd.DataFrame([[int(per_outcome.get(o, 0)) for o in wide.index]], columns=wide.index, index=["whole area"])
+    per_outcome = (
+        rows.groupby("outcome_id")["activity_id"].nunique() if len(rows) else pd.Series(dtype="int64")
+    )
+    total = pd.DataFrame(
+        [[int(per_outcome.get(o, 0)) for o in wide.index]], columns=wide.index, index=["whole area"]
+    )
     body = wide.T.rename(index=place_names(ctx, level))
     out = pd.concat([total, body]).astype("int64")
     out["outcomes_delivered"] = (out[list(wide.index)] > 0).sum(axis=1)
@@ -226,13 +260,23 @@ def undelivered_outcomes(framework: OutcomesFramework, rows: pd.DataFrame) -> pd
     ``illustrative_fields``.
     """
     if rows.empty:
-        rows = pd.DataFrame({"activity_id": pd.Series(dtype=str), "outcome_id": pd.Series(dtype=str), "confirmed": pd.Series(dtype=bool)})
+        rows = pd.DataFrame(
+            {
+                "activity_id": pd.Series(dtype=str),
+                "outcome_id": pd.Series(dtype=str),
+                "confirmed": pd.Series(dtype=bool),
+            }
+        )
     missing = outcomes_without_delivery(framework, delivery=rows, confirmed="confirmed")
     missing = missing.assign(theme_name=theme_names(missing["theme"]))
-    return missing[["outcome_id", "outcome", "theme_name", "accountable", "lead", "illustrative_fields"]].reset_index(drop=True)
+    return missing[
+        ["outcome_id", "outcome", "theme_name", "accountable", "lead", "illustrative_fields"]
+    ].reset_index(drop=True)
 
 
-def outcome_need(ctx: ReportContext, *, framework: OutcomesFramework, level: str | None = None, fallback: str = "imd_score") -> pd.DataFrame:
+def outcome_need(
+    ctx: ReportContext, *, framework: OutcomesFramework, level: str | None = None, fallback: str = "imd_score"
+) -> pd.DataFrame:
     """Need per outcome and place: the outcome's first indicator with a value in every place.
 
     An outcome whose indicators are not in the store for every place (not yet defined, or
@@ -248,7 +292,9 @@ def outcome_need(ctx: ReportContext, *, framework: OutcomesFramework, level: str
     codes = place_codes(ctx, level)
     links = framework.indicators[["outcome_id", "indicator_id", "polarity"]]
     values = indicator_values(ctx, sorted(set(links["indicator_id"]) | {fallback}), level=level, codes=codes)
-    wide = values.pivot_table(index="indicator", columns="area_code", values="value", aggfunc="first").reindex(columns=codes)
+    wide = values.pivot_table(
+        index="indicator", columns="area_code", values="value", aggfunc="first"
+    ).reindex(columns=codes)
     complete = wide.index[wide.notna().all(axis=1)]
     usable = links[links["indicator_id"].isin(complete)].drop_duplicates("outcome_id")
     chosen = framework.outcomes[["outcome_id"]].merge(usable, on="outcome_id", how="left")
@@ -256,10 +302,14 @@ def outcome_need(ctx: ReportContext, *, framework: OutcomesFramework, level: str
     chosen["polarity"] = chosen["polarity"].fillna("high_is_bad")
     grid = chosen.merge(pd.DataFrame({"place_code": codes}), how="cross")
     stacked = wide.stack()
-    grid["need"] = stacked.reindex(pd.MultiIndex.from_frame(grid[["indicator_id", "place_code"]])).to_numpy(float)
+    grid["need"] = stacked.reindex(pd.MultiIndex.from_frame(grid[["indicator_id", "place_code"]])).to_numpy(
+        float
+    )
     grid["need"] = np.where(grid["polarity"] == "high_is_good", -grid["need"], grid["need"])
     grid["place_name"] = grid["place_code"].map(place_names(ctx, level))
-    return grid.rename(columns={"indicator_id": "need_indicator"})[["outcome_id", "place_code", "place_name", "need", "need_indicator"]]
+    return grid.rename(columns={"indicator_id": "need_indicator"})[
+        ["outcome_id", "place_code", "place_name", "need", "need_indicator"]
+    ]
 
 
 def delivery_vs_need(rows: pd.DataFrame, *, need: pd.DataFrame, top: float = 0.2) -> pd.DataFrame:
@@ -276,8 +326,12 @@ def delivery_vs_need(rows: pd.DataFrame, *, need: pd.DataFrame, top: float = 0.2
     if rows.empty:
         return pd.DataFrame(columns=_AGAINST_NEED)
     out = delivery_away_from_need(rows, need=need[["outcome_id", "place_code", "need"]], top=top)
-    out["need_indicator"] = out["outcome_id"].map(need.drop_duplicates("outcome_id").set_index("outcome_id")["need_indicator"])
-    out["illustrative"] = out["activity_id"].map(rows.groupby("activity_id")["illustrative"].any()).fillna(False).astype(bool)
+    out["need_indicator"] = out["outcome_id"].map(
+        need.drop_duplicates("outcome_id").set_index("outcome_id")["need_indicator"]
+    )
+    out["illustrative"] = (
+        out["activity_id"].map(rows.groupby("activity_id")["illustrative"].any()).fillna(False).astype(bool)
+    )
     return out[_AGAINST_NEED]
 
 
@@ -288,9 +342,18 @@ def delivery_need_sentence(table: pd.DataFrame, *, ctx: ReportContext) -> str:
     away = table[table["away_from_need"]]
     text = f"{len(away)} of {len(table)} activity-outcome pairs in {ctx.area_name} serve none of the highest-need fifth of places for their outcome"
     if len(away):
-        text += " (" + "; ".join(f"{a} → {o}" for a, o in zip(away["activity"].head(5), away["outcome_id"].head(5), strict=True)) + ")"
+        text += (
+            " ("
+            + "; ".join(
+                f"{a} → {o}"
+                for a, o in zip(away["activity"].head(5), away["outcome_id"].head(5), strict=True)
+            )
+            + ")"
+        )
     budget = table["budget_share_high_need"].dropna()
     if len(budget):
         made_up = f" ({ILLUSTRATIVE_LABEL})" if table["illustrative"].astype(bool).any() else ""
-        text += f"; on average {budget.mean():.0%} of an activity's{made_up} budget falls in highest-need places"
+        text += (
+            f"; on average {budget.mean():.0%} of an activity's{made_up} budget falls in highest-need places"
+        )
     return text + "."

@@ -246,11 +246,15 @@ def export_html(nb, ctx: ExportContext) -> str:
     body, assets = _split_assets(body)
     ctx = dataclasses.replace(ctx, title=_title(body, ctx.title))
     values = _common(ctx, notes)
-    page = _environment().get_template("page.html.j2").render(
-        **values,
-        body=body,
-        css=_asset("report.css"),
-        assets=[(kind, name, content) for name, (kind, content) in assets.items()],
+    page = (
+        _environment()
+        .get_template("page.html.j2")
+        .render(
+            **values,
+            body=body,
+            css=_asset("report.css"),
+            assets=[(kind, name, content) for name, (kind, content) in assets.items()],
+        )
     )
     remote = network_references(page)
     if remote:
@@ -270,6 +274,7 @@ def export_html(nb, ctx: ExportContext) -> str:
 
 def _safe_ids(body: str) -> str:
     """Heading ids reduced to letters, digits, ``-`` and ``_`` (and the links to them)."""
+
     def clean(ident: str) -> str:
         return re.sub(r"[^A-Za-z0-9_-]+", "-", html.unescape(ident)).strip("-") or "section"
 
@@ -291,13 +296,17 @@ def print_html(nb, ctx: ExportContext) -> str:
     ctx = dataclasses.replace(ctx, title=title)
     values = _common(ctx, notes)
     contents = headings(body, levels=(1, 2)) + headings(values["appendix"], levels=(1, 2))
-    return _environment().get_template("print.html.j2").render(
-        **values,
-        body=body,
-        css=_asset("print.css"),
-        contents=contents,
-        marking_css=_css_string(values["marking"]),
-        footer_css=_css_string(f"{title} \u2014 {ctx.area_name} \u2014 {ctx.period}"),
+    return (
+        _environment()
+        .get_template("print.html.j2")
+        .render(
+            **values,
+            body=body,
+            css=_asset("print.css"),
+            contents=contents,
+            marking_css=_css_string(values["marking"]),
+            footer_css=_css_string(f"{title} \u2014 {ctx.area_name} \u2014 {ctx.period}"),
+        )
     )
 
 

@@ -73,10 +73,12 @@ def input_files(store: Path, *, extra: Iterable[str | Path] = ()) -> list[Path]:
     files: list[Path] = []
     if store.is_dir():
         files.extend(
-            p for p in sorted(store.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(store).parts)
+            p
+            for p in sorted(store.rglob("*"))
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(store).parts)
             and "rejected" not in p.relative_to(store).parts
-        )  # fmt: skip
+        )
     files += [Path(e) for e in extra if Path(e).is_file()]
     return files
 

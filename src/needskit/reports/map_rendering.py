@@ -31,9 +31,7 @@ EDGE_COLOUR = "#ffffff"
 ASSET_ATTRIBUTE = "data-needskit-asset"
 """Attribute marking an inlined library in a map's HTML; the report export keeps one copy of each."""
 
-_GLOBAL_STYLES = re.compile(
-    r"<style>\s*(html,\s*body|#map)\s*\{[^}]*\}\s*</style>", re.IGNORECASE
-)
+_GLOBAL_STYLES = re.compile(r"<style>\s*(html,\s*body|#map)\s*\{[^}]*\}\s*</style>", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,12 +115,19 @@ class Choropleth:
         """The FeatureCollection embedded in the map (lon/lat, rounded, display properties only)."""
         features = []
         columns = list(dict.fromkeys([*self.tooltip, self.column]))
-        for i, (geom, row) in enumerate(zip(self.lonlat.geometry, self.lonlat[columns].itertuples(index=False), strict=True)):
+        for i, (geom, row) in enumerate(
+            zip(self.lonlat.geometry, self.lonlat[columns].itertuples(index=False), strict=True)
+        ):
             props = {name: _json_value(value, self.fmt) for name, value in zip(columns, row, strict=True)}
             props["map_colour"] = self.areas["map_colour"].iat[i]
             props["map_label"] = self.areas["map_label"].iat[i]
             features.append(
-                {"type": "Feature", "id": str(i), "properties": props, "geometry": shapely.geometry.mapping(geom)}
+                {
+                    "type": "Feature",
+                    "id": str(i),
+                    "properties": props,
+                    "geometry": shapely.geometry.mapping(geom),
+                }
             )
         return {"type": "FeatureCollection", "features": features}
 
@@ -144,7 +149,9 @@ class Choropleth:
         m.default_js = []  # Leaflet is inlined; jQuery/Bootstrap/awesome-markers are not needed
         m.default_css = []
         fields = list(self.tooltip)
-        tooltip = folium.GeoJsonTooltip(fields=fields, aliases=list(self.aliases), sticky=True) if fields else None
+        tooltip = (
+            folium.GeoJsonTooltip(fields=fields, aliases=list(self.aliases), sticky=True) if fields else None
+        )
         folium.GeoJson(
             self.geojson(),
             name=self.title or self.column,
@@ -180,11 +187,15 @@ class Choropleth:
     def _legend_html(self) -> str:
         rows = [
             f'<div><i style="background:{c}"></i>{html.escape(label)} ({n})</div>'
-            for c, label, n in zip(self.classes.colours, self.classes.labels, self.classes.counts, strict=True)
+            for c, label, n in zip(
+                self.classes.colours, self.classes.labels, self.classes.counts, strict=True
+            )
         ]
         missing = int((self.classes.class_of < 0).sum())
         if missing:
-            rows.append(f'<div><i style="background:{MISSING_COLOUR}"></i>{html.escape(self.missing_label)} ({missing})</div>')
+            rows.append(
+                f'<div><i style="background:{MISSING_COLOUR}"></i>{html.escape(self.missing_label)} ({missing})</div>'
+            )
         title = f"<strong>{html.escape(self.legend)}</strong>" if self.legend else ""
         return title + "".join(rows)
 
@@ -264,7 +275,9 @@ def _draw_static(chart: Choropleth, *, figsize: tuple[float, float]):
     ]
     missing = int((chart.classes.class_of < 0).sum())
     if missing:
-        handles.append(Patch(facecolor=MISSING_COLOUR, edgecolor="#999999", label=f"{chart.missing_label} ({missing})"))
+        handles.append(
+            Patch(facecolor=MISSING_COLOUR, edgecolor="#999999", label=f"{chart.missing_label} ({missing})")
+        )
     ax.legend(
         handles=handles,
         title=chart.legend or None,
@@ -276,4 +289,3 @@ def _draw_static(chart: Choropleth, *, figsize: tuple[float, float]):
     )
     fig.tight_layout()
     return fig
-

@@ -114,6 +114,7 @@ def prepare_geometries(
     lonlat = lonlat.set_geometry(gpd.GeoSeries(rounded, index=lonlat.index, crs=WGS84))
     return projected, lonlat
 
+
 # --------------------------------------------------------------------------------------------
 # Entry points
 
@@ -299,8 +300,17 @@ def static_map(
     """
     if column is not None:
         chart = choropleth(
-            gdf, column=column, title=title, legend=legend, scheme=scheme, k=k, cmap=cmap, bins=bins,
-            name_column=name_column, fmt=fmt, simplify=simplify,
+            gdf,
+            column=column,
+            title=title,
+            legend=legend,
+            scheme=scheme,
+            k=k,
+            cmap=cmap,
+            bins=bins,
+            name_column=name_column,
+            fmt=fmt,
+            simplify=simplify,
         )
         return chart.figure(figsize=figsize)
     from matplotlib.figure import Figure

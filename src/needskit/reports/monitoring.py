@@ -48,12 +48,20 @@ __all__ = [
 _D2 = 1.128
 """d2 for moving ranges of two points: σ ≈ mean moving range / 1.128 (Wheeler 1993)."""
 _VARIATION_TEXT = {
-    "common_cause": "common cause", "improvement_high": "improving (high)", "improvement_low": "improving (low)",
-    "concern_high": "concerning (high)", "concern_low": "concerning (low)", "neither_high": "special cause, high",
+    "common_cause": "common cause",
+    "improvement_high": "improving (high)",
+    "improvement_low": "improving (low)",
+    "concern_high": "concerning (high)",
+    "concern_low": "concerning (low)",
+    "neither_high": "special cause, high",
     "neither_low": "special cause, low",
-}  # fmt: skip
-_ASSURANCE_TEXT = {"pass": "consistently meets target", "fail": "consistently fails target", "hit_or_miss": "hit and miss",
-                   "no_target": "no target"}  # fmt: skip
+}
+_ASSURANCE_TEXT = {
+    "pass": "consistently meets target",
+    "fail": "consistently fails target",
+    "hit_or_miss": "hit and miss",
+    "no_target": "no target",
+}
 
 
 def outcome_series(ctx: ReportContext, *, framework: OutcomesFramework) -> pd.DataFrame:
@@ -72,18 +80,36 @@ def outcome_series(ctx: ReportContext, *, framework: OutcomesFramework) -> pd.Da
     ids = framework.indicator_ids
     results = ctx.results
     rows = results[(results["area_code"] == ctx.area_code) & results["indicator"].isin(ids)]
-    rows = rows[~rows["period"].str.contains("/") & rows["period"].str.match(r"^\d{4}-\d{2}$") & (rows["period"] <= ctx.period)]
+    rows = rows[
+        ~rows["period"].str.contains("/")
+        & rows["period"].str.match(r"^\d{4}-\d{2}$")
+        & (rows["period"] <= ctx.period)
+    ]
     counts = rows.groupby("indicator")["period"].nunique()
     rows = rows[rows["indicator"].isin(counts[counts > 1].index) & rows["value"].notna()]
-    outcomes = framework.indicators.groupby("indicator_id")["outcome_id"].agg(lambda s: "; ".join(dict.fromkeys(s)))
-    out = pd.DataFrame({
-        "indicator": rows["indicator"], "title": rows["title"], "polarity": rows["polarity"],
-        "outcome_ids": rows["indicator"].map(outcomes), "period": rows["period"], "numerator": rows["numerator"],
-        "denominator": rows["denominator"], "value": rows["value"], "multiplier": rows["multiplier"],
-        "illustrative": False, "data": "real", "source": rows["sources"],
-    })  # fmt: skip
+    outcomes = framework.indicators.groupby("indicator_id")["outcome_id"].agg(
+        lambda s: "; ".join(dict.fromkeys(s))
+    )
+    out = pd.DataFrame(
+        {
+            "indicator": rows["indicator"],
+            "title": rows["title"],
+            "polarity": rows["polarity"],
+            "outcome_ids": rows["indicator"].map(outcomes),
+            "period": rows["period"],
+            "numerator": rows["numerator"],
+            "denominator": rows["denominator"],
+            "value": rows["value"],
+            "multiplier": rows["multiplier"],
+            "illustrative": False,
+            "data": "real",
+            "source": rows["sources"],
+        }
+    )
     order = {i: k for k, i in enumerate(ids)}
-    return out.sort_values(["indicator", "period"], key=lambda s: s.map(order) if s.name == "indicator" else s).reset_index(drop=True)
+    return out.sort_values(
+        ["indicator", "period"], key=lambda s: s.map(order) if s.name == "indicator" else s
+    ).reset_index(drop=True)
 
 
 def series_note(series: pd.DataFrame) -> str:
@@ -93,17 +119,23 @@ def series_note(series: pd.DataFrame) -> str:
         return "No outcome indicator has a monthly series in the data."
     n = real.groupby("indicator")["period"].nunique()
     counts = ", ".join(sorted({str(v) for v in n}))
-    text = (f"The data hold {counts} real months ({real['period'].min()} to {real['period'].max()}) for {len(n)} outcome "
-            f"indicators ({', '.join(n.index)}).")  # fmt: skip
+    text = (
+        f"The data hold {counts} real months ({real['period'].min()} to {real['period'].max()}) for {len(n)} outcome "
+        f"indicators ({', '.join(n.index)})."
+    )
     if n.max() < MIN_POINTS:
-        text += (f" That is fewer than the {MIN_POINTS} points Making Data Count recommends before process limits are "
-                 "trusted: the real-data limits below are provisional and special causes should not be acted on yet.")  # fmt: skip
+        text += (
+            f" That is fewer than the {MIN_POINTS} points Making Data Count recommends before process limits are "
+            "trusted: the real-data limits below are provisional and special causes should not be acted on yet."
+        )
     synthetic = series[series["illustrative"].astype(bool)]
     if len(synthetic):
         m = synthetic.groupby("indicator")["period"].nunique().max()
-        text += (f" To show how the charts read with more data, each series is preceded by {m} {ILLUSTRATIVE_LABEL} synthetic "
-                 f"months ({synthetic['period'].min()} to {synthetic['period'].max()}), shaded in the charts and marked in "
-                 "the tables: they are not data.")  # fmt: skip
+        text += (
+            f" To show how the charts read with more data, each series is preceded by {m} {ILLUSTRATIVE_LABEL} synthetic "
+            f"months ({synthetic['period'].min()} to {synthetic['period'].max()}), shaded in the charts and marked in "
+            "the tables: they are not data."
+        )
     return text
 
 
@@ -138,18 +170,29 @@ def synthetic_history(series: pd.DataFrame, *, months: int = 24, seed: int = 202
     when σ² ≤ μ. A stable (common-cause) process by construction: a special cause the rules flag
     inside it is chance. It demonstrates the charts; it is not evidence about the area.
     """
-    require_columns(series, ["indicator", "period", "numerator", "denominator", "multiplier"], argument="series")
+    require_columns(
+        series, ["indicator", "period", "numerator", "denominator", "multiplier"], argument="series"
+    )
     if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 0:
-        raise SchemaError("is not a number of months", where="months", expected="a whole number ≥ 0", got=repr(months))
+        raise SchemaError(
+            "is not a number of months", where="months", expected="a whole number ≥ 0", got=repr(months)
+        )
     real = series[~series["illustrative"].astype(bool)]
     if months == 0 or real.empty:
         return series.copy()
     ordered = real.sort_values(["indicator", "period"])
     ordered = ordered.assign(_mr=ordered.groupby("indicator")["numerator"].diff().abs())
     firsts = ordered.groupby("indicator", sort=False).agg(
-        start=("period", "first"), mean_count=("numerator", "mean"), mean_mr=("_mr", "mean"), denominator=("denominator", "last"),
-        multiplier=("multiplier", "first"), title=("title", "first"), polarity=("polarity", "first"),
-        outcome_ids=("outcome_ids", "first"), source=("source", "first"))  # fmt: skip
+        start=("period", "first"),
+        mean_count=("numerator", "mean"),
+        mean_mr=("_mr", "mean"),
+        denominator=("denominator", "last"),
+        multiplier=("multiplier", "first"),
+        title=("title", "first"),
+        polarity=("polarity", "first"),
+        outcome_ids=("outcome_ids", "first"),
+        source=("source", "first"),
+    )
     mean = firsts["mean_count"].to_numpy(float)
     variance = np.maximum(mean, np.nan_to_num(firsts["mean_mr"].to_numpy(float) / _D2) ** 2)
     over = variance > mean
@@ -159,15 +202,17 @@ def synthetic_history(series: pd.DataFrame, *, months: int = 24, seed: int = 202
     counts = rng.poisson(np.where(over[:, None], gamma, mean[:, None])).astype(float)
     starts = pd.PeriodIndex(firsts["start"], freq="M")
     periods = [pd.period_range(end=start - 1, periods=months, freq="M").strftime("%Y-%m") for start in starts]
-    synthetic = pd.DataFrame({
-        "indicator": np.repeat(firsts.index.to_numpy(), months),
-        "title": np.repeat(firsts["title"].to_numpy(), months),
-        "polarity": np.repeat(firsts["polarity"].to_numpy(), months),
-        "outcome_ids": np.repeat(firsts["outcome_ids"].to_numpy(), months),
-        "period": np.concatenate(periods),
-        "numerator": counts.ravel(),
-        "denominator": np.repeat(firsts["denominator"].to_numpy(float), months),
-    })
+    synthetic = pd.DataFrame(
+        {
+            "indicator": np.repeat(firsts.index.to_numpy(), months),
+            "title": np.repeat(firsts["title"].to_numpy(), months),
+            "polarity": np.repeat(firsts["polarity"].to_numpy(), months),
+            "outcome_ids": np.repeat(firsts["outcome_ids"].to_numpy(), months),
+            "period": np.concatenate(periods),
+            "numerator": counts.ravel(),
+            "denominator": np.repeat(firsts["denominator"].to_numpy(float), months),
+        }
+    )
     synthetic["multiplier"] = np.repeat(firsts["multiplier"].to_numpy(float), months)
     synthetic["value"] = synthetic["numerator"] / synthetic["denominator"] * synthetic["multiplier"]
     synthetic["illustrative"] = True
@@ -183,7 +228,11 @@ def _monthly_targets(framework: OutcomesFramework, *, target_months: int) -> pd.
 
 
 def spc_results(
-    series: pd.DataFrame, *, framework: OutcomesFramework, target_months: int = 12, rules: SpcRules | None = None
+    series: pd.DataFrame,
+    *,
+    framework: OutcomesFramework,
+    target_months: int = 12,
+    rules: SpcRules | None = None,
 ) -> dict[str, pd.DataFrame]:
     """An XmR chart per indicator, with the framework's target read as a rate over ``target_months``.
 
@@ -210,8 +259,17 @@ def spc_results(
     SchemaError
         ``target_months`` < 1; :func:`needskit.commissioning.xmr` errors (fewer than 2 points).
     """
-    if isinstance(target_months, bool) or not isinstance(target_months, int | np.integer) or target_months < 1:
-        raise SchemaError("is not a number of months", where="target_months", expected="a whole number ≥ 1", got=repr(target_months))
+    if (
+        isinstance(target_months, bool)
+        or not isinstance(target_months, int | np.integer)
+        or target_months < 1
+    ):
+        raise SchemaError(
+            "is not a number of months",
+            where="target_months",
+            expected="a whole number ≥ 1",
+            got=repr(target_months),
+        )
     targets = _monthly_targets(framework, target_months=target_months)
     polarity = framework.indicators.drop_duplicates("indicator_id").set_index("indicator_id")["polarity"]
     results: dict[str, pd.DataFrame] = {}
@@ -219,13 +277,22 @@ def spc_results(
         frame = part.assign(month=pd.PeriodIndex(part["period"], freq="M"))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NeedskitWarning)
-            chart = xmr(frame, value="value", time="month", rules=rules, polarity=polarity.get(indicator, part["polarity"].iloc[0]),
-                        target=targets.get(indicator))  # fmt: skip
+            chart = xmr(
+                frame,
+                value="value",
+                time="month",
+                rules=rules,
+                polarity=polarity.get(indicator, part["polarity"].iloc[0]),
+                target=targets.get(indicator),
+            )
         real = part[~part["illustrative"].astype(bool)]
         chart.attrs["needskit_report"] = {
-            "title": str(part["title"].iloc[0]), "n_real": len(real), "n_illustrative": int(part["illustrative"].astype(bool).sum()),
-            "first_real": str(real["period"].min()) if len(real) else None, "warnings": [str(w.message) for w in caught],
-        }  # fmt: skip
+            "title": str(part["title"].iloc[0]),
+            "n_real": len(real),
+            "n_illustrative": int(part["illustrative"].astype(bool).sum()),
+            "first_real": str(real["period"].min()) if len(real) else None,
+            "warnings": [str(w.message) for w in caught],
+        }
         results[str(indicator)] = chart
     return results
 
@@ -237,15 +304,28 @@ def rules_text(rules: SpcRules | None = None) -> str:
 
 def targets_sentence(framework: OutcomesFramework, *, series: pd.DataFrame, target_months: int = 12) -> str:
     """How the framework's targets are read on the monthly charts, indicator by indicator."""
-    targets = framework.indicators.dropna(subset=["target_value"]).drop_duplicates("indicator_id").set_index("indicator_id")
+    targets = (
+        framework.indicators.dropna(subset=["target_value"])
+        .drop_duplicates("indicator_id")
+        .set_index("indicator_id")
+    )
     charted = [i for i in dict.fromkeys(series["indicator"]) if i in targets.index]
     if not charted:
         return "None of the charted indicators has a target in the outcomes framework."
-    made_up = bool(framework.indicators.loc[framework.indicators["indicator_id"].isin(charted), "illustrative"].astype(bool).any())
-    parts = "; ".join(f"{i}: {targets.loc[i, 'target_value']:g} by {targets.loc[i, 'target_date']} → "
-                      f"{targets.loc[i, 'target_value'] / target_months:,.2f} a month" for i in charted)  # fmt: skip
-    return (f"Targets {'(' + ILLUSTRATIVE_LABEL + ' in the outcomes framework) ' if made_up else ''}are read as rates over "
-            f"{target_months} months, so the monthly charts compare with the target divided by {target_months}: {parts}.")  # fmt: skip
+    made_up = bool(
+        framework.indicators.loc[framework.indicators["indicator_id"].isin(charted), "illustrative"]
+        .astype(bool)
+        .any()
+    )
+    parts = "; ".join(
+        f"{i}: {targets.loc[i, 'target_value']:g} by {targets.loc[i, 'target_date']} → "
+        f"{targets.loc[i, 'target_value'] / target_months:,.2f} a month"
+        for i in charted
+    )
+    return (
+        f"Targets {'(' + ILLUSTRATIVE_LABEL + ' in the outcomes framework) ' if made_up else ''}are read as rates over "
+        f"{target_months} months, so the monthly charts compare with the target divided by {target_months}: {parts}."
+    )
 
 
 def board(results: Mapping[str, pd.DataFrame], *, framework: OutcomesFramework) -> pd.DataFrame:
@@ -263,20 +343,34 @@ def board(results: Mapping[str, pd.DataFrame], *, framework: OutcomesFramework) 
         No results.
     """
     if not results:
-        raise SchemaError("no charts to summarise", where="results", expected="spc_results(...) with one or more indicators")
+        raise SchemaError(
+            "no charts to summarise", where="results", expected="spc_results(...) with one or more indicators"
+        )
     ids = list(results)
     meta = [results[i].attrs.get("needskit_report", {}) for i in ids]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NeedskitWarning)
-        out = board_summary(*results.values(), names=[m.get("title", i) for m, i in zip(meta, ids, strict=True)])
+        out = board_summary(
+            *results.values(), names=[m.get("title", i) for m, i in zip(meta, ids, strict=True)]
+        )
     out.insert(0, "indicator_id", ids)
-    grouped = framework.indicators.merge(framework.outcomes[["outcome_id", "accountable"]], on="outcome_id").groupby("indicator_id")
-    out["outcome_ids"] = out["indicator_id"].map(grouped["outcome_id"].agg(lambda s: "; ".join(dict.fromkeys(s))))
-    out["accountable"] = out["indicator_id"].map(grouped["accountable"].agg(lambda s: "; ".join(dict.fromkeys(s))))
+    grouped = framework.indicators.merge(
+        framework.outcomes[["outcome_id", "accountable"]], on="outcome_id"
+    ).groupby("indicator_id")
+    out["outcome_ids"] = out["indicator_id"].map(
+        grouped["outcome_id"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    )
+    out["accountable"] = out["indicator_id"].map(
+        grouped["accountable"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    )
     out["variation_text"] = out["variation_icon"].map(_VARIATION_TEXT)
     out["assurance_text"] = out["assurance_icon"].map(_ASSURANCE_TEXT)
-    out["data"] = [f"{ILLUSTRATIVE_LABEL} synthetic ({m['n_illustrative']}) + real ({m['n_real']})" if m.get("n_illustrative")
-                   else f"real ({m.get('n_real', 0)} months)" for m in meta]  # fmt: skip
+    out["data"] = [
+        f"{ILLUSTRATIVE_LABEL} synthetic ({m['n_illustrative']}) + real ({m['n_real']})"
+        if m.get("n_illustrative")
+        else f"real ({m.get('n_real', 0)} months)"
+        for m in meta
+    ]
     out["time"] = out["time"].astype(str)
     return out
 
@@ -289,19 +383,35 @@ def board_table(summary: pd.DataFrame):
     pandas Styler: indicator, latest month, value, mean, limits, target, variation, assurance,
     points, data.
     """
-    columns = {"indicator": "Indicator", "time": "Latest month", "value": "Value", "mean": "Mean", "lower_limit": "Lower limit",
-               "upper_limit": "Upper limit", "target": "Target (monthly)", "variation_text": "Variation",
-               "assurance_text": "Assurance", "n_points": "Points", "data": "Data"}  # fmt: skip
+    columns = {
+        "indicator": "Indicator",
+        "time": "Latest month",
+        "value": "Value",
+        "mean": "Mean",
+        "lower_limit": "Lower limit",
+        "upper_limit": "Upper limit",
+        "target": "Target (monthly)",
+        "variation_text": "Variation",
+        "assurance_text": "Assurance",
+        "n_points": "Points",
+        "data": "Data",
+    }
     styler = show_table(summary, columns=columns)
-    colours = {"common cause": COLOURS["common cause"], "improving": COLOURS["special cause improving"],
-               "concerning": COLOURS["special cause concerning"], "special cause": COLOURS["special cause (no judgement)"]}  # fmt: skip
+    colours = {
+        "common cause": COLOURS["common cause"],
+        "improving": COLOURS["special cause improving"],
+        "concerning": COLOURS["special cause concerning"],
+        "special cause": COLOURS["special cause (no judgement)"],
+    }
 
     def paint(value: Any) -> str:
         for key, colour in colours.items():
             if str(value).startswith(key):
                 return f"background-color: {colour}; color: {'black' if key == 'common cause' else 'white'}"
-        return {"consistently fails target": "background-color: #e46c0a; color: white",
-                "consistently meets target": "background-color: #00b0f0; color: white"}.get(str(value), "")  # fmt: skip
+        return {
+            "consistently fails target": "background-color: #e46c0a; color: white",
+            "consistently meets target": "background-color: #00b0f0; color: white",
+        }.get(str(value), "")
 
     precise = ["Value", "Mean", "Lower limit", "Upper limit", "Target (monthly)"]
     return styler.format("{:,.2f}", subset=precise, na_rep="").map(paint, subset=["Variation", "Assurance"])
@@ -315,19 +425,35 @@ def spc_panel(results: Mapping[str, pd.DataFrame], *, title: str) -> ReportFigur
     ReportFigure (drawn with :func:`needskit.commissioning.spc_plot.plot_xmr` on its axes).
     """
     if not results:
-        raise SchemaError("no charts to draw", where="results", expected="spc_results(...) with one or more indicators")
+        raise SchemaError(
+            "no charts to draw", where="results", expected="spc_results(...) with one or more indicators"
+        )
     n = len(results)
     fig = ReportFigure(figsize=(9, 3.1 * n + 0.5))
     for i, (indicator, chart) in enumerate(results.items()):
         ax = fig.add_subplot(n, 1, i + 1)
         meta = chart.attrs.get("needskit_report", {})
-        plot_xmr(chart, ax=ax, title=shorten(meta.get("title", indicator), width=80), ylabel="per 1,000 a month")
+        plot_xmr(
+            chart, ax=ax, title=shorten(meta.get("title", indicator), width=80), ylabel="per 1,000 a month"
+        )
         if meta.get("n_illustrative") and meta.get("first_real"):
             start = chart["month"].min().to_timestamp()
             end = pd.Period(meta["first_real"], freq="M").to_timestamp() - pd.Timedelta(days=15)
-            ax.axvspan(start - pd.Timedelta(days=15), end, color="#f2e6ff", zorder=0, label=f"{ILLUSTRATIVE_LABEL} synthetic months")
-            ax.text(start, ax.get_ylim()[1], f" {ILLUSTRATIVE_LABEL}: synthetic history (not data)", va="top", fontsize=7,
-                    color="#490092")  # fmt: skip
+            ax.axvspan(
+                start - pd.Timedelta(days=15),
+                end,
+                color="#f2e6ff",
+                zorder=0,
+                label=f"{ILLUSTRATIVE_LABEL} synthetic months",
+            )
+            ax.text(
+                start,
+                ax.get_ylim()[1],
+                f" {ILLUSTRATIVE_LABEL}: synthetic history (not data)",
+                va="top",
+                fontsize=7,
+                color="#490092",
+            )
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=6, frameon=False)
         ax.title.set_fontsize(9)
         ax.tick_params(labelsize=7)
@@ -336,7 +462,9 @@ def spc_panel(results: Mapping[str, pd.DataFrame], *, title: str) -> ReportFigur
     return fig
 
 
-def untracked_indicators(framework: OutcomesFramework, *, series: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
+def untracked_indicators(
+    framework: OutcomesFramework, *, series: pd.DataFrame, ctx: ReportContext
+) -> pd.DataFrame:
     """The framework's indicators that have no monthly chart, and why.
 
     Returns
@@ -346,16 +474,23 @@ def untracked_indicators(framework: OutcomesFramework, *, series: pd.DataFrame, 
     """
     links = framework.indicators[~framework.indicators["indicator_id"].isin(set(series["indicator"]))]
     grouped = links.groupby("indicator_id", sort=False).agg(
-        outcome_ids=("outcome_id", lambda s: "; ".join(dict.fromkeys(s))), target=("target_value", "first"))  # fmt: skip
+        outcome_ids=("outcome_id", lambda s: "; ".join(dict.fromkeys(s))), target=("target_value", "first")
+    )
     own = ctx.results[ctx.results["area_code"] == ctx.area_code]
     periods = own.groupby("indicator")["period"].agg(lambda s: ", ".join(sorted(set(s))))
     out = grouped.reset_index()
-    out["status"] = [f"one period only in the data ({periods[i]})" if i in periods.index else "not defined in the indicator set"
-                     for i in out["indicator_id"]]  # fmt: skip
+    out["status"] = [
+        f"one period only in the data ({periods[i]})"
+        if i in periods.index
+        else "not defined in the indicator set"
+        for i in out["indicator_id"]
+    ]
     return out.sort_values(["status", "indicator_id"]).reset_index(drop=True)
 
 
-def partnership_view(framework: OutcomesFramework, *, summary: pd.DataFrame, delivery: pd.DataFrame | None = None) -> pd.DataFrame:
+def partnership_view(
+    framework: OutcomesFramework, *, summary: pd.DataFrame, delivery: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per accountable partnership: its outcomes, what is delivered, and its indicators' icons.
 
     Parameters
@@ -386,8 +521,17 @@ def partnership_view(framework: OutcomesFramework, *, summary: pd.DataFrame, del
         out["n_activities"] = 0
     per = []
     for partnership in out["partnership"]:
-        mine = summary[summary["accountable"].fillna("").str.split("; ").apply(lambda names, p=partnership: p in names)]
-        per.append((len(mine), "; ".join(f"{r.indicator_id}: {r.variation_text} / {r.assurance_text}" for r in mine.itertuples())))
+        mine = summary[
+            summary["accountable"].fillna("").str.split("; ").apply(lambda names, p=partnership: p in names)
+        ]
+        per.append(
+            (
+                len(mine),
+                "; ".join(
+                    f"{r.indicator_id}: {r.variation_text} / {r.assurance_text}" for r in mine.itertuples()
+                ),
+            )
+        )
     out["charted"] = [n for n, _ in per]
     out["icons"] = [text for _, text in per]
     made_up = rows is not None and bool(rows["illustrative"].astype(bool).any())

@@ -40,8 +40,12 @@ __all__ = [
 ]
 
 PRIORITY_DOMAINS = {
-    "income": "Income", "employment": "Employment", "education": "Education, skills and training",
-    "health": "Health and disability", "crime": "Crime", "housing_and_services": "Barriers to housing and services",
+    "income": "Income",
+    "employment": "Employment",
+    "education": "Education, skills and training",
+    "health": "Health and disability",
+    "crime": "Crime",
+    "housing_and_services": "Barriers to housing and services",
     "environment": "Living environment",
 }
 
@@ -65,9 +69,26 @@ def indicator_table(ctx: ReportContext, *, indicators: Sequence[str] | None = No
     """
     chosen = select_period(ctx.results[ctx.results["area_code"] == ctx.area_code], ctx.period)
     order = {indicator: i for i, indicator in enumerate(ctx.indicator_order)}
-    table = chosen.assign(comparator=ctx.comparator_name, count=chosen["numerator"], note=chosen["suppressed_reason"])
-    columns = ["indicator", "title", "theme", "unit", "period", "count", "value", "lower_95", "upper_95", "comparator",
-               "comparator_value", "comparison", "polarity", "quintile", "note"]
+    table = chosen.assign(
+        comparator=ctx.comparator_name, count=chosen["numerator"], note=chosen["suppressed_reason"]
+    )
+    columns = [
+        "indicator",
+        "title",
+        "theme",
+        "unit",
+        "period",
+        "count",
+        "value",
+        "lower_95",
+        "upper_95",
+        "comparator",
+        "comparator_value",
+        "comparison",
+        "polarity",
+        "quintile",
+        "note",
+    ]
     if indicators is not None:
         table = table[table["indicator"].isin(list(indicators))]
     return table.sort_values("indicator", key=lambda s: s.map(order))[columns].reset_index(drop=True)
@@ -80,7 +101,9 @@ def comparison_group(ctx: ReportContext) -> tuple[pd.DataFrame, str]:
     results = select_period(ctx.results, ctx.period)
     same = results[(results["level"] == ctx.area_level) & (results["comparator_code"] == ctx.comparator_code)]
     if same["area_code"].nunique() >= 3:
-        return same[["indicator", "area_code", "value"]], f"{ctx.area_level}s compared with {ctx.comparator_name}"
+        return same[
+            ["indicator", "area_code", "value"]
+        ], f"{ctx.area_level}s compared with {ctx.comparator_name}"
     below = results[(results["level"] == "district") & (results["comparator_code"] == ctx.area_code)]
     return below[["indicator", "area_code", "value"]], f"districts of {ctx.area_name}"
 
@@ -89,9 +112,24 @@ def neighbourhood_indicator(ctx: ReportContext, indicator: str) -> gpd.GeoDataFr
     """One indicator for every neighbourhood of the area (report period), joined to the polygons."""
     rows = ctx.results[(ctx.results["indicator"] == indicator) & (ctx.results["level"] == ctx.level)]
     if rows.empty:
-        raise ReportError("no such indicator at this level", where=f"indicator={indicator!r}", expected=f"one of {sorted(ctx.results['indicator'].unique())}")
+        raise ReportError(
+            "no such indicator at this level",
+            where=f"indicator={indicator!r}",
+            expected=f"one of {sorted(ctx.results['indicator'].unique())}",
+        )
     rows = select_period(rows, ctx.period)
-    keep = ["area_code", "value", "lower_95", "upper_95", "numerator", "denominator", "comparison", "suppressed_reason", "period", "title"]
+    keep = [
+        "area_code",
+        "value",
+        "lower_95",
+        "upper_95",
+        "numerator",
+        "denominator",
+        "comparison",
+        "suppressed_reason",
+        "period",
+        "title",
+    ]
     return ctx.neighbourhoods.merge(rows[keep], on="area_code", how="left")
 
 
@@ -101,12 +139,21 @@ def indicator_map(ctx: ReportContext, indicator: str) -> Choropleth:
     info = ctx.info(indicator)
     frame = neighbourhood_indicator(ctx, indicator)
     return choropleth(
-        frame, column="value", title=f"{info['title']} by {_level_words(ctx.level)}", legend=str(info["unit"]) or "value"
+        frame,
+        column="value",
+        title=f"{info['title']} by {_level_words(ctx.level)}",
+        legend=str(info["unit"]) or "value",
     )
 
 
 def _level_words(level: str) -> str:
-    return {"lsoa": "neighbourhood", "msoa": "MSOA", "ward": "ward", "district": "district", "county": "county"}.get(level, level)
+    return {
+        "lsoa": "neighbourhood",
+        "msoa": "MSOA",
+        "ward": "ward",
+        "district": "district",
+        "county": "county",
+    }.get(level, level)
 
 
 def need_by_neighbourhood(ctx: ReportContext, indicator: str) -> pd.Series:
@@ -132,10 +179,18 @@ def priority_neighbourhoods(ctx: ReportContext, *, share: float = 0.2) -> pd.Dat
     ``most_deprived``, ``drivers``."""
     iod = deprivation(ctx)
     if iod.empty or "imd_decile" not in iod:
-        return pd.DataFrame(columns=["area_code", "area_name", "ward", "imd_rank", "imd_decile", "most_deprived", "drivers"])
+        return pd.DataFrame(
+            columns=["area_code", "area_name", "ward", "imd_rank", "imd_decile", "most_deprived", "drivers"]
+        )
     worst = int(round(share * 10))
     table = ctx.hierarchy.set_index("lsoa")
-    frame = pd.DataFrame({"area_code": iod.index, "imd_rank": iod["imd_rank"].to_numpy(), "imd_decile": iod["imd_decile"].to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "area_code": iod.index,
+            "imd_rank": iod["imd_rank"].to_numpy(),
+            "imd_decile": iod["imd_decile"].to_numpy(),
+        }
+    )
     frame = frame[frame["imd_decile"] <= worst].sort_values("imd_rank")
     frame["area_name"] = frame["area_code"].map(table["lsoa_name"])
     frame["ward"] = frame["area_code"].map(table["ward_name"])
@@ -143,17 +198,25 @@ def priority_neighbourhoods(ctx: ReportContext, *, share: float = 0.2) -> pd.Dat
     drivers = []
     for code in frame["area_code"]:
         row = iod.loc[code]
-        named = [f"{label} ({int(row[f'{key}_decile'])})" for key, label in PRIORITY_DOMAINS.items()
-                 if f"{key}_decile" in row and row[f"{key}_decile"] <= worst]
+        named = [
+            f"{label} ({int(row[f'{key}_decile'])})"
+            for key, label in PRIORITY_DOMAINS.items()
+            if f"{key}_decile" in row and row[f"{key}_decile"] <= worst
+        ]
         drivers.append(", ".join(named) if named else "no single domain in the worst 20%")
     frame["drivers"] = drivers
     frame["imd_rank"] = frame["imd_rank"].astype(int)
     frame["imd_decile"] = frame["imd_decile"].astype(int)
-    return frame[["area_code", "area_name", "ward", "imd_rank", "imd_decile", "most_deprived", "drivers"]].reset_index(drop=True)
+    return frame[
+        ["area_code", "area_name", "ward", "imd_rank", "imd_decile", "most_deprived", "drivers"]
+    ].reset_index(drop=True)
 
 
 def headline_facts(
-    ctx: ReportContext, *, headline: Sequence[str] = ("crime_rate_all",), older: str = "Aged 65 years and over"
+    ctx: ReportContext,
+    *,
+    headline: Sequence[str] = ("crime_rate_all",),
+    older: str = "Aged 65 years and over",
 ) -> list[str]:
     """Sentences for the top of the report, each written from the data.
 
@@ -169,7 +232,9 @@ def headline_facts(
     """
     facts = []
     table = indicator_table(ctx)
-    pop = ctx.profile[(ctx.profile["dataset"] == ctx.residents_dataset) & (ctx.profile["area_code"] == ctx.area_code)]
+    pop = ctx.profile[
+        (ctx.profile["dataset"] == ctx.residents_dataset) & (ctx.profile["area_code"] == ctx.area_code)
+    ]
     if ctx.residents_measure:
         pop = pop[pop["measure"] == ctx.residents_measure]
     if len(pop) and pop["value"].notna().any():
@@ -209,7 +274,9 @@ def headline_facts(
     worse = table[table["comparison"] == "worse"]["title"].tolist()
     better = table[table["comparison"] == "better"]["title"].tolist()
     if worse:
-        facts.append(f"Significantly worse than {ctx.comparator_name} (95% confidence): " + "; ".join(worse) + ".")
+        facts.append(
+            f"Significantly worse than {ctx.comparator_name} (95% confidence): " + "; ".join(worse) + "."
+        )
     if better:
         facts.append(f"Significantly better than {ctx.comparator_name}: " + "; ".join(better) + ".")
     if not worse and not better:
@@ -219,15 +286,21 @@ def headline_facts(
 
 def _comparison_words(comparison: str) -> str:
     return {
-        "worse": "significantly worse", "better": "significantly better", "similar": "not significantly different",
-        "higher": "significantly higher", "lower": "significantly lower", "not_compared": "not compared",
+        "worse": "significantly worse",
+        "better": "significantly better",
+        "similar": "not significantly different",
+        "higher": "significantly higher",
+        "lower": "significantly lower",
+        "not_compared": "not compared",
     }.get(comparison, comparison)
 
 
 # ------------------------------------------------------------------------------ inequality, hot spots, trend
 
 
-def inequality_by_decile(ctx: ReportContext, *, indicator: str = "crime_rate_all", q: int = 5) -> tuple[pd.DataFrame, str]:
+def inequality_by_decile(
+    ctx: ReportContext, *, indicator: str = "crime_rate_all", q: int = 5
+) -> tuple[pd.DataFrame, str]:
     """An indicator by national IMD 2025 quintile (or decile) of the area's neighbourhoods, and a
     sentence on the gap between the most and least deprived fifth."""
     from needskit.needs.deprivation import by_deprivation
@@ -239,11 +312,15 @@ def inequality_by_decile(ctx: ReportContext, *, indicator: str = "crime_rate_all
     rows = rows[rows["numerator"].notna() & rows["denominator"].notna() & rows["imd_decile"].notna()]
     if rows.empty:
         return pd.DataFrame(), f"{spec['title']}: not enough published data to compare deprivation groups."
-    statistic = "proportion" if spec['statistic'] == "proportion" else "rate"
+    statistic = "proportion" if spec["statistic"] == "proportion" else "rate"
     table = by_deprivation(
         pd.DataFrame(rows.drop(columns="geometry")).assign(imd_decile=rows["imd_decile"].astype(int)),
-        numerator="numerator", denominator="denominator", decile="imd_decile", q=q, statistic=statistic,
-        multiplier=spec['multiplier'],
+        numerator="numerator",
+        denominator="denominator",
+        decile="imd_decile",
+        q=q,
+        statistic=statistic,
+        multiplier=spec["multiplier"],
     )
     first, last = table.iloc[0], table.iloc[-1]
     if np.isnan(first["value"]) or np.isnan(last["value"]):
@@ -253,12 +330,15 @@ def inequality_by_decile(ctx: ReportContext, *, indicator: str = "crime_rate_all
         sentence = (
             f"{spec['title']}: {_fmt(first['value'])} in the most deprived fifth of neighbourhoods against "
             f"{_fmt(last['value'])} in the least deprived fifth (a gap of {_fmt(first['value'] - last['value'])}"
-            + (f", {ratio:.1f} times as high" if np.isfinite(ratio) else "") + ")."
+            + (f", {ratio:.1f} times as high" if np.isfinite(ratio) else "")
+            + ")."
         )
     return table, sentence
 
 
-def hot_spot_areas(ctx: ReportContext, *, indicator: str = "crime_rate_all", fdr: bool = False) -> tuple[gpd.GeoDataFrame, str]:
+def hot_spot_areas(
+    ctx: ReportContext, *, indicator: str = "crime_rate_all", fdr: bool = False
+) -> tuple[gpd.GeoDataFrame, str]:
     """Local Moran's I clusters of an indicator across the area's neighbourhoods, and a sentence."""
     import warnings
 
@@ -272,7 +352,9 @@ def hot_spot_areas(ctx: ReportContext, *, indicator: str = "crime_rate_all", fdr
     usable = rows[rows["value"].notna()].reset_index(drop=True)
     spec = ctx.info(indicator)
     if len(usable) < 10:
-        return usable.assign(cluster="not tested"), f"{spec['title']}: too few neighbourhoods with published values to look for hot spots."
+        return usable.assign(
+            cluster="not tested"
+        ), f"{spec['title']}: too few neighbourhoods with published values to look for hot spots."
     result = hot_spots(usable, value="value", method="moran", permutations=999, seed=ctx.seed, fdr=fdr)
     hh = result[result["cluster"] == "high-high"]
     sentence = (
@@ -292,22 +374,33 @@ def monthly_trend(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> t
     spec = ctx.info(indicator)
     if rows.empty:
         return rows, f"{spec['title']}: no monthly data."
-    tested = trend(rows.assign(t=range(len(rows))), time="t", count="numerator", denominator="denominator", polarity=spec['polarity'])
+    tested = trend(
+        rows.assign(t=range(len(rows))),
+        time="t",
+        count="numerator",
+        denominator="denominator",
+        polarity=spec["polarity"],
+    )
     last = tested.iloc[-1]
     outcome = last["trend"]
     reason = last.get("trend_reason", "")
     sentence = (
         f"{spec['title']}, {rows['period'].iloc[0]} to {rows['period'].iloc[-1]}: recent trend {outcome}"
-        + (f" ({reason})" if isinstance(reason, str) and reason else "") + "."
+        + (f" ({reason})" if isinstance(reason, str) and reason else "")
+        + "."
     )
-    return rows[["period", "numerator", "denominator", "value", "lower_95", "upper_95"]].reset_index(drop=True), sentence
+    return rows[["period", "numerator", "denominator", "value", "lower_95", "upper_95"]].reset_index(
+        drop=True
+    ), sentence
 
 
 def title_markdown(ctx: ReportContext, *, report: str = "needs profile") -> str:
     """The report's heading: area, period and audience, as markdown."""
     audience = AUDIENCE_WORDS[ctx.audience]
     lines = [f"## {ctx.area_name}: {report}, {ctx.period}"]
-    lines.append(f"{ctx.partnership + ' · ' if ctx.partnership else ''}Compared with {ctx.comparator_name} · {audience}")
+    lines.append(
+        f"{ctx.partnership + ' · ' if ctx.partnership else ''}Compared with {ctx.comparator_name} · {audience}"
+    )
     return "\n\n".join(lines)
 
 
@@ -333,8 +426,14 @@ def area_map_frame(ctx: ReportContext) -> gpd.GeoDataFrame:
     districts = table.loc[table["lsoa"].isin(ctx.neighbourhoods["area_code"]), "district"].unique()
     lsoas = ctx.store.read_areas("lsoa")
     around = lsoas[lsoas["area_code"].isin(set(table.loc[table["district"].isin(districts), "lsoa"]))]
-    around = gpd.GeoDataFrame(around if len(around) else ctx.neighbourhoods, crs=ctx.neighbourhoods.crs).reset_index(drop=True)
-    imd = ctx.profile[(ctx.profile["dataset"] == ctx.deprivation_dataset) & (ctx.profile["measure"] == "imd_score") & (ctx.profile["level"] == "lsoa")]
+    around = gpd.GeoDataFrame(
+        around if len(around) else ctx.neighbourhoods, crs=ctx.neighbourhoods.crs
+    ).reset_index(drop=True)
+    imd = ctx.profile[
+        (ctx.profile["dataset"] == ctx.deprivation_dataset)
+        & (ctx.profile["measure"] == "imd_score")
+        & (ctx.profile["level"] == "lsoa")
+    ]
     around["imd_score"] = around["area_code"].map(imd.set_index("area_code")["value"])
     around["in_area"] = around["area_code"].isin(ctx.neighbourhoods["area_code"]).astype(int)
     return around

@@ -106,7 +106,9 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:  # nbformat raises several types for unreadable files
-        raise ReportError("cannot read the notebook", where=str(path), got=f"{type(exc).__name__}: {exc}") from exc
+        raise ReportError(
+            "cannot read the notebook", where=str(path), got=f"{type(exc).__name__}: {exc}"
+        ) from exc
     if not any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in nb.cells):
         raise ReportError(
             "has no cell tagged 'parameters'",
@@ -238,7 +240,9 @@ def validate_parameters(
             where=f"parameter 'area' ({path.name})",
             expected="an area code, e.g. 'E07000078'",
             got=repr(area),
-            hint="pass --area CODE" if "area" in defaults else "declare `area` in the notebook's parameters cell",
+            hint="pass --area CODE"
+            if "area" in defaults
+            else "declare `area` in the notebook's parameters cell",
         )
     hierarchy = store.read_hierarchy()
     levels = _code_levels(area, hierarchy)
@@ -265,7 +269,9 @@ def validate_parameters(
     if level is not None:
         order = ("lsoa", "msoa", "ward", "district", "county", "region", "country")
         if level not in order:
-            raise ReportError("unknown level", where="parameter 'level'", expected=f"one of {list(order)}", got=repr(level))
+            raise ReportError(
+                "unknown level", where="parameter 'level'", expected=f"one of {list(order)}", got=repr(level)
+            )
         if area_level in order and order.index(level) > order.index(area_level):
             raise ReportError(
                 f"is above the area's level ({area_level})",
@@ -305,12 +311,19 @@ def validate_parameters(
             got=repr(period),
         )
     if not re.match(r"^[\w.-]+$", period):
-        raise ReportError("cannot name a folder", where=f"period {period!r}", expected="e.g. '2024-04'", got=repr(period))
+        raise ReportError(
+            "cannot name a folder", where=f"period {period!r}", expected="e.g. '2024-04'", got=repr(period)
+        )
 
     # ---- audience (the store's)
     audience = values.get("audience", "internal") if "audience" in defaults else "internal"
     if audience not in AUDIENCES:
-        raise ReportError("unknown audience", where="parameter 'audience'", expected=f"one of {list(AUDIENCES)}", got=repr(audience))
+        raise ReportError(
+            "unknown audience",
+            where="parameter 'audience'",
+            expected=f"one of {list(AUDIENCES)}",
+            got=repr(audience),
+        )
     if manifest.get("audience", "internal") != audience:
         raise ReportError(
             f"is not the {audience} store",

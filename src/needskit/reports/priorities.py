@@ -57,7 +57,17 @@ ALLOCATION_NEEDS: dict[str, tuple[str, str]] = {
 }
 """Allocation scenarios: ``label -> (column of allocation_measures, description)``."""
 
-_PLACE_COLUMNS = ["area_code", "area_name", "ward_name", "imd_rank", "imd_decile", "theme", "theme_name", "n_signals", "evidence"]
+_PLACE_COLUMNS = [
+    "area_code",
+    "area_name",
+    "ward_name",
+    "imd_rank",
+    "imd_decile",
+    "theme",
+    "theme_name",
+    "n_signals",
+    "evidence",
+]
 
 
 def priority_places(ctx: ReportContext, *, worst_decile: int = 2, worst_share: float = 0.2) -> pd.DataFrame:
@@ -89,13 +99,25 @@ def priority_places(ctx: ReportContext, *, worst_decile: int = 2, worst_share: f
     ReportError
         Not a district or county; ``worst_decile`` not 1-10 or ``worst_share`` not in (0, 1).
     """
-    if isinstance(worst_decile, bool) or not isinstance(worst_decile, int | np.integer) or not 1 <= worst_decile <= 10:
-        raise ReportError("is not a decile", where="worst_decile", expected="a whole number 1-10", got=repr(worst_decile))
+    if (
+        isinstance(worst_decile, bool)
+        or not isinstance(worst_decile, int | np.integer)
+        or not 1 <= worst_decile <= 10
+    ):
+        raise ReportError(
+            "is not a decile", where="worst_decile", expected="a whole number 1-10", got=repr(worst_decile)
+        )
     if not isinstance(worst_share, int | float) or not 0 < worst_share < 1:
-        raise ReportError("is not a share", where="worst_share", expected="a number in (0, 1)", got=repr(worst_share))
+        raise ReportError(
+            "is not a share", where="worst_share", expected="a number in (0, 1)", got=repr(worst_share)
+        )
     table = area_lsoas(ctx).set_index("lsoa")
     profile = ctx.profile
-    iod = profile[(profile["dataset"] == ctx.deprivation_dataset) & (profile["level"] == "lsoa") & profile["area_code"].isin(table.index)]
+    iod = profile[
+        (profile["dataset"] == ctx.deprivation_dataset)
+        & (profile["level"] == "lsoa")
+        & profile["area_code"].isin(table.index)
+    ]
     wide = iod.pivot_table(index="area_code", columns="measure", values="value", aggfunc="first")
     if "imd_decile" not in wide or "imd_rank" not in wide:
         out = pd.DataFrame(columns=_PLACE_COLUMNS)
@@ -105,21 +127,44 @@ def priority_places(ctx: ReportContext, *, worst_decile: int = 2, worst_share: f
     themes = [t for t in THEMES if t != "cross_cutting"]
     # indicators in the worst share of the area's neighbourhoods
     rows = indicator_values(ctx, ctx.results["indicator"].unique(), level="lsoa", codes=table.index)
-    rows = rows[rows["value"].notna() & rows["polarity"].isin(["high_is_bad", "high_is_good"]) & rows["theme"].isin(themes)]
+    rows = rows[
+        rows["value"].notna()
+        & rows["polarity"].isin(["high_is_bad", "high_is_good"])
+        & rows["theme"].isin(themes)
+    ]
     badness = np.where(rows["polarity"] == "high_is_good", -rows["value"], rows["value"])
     pct = pd.Series(badness, index=rows.index).groupby(rows["indicator"]).rank(method="average", pct=True)
     worst = rows[(pct > 1 - worst_share) & rows["area_code"].isin(priority.index)]
-    signals = [pd.DataFrame({"area_code": worst["area_code"], "theme": worst["theme"],
-                             "evidence": worst["title"] + f" (worst {worst_share:.0%} of {ctx.area_name})"})]  # fmt: skip
+    signals = [
+        pd.DataFrame(
+            {
+                "area_code": worst["area_code"],
+                "theme": worst["theme"],
+                "evidence": worst["title"] + f" (worst {worst_share:.0%} of {ctx.area_name})",
+            }
+        )
+    ]
     # deprivation domains in the worst national deciles
     for key, theme in DOMAIN_THEMES.items():
         column = f"{key}_decile"
         if column in priority:
             hit = priority[priority[column] <= worst_decile]
-            signals.append(pd.DataFrame({"area_code": hit.index, "theme": theme, "evidence": [
-                f"{PRIORITY_DOMAINS.get(key, key)} deprivation domain, decile {int(d)}" for d in hit[column]]}))  # fmt: skip
+            signals.append(
+                pd.DataFrame(
+                    {
+                        "area_code": hit.index,
+                        "theme": theme,
+                        "evidence": [
+                            f"{PRIORITY_DOMAINS.get(key, key)} deprivation domain, decile {int(d)}"
+                            for d in hit[column]
+                        ],
+                    }
+                )
+            )
     found = pd.concat(signals, ignore_index=True)
-    grouped = found.groupby(["area_code", "theme"]).agg(n_signals=("evidence", "size"), evidence=("evidence", "; ".join))
+    grouped = found.groupby(["area_code", "theme"]).agg(
+        n_signals=("evidence", "size"), evidence=("evidence", "; ".join)
+    )
     grid = pd.MultiIndex.from_product([priority.index, themes], names=["area_code", "theme"])
     out = grouped.reindex(grid).reset_index()
     out["n_signals"] = out["n_signals"].fillna(0).astype("int64")
@@ -130,7 +175,9 @@ def priority_places(ctx: ReportContext, *, worst_decile: int = 2, worst_share: f
     out["imd_decile"] = out["area_code"].map(priority["imd_decile"]).astype("int64")
     out["theme_name"] = theme_names(out["theme"])
     order = {t: i for i, t in enumerate(themes)}
-    out = out.sort_values(["imd_rank", "theme"], key=lambda s: s.map(order) if s.name == "theme" else s, kind="stable")
+    out = out.sort_values(
+        ["imd_rank", "theme"], key=lambda s: s.map(order) if s.name == "theme" else s, kind="stable"
+    )
     out = out[_PLACE_COLUMNS].reset_index(drop=True)
     out.attrs.update({"worst_decile": int(worst_decile), "worst_share": float(worst_share)})
     return out
@@ -145,12 +192,24 @@ def priority_matrix(places: pd.DataFrame) -> pd.DataFrame:
     ``ward_name``, ``imd_decile``, one column per theme name (signals; 0 = none) and
     ``n_themes`` (themes with at least one signal).
     """
-    require_columns(places, ["area_code", "area_name", "ward_name", "imd_rank", "imd_decile", "theme_name", "n_signals"],
-                    argument="places")  # fmt: skip
+    require_columns(
+        places,
+        ["area_code", "area_name", "ward_name", "imd_rank", "imd_decile", "theme_name", "n_signals"],
+        argument="places",
+    )
     if places.empty:
         return pd.DataFrame(columns=["area_name", "ward_name", "imd_decile", "n_themes"])
-    wide = places.pivot_table(index=["imd_rank", "area_code", "area_name", "ward_name", "imd_decile"], columns="theme_name",
-                              values="n_signals", aggfunc="sum", sort=False).fillna(0).astype("int64")  # fmt: skip
+    wide = (
+        places.pivot_table(
+            index=["imd_rank", "area_code", "area_name", "ward_name", "imd_decile"],
+            columns="theme_name",
+            values="n_signals",
+            aggfunc="sum",
+            sort=False,
+        )
+        .fillna(0)
+        .astype("int64")
+    )
     wide["n_themes"] = (wide > 0).sum(axis=1)
     wide = wide.reset_index().sort_values("imd_rank").drop(columns=["imd_rank", "area_code"])
     wide.columns.name = None
@@ -165,7 +224,12 @@ def priority_sentence(places: pd.DataFrame, *, ctx: ReportContext) -> str:
     n = places["area_code"].nunique()
     if n == 0:
         return f"None of {ctx.area_name}'s {n_all} neighbourhoods is in national deprivation (IMD) {deciles}."
-    per_theme = places[places["n_signals"] > 0].groupby("theme_name")["area_code"].nunique().sort_values(ascending=False)
+    per_theme = (
+        places[places["n_signals"] > 0]
+        .groupby("theme_name")["area_code"]
+        .nunique()
+        .sort_values(ascending=False)
+    )
     top = "; ".join(f"{theme} ({k} of them)" for theme, k in per_theme.head(3).items())
     wards = places.drop_duplicates("area_code")["ward_name"].value_counts()
     return (
@@ -211,8 +275,11 @@ def allocation_measures(
     codes = place_codes(ctx, level)
     missing = [i for i in (deprivation, income, crime) if i not in set(ctx.results["indicator"])]
     if missing:
-        raise ReportError("names indicators the report does not compute", where=f"allocation measures {missing}",
-                          expected=f"ids of the store's indicators, e.g. {sorted(ctx.results['indicator'].unique())[:5]}")  # fmt: skip
+        raise ReportError(
+            "names indicators the report does not compute",
+            where=f"allocation measures {missing}",
+            expected=f"ids of the store's indicators, e.g. {sorted(ctx.results['indicator'].unique())[:5]}",
+        )
     values = indicator_values(ctx, [deprivation, income, crime], level=level, codes=codes)
     wide = values.pivot_table(index="area_code", columns="indicator", values="value", aggfunc="first")
     wide = wide.reindex(index=codes, columns=[deprivation, income])
@@ -231,7 +298,13 @@ def allocation_measures(
     return out
 
 
-def allocate_pot(measures: pd.DataFrame, *, pot: float, unit: float = 100, needs: Mapping[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+def allocate_pot(
+    measures: pd.DataFrame,
+    *,
+    pot: float,
+    unit: float = 100,
+    needs: Mapping[str, tuple[str, str]] | None = None,
+) -> pd.DataFrame:
     """Share a pot across the places under each need measure.
 
     Parameters
@@ -257,11 +330,15 @@ def allocate_pot(measures: pd.DataFrame, *, pot: float, unit: float = 100, needs
         with missing values ...).
     """
     chosen = dict(needs or ALLOCATION_NEEDS)
-    out = allocation_scenarios(measures, budget=pot, needs={label: column for label, (column, _) in chosen.items()}, unit=unit)
+    out = allocation_scenarios(
+        measures, budget=pot, needs={label: column for label, (column, _) in chosen.items()}, unit=unit
+    )
     out.insert(1, "area_name", out["area_code"].map(measures.set_index("area_code")["area_name"]))
     first = f"allocation_{next(iter(chosen))}"
     out = out.sort_values([first, "area_code"], ascending=[False, True], kind="stable").reset_index(drop=True)
-    out.attrs.update({"needs": {label: text for label, (_, text) in chosen.items()}, "pot": pot, "unit": unit})
+    out.attrs.update(
+        {"needs": {label: text for label, (_, text) in chosen.items()}, "pot": pot, "unit": unit}
+    )
     return out
 
 

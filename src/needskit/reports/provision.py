@@ -56,16 +56,52 @@ THEME_NEED: dict[str, str] = {
 """The indicator (``conf/indicators.yml``) that measures need for each catalogue theme, for gaps and
 spend against need. Override with ``theme_need=``."""
 
-_GAP_COLUMNS = ["theme_name", "area_name", "need_title", "need", "supply_per_1000", "need_percentile",
-                "provision_percentile", "gap_score", "gap_rank", "data_status"]  # fmt: skip
-_DUP_COLUMNS = ["area_code", "area_name", "ward_name", "theme", "theme_name", "n_partners", "partners", "n_services",
-                "service_ids", "spend_total", "spend_in_area", "data_status"]  # fmt: skip
-_SPEND_COLUMNS = ["theme_name", "area_name", "need_title", "need", "spend_per_head", "need_percentile",
-                  "spend_per_head_percentile", "percentile_difference", "spend_minus_need_proportional", "data_status"]  # fmt: skip
+_GAP_COLUMNS = [
+    "theme_name",
+    "area_name",
+    "need_title",
+    "need",
+    "supply_per_1000",
+    "need_percentile",
+    "provision_percentile",
+    "gap_score",
+    "gap_rank",
+    "data_status",
+]
+_DUP_COLUMNS = [
+    "area_code",
+    "area_name",
+    "ward_name",
+    "theme",
+    "theme_name",
+    "n_partners",
+    "partners",
+    "n_services",
+    "service_ids",
+    "spend_total",
+    "spend_in_area",
+    "data_status",
+]
+_SPEND_COLUMNS = [
+    "theme_name",
+    "area_name",
+    "need_title",
+    "need",
+    "spend_per_head",
+    "need_percentile",
+    "spend_per_head_percentile",
+    "percentile_difference",
+    "spend_minus_need_proportional",
+    "data_status",
+]
 
 
 def need_by_theme(
-    ctx: ReportContext, *, level: str = "ward", themes: Sequence[str] | None = None, theme_need: Mapping[str, str] | None = None
+    ctx: ReportContext,
+    *,
+    level: str = "ward",
+    themes: Sequence[str] | None = None,
+    theme_need: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The need indicator of each theme for every place of the area.
 
@@ -95,21 +131,46 @@ def need_by_theme(
     wanted = list(themes) if themes is not None else list(mapping)
     missing = [t for t in wanted if t not in mapping]
     if missing:
-        raise ReportError("has no need indicator", where=f"themes {missing}", expected=f"themes of {sorted(mapping)}",
-                          hint="pass theme_need={theme: indicator_id}")  # fmt: skip
+        raise ReportError(
+            "has no need indicator",
+            where=f"themes {missing}",
+            expected=f"themes of {sorted(mapping)}",
+            hint="pass theme_need={theme: indicator_id}",
+        )
     unknown = sorted({mapping[t] for t in wanted} - set(ctx.results["indicator"]))
     if unknown:
-        raise ReportError("names indicators the report does not compute", where=f"theme_need {unknown}",
-                          expected=f"ids of the store's indicators, e.g. {sorted(ctx.results['indicator'].unique())[:5]}")  # fmt: skip
+        raise ReportError(
+            "names indicators the report does not compute",
+            where=f"theme_need {unknown}",
+            expected=f"ids of the store's indicators, e.g. {sorted(ctx.results['indicator'].unique())[:5]}",
+        )
     codes = place_codes(ctx, level)
     values = indicator_values(ctx, [mapping[t] for t in wanted], level=level, codes=codes)
     link = pd.DataFrame({"theme": wanted, "need_indicator": [mapping[t] for t in wanted]})
     grid = link.merge(pd.DataFrame({"area_code": codes}), how="cross")
-    picked = values[["indicator", "area_code", "value", "title", "period", "polarity"]].rename(columns={
-        "indicator": "need_indicator", "value": "need", "title": "need_title", "period": "need_period", "polarity": "need_polarity"})  # fmt: skip
+    picked = values[["indicator", "area_code", "value", "title", "period", "polarity"]].rename(
+        columns={
+            "indicator": "need_indicator",
+            "value": "need",
+            "title": "need_title",
+            "period": "need_period",
+            "polarity": "need_polarity",
+        }
+    )
     out = grid.merge(picked, on=["need_indicator", "area_code"], how="left")
     out.insert(1, "area_name", out["area_code"].map(place_names(ctx, level)))
-    return out[["area_code", "area_name", "theme", "need_indicator", "need_title", "need_period", "need", "need_polarity"]]
+    return out[
+        [
+            "area_code",
+            "area_name",
+            "theme",
+            "need_indicator",
+            "need_title",
+            "need_period",
+            "need",
+            "need_polarity",
+        ]
+    ]
 
 
 def provision_gaps(supply: pd.DataFrame, need: pd.DataFrame, *, threshold: Any = "median") -> pd.DataFrame:
@@ -134,11 +195,17 @@ def provision_gaps(supply: pd.DataFrame, need: pd.DataFrame, *, threshold: Any =
     """
     require_columns(supply, ["area_code", "theme", "supply_per_1000"], argument="supply")
     require_columns(need, ["area_code", "theme", "need", "need_title"], argument="need")
-    merged = need.merge(supply[["area_code", "theme", "supply_per_1000", "data_status"]], on=["area_code", "theme"], how="inner")
+    merged = need.merge(
+        supply[["area_code", "theme", "supply_per_1000", "data_status"]],
+        on=["area_code", "theme"],
+        how="inner",
+    )
     left_out = merged[merged["need"].isna() | merged["supply_per_1000"].isna()]
     merged = merged.drop(left_out.index)
     if merged.empty:
-        out = pd.DataFrame(columns=["area_code", "theme", "quadrant", "high_need", "high_provision", *_GAP_COLUMNS])
+        out = pd.DataFrame(
+            columns=["area_code", "theme", "quadrant", "high_need", "high_provision", *_GAP_COLUMNS]
+        )
     else:
         merged = merged.astype({"need": float, "supply_per_1000": float})
         out = gaps(merged, need="need", provision="supply_per_1000", theme="theme", threshold=threshold)
@@ -160,7 +227,9 @@ def gap_table(gaps: pd.DataFrame, *, top: int | None = 15) -> pd.DataFrame:
     ``need_percentile``, ``provision_percentile``, ``gap_score``, ``gap_rank``, ``data_status``;
     at most ``top`` rows, ordered by gap score.
     """
-    rows = gaps[gaps["quadrant"] == "gap"].sort_values(["gap_score", "need_percentile"], ascending=False, kind="stable")
+    rows = gaps[gaps["quadrant"] == "gap"].sort_values(
+        ["gap_score", "need_percentile"], ascending=False, kind="stable"
+    )
     rows = rows[_GAP_COLUMNS]
     return (rows.head(top) if top else rows).reset_index(drop=True)
 
@@ -169,24 +238,34 @@ def gaps_sentence(gaps: pd.DataFrame, *, area_name: str) -> str:
     """How many places are gaps in each theme, and the largest one, from the data."""
     if gaps.empty:
         return f"No provision to set against need in {area_name}: the register has no services here."
-    counts = gaps.groupby("theme_name").agg(n=("area_code", "size"), gaps=("quadrant", lambda q: int((q == "gap").sum())))
+    counts = gaps.groupby("theme_name").agg(
+        n=("area_code", "size"), gaps=("quadrant", lambda q: int((q == "gap").sum()))
+    )
     parts = [f"{theme}: {row.gaps} of {row.n}" for theme, row in counts.iterrows()]
     top = gaps[gaps["quadrant"] == "gap"].sort_values("gap_score", ascending=False)
     rule = gaps.attrs.get("needskit_gaps", {}).get("threshold_rule", "above the median within theme")
-    text = (f"Places of {area_name} with high need and low provision (services per 1,000 residents), where high means "
-            f"{rule}: " + "; ".join(parts) + ".")  # fmt: skip
+    text = (
+        f"Places of {area_name} with high need and low provision (services per 1,000 residents), where high means "
+        f"{rule}: " + "; ".join(parts) + "."
+    )
     if len(top):
         row = top.iloc[0]
-        text += (f" The largest gap is {row['area_name']} for {row['theme_name'].lower()} (need percentile "
-                 f"{row['need_percentile']:.2f}, provision percentile {row['provision_percentile']:.2f}).")  # fmt: skip
+        text += (
+            f" The largest gap is {row['area_name']} for {row['theme_name'].lower()} (need percentile "
+            f"{row['need_percentile']:.2f}, provision percentile {row['provision_percentile']:.2f})."
+        )
     if "data_status" in gaps and gaps["data_status"].astype(str).str.contains(ILLUSTRATIVE_LABEL).any():
-        text += f" Provision counts {ILLUSTRATIVE_LABEL} services: the gaps show the method, not real provision."
+        text += (
+            f" Provision counts {ILLUSTRATIVE_LABEL} services: the gaps show the method, not real provision."
+        )
     if gaps.attrs.get("left_out"):
         text += f" {gaps.attrs['left_out']} place-theme pairs with a withheld need value are left out."
     return text
 
 
-def duplication_in_area(register: ResourceRegister, *, ctx: ReportContext, min_partners: int = 2) -> pd.DataFrame:
+def duplication_in_area(
+    register: ResourceRegister, *, ctx: ReportContext, min_partners: int = 2
+) -> pd.DataFrame:
     """Neighbourhoods and themes of the area where two or more partners' service catchments overlap.
 
     Parameters
@@ -220,16 +299,27 @@ def duplication_in_area(register: ResourceRegister, *, ctx: ReportContext, min_p
         dup = duplication(services, catchment=register.catchments, spend=spend, min_partners=min_partners)
         without = set(dup.attrs.get("needskit_duplication", {}).get("services_without_catchment", []))
         added = ("area_name", "ward_name", "theme_name", "data_status")
-        dup = dup[dup["area_code"].isin(table.index)].reindex(columns=[c for c in _DUP_COLUMNS if c not in added])
-        dup["data_status"] = [ILLUSTRATIVE_LABEL if any(s in made_up for s in ids.split("; ")) else "real"
-                              for ids in dup["service_ids"]]  # fmt: skip
+        dup = dup[dup["area_code"].isin(table.index)].reindex(
+            columns=[c for c in _DUP_COLUMNS if c not in added]
+        )
+        dup["data_status"] = [
+            ILLUSTRATIVE_LABEL if any(s in made_up for s in ids.split("; ")) else "real"
+            for ids in dup["service_ids"]
+        ]
         dup.insert(1, "area_name", dup["area_code"].map(table["lsoa_name"]))
         dup.insert(2, "ward_name", dup["area_code"].map(table["ward_name"]))
         dup.insert(4, "theme_name", theme_names(dup["theme"]))
-        dup = dup.sort_values(["n_partners", "spend_in_area", "area_code"], ascending=[False, False, True], kind="stable")
+        dup = dup.sort_values(
+            ["n_partners", "spend_in_area", "area_code"], ascending=[False, False, True], kind="stable"
+        )
     dup = dup.reset_index(drop=True)
-    dup.attrs.update({"services_without_catchment": len(without), "services_total": len(services),
-                      "services_without_catchment_real": len(without - made_up)})  # fmt: skip
+    dup.attrs.update(
+        {
+            "services_without_catchment": len(without),
+            "services_total": len(services),
+            "services_without_catchment_real": len(without - made_up),
+        }
+    )
     return dup
 
 
@@ -242,16 +332,28 @@ def duplication_summary(dup: pd.DataFrame) -> pd.DataFrame:
     ``services`` (distinct services involved), ``spend_in_area`` (their spend shared over their
     catchments, summed over these neighbourhoods), ``data_status``.
     """
-    require_columns(dup, ["theme_name", "area_code", "n_partners", "service_ids", "spend_in_area", "data_status"], argument="dup")
+    require_columns(
+        dup,
+        ["theme_name", "area_code", "n_partners", "service_ids", "spend_in_area", "data_status"],
+        argument="dup",
+    )
     rows = []
     for theme, part in dup.groupby("theme_name", sort=True):
         services = {s for ids in part["service_ids"] for s in ids.split("; ")}
-        rows.append({
-            "theme_name": theme, "neighbourhoods": part["area_code"].nunique(), "most_partners": int(part["n_partners"].max()),
-            "services": len(services), "spend_in_area": float(part["spend_in_area"].sum()),
-            "data_status": "; ".join(sorted(set(part["data_status"]))),
-        })  # fmt: skip
-    return pd.DataFrame(rows, columns=["theme_name", "neighbourhoods", "most_partners", "services", "spend_in_area", "data_status"])
+        rows.append(
+            {
+                "theme_name": theme,
+                "neighbourhoods": part["area_code"].nunique(),
+                "most_partners": int(part["n_partners"].max()),
+                "services": len(services),
+                "spend_in_area": float(part["spend_in_area"].sum()),
+                "data_status": "; ".join(sorted(set(part["data_status"]))),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["theme_name", "neighbourhoods", "most_partners", "services", "spend_in_area", "data_status"],
+    )
 
 
 def duplication_sentence(dup: pd.DataFrame, *, ctx: ReportContext) -> str:
@@ -259,7 +361,10 @@ def duplication_sentence(dup: pd.DataFrame, *, ctx: ReportContext) -> str:
     n_areas = len(area_lsoas(ctx))
     if dup.empty:
         text = f"No neighbourhood of {ctx.area_name} is covered by two or more partners' services on the same theme."
-        if dup.attrs.get("services_total") and dup.attrs.get("services_without_catchment") == dup.attrs["services_total"]:
+        if (
+            dup.attrs.get("services_total")
+            and dup.attrs.get("services_without_catchment") == dup.attrs["services_total"]
+        ):
             text += " No service of the register has a catchment on record, so none can be compared."
         return text
     text = (
@@ -271,10 +376,15 @@ def duplication_sentence(dup: pd.DataFrame, *, ctx: ReportContext) -> str:
     if (dup["data_status"] == ILLUSTRATIVE_LABEL).any():
         text += f" These services, catchments and costs are {ILLUSTRATIVE_LABEL}."
     if dup.attrs.get("services_without_catchment"):
-        text += (f" {dup.attrs['services_without_catchment']} of the partnership's {dup.attrs.get('services_total', '')} "
-                 f"services have no catchment on record ({dup.attrs.get('services_without_catchment_real', 0)} of them "
-                 "real) and are not compared.")  # fmt: skip
-    return text + " Overlap is where to ask questions, not a verdict: partners may serve different people, or work jointly."
+        text += (
+            f" {dup.attrs['services_without_catchment']} of the partnership's {dup.attrs.get('services_total', '')} "
+            f"services have no catchment on record ({dup.attrs.get('services_without_catchment_real', 0)} of them "
+            "real) and are not compared."
+        )
+    return (
+        text
+        + " Overlap is where to ask questions, not a verdict: partners may serve different people, or work jointly."
+    )
 
 
 def _spend_at(ctx: ReportContext, spend: pd.DataFrame, *, level: str) -> pd.Series:
@@ -284,13 +394,25 @@ def _spend_at(ctx: ReportContext, spend: pd.DataFrame, *, level: str) -> pd.Seri
     codes = spend["area_code"].astype(str)
     for source in LEVELS[: LEVELS.index(level) + 1]:
         if codes.isin(set(table[source])).all():
-            return codes if source == level else codes.map(table.drop_duplicates(source).set_index(source)[level])
-    raise SchemaError(f"has areas that are not {level}s or areas inside them", where="register table 'spend'",
-                      expected=f"LSOA, ward or {level} codes of the partnership", got=repr(sorted(set(codes))[:5]))  # fmt: skip
+            return (
+                codes
+                if source == level
+                else codes.map(table.drop_duplicates(source).set_index(source)[level])
+            )
+    raise SchemaError(
+        f"has areas that are not {level}s or areas inside them",
+        where="register table 'spend'",
+        expected=f"LSOA, ward or {level} codes of the partnership",
+        got=repr(sorted(set(codes))[:5]),
+    )
 
 
 def spend_against_need(
-    register: ResourceRegister, *, ctx: ReportContext, level: str = "ward", theme_need: Mapping[str, str] | None = None
+    register: ResourceRegister,
+    *,
+    ctx: ReportContext,
+    level: str = "ward",
+    theme_need: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Partners' spend per head by place and theme set against the theme's need indicator.
 
@@ -315,24 +437,45 @@ def spend_against_need(
     """
     codes = place_codes(ctx, level)
     spend = register.spend
-    spend = spend.assign(place=_spend_at(ctx, spend, level=level)) if len(spend) else spend.assign(place=pd.Series(dtype=str))
+    spend = (
+        spend.assign(place=_spend_at(ctx, spend, level=level))
+        if len(spend)
+        else spend.assign(place=pd.Series(dtype=str))
+    )
     spend = spend[spend["place"].isin(codes)]
     if spend.empty:
-        out = pd.DataFrame(columns=["area_code", "area_name", "theme", "theme_name", "need", "spend_gbp", "population",
-                                    *[c for c in _SPEND_COLUMNS if c not in ("theme_name", "area_name", "need")]])  # fmt: skip
+        out = pd.DataFrame(
+            columns=[
+                "area_code",
+                "area_name",
+                "theme",
+                "theme_name",
+                "need",
+                "spend_gbp",
+                "population",
+                *[c for c in _SPEND_COLUMNS if c not in ("theme_name", "area_name", "need")],
+            ]
+        )
         out.attrs["caveat"] = SPEND_VS_NEED_CAVEAT
         return out
-    by_theme = spend.groupby(["place", "theme"], as_index=False).agg(
-        spend_gbp=("spend_gbp", "sum"), illustrative=("illustrative", "any")).rename(columns={"place": "area_code"})  # fmt: skip
+    by_theme = (
+        spend.groupby(["place", "theme"], as_index=False)
+        .agg(spend_gbp=("spend_gbp", "sum"), illustrative=("illustrative", "any"))
+        .rename(columns={"place": "area_code"})
+    )
     need = need_by_theme(ctx, level=level, themes=sorted(by_theme["theme"].unique()), theme_need=theme_need)
-    frame = by_theme.merge(need[["area_code", "theme", "need", "need_title"]], on=["area_code", "theme"], how="left")
+    frame = by_theme.merge(
+        need[["area_code", "theme", "need", "need_title"]], on=["area_code", "theme"], how="left"
+    )
     frame["population"] = frame["area_code"].map(residents(ctx, level=level))
     frame = frame[frame["need"].notna()].astype({"need": float})
     out = spend_vs_need(frame, need="need", spend="spend_gbp", population="population", theme="theme")
     keys = pd.MultiIndex.from_frame(out[["area_code", "theme"]])
     extra = frame.set_index(["area_code", "theme"])
     out["need_title"] = extra["need_title"].reindex(keys).to_numpy()
-    out["data_status"] = np.where(extra["illustrative"].reindex(keys).to_numpy(dtype=bool), ILLUSTRATIVE_LABEL, "real")
+    out["data_status"] = np.where(
+        extra["illustrative"].reindex(keys).to_numpy(dtype=bool), ILLUSTRATIVE_LABEL, "real"
+    )
     out.insert(1, "area_name", out["area_code"].map(place_names(ctx, level)))
     out.insert(3, "theme_name", theme_names(out["theme"]))
     return out
@@ -342,14 +485,20 @@ def spend_sentence(table: pd.DataFrame) -> str:
     """The caveat every spend-against-need output must print, then what the data say, per theme."""
     caveat = table.attrs.get("caveat", SPEND_VS_NEED_CAVEAT)
     correlation = table.attrs.get("needskit_spend_vs_need", {}).get("spearman_need_vs_spend_per_head", {})
-    parts = [f"{THEMES.get(theme, theme)}: {rho:+.2f}" for theme, rho in correlation.items() if np.isfinite(rho)]
+    parts = [
+        f"{THEMES.get(theme, theme)}: {rho:+.2f}" for theme, rho in correlation.items() if np.isfinite(rho)
+    ]
     text = f"**{caveat}**"
     if table.empty:
         return text + " The register has no spend by area for this area, so nothing is compared."
     if (table.get("data_status", pd.Series(dtype=str)) == ILLUSTRATIVE_LABEL).any():
         text += f" The spend is {ILLUSTRATIVE_LABEL} (made up), so these figures show the method only."
     if parts:
-        text += " Rank correlation (Spearman) between need and spend per head across places — " + "; ".join(parts) + "."
+        text += (
+            " Rank correlation (Spearman) between need and spend per head across places — "
+            + "; ".join(parts)
+            + "."
+        )
     return text
 
 
@@ -364,7 +513,9 @@ def spend_table(table: pd.DataFrame, *, top: int | None = 15) -> pd.DataFrame:
     ``top`` rows.
     """
     require_columns(table, _SPEND_COLUMNS, argument="table")
-    out = table.sort_values(["percentile_difference", "need_percentile"], ascending=[True, False], kind="stable")[_SPEND_COLUMNS]
+    out = table.sort_values(
+        ["percentile_difference", "need_percentile"], ascending=[True, False], kind="stable"
+    )[_SPEND_COLUMNS]
     return (out.head(top) if top else out).reset_index(drop=True)
 
 
@@ -387,7 +538,11 @@ def spend_chart(table: pd.DataFrame, *, title: str) -> ReportFigure:
         ax.set_ylabel("spend per head percentile", fontsize=7)
         ax.tick_params(labelsize=6)
     illustrative = (table.get("data_status", pd.Series(dtype=str)) == ILLUSTRATIVE_LABEL).any()
-    note = f" ({ILLUSTRATIVE_LABEL} spend)" if illustrative else (" — no spend in the register" if table.empty else "")
+    note = (
+        f" ({ILLUSTRATIVE_LABEL} spend)"
+        if illustrative
+        else (" — no spend in the register" if table.empty else "")
+    )
     fig.suptitle(title + note, fontsize=10, x=0.01, ha="left")
     fig.tight_layout()
     return fig

@@ -113,7 +113,11 @@ def resolve_report(report: str | Path, *, notebooks: Path | None = None) -> tupl
             got=repr(text),
         )
     spec = REPORTS[text]
-    folder = notebooks if notebooks is not None and (Path(notebooks) / spec.notebook).is_file() else notebooks_dir()
+    folder = (
+        notebooks
+        if notebooks is not None and (Path(notebooks) / spec.notebook).is_file()
+        else notebooks_dir()
+    )
     path = Path(spec.notebook) if Path(spec.notebook).is_absolute() else folder / spec.notebook
     if not path.is_file():
         raise ReportError(

@@ -64,8 +64,12 @@ def _numbers(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         values = pd.to_numeric(out[column], errors="coerce")
         bad = values.isna() & out[column].notna() & (out[column].astype(str).str.strip() != "")
         if bad.any():
-            raise SchemaError(f"has values that are not numbers in register table {table!r}", where=f"column {column!r}",
-                              expected="numbers", got=describe_values(out.loc[bad, column].tolist()))  # fmt: skip
+            raise SchemaError(
+                f"has values that are not numbers in register table {table!r}",
+                where=f"column {column!r}",
+                expected="numbers",
+                got=describe_values(out.loc[bad, column].tolist()),
+            )
         out[column] = values.astype(float)
     return out
 
@@ -94,8 +98,12 @@ def register(ctx: ReportContext) -> ResourceRegister:
         As :func:`needskit.resources.build_register`; numeric register columns holding text.
     """
     tables = {table: _numbers(ctx.store.read_register(table), table) for table in _NUMERIC}
-    return build_register(services=tables["services"], spend=tables["spend"], catchments=tables["catchments"],
-                          population=residents_by_age(ctx))  # fmt: skip
+    return build_register(
+        services=tables["services"],
+        spend=tables["spend"],
+        catchments=tables["catchments"],
+        population=residents_by_age(ctx),
+    )
 
 
 def register_notes(register: ResourceRegister, *, services: pd.DataFrame | None = None) -> str:
@@ -130,7 +138,7 @@ def register_notes(register: ResourceRegister, *, services: pd.DataFrame | None 
     for note in register.notes:
         text = str(note)
         if text.startswith(ILLUSTRATIVE_LABEL):
-            text = f"**{ILLUSTRATIVE_LABEL}**" + text[len(ILLUSTRATIVE_LABEL):]
+            text = f"**{ILLUSTRATIVE_LABEL}**" + text[len(ILLUSTRATIVE_LABEL) :]
         lines.append(text)
     if register.illustrative and not any(ILLUSTRATIVE_LABEL in line for line in lines):
         lines.insert(0, f"**{ILLUSTRATIVE_LABEL}**: some rows of this register are made up.")
@@ -187,14 +195,20 @@ def services_summary(services: pd.DataFrame) -> pd.DataFrame:
     ``data_status``; sorted by theme then type (no rows when there are no services).
     """
     require_frame(services)
-    require_columns(services, ["service_type", "partner_sector", "partner", "theme", "data_status"], argument="services")
+    require_columns(
+        services, ["service_type", "partner_sector", "partner", "theme", "data_status"], argument="services"
+    )
     columns = ["service_type", "theme_name", "partner_sector", "partners", "n_services", "data_status"]
     if services.empty:
         return pd.DataFrame(columns=columns)
-    grouped = pd.DataFrame(services).groupby(["theme", "service_type", "partner_sector"], as_index=False, dropna=False).agg(
-        partners=("partner", lambda s: "; ".join(sorted(set(s.astype(str))))),
-        n_services=("service_id", "size"),
-        data_status=("data_status", lambda s: "; ".join(sorted(set(s)))),
+    grouped = (
+        pd.DataFrame(services)
+        .groupby(["theme", "service_type", "partner_sector"], as_index=False, dropna=False)
+        .agg(
+            partners=("partner", lambda s: "; ".join(sorted(set(s.astype(str))))),
+            n_services=("service_id", "size"),
+            data_status=("data_status", lambda s: "; ".join(sorted(set(s)))),
+        )
     )
     grouped["theme_name"] = theme_names(grouped["theme"])
     grouped["service_type"] = grouped["service_type"].astype(str).str.replace("_", " ")
@@ -232,13 +246,33 @@ def assets_map(services: gpd.GeoDataFrame, *, areas: gpd.GeoDataFrame, title: st
         part = points[points["service_type"] == kind]
         made_up = bool(part["illustrative"].astype(bool).all())
         colour = palette(i % 20)
-        ax.scatter(part.geometry.x, part.geometry.y, s=22, marker="o" if made_up else "^", color=colour,
-                   edgecolors="black", linewidths=0.3, zorder=3)  # fmt: skip
+        ax.scatter(
+            part.geometry.x,
+            part.geometry.y,
+            s=22,
+            marker="o" if made_up else "^",
+            color=colour,
+            edgecolors="black",
+            linewidths=0.3,
+            zorder=3,
+        )
         label = kind.replace("_", " ") + (f" ({ILLUSTRATIVE_LABEL})" if made_up else " (real)")
-        handles.append(Line2D([], [], marker="o" if made_up else "^", linestyle="", color=colour,
-                              markeredgecolor="black", markeredgewidth=0.3, label=f"{label}: {len(part)}"))  # fmt: skip
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o" if made_up else "^",
+                linestyle="",
+                color=colour,
+                markeredgecolor="black",
+                markeredgewidth=0.3,
+                label=f"{label}: {len(part)}",
+            )
+        )
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=7, frameon=False)
+        ax.legend(
+            handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=7, frameon=False
+        )
     ax.set_axis_off()
     ax.set_aspect("equal")
     if not len(points):
@@ -250,7 +284,9 @@ def assets_map(services: gpd.GeoDataFrame, *, areas: gpd.GeoDataFrame, title: st
     return fig
 
 
-def supply_by_place(services: pd.DataFrame, *, ctx: ReportContext, level: str = "ward", by: str = "theme") -> pd.DataFrame:
+def supply_by_place(
+    services: pd.DataFrame, *, ctx: ReportContext, level: str = "ward", by: str = "theme"
+) -> pd.DataFrame:
     """Services per 1,000 residents by ward (or district) and theme.
 
     Parameters
@@ -283,7 +319,9 @@ def supply_by_place(services: pd.DataFrame, *, ctx: ReportContext, level: str = 
         out = pd.DataFrame(columns=["area_code", "area_name", "level", by, *named, *_SUPPLY_COLUMNS])
     else:
         status = pd.DataFrame(services).groupby(by)["data_status"].agg(lambda s: "; ".join(sorted(set(s))))
-        out = supply_per_head(services, population=residents(ctx, level="lsoa"), by=by, to=level, geography=ctx.geography)
+        out = supply_per_head(
+            services, population=residents(ctx, level="lsoa"), by=by, to=level, geography=ctx.geography
+        )
         if by == "theme":
             out.insert(out.columns.get_loc("theme") + 1, "theme_name", theme_names(out["theme"]))
         out["data_status"] = out[by].map(status)
@@ -300,7 +338,9 @@ def supply_map_frame(supply: pd.DataFrame, *, ctx: ReportContext) -> gpd.GeoData
     (0 where none), ``population``, ``services_per_1000``, geometry.
     """
     require_columns(supply, ["area_code", "n_records", "population", "level"], argument="supply")
-    level = supply.attrs.get("level") or (str(supply["level"].iloc[0]) if len(supply) else default_place_level(ctx))
+    level = supply.attrs.get("level") or (
+        str(supply["level"].iloc[0]) if len(supply) else default_place_level(ctx)
+    )
     codes = place_codes(ctx, level)
     if len(supply):  # the residents supply per head was worked out with
         people = supply.groupby("area_code")["population"].first().reindex(codes).astype(float)
@@ -309,9 +349,13 @@ def supply_map_frame(supply: pd.DataFrame, *, ctx: ReportContext) -> gpd.GeoData
     counts = supply.groupby("area_code")["n_records"].sum().reindex(codes).fillna(0)
     totals = pd.DataFrame({"n_services": counts.astype("int64"), "population": people})
     totals.index.name = "area_code"
-    totals["services_per_1000"] = np.where(totals["population"] > 0, 1000 * totals["n_services"] / totals["population"], np.nan)
+    totals["services_per_1000"] = np.where(
+        totals["population"] > 0, 1000 * totals["n_services"] / totals["population"], np.nan
+    )
     areas = load_areas(level, geography=ctx.geography, within=ctx.area_code)
-    return areas[["area_code", "area_name", "geometry"]].merge(totals.reset_index(), on="area_code", how="left")
+    return areas[["area_code", "area_name", "geometry"]].merge(
+        totals.reset_index(), on="area_code", how="left"
+    )
 
 
 def supply_map(supply: pd.DataFrame, *, ctx: ReportContext) -> Choropleth:
@@ -319,8 +363,12 @@ def supply_map(supply: pd.DataFrame, *, ctx: ReportContext) -> Choropleth:
     saying ILLUSTRATIVE when made-up services are counted."""
     frame = supply_map_frame(supply, ctx=ctx)
     level = supply.attrs.get("level") or default_place_level(ctx)
-    return choropleth(frame, column="services_per_1000", legend="per 1,000",
-                      title=f"Services per 1,000 residents by {level}{data_label(supply)}")  # fmt: skip
+    return choropleth(
+        frame,
+        column="services_per_1000",
+        legend="per 1,000",
+        title=f"Services per 1,000 residents by {level}{data_label(supply)}",
+    )
 
 
 def supply_wide(supply: pd.DataFrame) -> pd.DataFrame:
@@ -332,15 +380,27 @@ def supply_wide(supply: pd.DataFrame) -> pd.DataFrame:
     ``population``, ``n_services``, ``services_per_1000``, one column per theme name (services
     per 1,000), ``data_status``.
     """
-    require_columns(supply, ["area_code", "area_name", "theme_name", "n_records", "population", "supply_per_1000", "data_status"],
-                    argument="supply")  # fmt: skip
+    require_columns(
+        supply,
+        ["area_code", "area_name", "theme_name", "n_records", "population", "supply_per_1000", "data_status"],
+        argument="supply",
+    )
     if supply.empty:
-        return pd.DataFrame(columns=["area_name", "population", "n_services", "services_per_1000", "data_status"])
-    wide = supply.pivot_table(index="area_code", columns="theme_name", values="supply_per_1000", aggfunc="sum")
-    totals = supply.groupby("area_code").agg(area_name=("area_name", "first"), population=("population", "first"),
-                                             n_services=("n_records", "sum"))  # fmt: skip
-    totals["services_per_1000"] = np.where(totals["population"] > 0, 1000 * totals["n_services"] / totals["population"], np.nan)
-    status = "; ".join(sorted({part for text in supply["data_status"].dropna() for part in str(text).split("; ")}))
+        return pd.DataFrame(
+            columns=["area_name", "population", "n_services", "services_per_1000", "data_status"]
+        )
+    wide = supply.pivot_table(
+        index="area_code", columns="theme_name", values="supply_per_1000", aggfunc="sum"
+    )
+    totals = supply.groupby("area_code").agg(
+        area_name=("area_name", "first"), population=("population", "first"), n_services=("n_records", "sum")
+    )
+    totals["services_per_1000"] = np.where(
+        totals["population"] > 0, 1000 * totals["n_services"] / totals["population"], np.nan
+    )
+    status = "; ".join(
+        sorted({part for text in supply["data_status"].dropna() for part in str(text).split("; ")})
+    )
     out = totals.join(wide).sort_values("services_per_1000", ascending=False).reset_index(drop=True)
     out["data_status"] = status
     out.columns.name = None
@@ -357,7 +417,9 @@ def supply_chart(supply: pd.DataFrame, *, title: str, top: int | None = 25) -> R
     import matplotlib
 
     require_columns(supply, ["area_name", "theme_name", "supply_per_1000"], argument="supply")
-    wide = supply.pivot_table(index="area_name", columns="theme_name", values="supply_per_1000", aggfunc="sum").fillna(0.0)
+    wide = supply.pivot_table(
+        index="area_name", columns="theme_name", values="supply_per_1000", aggfunc="sum"
+    ).fillna(0.0)
     wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False).index]
     shown = wide.head(top) if top else wide
     fig = ReportFigure(figsize=(8, 0.28 * len(shown) + 1.6))
@@ -371,7 +433,9 @@ def supply_chart(supply: pd.DataFrame, *, title: str, top: int | None = 25) -> R
     ax.invert_yaxis()
     ax.set_xlabel("services per 1,000 residents")
     note = f" (top {len(shown)} of {len(wide)})" if len(shown) < len(wide) else ""
-    ax.set_title(title + note + ("" if len(wide) else " — no services in the register"), fontsize=10, loc="left")
+    ax.set_title(
+        title + note + ("" if len(wide) else " — no services in the register"), fontsize=10, loc="left"
+    )
     if len(shown.columns):
         ax.legend(fontsize=7, frameon=False, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)

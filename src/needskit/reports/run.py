@@ -106,7 +106,10 @@ def parse_formats(formats: str | Sequence[str]) -> list[str]:
     unknown = [f for f in items if f not in FORMATS]
     if unknown:
         raise ReportError(
-            "unknown output format", where="--format", expected=f"some of {list(FORMATS)}, e.g. 'html,pdf'", got=repr(unknown[0])
+            "unknown output format",
+            where="--format",
+            expected=f"some of {list(FORMATS)}, e.g. 'html,pdf'",
+            got=repr(unknown[0]),
         )
     return [f for f in FORMATS if f == "ipynb" or f in items]
 
@@ -154,7 +157,11 @@ def _failing_cell(nb_path: Path, error: Any) -> tuple[int, str]:
         original = nbformat.read(nb_path, as_version=4)
     except Exception:  # the index in the executed notebook is still useful
         return int(getattr(error, "cell_index", -1)), first
-    matches = [i for i, c in enumerate(original.cells) if c.get("cell_type") == "code" and c.get("source", "") == source]
+    matches = [
+        i
+        for i, c in enumerate(original.cells)
+        if c.get("cell_type") == "code" and c.get("source", "") == source
+    ]
     if matches:
         guess = int(getattr(error, "cell_index", matches[0]))
         return min(matches, key=lambda i: abs(i - (guess - 1))), first
@@ -250,7 +257,13 @@ def run_report(
     proj = project if isinstance(project, Project) else find_project(project)
     spec, nb_path = resolve_report(report, notebooks=notebooks if notebooks is not None else proj.notebooks)
     given = dict(parameters or {})
-    for key, value in (("area", area), ("period", period), ("comparator", comparator), ("level", level), ("audience", publish)):
+    for key, value in (
+        ("area", area),
+        ("period", period),
+        ("comparator", comparator),
+        ("level", level),
+        ("audience", publish),
+    ):
         if value is not None:
             given[key] = value
     audience = str(given.get("audience") or notebook_audience(nb_path))
@@ -261,19 +274,31 @@ def run_report(
     if audience != "internal":
         internal.check_fresh()
     checked = validate_parameters(
-        nb_path, given, store=reading, optional={"project": str(proj.root), "store": str(store) if store else None}
+        nb_path,
+        given,
+        store=reading,
+        optional={"project": str(proj.root), "store": str(store) if store else None},
     )
     out = Path(out) if out is not None else proj.reports
     folder = out / checked.area / checked.period
-    entry = _draft_entry(spec, nb_path, checked, wanted, extra_inputs, kernel_name, store=reading, project=proj)
+    entry = _draft_entry(
+        spec, nb_path, checked, wanted, extra_inputs, kernel_name, store=reading, project=proj
+    )
 
     if if_changed:
         previous = manifest_entry(folder, spec.name)
         if unchanged(previous, entry, folder=folder):
             files = {fmt: folder / previous["files"][fmt] for fmt in wanted}
             return ReportResult(
-                spec.name, checked.area, checked.area_name, checked.period, "unchanged", folder, files,
-                time.perf_counter() - started_clock, previous,
+                spec.name,
+                checked.area,
+                checked.area_name,
+                checked.period,
+                "unchanged",
+                folder,
+                files,
+                time.perf_counter() - started_clock,
+                previous,
             )
 
     tmp = out / TMP_DIR / f"{checked.area}-{checked.period}-{spec.name}-{uuid.uuid4().hex[:8]}"
@@ -281,13 +306,21 @@ def run_report(
     failed = out / FAILED_DIR / checked.area / checked.period / f"{spec.name}.ipynb"
     try:
         executed = tmp / f"{spec.name}.ipynb"
-        _execute(nb_path, executed, checked, spec, failed, kernel=entry["kernel"], timeout=timeout, cwd=proj.root)
+        _execute(
+            nb_path, executed, checked, spec, failed, kernel=entry["kernel"], timeout=timeout, cwd=proj.root
+        )
         executed_at = _now()
         entry["started"] = started
         entry["executed"] = executed_at
         manifest = reading.manifest()
         files = _export(
-            executed, tmp, spec, checked, entry, wanted, failed,
+            executed,
+            tmp,
+            spec,
+            checked,
+            entry,
+            wanted,
+            failed,
             sources=pd.DataFrame(manifest.get("sources", [])),
             partnership=str(manifest.get("partnership", {}).get("name", "")),
         )
@@ -305,8 +338,15 @@ def run_report(
     if failed.exists():
         failed.unlink()
     return ReportResult(
-        spec.name, checked.area, checked.area_name, checked.period, "written", folder, published,
-        time.perf_counter() - started_clock, entry,
+        spec.name,
+        checked.area,
+        checked.area_name,
+        checked.period,
+        "written",
+        folder,
+        published,
+        time.perf_counter() - started_clock,
+        entry,
     )
 
 
@@ -451,13 +491,19 @@ def _export(
         raise ReportError(
             f"export failed: {what}",
             where=f"report {spec.name!r} for {checked.area} {checked.period}",
-            hint=(f"the executed notebook is kept at {kept}; " if kept else "") + "the previous report is unchanged",
+            hint=(f"the executed notebook is kept at {kept}; " if kept else "")
+            + "the previous report is unchanged",
         ) from exc
     return files
 
 
 def _publish(
-    tmp: Path, folder: Path, files: Mapping[str, Path], name: str, entry: dict[str, Any], checked: ReportParameters
+    tmp: Path,
+    folder: Path,
+    files: Mapping[str, Path],
+    name: str,
+    entry: dict[str, Any],
+    checked: ReportParameters,
 ) -> dict[str, Path]:
     """Move every output into place (atomic renames on one file system), the manifest last."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -467,7 +513,14 @@ def _publish(
         os.replace(path, target)
         published[fmt] = target
     manifest = read_manifest(folder)
-    manifest.update({"manifest_version": 1, "area": checked.area, "area_name": checked.area_name, "period": checked.period})
+    manifest.update(
+        {
+            "manifest_version": 1,
+            "area": checked.area,
+            "area_name": checked.area_name,
+            "period": checked.period,
+        }
+    )
     manifest["reports"][name] = entry
     write_json_atomic(folder / MANIFEST_NAME, manifest)
     return published

@@ -75,8 +75,12 @@ def check_place_level(ctx: ReportContext, level: str) -> None:
         ``level`` not ``"ward"`` or ``"district"``, or ``"district"`` for a district.
     """
     if level not in PLACE_LEVELS:
-        raise ReportError("is not a level for places", where=f"level={level!r}", expected="'ward' or 'district'",
-                          got=repr(level))  # fmt: skip
+        raise ReportError(
+            "is not a level for places",
+            where=f"level={level!r}",
+            expected="'ward' or 'district'",
+            got=repr(level),
+        )
     if level == "district" and ctx.area_level == "district":
         raise ReportError(
             "a district has one district: nothing to compare",
@@ -117,7 +121,9 @@ def _resident_rows(ctx: ReportContext, *, level: str) -> pd.DataFrame:
     return rows
 
 
-def residents(ctx: ReportContext, *, level: str = "lsoa", scope: Literal["area", "partnership"] = "area") -> pd.Series:
+def residents(
+    ctx: ReportContext, *, level: str = "lsoa", scope: Literal["area", "partnership"] = "area"
+) -> pd.Series:
     """Residents per area as the report publishes them.
 
     Parameters
@@ -163,18 +169,25 @@ def residents_by_age(ctx: ReportContext) -> pd.DataFrame:
     """
     rows = _resident_rows(ctx, level="lsoa")
     rows = rows[rows["area_code"].isin(set(ctx.hierarchy["lsoa"]))]
-    out = pd.DataFrame({
-        "area_code": rows["area_code"].astype(str).to_numpy(),
-        "age_group": rows["category"].astype(str).to_numpy(),
-        "usual_residents": rows["value"].fillna(0.0).astype(float).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "area_code": rows["area_code"].astype(str).to_numpy(),
+            "age_group": rows["category"].astype(str).to_numpy(),
+            "usual_residents": rows["value"].fillna(0.0).astype(float).to_numpy(),
+        }
+    )
     return out.sort_values(["area_code", "age_group"], kind="stable").reset_index(drop=True)
 
 
-def indicator_values(ctx: ReportContext, indicators: Sequence[str], *, level: str, codes: Sequence[str]) -> pd.DataFrame:
+def indicator_values(
+    ctx: ReportContext, indicators: Sequence[str], *, level: str, codes: Sequence[str]
+) -> pd.DataFrame:
     """Indicators of the store for areas of ``level`` in the report period (one row per indicator
     and area; the period a report for ``ctx.period`` shows, see :func:`~needskit.reports.context.select_period`)."""
     results = ctx.results
-    rows = results[results["indicator"].isin(list(indicators)) & (results["level"] == level)
-                   & results["area_code"].isin(list(codes))]  # fmt: skip
+    rows = results[
+        results["indicator"].isin(list(indicators))
+        & (results["level"] == level)
+        & results["area_code"].isin(list(codes))
+    ]
     return select_period(rows, ctx.period)

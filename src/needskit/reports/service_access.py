@@ -43,8 +43,16 @@ __all__ = [
 ACCESS_TYPES: tuple[str, ...] = ("gp_practice", "pharmacy", "library")
 """Service types whose nearest point is measured by default."""
 
-_FCA_COLUMNS = ["area_code", "area_name", "ward_name", "population", "accessibility", "practices_per_100k",
-                "services_in_catchment", "geometry"]  # fmt: skip
+_FCA_COLUMNS = [
+    "area_code",
+    "area_name",
+    "ward_name",
+    "population",
+    "accessibility",
+    "practices_per_100k",
+    "services_in_catchment",
+    "geometry",
+]
 
 
 def neighbourhood_centres(ctx: ReportContext) -> gpd.GeoDataFrame:
@@ -85,7 +93,9 @@ def neighbourhood_centres(ctx: ReportContext) -> gpd.GeoDataFrame:
         geometry=centres.geometry.to_numpy(),
         crs=BNG,
     )
-    out["population"] = out["area_code"].map(residents(ctx, level="lsoa", scope="partnership")).fillna(0.0).to_numpy()
+    out["population"] = (
+        out["area_code"].map(residents(ctx, level="lsoa", scope="partnership")).fillna(0.0).to_numpy()
+    )
     return out.sort_values("area_code").reset_index(drop=True)
 
 
@@ -123,9 +133,17 @@ def access_table(
     known = set(services["service_type"].dropna().astype(str)) if len(services) else set()
     present = [t for t in service_types if t in known]
     if known and not present:
-        raise SchemaError("names service types the register does not have", where="service_types",
-                          expected=f"some of {sorted(known)}", got=repr(list(service_types)))  # fmt: skip
-    out = pd.DataFrame(centres.loc[centres["in_area"], ["area_code", "area_name", "ward_name", "population", "centre_method"]])
+        raise SchemaError(
+            "names service types the register does not have",
+            where="service_types",
+            expected=f"some of {sorted(known)}",
+            got=repr(list(service_types)),
+        )
+    out = pd.DataFrame(
+        centres.loc[
+            centres["in_area"], ["area_code", "area_name", "ward_name", "population", "centre_method"]
+        ]
+    )
     out.attrs["absent_types"] = [t for t in service_types if t not in known]
     if not present:
         out.attrs["data_status"] = {}
@@ -134,7 +152,9 @@ def access_table(
     nearest = nearest_service(centres, services=chosen, service_type="service_type")
     nearest["name"] = nearest["service_id"].map(chosen.set_index("service_id")["name"])
     made_up = chosen.groupby("service_type")["illustrative"].agg(lambda s: bool(s.astype(bool).all()))
-    out.attrs["data_status"] = {kind: ILLUSTRATIVE_LABEL if made_up.get(kind, False) else "real" for kind in present}
+    out.attrs["data_status"] = {
+        kind: ILLUSTRATIVE_LABEL if made_up.get(kind, False) else "real" for kind in present
+    }
     for kind in present:
         part = nearest[nearest["service_type"] == kind].set_index("area_code")
         out[f"{kind}_m"] = out["area_code"].map(part["distance_m"]).astype(float)
@@ -162,7 +182,9 @@ def access_summary(access: pd.DataFrame, *, far_m: float = 2000.0) -> pd.DataFra
     require_columns(access, ["population"], argument="access")
     kinds = [c[:-2] for c in access.columns if c.endswith("_m")]
     if not kinds and not access.attrs.get("absent_types"):
-        raise SchemaError("has no distance columns", where="access", expected="columns named <type>_m (access_table)")
+        raise SchemaError(
+            "has no distance columns", where="access", expected="columns named <type>_m (access_table)"
+        )
     if not far_m > 0:
         raise SchemaError("is not a positive distance", where="far_m", expected="metres > 0", got=repr(far_m))
     distances = access[[f"{k}_m" for k in kinds]].to_numpy(float).reshape(len(access), len(kinds))
@@ -171,17 +193,19 @@ def access_summary(access: pd.DataFrame, *, far_m: float = 2000.0) -> pd.DataFra
     beyond = ((distances > far_m) * people).sum(axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a type with no distance at all
-        out = pd.DataFrame({
-            "service_type": [k.replace("_", " ") for k in kinds],
-            "median_m": np.nanmedian(distances, axis=0) if kinds else [],
-            "p90_m": np.nanpercentile(distances, 90, axis=0) if kinds else [],
-            "max_m": np.nanmax(distances, axis=0) if kinds else [],
-            "mean_per_resident_m": (distances * people).sum(axis=0) / total if total else np.nan,
-            "residents_beyond": beyond,
-            "share_residents_beyond": beyond / total if total else np.nan,
-            "far_m": float(far_m),
-            "data_status": [access.attrs.get("data_status", {}).get(k, "real") for k in kinds],
-        })
+        out = pd.DataFrame(
+            {
+                "service_type": [k.replace("_", " ") for k in kinds],
+                "median_m": np.nanmedian(distances, axis=0) if kinds else [],
+                "p90_m": np.nanpercentile(distances, 90, axis=0) if kinds else [],
+                "max_m": np.nanmax(distances, axis=0) if kinds else [],
+                "mean_per_resident_m": (distances * people).sum(axis=0) / total if total else np.nan,
+                "residents_beyond": beyond,
+                "share_residents_beyond": beyond / total if total else np.nan,
+                "far_m": float(far_m),
+                "data_status": [access.attrs.get("data_status", {}).get(k, "real") for k in kinds],
+            }
+        )
     out.attrs["absent_types"] = list(access.attrs.get("absent_types", []))
     return out
 
@@ -200,16 +224,28 @@ def access_sentence(summary: pd.DataFrame, *, area_name: str) -> str:
     absent = summary.attrs.get("absent_types", [])
     parts = []
     for row in summary.itertuples(index=False):
-        label = row.service_type + (f" ({ILLUSTRATIVE_LABEL} locations)" if row.data_status == ILLUSTRATIVE_LABEL else "")
+        label = row.service_type + (
+            f" ({ILLUSTRATIVE_LABEL} locations)" if row.data_status == ILLUSTRATIVE_LABEL else ""
+        )
         parts.append(
             f"{label}: half of {area_name}'s neighbourhoods are within {row.median_m / 1000:,.1f} km and the furthest is "
             f"{row.max_m / 1000:,.1f} km away; {row.residents_beyond:,.0f} residents ({row.share_residents_beyond:.1%}) live in "
             f"neighbourhoods more than {row.far_m / 1000:,.1f} km from one"
         )
-    missing = f"The register has no {', '.join(t.replace('_', ' ') for t in absent)}: not measured." if absent else ""
+    missing = (
+        f"The register has no {', '.join(t.replace('_', ' ') for t in absent)}: not measured."
+        if absent
+        else ""
+    )
     if not parts:
-        return ("The register has no services of the types measured, so distances are not measured. " + missing).strip()
-    text = "Straight-line distance from where each neighbourhood's people live to the nearest service. " + "; ".join(parts) + "."
+        return (
+            "The register has no services of the types measured, so distances are not measured. " + missing
+        ).strip()
+    text = (
+        "Straight-line distance from where each neighbourhood's people live to the nearest service. "
+        + "; ".join(parts)
+        + "."
+    )
     return f"{text} {missing}".strip()
 
 
@@ -232,7 +268,9 @@ def furthest(access: pd.DataFrame, *, service_type: str | None = None, top: int 
         return pd.DataFrame(columns=["area_name", "ward_name", "population"])
     kind = service_type or kinds[0]
     require_columns(access, [f"{kind}_m", f"{kind}_nearest"], argument="service_type")
-    out = access.sort_values([f"{kind}_m", "area_code"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out = access.sort_values([f"{kind}_m", "area_code"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
     out = out[["area_name", "ward_name", "population", *[f"{k}_m" for k in kinds], f"{kind}_nearest"]]
     return out.head(top) if top else out
 
@@ -288,22 +326,39 @@ def gp_accessibility(
     supply = f"1 per {service_type.replace('_', ' ')} (no list sizes)"
     if practices.empty:
         if len(services):
-            raise SchemaError("names service types the register does not have", where=f"service_type={service_type!r}",
-                              expected=f"one of {sorted(set(services['service_type'].astype(str)))}")  # fmt: skip
-        here = pd.DataFrame(centres.loc[centres["in_area"], ["area_code", "area_name", "ward_name", "population"]])
+            raise SchemaError(
+                "names service types the register does not have",
+                where=f"service_type={service_type!r}",
+                expected=f"one of {sorted(set(services['service_type'].astype(str)))}",
+            )
+        here = pd.DataFrame(
+            centres.loc[centres["in_area"], ["area_code", "area_name", "ward_name", "population"]]
+        )
         fca = here.assign(accessibility=np.nan, practices_per_100k=np.nan, services_in_catchment=0)
         meta = {"method": "2SFCA", "catchment_m": float(catchment_m), "absent": True}
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NeedskitWarning)  # unreached practices are in attrs
-            fca = two_step_fca(centres, services=practices.assign(_supply=1.0), population="population", supply="_supply",
-                               catchment_m=catchment_m, decay=decay)  # fmt: skip
+            fca = two_step_fca(
+                centres,
+                services=practices.assign(_supply=1.0),
+                population="population",
+                supply="_supply",
+                catchment_m=catchment_m,
+                decay=decay,
+            )
         meta = dict(fca.attrs.get("needskit_access", {}))
-        fca = fca.merge(pd.DataFrame(centres[["area_code", "area_name", "ward_name", "in_area"]]), on="area_code")
+        fca = fca.merge(
+            pd.DataFrame(centres[["area_code", "area_name", "ward_name", "in_area"]]), on="area_code"
+        )
         fca = fca[fca["in_area"]].drop(columns="in_area")
         fca["practices_per_100k"] = fca["accessibility"] * 100_000
     out = polygons[["area_code", "geometry"]].merge(fca, on="area_code", how="inner")
-    out = gpd.GeoDataFrame(out[_FCA_COLUMNS], geometry="geometry", crs=BNG).sort_values("area_code").reset_index(drop=True)
+    out = (
+        gpd.GeoDataFrame(out[_FCA_COLUMNS], geometry="geometry", crs=BNG)
+        .sort_values("area_code")
+        .reset_index(drop=True)
+    )
     out.attrs["needskit_access"] = {**meta, "supply": supply}
     return out
 
@@ -312,11 +367,20 @@ def gp_access_map(fca: gpd.GeoDataFrame) -> Choropleth:
     """A map of GP practices per 100,000 residents within reach (:func:`gp_accessibility`); when the
     register has no services, the practices within reach (none) under a title that says so."""
     if fca.attrs.get("needskit_access", {}).get("absent"):
-        return choropleth(fca, column="services_in_catchment", legend="practices",
-                          title="GP practices within reach: the register has no GP practices")  # fmt: skip
-    return choropleth(fca, column="practices_per_100k", title="GP practices per 100,000 residents within reach (2SFCA)",
-                      legend="per 100,000", tooltip=["area_name", "ward_name", "practices_per_100k"],
-                      aliases=["Neighbourhood", "Ward", "Practices per 100,000"])  # fmt: skip
+        return choropleth(
+            fca,
+            column="services_in_catchment",
+            legend="practices",
+            title="GP practices within reach: the register has no GP practices",
+        )
+    return choropleth(
+        fca,
+        column="practices_per_100k",
+        title="GP practices per 100,000 residents within reach (2SFCA)",
+        legend="per 100,000",
+        tooltip=["area_name", "ward_name", "practices_per_100k"],
+        aliases=["Neighbourhood", "Ward", "Practices per 100,000"],
+    )
 
 
 def accessibility_sentence(fca: pd.DataFrame, *, area_name: str) -> str:

@@ -34,7 +34,17 @@ ILLUSTRATIVE_LABEL = "ILLUSTRATIVE"
 """The word every table, chart and sentence built on made-up data carries."""
 
 _MONEY = ("spend", "budget", "allocation", "cost", "gbp", "difference_", "range", "pot", "(£)")
-_WHOLE = ("population", "residents", "n_", "crimes", "services", "neighbourhoods", "partners", "charted", "points")
+_WHOLE = (
+    "population",
+    "residents",
+    "n_",
+    "crimes",
+    "services",
+    "neighbourhoods",
+    "partners",
+    "charted",
+    "points",
+)
 
 
 def data_label(df: pd.DataFrame) -> str:
@@ -130,7 +140,9 @@ def _heading(column: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def show_table(df: pd.DataFrame, *, columns: Mapping[str, str] | Sequence[str] | None = None, top: int | None = None):
+def show_table(
+    df: pd.DataFrame, *, columns: Mapping[str, str] | Sequence[str] | None = None, top: int | None = None
+):
     """A table as leaders read it: chosen columns, readable headings, £ and thousands formatted.
 
     Parameters
@@ -234,6 +246,10 @@ def methods_text(report: Literal["resource-map", "commissioning-priorities", "ou
         Unknown report name.
     """
     if report not in _METHODS:
-        raise ReportError("no methods text for this report", where=f"report={report!r}",
-                          expected=f"one of {sorted(_METHODS)}", got=repr(report))  # fmt: skip
+        raise ReportError(
+            "no methods text for this report",
+            where=f"report={report!r}",
+            expected=f"one of {sorted(_METHODS)}",
+            got=repr(report),
+        )
     return _METHODS[report]

@@ -12,16 +12,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from typing import Any, Literal
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
+
 from needskit._checks import (
     BNG,
     point_coordinates,
-    require_frame,
     require_columns,
+    require_frame,
     require_non_negative,
     require_numeric,
     require_unique_ids,
@@ -33,7 +35,6 @@ __all__ = ["nearest_service", "gaussian_decay", "two_step_fca", "population_weig
 # ============================================================================================
 # Access
 # ============================================================================================
-
 
 
 def nearest_service(
@@ -443,16 +444,24 @@ def lsoa_centres(lsoas: gpd.GeoDataFrame, *, postcodes: pd.DataFrame | None) -> 
         if len(located):
             gdf = gpd.GeoDataFrame(
                 located[["area_code"]],
-                geometry=gpd.points_from_xy(located["easting"].to_numpy(float), located["northing"].to_numpy(float)),
+                geometry=gpd.points_from_xy(
+                    located["easting"].to_numpy(float), located["northing"].to_numpy(float)
+                ),
                 crs=BNG,
             )
             centres = population_weighted_centres(gdf, area_col="area_code").set_index("area_code")
-    known = np.isin(codes, centres.index.to_numpy()) if centres is not None else np.zeros(len(codes), dtype=bool)
+    known = (
+        np.isin(codes, centres.index.to_numpy()) if centres is not None else np.zeros(len(codes), dtype=bool)
+    )
     fallback = lsoas.geometry.representative_point().to_numpy()
     geometry = (
-        np.where(known, centres.geometry.reindex(codes).to_numpy(), fallback) if centres is not None else fallback
+        np.where(known, centres.geometry.reindex(codes).to_numpy(), fallback)
+        if centres is not None
+        else fallback
     )
-    n_points = centres["n_points"].reindex(codes).fillna(0).astype("int64").to_numpy() if centres is not None else 0
+    n_points = (
+        centres["n_points"].reindex(codes).fillna(0).astype("int64").to_numpy() if centres is not None else 0
+    )
     out = gpd.GeoDataFrame(
         {
             "area_code": codes,

@@ -16,7 +16,14 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
-from needskit._checks import BNG, require_columns, require_frame, require_non_negative, require_numeric, require_unique_ids
+from needskit._checks import (
+    BNG,
+    require_columns,
+    require_frame,
+    require_non_negative,
+    require_numeric,
+    require_unique_ids,
+)
 from needskit.config.catalog import THEMES
 from needskit.errors import GeographyError, SchemaError, describe_values
 from needskit.place.geography import Geography
@@ -167,21 +174,38 @@ def build_register(
         require_unique_ids(services["service_id"], argument="service_id")
         bad = ~services["theme"].isin(list(THEMES))
         if bad.any():
-            raise SchemaError("has values that are not catalogue themes", where="services column 'theme'",
-                              expected=f"one of {list(THEMES)}", got=describe_values(services.loc[bad, "theme"].tolist()))  # fmt: skip
+            raise SchemaError(
+                "has values that are not catalogue themes",
+                where="services column 'theme'",
+                expected=f"one of {list(THEMES)}",
+                got=describe_values(services.loc[bad, "theme"].tolist()),
+            )
     frame = services if len(services) else pd.DataFrame(columns=columns)
     points = gpd.GeoDataFrame(
         frame.reset_index(drop=True),
-        geometry=gpd.points_from_xy(pd.to_numeric(frame["easting"]), pd.to_numeric(frame["northing"]), crs=BNG),
+        geometry=gpd.points_from_xy(
+            pd.to_numeric(frame["easting"]), pd.to_numeric(frame["northing"]), crs=BNG
+        ),
         crs=BNG,
     )
     if "illustrative" not in points.columns:
         points["illustrative"] = False
-    spend = spend if len(spend) else pd.DataFrame(columns=["ward_code", "partner", "theme", "spend_gbp", "illustrative"])
-    catchments = catchments if len(catchments) else pd.DataFrame(columns=["service_id", "area_code", "illustrative"])
+    spend = (
+        spend
+        if len(spend)
+        else pd.DataFrame(columns=["ward_code", "partner", "theme", "spend_gbp", "illustrative"])
+    )
+    catchments = (
+        catchments if len(catchments) else pd.DataFrame(columns=["service_id", "area_code", "illustrative"])
+    )
     notes: list[str] = []
-    register = ResourceRegister(services=points, spend=spend.reset_index(drop=True),
-                                catchments=catchments.reset_index(drop=True), population=population, notes=())  # fmt: skip
+    register = ResourceRegister(
+        services=points,
+        spend=spend.reset_index(drop=True),
+        catchments=catchments.reset_index(drop=True),
+        population=population,
+        notes=(),
+    )
     if register.illustrative:
         notes.append(ILLUSTRATIVE_NOTE)
     nhs = points.get("partner_sector", pd.Series(dtype=object)).astype("string") == "nhs"
@@ -280,7 +304,9 @@ def service_points(
             got=f"{int(unlocated.sum())} services, e.g. {df.loc[unlocated, service_id].tolist()[:5]}",
             hint="geocode postcodes first (geography.geocode_postcodes), or drop the unlocated rows",
         )
-    located = assign_points(df, x=x, y=y, crs=crs, level=level, vintage=vintage, geography=geography, areas=areas)
+    located = assign_points(
+        df, x=x, y=y, crs=crs, level=level, vintage=vintage, geography=geography, areas=areas
+    )
     geometry = gpd.points_from_xy(xs.to_numpy(float), ys.to_numpy(float), crs=crs)
     out = gpd.GeoDataFrame(located, geometry=geometry, crs=crs)
     if not CRS.from_user_input(crs).equals(BNG):

@@ -17,6 +17,7 @@ from needskit.place.geography import LEVELS, Geography
 
 __all__ = ["supply_per_head"]
 
+
 def supply_per_head(
     df: pd.DataFrame,
     *,

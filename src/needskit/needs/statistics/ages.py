@@ -22,9 +22,26 @@ ESP2013_BANDS: tuple[tuple[int, float], ...] = tuple((a, a + 4) for a in range(0
 """The 19 ESP2013 bands as (first age, last age): (0, 4), (5, 9) ... (85, 89), (90, inf)."""
 
 ESP2013: tuple[int, ...] = (
-    5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000,
-    7000, 6500, 6000, 5500, 5000, 4000, 2500, 1500, 1000,
-)  # fmt: skip
+    5000,
+    5500,
+    5500,
+    5500,
+    6000,
+    6000,
+    6500,
+    7000,
+    7000,
+    7000,
+    7000,
+    6500,
+    6000,
+    5500,
+    5000,
+    4000,
+    2500,
+    1500,
+    1000,
+)
 """European Standard Population 2013 for the bands in :data:`ESP2013_BANDS` (sums to 100,000)."""
 
 LIFE_TABLE_BANDS: tuple[tuple[int, float], ...] = (
