@@ -1,7 +1,8 @@
 # needskit: two commands on a fresh machine.
-#   make demo   set up .venv (if needed) and run the main job on the shipped Gloucestershire data
+#   make demo   set up .venv (if needed) and run the main job on the shipped example data
 #   make test   set up / update .venv and run every test
 # Nothing else is needed: no manual apt step, no network at run time.
+#   make lab    JupyterLab in notebooks/ with the project kernel; make lint  ruff + mypy
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -33,17 +34,19 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Rebuild data/raw from the project's shared raw-data folder (maintainers only; not needed to run).
 data-build: $(STAMP)
 	$(VENV)/bin/needskit data build --from $(SHARED) --to data/raw
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) benchmarks/pool_points.py
 
 clean:
-	rm -rf data/processed reports/_failed reports/.tmp
+	rm -rf data/processed data/published reports/_failed reports/.tmp
