@@ -38,19 +38,22 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
             agreement[spec.id] = (share, n)
             if n:
                 echo(
-                    f"police.uk check ({spec.id}): {share:.1%} of {n:,} located crimes get the LSOA police.uk publishes"
+                    f"police.uk check ({spec.id}): {share:.1%} of {n:,} located crimes "
+                    "get the LSOA police.uk publishes"
                 )
     out = Path(reports) if reports is not None else ws.project.reports
     area = ws.partnership.areas[0]
     store = ws.store.path if ws.store.path != ws.project.store else None
     common = {"out": out, "echo": echo, "progress": False, "store": store, "project": ws.project.root}
     echo(
-        f"producing the needs profile: {ws.area.area_name} and its {len(ws.area.chapters)} {ws.area.chapter_level} chapters ..."
+        f"producing the needs profile: {ws.area.area_name} and its {len(ws.area.chapters)} "
+        f"{ws.area.chapter_level} chapters ..."
     )
     report_command("needs-profile", area=area, each_chapter=True, **common)
     first = ws.area.chapters[0] if ws.area.chapters else area
     echo(
-        f"producing the resource map, commissioning priorities and outcomes monitoring for {area} and {first} ..."
+        "producing the resource map, commissioning priorities and outcomes monitoring "
+        f"for {area} and {first} ..."
     )
     for name in COMMISSIONING_REPORTS:
         for code in dict.fromkeys((area, first)):

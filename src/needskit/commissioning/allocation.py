@@ -203,7 +203,9 @@ def allocation_scenarios(
 
     Examples
     --------
-    >>> allocation_scenarios(places, budget=50_000, needs={"IMD": "imd_score", "Health": "health_score"})  # doctest: +SKIP
+    >>> allocation_scenarios(
+    ...     places, budget=50_000, needs={"IMD": "imd_score", "Health": "health_score"}
+    ... )  # doctest: +SKIP
     """
     require_frame(df)
     labels = (

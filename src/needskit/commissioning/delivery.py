@@ -130,7 +130,8 @@ def outcome_table(
 def cell_shares(
     df: pd.DataFrame, *, outcome: str, place: str | None, activity: str, budget: str | None
 ) -> pd.DataFrame:
-    """One row per activity × outcome (× place) cell with the activity's budget shared equally over its cells."""
+    """One row per activity × outcome (× place) cell with the activity's budget shared equally over
+    its cells."""
     require_frame(df, name="delivery")
     keys = [activity, outcome] + ([place] if place else [])
     require_columns(df, keys, argument="activity/outcome/place")

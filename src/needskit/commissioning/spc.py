@@ -238,7 +238,9 @@ def p_chart(
 
     Examples
     --------
-    >>> p_chart(waits, numerator="seen_18wk", denominator="referrals", time="month", target=0.92)  # doctest: +SKIP
+    >>> p_chart(
+    ...     waits, numerator="seen_18wk", denominator="referrals", time="month", target=0.92
+    ... )  # doctest: +SKIP
     """
     require_frame(df)
     keys = as_list(by)

@@ -74,7 +74,9 @@ def plot_xmr(
 
     Examples
     --------
-    >>> fig = plot_xmr(xmr(monthly, value="rate", time="month"), title="Emergency admissions")  # doctest: +SKIP
+    >>> fig = plot_xmr(
+    ...     xmr(monthly, value="rate", time="month"), title="Emergency admissions"
+    ... )  # doctest: +SKIP
     """
     meta = chart_meta(result, argument="result")
     keys, time = meta["by"], meta["time"]

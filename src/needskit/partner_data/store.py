@@ -176,7 +176,8 @@ class Store:
         return pd.read_parquet(self._file("geography/hierarchy.parquet", stage="pool"))
 
     def read_place_members(self) -> pd.DataFrame:
-        """How LSOAs make up the partnership's own places: ``lsoa_code``, ``area_code``, ``weight``, ``level``."""
+        """How LSOAs make up the partnership's own places: ``lsoa_code``, ``area_code``, ``weight``,
+        ``level``."""
         path = self.path / "geography" / "places.parquet"
         if not path.exists():
             return pd.DataFrame(columns=["lsoa_code", "area_code", "weight", "level"])
@@ -206,7 +207,8 @@ class Store:
         return gpd.read_parquet(path) if path.exists() else None
 
     def read_register(self, table: str) -> pd.DataFrame:
-        """A resource-register table (``services``, ``spend``, ``catchments``); empty when no dataset feeds it."""
+        """A resource-register table (``services``, ``spend``, ``catchments``); empty when no dataset
+        feeds it."""
         path = self.path / "register" / f"{table}.parquet"
         if not path.exists():
             self.stage("pool")

@@ -305,7 +305,8 @@ class Geography:
             raise GeographyError(
                 "is not an area of the lookups",
                 where=f"area {unknown[0]!r}" if len(unknown) == 1 else f"areas {unknown}",
-                expected=f"ONS codes of {vintage} LSOAs, MSOAs, wards, districts, counties, regions, ICBs or police force areas",
+                expected=f"ONS codes of {vintage} LSOAs, MSOAs, wards, districts, counties, regions, ICBs "
+                "or police force areas",
                 got=repr(unknown[0]) if len(unknown) == 1 else repr(unknown),
             )
         return table[keep].copy()

@@ -206,7 +206,8 @@ def appendix_html(
         parts.append(f"<p>{html.escape(describe_rule(disclosure_rule))}</p>")
     else:
         parts.append(
-            "<p>No small-number disclosure rule was applied: this is an internal output with exact figures.</p>"
+            "<p>No small-number disclosure rule was applied: "
+            "this is an internal output with exact figures.</p>"
         )
 
     parts.append('<h2 id="appendix-sources">Data sources</h2>')

@@ -62,7 +62,8 @@ def chapters_of(area: str, *, store: Store) -> list[str]:
     raise ReportError(
         "has no chapters",
         where=f"--each-chapter with area {area!r}",
-        expected=f"the partnership's area ({', '.join(described.get('codes', []))}) or an area inside it with smaller areas",
+        expected=f"the partnership's area ({', '.join(described.get('codes', []))}) "
+        "or an area inside it with smaller areas",
         got=repr(area),
     )
 

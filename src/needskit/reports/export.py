@@ -263,7 +263,8 @@ def export_html(nb, ctx: ExportContext) -> str:
             where=f"{ctx.report} HTML",
             expected="every script, style and image inlined",
             got=f"{len(remote)} references, e.g. {remote[0]!r}",
-            hint="display maps with needskit.reports.maps.choropleth (it inlines Leaflet), not folium.Map directly",
+            hint="display maps with needskit.reports.maps.choropleth (it inlines Leaflet), "
+            "not folium.Map directly",
         )
     return page
 

@@ -431,7 +431,8 @@ def trend(
         raise SchemaError(
             "needs one form of input",
             where="trend()",
-            expected="count= and denominator= (proportions) or value= with lower=/upper= (rates, other values)",
+            expected="count= and denominator= (proportions) "
+            "or value= with lower=/upper= (rates, other values)",
             got=f"count={count!r}, denominator={denominator!r}, value={value!r}",
         )
     if proportions:
