@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import glob
 import json
 import os
@@ -150,7 +151,7 @@ class Store:
         self, *, levels: Sequence[str] | None = None, datasets: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """The pooled profile (optionally only some levels or datasets)."""
-        filters = []
+        filters: list[tuple[str, str, Any]] = []
         if levels is not None:
             filters.append(("level", "in", list(levels)))
         if datasets is not None:
@@ -161,7 +162,7 @@ class Store:
         self, *, levels: Sequence[str] | None = None, comparator: str | None = None
     ) -> pd.DataFrame:
         """Every indicator for every area, period and comparator kind (or one comparator kind)."""
-        filters = []
+        filters: list[tuple[str, str, Any]] = []
         if levels is not None:
             filters.append(("level", "in", list(levels)))
         if comparator is not None:
@@ -223,7 +224,7 @@ class Store:
         return Geography(
             hierarchies={vintage: self.read_hierarchy},
             boundaries={
-                (level, vintage): (lambda level=level: self.read_areas(level))
+                (level, vintage): functools.partial(self.read_areas, level)
                 for level in BOUNDARY_LEVELS
                 if level in layers
             },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -173,7 +174,7 @@ def run_batch(
     try:
         if workers == 1:
             for task in tasks:
-                _collect(result, task, lambda t=task: _worker(t))
+                _collect(result, task, functools.partial(_worker, task))
                 bar.update(1)
         else:
             context = _context()

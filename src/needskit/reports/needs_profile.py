@@ -10,6 +10,7 @@ need, inequality by deprivation, hot spots and trend. Nothing here computes an i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -301,7 +302,7 @@ def _comparison_words(comparison: str) -> str:
 
 
 def inequality_by_decile(
-    ctx: ReportContext, *, indicator: str = "crime_rate_all", q: int = 5
+    ctx: ReportContext, *, indicator: str = "crime_rate_all", q: Literal[10, 5] = 5
 ) -> tuple[pd.DataFrame, str]:
     """An indicator by national IMD 2025 quintile (or decile) of the area's neighbourhoods, and a
     sentence on the gap between the most and least deprived fifth."""
@@ -314,7 +315,7 @@ def inequality_by_decile(
     rows = rows[rows["numerator"].notna() & rows["denominator"].notna() & rows["imd_decile"].notna()]
     if rows.empty:
         return pd.DataFrame(), f"{spec['title']}: not enough published data to compare deprivation groups."
-    statistic = "proportion" if spec["statistic"] == "proportion" else "rate"
+    statistic: Literal["proportion", "rate"] = "proportion" if spec["statistic"] == "proportion" else "rate"
     table = by_deprivation(
         pd.DataFrame(rows.drop(columns="geometry")).assign(imd_decile=rows["imd_decile"].astype(int)),
         numerator="numerator",

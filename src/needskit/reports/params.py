@@ -13,11 +13,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from needskit.errors import ReportError
 from needskit.partner_data.store import Store
 from needskit.reports.context import AUDIENCES
+
+if TYPE_CHECKING:
+    from needskit.disclosure.sharing import Audience
 
 __all__ = [
     "STANDARD_PARAMETERS",
@@ -70,7 +73,7 @@ class ReportParameters:
     area_name: str
     area_level: str
     period: str
-    publish: str
+    publish: Audience
     disclosure_rule: str | None
     comparator: str | None = None
     period_checked: bool = True
@@ -343,7 +346,7 @@ def validate_parameters(
         area_name=area_name,
         area_level=area_level,
         period=period,
-        publish=audience,
+        publish=cast("Audience", audience),  # checked against AUDIENCES above
         disclosure_rule=manifest.get("disclosure_rule"),
         comparator=comparator,
         period_checked=bool(known),

@@ -288,7 +288,7 @@ def run_report(
 
     if if_changed:
         previous = manifest_entry(folder, spec.name)
-        if unchanged(previous, entry, folder=folder):
+        if previous is not None and unchanged(previous, entry, folder=folder):
             files = {fmt: folder / previous["files"][fmt] for fmt in wanted}
             return ReportResult(
                 spec.name,
