@@ -146,17 +146,20 @@ def main() -> None:
 
     print(
         f"areas: {len(codes):,} English LSOAs; indicators: {len(specs)} "
-        f"({sum(s.statistic != 'value' for s in specs)} with 95% and 99.8% limits); result rows: {len(results):,}"
+        f"({sum(s.statistic != 'value' for s in specs)} with 95% and 99.8% limits); "
+        f"result rows: {len(results):,}"
     )
     verdict = "PASS" if indicator_seconds <= 10 else "MISS"
     print(
         f"indicators: needskit {indicator_seconds:.2f} s vs per-row loop ~{baseline_seconds:.1f} s "
-        f"({baseline_seconds / indicator_seconds:.0f}x faster); target <= 10 s: {verdict}; same limits as the loop: {'yes' if same else 'NO'}"
+        f"({baseline_seconds / indicator_seconds:.0f}x faster); target <= 10 s: {verdict}; "
+        f"same limits as the loop: {'yes' if same else 'NO'}"
     )
     verdict = "PASS" if index_seconds <= 2 else "MISS"
     print(
         f"national IoD2019 index: {index_seconds:.3f} s for {len(ranks):,} LSOAs (target <= 2 s: {verdict}); "
-        f"published IMD rank reproduced for {exact:,} of {len(ranks):,} (the rest are published ties / near-ties)"
+        f"published IMD rank reproduced for {exact:,} of {len(ranks):,} "
+        "(the rest are published ties / near-ties)"
     )
     if not same:
         raise SystemExit(1)

@@ -479,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     for approach, measured in results.items():
         times = ", ".join(f"{t:.2f}" for t in measured["times"])
         print(
-            f"{approach:>8}: {min(measured['times']):.2f} s (runs: {times}; CPU {min(measured['cpus']):.2f} s); "
+            f"{approach:>8}: {min(measured['times']):.2f} s "
+            f"(runs: {times}; CPU {min(measured['cpus']):.2f} s); "
             f"peak RSS {_gb(measured['peak_kb']):.2f} GB (inputs {_gb(measured['inputs_kb']):.2f} GB, "
             f"whole process {_gb(measured['process_peak_kb']):.2f} GB)"
         )

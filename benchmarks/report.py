@@ -5,8 +5,8 @@ Python start, imports (papermill, nbconvert, WeasyPrint ~3 s), parameter checks,
 execution, HTML and PDF export, publishing. The store is built once first (``needskit run`` into a
 temporary folder); every report reads it. Uses ``notebooks/01-needs-profile.ipynb`` when it
 exists, else the small test notebook (``tests/data/notebooks/report_small.ipynb``: a table and a
-choropleth of the districts) and says which. The baseline is the obvious one: each of the seven chapters run on its own,
-one after another, in a fresh process.
+choropleth of the districts) and says which. The baseline is the obvious one: each of the seven
+chapters run on its own, one after another, in a fresh process.
 
     .venv/bin/python benchmarks/report.py
 """
@@ -58,14 +58,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as base:
             sequential = sum(run([report, "--area", code, *common, "--out", base]) for code in chapters)
     print(
-        f"one district (execute + HTML + PDF): {one:6.1f} s   target <= {TARGET_ONE:.0f} s   {'ok' if one <= TARGET_ONE else 'SLOW'}"
+        f"one district (execute + HTML + PDF): {one:6.1f} s   target <= {TARGET_ONE:.0f} s   "
+        f"{'ok' if one <= TARGET_ONE else 'SLOW'}"
     )
     print(f"same again with --if-changed (skip): {again:6.1f} s")
     print(
-        f"county + 6 districts, parallel:      {batch:6.1f} s   target <= {TARGET_BATCH:.0f} s   {'ok' if batch <= TARGET_BATCH else 'SLOW'}"
+        f"county + 6 districts, parallel:      {batch:6.1f} s   target <= {TARGET_BATCH:.0f} s   "
+        f"{'ok' if batch <= TARGET_BATCH else 'SLOW'}"
     )
     print(
-        f"baseline, 7 chapters one by one:     {sequential:6.1f} s   parallel batch is {sequential / batch:.1f}x faster"
+        f"baseline, 7 chapters one by one:     {sequential:6.1f} s   "
+        f"parallel batch is {sequential / batch:.1f}x faster"
     )
     print(f"largest HTML: {sizes[-1] / 1e6:.2f} MB (limit 10 MB)")
 

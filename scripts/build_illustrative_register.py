@@ -535,6 +535,21 @@ def build_spend(anchors: dict[str, pd.DataFrame], rng: np.random.Generator) -> p
 def readme(seed: int, services: pd.DataFrame, spend: pd.DataFrame, catchments: pd.DataFrame) -> str:
     counts = services.groupby(["service_type", "partner_sector"]).size()
     lines = "\n".join(f"| `{t}` | {s} | {n} |" for (t, s), n in counts.items())
+    files = "\n".join(
+        [
+            f"| `services.csv` | {len(services)} | service points: `service_id`, `name`, `service_type`, "
+            "`partner`, `partner_sector`, `theme` (catalogue theme key), `postcode`, `easting`, `northing` "
+            "(EPSG:27700, the postcode's ONSPD grid reference), `district_code`, `district_name`, "
+            "`capacity`, `capacity_unit`, `opening_hours` (OpenStreetMap syntax), `hours_per_week`, "
+            "`annual_cost_gbp`, `financial_year`, `catchment` (how the catchment was drawn), `illustrative`, "
+            "`lsoa` (the 2021 LSOA the postcode lies in) |",
+            f"| `spend.csv` | {len(spend)} | partner spend by 2024 best-fit ward and theme, financial year "
+            f"{FINANCIAL_YEAR}: `ward_code`, `ward_name`, `district_code`, `partner`, `partner_sector`, "
+            "`theme`, `financial_year`, `spend_gbp`, `illustrative` |",
+            f"| `catchments.csv` | {len(catchments)} | the 2021 LSOAs each service with a catchment serves: "
+            "`service_id`, `lsoa21_code`, `partner`, `theme`, `illustrative` |",
+        ]
+    )
     return f"""# ILLUSTRATIVE resource register — NOT REAL DATA
 
 **Everything in this folder is made up.** The services, partners' budgets, capacities, opening
@@ -573,9 +588,7 @@ byte-identical files. Real anchors:
 
 | file | rows | what |
 |---|---|---|
-| `services.csv` | {len(services)} | service points: `service_id`, `name`, `service_type`, `partner`, `partner_sector`, `theme` (catalogue theme key), `postcode`, `easting`, `northing` (EPSG:27700, the postcode's ONSPD grid reference), `district_code`, `district_name`, `capacity`, `capacity_unit`, `opening_hours` (OpenStreetMap syntax), `hours_per_week`, `annual_cost_gbp`, `financial_year`, `catchment` (how the catchment was drawn), `illustrative`, `lsoa` (the 2021 LSOA the postcode lies in) |
-| `spend.csv` | {len(spend)} | partner spend by 2024 best-fit ward and theme, financial year {FINANCIAL_YEAR}: `ward_code`, `ward_name`, `district_code`, `partner`, `partner_sector`, `theme`, `financial_year`, `spend_gbp`, `illustrative` |
-| `catchments.csv` | {len(catchments)} | the 2021 LSOAs each service with a catchment serves: `service_id`, `lsoa21_code`, `partner`, `theme`, `illustrative` |
+{files}
 
 Service points by type and sector:
 

@@ -124,7 +124,7 @@ def write_squares_project(root: Path) -> Path:
     _boundaries(raw / "boundaries" / "squares.gpkg")
     # postcodes: a grid of points, some in each square and one outside
     pcs = []
-    for i, (code, (letter, col, row, _m, _w)) in enumerate(LSOAS.items()):
+    for i, (_code, (letter, col, row, _m, _w)) in enumerate(LSOAS.items()):
         for j in range(5):
             pcs.append(
                 {

@@ -120,7 +120,8 @@ def _pool(ws: Any, places: Path | None, datasets: tuple[str, ...]) -> int:
 
     result = run_pool(ws, places_file=places, datasets=list(datasets) or None, echo=click.echo)
     click.echo(
-        f"wrote the pool stage of the store {ws.store.path} (profile, ledger, rejected/, geography/, register/)"
+        f"wrote the pool stage of the store {ws.store.path} "
+        "(profile, ledger, rejected/, geography/, register/)"
     )
     for problem in result.errors:
         click.echo(f"needskit: error: {problem.line()}", err=True)

@@ -13,6 +13,7 @@ Nothing here names a partnership: everything follows from the project's ``conf/`
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,22 +39,27 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
             agreement[spec.id] = (share, n)
             if n:
                 echo(
-                    f"police.uk check ({spec.id}): {share:.1%} of {n:,} located crimes get the LSOA police.uk publishes"
+                    f"police.uk check ({spec.id}): {share:.1%} of {n:,} located crimes "
+                    "get the LSOA police.uk publishes"
                 )
     out = Path(reports) if reports is not None else ws.project.reports
     area = ws.partnership.areas[0]
     store = ws.store.path if ws.store.path != ws.project.store else None
-    common = {"out": out, "echo": echo, "progress": False, "store": store, "project": ws.project.root}
-    echo(
-        f"producing the needs profile: {ws.area.area_name} and its {len(ws.area.chapters)} {ws.area.chapter_level} chapters ..."
+    produce = functools.partial(
+        report_command, out=out, echo=echo, progress=False, store=store, project=ws.project.root
     )
-    report_command("needs-profile", area=area, each_chapter=True, **common)
+    echo(
+        f"producing the needs profile: {ws.area.area_name} and its {len(ws.area.chapters)} "
+        f"{ws.area.chapter_level} chapters ..."
+    )
+    produce("needs-profile", area=area, each_chapter=True)
     first = ws.area.chapters[0] if ws.area.chapters else area
     echo(
-        f"producing the resource map, commissioning priorities and outcomes monitoring for {area} and {first} ..."
+        "producing the resource map, commissioning priorities and outcomes monitoring "
+        f"for {area} and {first} ..."
     )
     for name in COMMISSIONING_REPORTS:
         for code in dict.fromkeys((area, first)):
-            report_command(name, area=code, **common)
+            produce(name, area=code)
     echo(f"done in {time.perf_counter() - started:.1f} s; open {out / area} (index.html) to read the reports")
     return {"result": result, "agreement": agreement, "reports": out}

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
@@ -30,6 +31,7 @@ from needskit.config.project import Project, find_project
 from needskit.disclosure import describe_rule, publication_marking
 from needskit.disclosure.publish import allowed_datasets
 from needskit.disclosure.publish import publish as publish_frames
+from needskit.disclosure.sharing import Audience
 from needskit.errors import GeographyError
 from needskit.needs.benchmarking import benchmark_all
 from needskit.needs.indicators import compute_indicators
@@ -284,7 +286,7 @@ def publish(
             audience=audience,
             rule=rule,
             rule_text=describe_rule(rule),
-            marking=publication_marking(audience),
+            marking=publication_marking(cast(Audience, audience)),  # publish_frames checked it
         )
         written[audience] = target
     return written

@@ -1,4 +1,5 @@
-"""needskit.commissioning.allocation_inputs: need, population, budget, floors and caps refused with a reason."""
+"""needskit.commissioning.allocation_inputs: need, population, budget, floors and caps refused with
+a reason."""
 
 from __future__ import annotations
 

@@ -127,6 +127,8 @@ def test_duplication_errors(squares):
         com.duplication(points, catchment=-5.0, areas=squares)
     with pytest.raises(SchemaError, match="not a catchment"):
         com.duplication(points, catchment=["A"], areas=squares)
+    with pytest.raises(GeographyError, match="needs the areas a radius catchment covers"):
+        com.duplication(points, catchment=1000.0)
     with pytest.raises(GeographyError, match="not in the services' CRS"):
         com.duplication(points, catchment=1000.0, areas=squares.to_crs(4326))
     with pytest.raises(GeographyError, match="'area_code' column"):

@@ -171,7 +171,8 @@ def test_delivery_ambiguous_ward_names(hierarchy):
 
 
 def _hand_delivery() -> pd.DataFrame:
-    """a1 serves o1 in P1 and P2 (£100); a2 serves o1 and o2 in P1 (£60); a3 serves o2 in P3 (unknown budget)."""
+    """a1 serves o1 in P1 and P2 (£100); a2 serves o1 and o2 in P1 (£60); a3 serves o2 in P3
+    (unknown budget)."""
     return pd.DataFrame(
         {
             "activity_id": ["a1", "a1", "a2", "a2", "a3"],

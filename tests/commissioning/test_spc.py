@@ -124,7 +124,8 @@ def test_p_chart_limits_against_hand_computation():
     assert out["lower_limit"].iloc[3] == 0.0  # n = 10: the raw lower limit is negative, clipped
     assert pbar - 3 * se[3] < 0
     np.testing.assert_allclose(out["upper_2sigma"], pbar + 2 * se)
-    # target 0.01 is below the lower limits of the first three points (0.017 the lowest), not the clipped fourth
+    # target 0.01 is below the lower limits of the first three points (0.017 the lowest),
+    # not the clipped fourth
     assert (pbar - 3 * se[:3]).min() == pytest.approx(0.017, abs=1e-3)
     assert out["assurance"].tolist() == ["consistently meets target"] * 3 + ["inconsistent"]
 

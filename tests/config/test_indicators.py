@@ -1,4 +1,5 @@
-"""needskit.config.indicators: conf/indicators.yml — every statistic reachable from YAML, every mistake named."""
+"""needskit.config.indicators: conf/indicators.yml — every statistic reachable from YAML, every
+mistake named."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from squares import write_squares_project
 COUNTED = ["proportion", "crude_rate", "dsr", "isr", "life_expectancy"]
 
 
-# ---------------------------------------------------------------------------------- one partner file, three levels
+# ----------------------------------------------------------------------------- one partner file, three levels
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Tests for needskit.disclosure.rules: the rule-set registry, describe_rule, primary suppression and rounding."""
+"""Tests for needskit.disclosure.rules: the rule-set registry, describe_rule, primary suppression
+and rounding."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests for needskit.disclosure.tables: the totals apply_rules publishes and the lines they make equations."""
+"""Tests for needskit.disclosure.tables: the totals apply_rules publishes and the lines they make
+equations."""
 
 from __future__ import annotations
 

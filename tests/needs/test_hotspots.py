@@ -1,4 +1,5 @@
-"""needskit.needs.hotspots: hand-built grids with a planted cluster, then the shipped Gloucestershire LSOAs."""
+"""needskit.needs.hotspots: hand-built grids with a planted cluster, then the shipped
+Gloucestershire LSOAs."""
 
 from __future__ import annotations
 

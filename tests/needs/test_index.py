@@ -303,7 +303,8 @@ def test_missing_domain_values_name_rows_with_count_and_five_examples():
     df = pd.DataFrame({"code": [f"E{i}" for i in range(10)], "a": [np.nan] * 7 + [1.0, 2.0, 3.0], "b": 1.0})
     with pytest.raises(
         SchemaError,
-        match=r"\['a'\]: domain values are missing.*7 rows with missing values, e\.g\. \['E0', 'E1', 'E2', 'E3', 'E4'\]",
+        match=r"\['a'\]: domain values are missing.*7 rows with missing values, "
+        r"e\.g\. \['E0', 'E1', 'E2', 'E3', 'E4'\]",
     ) as info:
         combine_domains(df, domains=["a", "b"], weights={"a": 0.5, "b": 0.5}, code_col="code")
     assert "E5" not in str(info.value)

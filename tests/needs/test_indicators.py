@@ -1,4 +1,5 @@
-"""needskit.needs.indicators: indicators from a pooled profile, on hand-built profiles and the shipped data."""
+"""needskit.needs.indicators: indicators from a pooled profile, on hand-built profiles and the
+shipped data."""
 
 from __future__ import annotations
 

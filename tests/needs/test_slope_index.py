@@ -54,7 +54,8 @@ def test_sii_matches_weighted_least_squares_by_polyfit():
     frame = pd.DataFrame({"decile": range(1, 11), "pop": pop, "value": value, "se": np.full(10, 1.0)})
     a = pop / pop.sum()
     x = np.cumsum(a) - a / 2
-    # WLS with weights a == ordinary LS of y*sqrt(a) on sqrt(a), x*sqrt(a) (phe_sii); polyfit weights are sqrt(a)
+    # WLS with weights a == ordinary LS of y*sqrt(a) on sqrt(a), x*sqrt(a) (phe_sii);
+    # polyfit weights are sqrt(a)
     slope, intercept = np.polyfit(x, value, 1, w=np.sqrt(a))
     coef, *_ = np.linalg.lstsq(np.column_stack([np.sqrt(a), x * np.sqrt(a)]), value * np.sqrt(a), rcond=None)
     assert coef == pytest.approx([intercept, slope])

@@ -26,7 +26,8 @@ POLICE = "police/2024-01-gloucestershire-street.csv.gz"
 def _needs_shared() -> None:
     if not (SHARED / "PROVENANCE.md").exists():
         pytest.skip(
-            f"the shared raw-data folder is not beside this checkout ({SHARED}); `needskit data build` needs it"
+            f"the shared raw-data folder is not beside this checkout ({SHARED}); "
+            "`needskit data build` needs it"
         )
 
 

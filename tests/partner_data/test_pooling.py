@@ -1,4 +1,5 @@
-"""needskit.partner_data.pooling: partner files onto the partnership's LSOAs, up the hierarchy, totals conserved."""
+"""needskit.partner_data.pooling: partner files onto the partnership's LSOAs, up the hierarchy,
+totals conserved."""
 
 from __future__ import annotations
 

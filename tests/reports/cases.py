@@ -1,4 +1,5 @@
-"""Shared cases of the commissioning report tests: the shipped example's codes and a store without a register."""
+"""Shared cases of the commissioning report tests: the shipped example's codes and a store without
+a register."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""needskit.reports.map_rendering: two renderings of one choropleth (folium HTML without network, static PNG)."""
+"""needskit.reports.map_rendering: two renderings of one choropleth (folium HTML without network,
+static PNG)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""needskit.reports.monitoring on the shipped store: outcome series, SPC charts, the board and the partnerships."""
+"""needskit.reports.monitoring on the shipped store: outcome series, SPC charts, the board and the
+partnerships."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The commissioning report notebooks (03-05), executed through papermill on the shipped store for Cheltenham."""
+"""The commissioning report notebooks (03-05), executed through papermill on the shipped store for
+Cheltenham."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""needskit.reports.provision on the shipped store: need by theme, gaps, duplication and spend against need."""
+"""needskit.reports.provision on the shipped store: need by theme, gaps, duplication and spend
+against need."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""needskit.reports.service_access on the shipped store: distances to the nearest service and GP accessibility."""
+"""needskit.reports.service_access on the shipped store: distances to the nearest service and GP
+accessibility."""
 
 from __future__ import annotations
 

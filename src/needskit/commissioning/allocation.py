@@ -99,8 +99,9 @@ def allocate(
     >>> allocate(need, budget=50_000, floor=10_000)["allocation"].tolist()
     [30000, 10000, 10000]
     """
+    total: float | np.integer | np.floating | None = budget
     if isinstance(df, (int, float, np.integer, np.floating)) and not isinstance(df, bool):
-        if budget is not None:
+        if total is not None:
             raise SchemaError(
                 "the budget is given twice",
                 where="allocate()",
@@ -114,11 +115,11 @@ def allocate(
                 got=type(need).__name__,
                 hint="allocate(50_000, need=imd_score_by_ward)",
             )
-        budget, df, need = df, need, None
-    if budget is None:
+        total, df, need = df, need, None
+    if total is None:
         raise SchemaError("no budget given", where="budget", expected="the sum to share, e.g. budget=50_000")
     places, weights_in, pop = read_need(df, need=need, place=place, population=population)
-    budget_u, unit = check_budget(budget, unit)
+    budget_u, unit = check_budget(total, unit)
     floors = per_place(df, floor, places, argument="floor", default=0.0)
     caps = per_place(df, cap, places, argument="cap", default=np.inf)
     check_bounds(places, floors, caps, unit)
@@ -203,7 +204,9 @@ def allocation_scenarios(
 
     Examples
     --------
-    >>> allocation_scenarios(places, budget=50_000, needs={"IMD": "imd_score", "Health": "health_score"})  # doctest: +SKIP
+    >>> allocation_scenarios(
+    ...     places, budget=50_000, needs={"IMD": "imd_score", "Health": "health_score"}
+    ... )  # doctest: +SKIP
     """
     require_frame(df)
     labels = (

@@ -114,7 +114,8 @@ def _numbers(values: Any, *, name: str, what: str) -> np.ndarray:
             where=f"{what} {name!r}",
             expected="values of zero or more",
             got=describe_values(array[negative].tolist()),
-            hint="shift a z-score or a signed index to be non-negative first (e.g. rank or exponential transform)",
+            hint="shift a z-score or a signed index to be non-negative first "
+            "(e.g. rank or exponential transform)",
         )
     return array
 

@@ -130,7 +130,8 @@ def outcome_table(
 def cell_shares(
     df: pd.DataFrame, *, outcome: str, place: str | None, activity: str, budget: str | None
 ) -> pd.DataFrame:
-    """One row per activity × outcome (× place) cell with the activity's budget shared equally over its cells."""
+    """One row per activity × outcome (× place) cell with the activity's budget shared equally over
+    its cells."""
     require_frame(df, name="delivery")
     keys = [activity, outcome] + ([place] if place else [])
     require_columns(df, keys, argument="activity/outcome/place")
@@ -236,7 +237,7 @@ def delivery_matrix(
     known = cells["budget_share"].notna() if budget is not None else None
     grouped = cells.groupby([outcome, place], sort=False)
     out = grouped.size().rename("n_activities").to_frame()
-    if budget is not None:
+    if known is not None:  # a budget column was given
         out["budget"] = grouped["budget_share"].sum(min_count=0)
         out["n_budget_unknown"] = (~known).groupby([cells[outcome], cells[place]], sort=False).sum()
     out = out.reset_index()

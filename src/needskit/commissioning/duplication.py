@@ -66,8 +66,8 @@ def duplication(
     catchment_area
         Column of a catchment table holding the area codes.
     areas
-        Areas for radius catchments (points or polygons, ``area_code``, same CRS); default the
-        shipped 2021 LSOAs.
+        Areas for radius catchments (points or polygons, ``area_code``, same CRS), e.g.
+        ``load_areas("lsoa", geography=...)``; required with a radius.
     min_partners
         How many different partners make a duplication (2 or more).
 
@@ -88,7 +88,8 @@ def duplication(
         Missing columns or values, repeated service ids, catchment rows naming unknown services,
         a non-positive radius, negative spend, ``min_partners`` < 2.
     GeographyError
-        Radius catchments without point services in EPSG:27700, or areas in another CRS.
+        Radius catchments without point services in EPSG:27700 or without areas, or areas in
+        another CRS.
 
     Notes
     -----
@@ -357,9 +358,13 @@ def _incidence(
 
     sx, sy = point_coordinates(services, argument="services")
     if areas is None:
-        from needskit.place.geography import load_areas
-
-        areas = load_areas("lsoa")
+        raise GeographyError(
+            "needs the areas a radius catchment covers",
+            where="areas",
+            expected="areas (points or polygons with 'area_code', EPSG:27700) when the catchment is a radius",
+            got="None",
+            hint="pass areas=needskit.place.load_areas('lsoa', geography=...)",
+        )
     if not isinstance(areas, gpd.GeoDataFrame) or "area_code" not in areas.columns:
         raise GeographyError("is not a GeoDataFrame with an 'area_code' column", where="areas")
     if areas.crs is None or not areas.crs.equals(services.crs):

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from needskit._checks import as_list, require_columns, require_frame, require_non_negative, require_numeric
-from needskit.commissioning.spc_rules import Polarity, SpcRules, apply_rules
+from needskit.commissioning.spc_rules import Chart, Polarity, SpcRules, apply_rules
 from needskit.commissioning.spc_segments import (
     baseline_mask,
     check_chart_arguments,
@@ -238,7 +238,9 @@ def p_chart(
 
     Examples
     --------
-    >>> p_chart(waits, numerator="seen_18wk", denominator="referrals", time="month", target=0.92)  # doctest: +SKIP
+    >>> p_chart(
+    ...     waits, numerator="seen_18wk", denominator="referrals", time="month", target=0.92
+    ... )  # doctest: +SKIP
     """
     require_frame(df)
     keys = as_list(by)
@@ -366,7 +368,7 @@ def _finish(
     polarity: str,
     target: Any,
     keys: list[str],
-    chart: str,
+    chart: Chart,
     value: str,
     time: str,
 ) -> pd.DataFrame:
@@ -387,7 +389,9 @@ def _finish(
         out[name] = flags[name]
     direction = flags["direction"]
     out["direction"] = pd.Series(
-        np.where(direction > 0, "high", np.where(direction < 0, "low", None)), index=out.index, dtype="string"
+        np.where(direction > 0, "high", np.where(direction < 0, "low", None)),  # type: ignore[call-overload]
+        index=out.index,
+        dtype="string",
     )
     good = {"high_is_good": 1, "high_is_bad": -1, "no_judgement": 0}[polarity]
     variation = np.full(len(out), "common cause", dtype=object)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import cast
 
 import pandas as pd
 from matplotlib.axes import Axes
@@ -74,7 +75,9 @@ def plot_xmr(
 
     Examples
     --------
-    >>> fig = plot_xmr(xmr(monthly, value="rate", time="month"), title="Emergency admissions")  # doctest: +SKIP
+    >>> fig = plot_xmr(
+    ...     xmr(monthly, value="rate", time="month"), title="Emergency admissions"
+    ... )  # doctest: +SKIP
     """
     meta = chart_meta(result, argument="result")
     keys, time = meta["by"], meta["time"]
@@ -98,11 +101,14 @@ def plot_xmr(
                 got=repr(series),
             )
         data = result[series_mask(result, keys, chosen)]
+    fig: Figure
     if ax is None:
         fig = ReportFigure(figsize=(9, 4.5), layout="constrained")  # shows itself in notebooks and reports
         ax = fig.add_subplot()
     else:
-        fig = ax.get_figure()
+        # the figure holding the caller's axes (never None for an Axes; matplotlib types it as
+        # Figure | SubFigure | None, and this function returns it as the Figure it documents)
+        fig = cast(Figure, ax.get_figure())
     x = data[time]
     if isinstance(x.dtype, pd.PeriodDtype):
         x = x.dt.to_timestamp()

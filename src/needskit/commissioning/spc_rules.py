@@ -25,6 +25,7 @@ from needskit.errors import SchemaError
 __all__ = ["SpcRules", "Polarity", "POLARITIES", "VARIATIONS", "ASSURANCES", "apply_rules"]
 
 Polarity = Literal["high_is_good", "high_is_bad", "no_judgement"]
+Chart = Literal["xmr", "p"]
 POLARITIES: tuple[str, ...] = ("high_is_good", "high_is_bad", "no_judgement")
 VARIATIONS: tuple[str, ...] = (
     "common cause",
@@ -102,7 +103,7 @@ class SpcRules:
                     "is not True or False", where=f"SpcRules({name}=...)", got=repr(getattr(self, name))
                 )
 
-    def describe(self, *, chart: Literal["xmr", "p"] = "xmr") -> str:
+    def describe(self, *, chart: Chart = "xmr") -> str:
         """The sentence a report prints under the chart: which rules flagged special causes."""
         rules = []
         if self.outside_limits:

@@ -310,20 +310,20 @@ def _period(data: Any, where: str) -> PeriodSpec:
         return PeriodSpec(value=str(data))
     entry = Entry(data, where)
     rng = entry.get("range", kind=list)
-    spec = PeriodSpec(
-        column=entry.get("column", kind=str),
-        format=entry.get("format", kind=str),
-        value=None if entry.get("value") is None else str(entry.get("value")),
-        range=None if rng is None else tuple(str(v) for v in rng),
-    )
+    column = entry.get("column", kind=str)
+    fmt = entry.get("format", kind=str)
+    value = None if entry.get("value") is None else str(entry.get("value"))
+    bounds = None if rng is None else tuple(str(v) for v in rng)
     entry.finish()
-    if (spec.column is None) == (spec.value is None):
+    if (column is None) == (value is None):
         raise CatalogError(
             "period needs exactly one of 'column' or 'value'", where=entry.where, got=str(data)
         )
-    if spec.range is not None and (len(spec.range) != 2 or spec.range[0] > spec.range[1]):
+    if bounds is not None and (len(bounds) != 2 or bounds[0] > bounds[1]):
         raise CatalogError("period range must be [first, last]", where=entry.at("range"), got=str(rng))
-    return spec
+    return PeriodSpec(
+        column=column, format=fmt, value=value, range=None if bounds is None else (bounds[0], bounds[1])
+    )
 
 
 def _measure(data: Any, where: str) -> MeasureSpec:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from needskit.config.catalog import THEMES, Catalog
 from needskit.config.yamlfile import Entry, read_yaml
@@ -92,7 +92,7 @@ class IndicatorSpec:
     notes: str = ""
     unit: str = ""
     reference: str | None = None
-    kind: str = "ratio"
+    kind: Literal["ratio", "rate"] = "ratio"
     at_age: int = 0
 
     @property

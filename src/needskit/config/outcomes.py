@@ -395,7 +395,9 @@ def load_delivery(path: str | Path, *, outcomes: OutcomesFramework | None = None
 
     Examples
     --------
-    >>> delivery = load_delivery("conf/delivery.yml", outcomes=load_outcomes("conf/outcomes.yml"))  # doctest: +SKIP
+    >>> delivery = load_delivery(
+    ...     "conf/delivery.yml", outcomes=load_outcomes("conf/outcomes.yml")
+    ... )  # doctest: +SKIP
     """
     path = Path(path)
     data = read_yaml(path, what="delivery register")

@@ -92,7 +92,8 @@ def published_percentages(
             "has more than one total per group",
             where=f"within={keys!r}",
             expected=f"one {dimension}={total_label!r} row per group",
-            got=f"{int(dup.sum())} total rows share their group, e.g. {den.loc[dup, keys].head(3).to_dict('records')}",
+            got=f"{int(dup.sum())} total rows share their group, "
+            f"e.g. {den.loc[dup, keys].head(3).to_dict('records')}",
             hint="add the columns that separate tables (measure, period) to within=",
         )
     den = den.rename(columns={"value_published": "_den_text", "suppressed": "_den_suppressed"})
@@ -103,7 +104,8 @@ def published_percentages(
             "has groups without a published total",
             where=f"dimension={dimension!r}",
             expected=f"a {dimension}={total_label!r} row in every group",
-            got=f"{int(lacking.sum())} cells, e.g. {frame.loc[lacking.to_numpy(), keys].head(3).to_dict('records')}",
+            got=f"{int(lacking.sum())} cells, "
+            f"e.g. {frame.loc[lacking.to_numpy(), keys].head(3).to_dict('records')}",
             hint="run apply_rules with totals covering this dimension",
         )
     num_sup = published["suppressed"].to_numpy(dtype=bool)

@@ -21,11 +21,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from needskit.disclosure import RULE_SETS, apply_rules, filter_for_audience
+from needskit.disclosure.sharing import Audience
 from needskit.errors import DisclosureError, NeedskitWarning
 
 __all__ = ["Published", "publish", "publish_indicators", "allowed_datasets"]
@@ -243,7 +245,7 @@ def publish(
         warnings.simplefilter("ignore", NeedskitWarning)
         visible = filter_for_audience(
             profile.assign(sharing=profile["dataset"].map(sharing).fillna(profile["sharing"])),
-            audience=audience,
+            audience=cast(Audience, audience),  # allowed_datasets checked it
         )
     published_profile, log = _publish_profile(visible, rule=rule)
     sources = indicators["sources"].fillna("").str.split(", ") if len(indicators) else pd.Series(dtype=object)

@@ -84,7 +84,8 @@ class RuleSet:
                 where=f"RuleSet {self.name!r}",
                 expected="suppress_zero=False when secondary=True",
                 got="both",
-                hint="withheld cells that sum to zero along a published total are recovered exactly (all are 0)",
+                hint="withheld cells that sum to zero along a published total are recovered exactly "
+                "(all are 0)",
             )
         if self.secondary and self.totals_from_redacted:
             raise SchemaError(
@@ -92,7 +93,8 @@ class RuleSet:
                 where=f"RuleSet {self.name!r}",
                 expected="one of secondary=True or totals_from_redacted=True",
                 got="both",
-                hint="totals built from redacted cells reveal nothing about them; secondary suppression is not needed",
+                hint="totals built from redacted cells reveal nothing about them; "
+                "secondary suppression is not needed",
             )
 
     @property
@@ -181,15 +183,16 @@ def describe_rule(rule: str | RuleSet) -> str:
         )
     if rs.secondary:
         text.append(
-            "Where a row or column is published with its total and only one of its figures had been withheld, "
-            "its next smallest figure was withheld as well, repeating until every such row and column had none or "
-            "at least two withheld figures; the pattern was then checked, and extended where needed, so that no "
-            "withheld figure can be worked out exactly by adding and subtracting published rows, columns and totals."
+            "Where a row or column is published with its total and only one of its figures had been "
+            "withheld, its next smallest figure was withheld as well, repeating until every such row and "
+            "column had none or at least two withheld figures; the pattern was then checked, and extended "
+            "where needed, so that no withheld figure can be worked out exactly by adding and subtracting "
+            "published rows, columns and totals."
         )
     if rs.rounding_base:
         text.append(
-            f"All other counts were rounded to the nearest {rs.rounding_base} (a value exactly halfway is rounded up), "
-            "so figures may not add up exactly to the totals shown."
+            f"All other counts were rounded to the nearest {rs.rounding_base} "
+            "(a value exactly halfway is rounded up), so figures may not add up exactly to the totals shown."
         )
     if rs.totals_from_redacted:
         text.append("Totals were recalculated from the figures left after withholding, before rounding.")

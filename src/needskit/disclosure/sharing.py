@@ -149,7 +149,9 @@ def filter_for_audience(
 
     Example
     -------
-    >>> pooled = pd.DataFrame({"dataset": ["crimes", "gp"], "sharing": ["open", "partner"], "value": [12, 30]})
+    >>> pooled = pd.DataFrame(
+    ...     {"dataset": ["crimes", "gp"], "sharing": ["open", "partner"], "value": [12, 30]}
+    ... )
     >>> len(filter_for_audience(pooled, audience="partner"))
     2
     """
@@ -203,10 +205,12 @@ _MARKINGS: Mapping[str, str] = MappingProxyType(
     {
         "public": "OFFICIAL \u2014 PUBLIC. Open and partner-approved data only; small numbers have been "
         "controlled before publication and \u201c*\u201d marks a withheld figure.",
-        "partner": "OFFICIAL-SENSITIVE \u2014 PARTNERS ONLY. For the organisations in the data sharing agreement; "
-        "do not publish or pass on. Small numbers have been controlled; \u201c*\u201d marks a withheld figure.",
-        "internal": "OFFICIAL-SENSITIVE \u2014 INTERNAL: NOT FOR PUBLICATION. Contains exact figures, including "
-        "small numbers, and may contain restricted data; do not share outside the producing organisation.",
+        "partner": "OFFICIAL-SENSITIVE \u2014 PARTNERS ONLY. For the organisations in the data sharing "
+        "agreement; do not publish or pass on. Small numbers have been controlled; \u201c*\u201d marks "
+        "a withheld figure.",
+        "internal": "OFFICIAL-SENSITIVE \u2014 INTERNAL: NOT FOR PUBLICATION. Contains exact figures, "
+        "including small numbers, and may contain restricted data; do not share outside the producing "
+        "organisation.",
     }
 )
 

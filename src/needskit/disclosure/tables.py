@@ -79,8 +79,8 @@ def _check_table(
                 where=f"column {name!r}",
                 expected="the table's cells without totals",
                 got=f"{int(hit.sum())} rows labelled {total_label!r}",
-                hint="drop the total rows: apply_rules computes the totals it publishes, so they are protected "
-                "with the cells (or pass another total_label if this is a real category)",
+                hint="drop the total rows: apply_rules computes the totals it publishes, so they are "
+                "protected with the cells (or pass another total_label if this is a real category)",
             )
     keys = df[[*by, rows, columns]]
     dup = keys.duplicated(keep=False).to_numpy()

@@ -9,6 +9,7 @@ without recomputing anything.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import pandas as pd
 
@@ -90,7 +91,7 @@ def benchmark(
     comparator: str = "parent",
     place_parents: Mapping[str, str] | None = None,
     confidence: float = 0.95,
-    method: str = "ci_overlap",
+    method: Literal["ci_overlap", "spc_proportion", "spc_dsr"] = "ci_overlap",
     quintiles: bool = True,
 ) -> pd.DataFrame:
     """Compare each area's indicator with its comparator (Fingertips methods).

@@ -178,7 +178,9 @@ def by_deprivation(
 
     Examples
     --------
-    >>> frame = pd.DataFrame({"decile": [1, 2, 9, 10], "smokers": [30, 25, 10, 8], "adults": [100, 100, 100, 100]})
+    >>> frame = pd.DataFrame(
+    ...     {"decile": [1, 2, 9, 10], "smokers": [30, 25, 10, 8], "adults": [100, 100, 100, 100]}
+    ... )
     >>> out = by_deprivation(frame, numerator="smokers", denominator="adults", decile="decile", q=5)
     >>> out[["quantile", "value"]].query("quantile in (1, 5)")
        quantile  value
@@ -352,8 +354,12 @@ def gap(
 
     Examples
     --------
-    >>> frame = pd.DataFrame({"decile": [1, 2, 9, 10], "smokers": [30, 25, 10, 8], "adults": [100, 100, 100, 100]})
-    >>> out = gap(frame, numerator="smokers", denominator="adults", decile="decile", direction="most_minus_least")
+    >>> frame = pd.DataFrame(
+    ...     {"decile": [1, 2, 9, 10], "smokers": [30, 25, 10, 8], "adults": [100, 100, 100, 100]}
+    ... )
+    >>> out = gap(
+    ...     frame, numerator="smokers", denominator="adults", decile="decile", direction="most_minus_least"
+    ... )
     >>> round(float(out["absolute_gap"].iloc[0]), 1), round(float(out["relative_gap"].iloc[0]), 3)
     (18.5, 3.056)
     """

@@ -197,7 +197,8 @@ def _by_age(spec: IndicatorSpec, groups: dict, confidence: float | Sequence[floa
         raise SchemaError(
             "the reference area has no data",
             where=f"indicator {spec.id!r}",
-            expected=f"rows of area {spec.reference!r} in the profile (ask for it in the datasets' comparators)",
+            expected=f"rows of area {spec.reference!r} in the profile "
+            "(ask for it in the datasets' comparators)",
             got="none",
         )
     ref = reference.rename(columns={"numerator": "ref_count", "denominator": "ref_population"})
@@ -231,7 +232,8 @@ def _counted(spec: IndicatorSpec, groups: dict, confidence: float | Sequence[flo
             raise SchemaError(
                 "numerator above denominator",
                 where=f"indicator {spec.id!r}",
-                got=f"{int(bad.sum())} areas, e.g. {example['area_code']} ({example['numerator']} > {example['denominator']})",
+                got=f"{int(bad.sum())} areas, e.g. {example['area_code']} "
+                f"({example['numerator']} > {example['denominator']})",
                 hint="check that numerator and denominator cover the same population",
             )
         return stats.proportion(

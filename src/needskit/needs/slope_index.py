@@ -305,12 +305,12 @@ def sii(
     cell = codes * q + (quantiles - 1)
     dup = pd.Series(cell).duplicated(keep=False).to_numpy()
     if dup.any():
-        rows = list(df.index[dup][:5])
+        examples = list(df.index[dup][:5])
         raise SchemaError(
             "has the same quantile twice within a group",
             where=f"column {quantile!r}",
             expected="one row per group and quantile",
-            got=f"{int(dup.sum())} rows, e.g. rows {rows}",
+            got=f"{int(dup.sum())} rows, e.g. rows {examples}",
             hint="sum the areas of each quantile first (by_deprivation), or pass by= to separate groups",
         )
 
@@ -320,9 +320,9 @@ def sii(
             out[cell] = df[column].to_numpy(dtype=float)
         return out.reshape(n_groups, q)
 
-    present = np.zeros(n_groups * q, dtype=bool)
-    present[cell] = True
-    present = present.reshape(n_groups, q)
+    filled = np.zeros(n_groups * q, dtype=bool)
+    filled[cell] = True
+    present = filled.reshape(n_groups, q)
     pop = grid(population)
     if value is not None:
         y = grid(value)

@@ -142,7 +142,9 @@ def _census_subset(
     )
 
 
-def _split_parent(parent, children: dict[str, object]) -> dict[str, object]:
+def _split_parent(
+    parent: shapely.Geometry, children: dict[str, shapely.Geometry]
+) -> dict[str, shapely.Geometry]:
     """Divide a detailed parent polygon among its children, whose outlines are only known coarsely.
 
     Each child gets the part of the detailed parent its coarse polygon covers. Parts of the parent

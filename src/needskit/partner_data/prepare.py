@@ -94,13 +94,15 @@ def measure_columns(spec: DatasetSpec, frame: pd.DataFrame) -> list[tuple[Measur
         spec.period.column,
         spec.record_id,
     } | META_COLUMNS
-    out = []
+    out: list[tuple[MeasureSpec, str | None, str]] = []
     for m in spec.measures:
         if m.count_rows:
+            assert m.name is not None  # the catalogue refuses a row count without a name
             out.append((m, None, m.name))
         elif m.column is not None:
             out.append((m, m.column, m.name or m.column))
         else:
+            assert m.columns is not None  # the catalogue asks for one of count, column or columns
             pattern = re.compile(m.columns)
             matched = [c for c in frame.columns if c not in reserved and pattern.search(c)]
             if not matched:
@@ -311,6 +313,7 @@ def prepare_dataset(
     native_level, native_vintage = "lsoa", vintage
     if g.kind in ("points", "postcode"):
         if g.kind == "points":
+            assert g.x is not None and g.y is not None  # the catalogue requires them for points
             xs_text, ys_text = frame[g.x], frame[g.y]
             xs, ys = to_numbers(xs_text), to_numbers(ys_text)
             mark(xs_text.isna() | ys_text.isna(), "unlocated", "no coordinates", column=f"{g.x}/{g.y}")
@@ -323,6 +326,7 @@ def prepare_dataset(
             )
             crs, label = g.crs, None
         else:
+            assert g.postcode is not None  # the catalogue requires it for postcodes
             coded = geocode_postcodes(frame[[g.postcode]], postcode_col=g.postcode, geography=geography)
             st = coded["postcode_status"]
             mark(st == "missing", "unlocated", "no postcode", column=g.postcode)
@@ -353,6 +357,7 @@ def prepare_dataset(
         ok = status == "ok"
         points = pd.DataFrame({"x": xs.where(ok), "y": ys.where(ok)})
         if g.kind == "points":
+            assert g.x is not None and g.y is not None  # as above
             lon0, lat0, lon1, lat1 = GB_LONLAT_EXTENT
             if CRS.from_user_input(crs).is_geographic:
                 outside_gb = ok & ~(xs.between(lon0, lon1) & ys.between(lat0, lat1))
@@ -389,6 +394,7 @@ def prepare_dataset(
             coords = pd.DataFrame({"easting": bx, "northing": by}, index=frame.index)
         how = pd.Series(np.where(inside, label or located["match"], ""), index=frame.index, dtype="object")
     elif g.kind == "area_code":
+        assert g.level is not None and g.vintage is not None  # the catalogue requires them for area codes
         native_level, native_vintage = g.level, g.vintage
         codes = frame[g.column].astype("string").str.strip()
         mark(codes.isna() | (codes == ""), "unlocated", "no area code", column=g.column)

@@ -1,8 +1,8 @@
 """Checking partner data against its catalogue entry (``needskit validate``).
 
-The same checks decide, in :mod:`needskit.partner_data.pooling`, which rows are assigned, unlocated or rejected:
-validation is pooling without writing. Each problem is one clear line: dataset, file, rows (the
-first five line numbers and a count), column, what was expected, what arrived, and a hint.
+The same checks decide, in :mod:`needskit.partner_data.pooling`, which rows are assigned, unlocated
+or rejected: validation is pooling without writing. Each problem is one clear line: dataset, file,
+rows (the first five line numbers and a count), column, what was expected, what arrived, and a hint.
 
 Severity: ``error`` when a dataset cannot be pooled as declared (missing file or column, not the
 declared format, a malformed catalogue entry, most coordinates unusable) or when more than the

@@ -350,14 +350,14 @@ def load_geography(catalog: Catalog, partnership: Partnership) -> Geography:
         sources["boundaries"] = ", ".join(filter(None, [sources.get("boundaries"), spec.title]))
     postcodes = None
     if ref.postcodes:
-        spec = _dataset_or_reference(catalog, ref.postcodes, "postcodes")
-        postcodes = _postcode_loader(spec)
-        sources["postcodes"] = spec.id
+        directory = _dataset_or_reference(catalog, ref.postcodes, "postcodes")
+        postcodes = _postcode_loader(directory)
+        sources["postcodes"] = directory.id
     population = {}
     for vintage, dataset in ref.population.items():
-        spec = _dataset_or_reference(catalog, dataset, "population")
-        population[int(vintage)] = _population_loader(spec)
-        sources[f"population_{vintage}"] = spec.id
+        residents = _dataset_or_reference(catalog, dataset, "population")
+        population[int(vintage)] = _population_loader(residents)
+        sources[f"population_{vintage}"] = residents.id
     return Geography(
         hierarchies=hierarchies,
         changes=changes,

@@ -1,4 +1,5 @@
-"""Writing the store, one stage at a time: pool, indicators, publish (see :mod:`~needskit.partner_data.store`)."""
+"""Writing the store, one stage at a time: pool, indicators, publish
+(see :mod:`~needskit.partner_data.store`)."""
 
 from __future__ import annotations
 

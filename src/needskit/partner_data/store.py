@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import glob
 import json
 import os
@@ -150,7 +151,7 @@ class Store:
         self, *, levels: Sequence[str] | None = None, datasets: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """The pooled profile (optionally only some levels or datasets)."""
-        filters = []
+        filters: list[tuple[str, str, Any]] = []
         if levels is not None:
             filters.append(("level", "in", list(levels)))
         if datasets is not None:
@@ -161,7 +162,7 @@ class Store:
         self, *, levels: Sequence[str] | None = None, comparator: str | None = None
     ) -> pd.DataFrame:
         """Every indicator for every area, period and comparator kind (or one comparator kind)."""
-        filters = []
+        filters: list[tuple[str, str, Any]] = []
         if levels is not None:
             filters.append(("level", "in", list(levels)))
         if comparator is not None:
@@ -176,7 +177,8 @@ class Store:
         return pd.read_parquet(self._file("geography/hierarchy.parquet", stage="pool"))
 
     def read_place_members(self) -> pd.DataFrame:
-        """How LSOAs make up the partnership's own places: ``lsoa_code``, ``area_code``, ``weight``, ``level``."""
+        """How LSOAs make up the partnership's own places: ``lsoa_code``, ``area_code``, ``weight``,
+        ``level``."""
         path = self.path / "geography" / "places.parquet"
         if not path.exists():
             return pd.DataFrame(columns=["lsoa_code", "area_code", "weight", "level"])
@@ -206,7 +208,8 @@ class Store:
         return gpd.read_parquet(path) if path.exists() else None
 
     def read_register(self, table: str) -> pd.DataFrame:
-        """A resource-register table (``services``, ``spend``, ``catchments``); empty when no dataset feeds it."""
+        """A resource-register table (``services``, ``spend``, ``catchments``); empty when no dataset
+        feeds it."""
         path = self.path / "register" / f"{table}.parquet"
         if not path.exists():
             self.stage("pool")
@@ -221,7 +224,7 @@ class Store:
         return Geography(
             hierarchies={vintage: self.read_hierarchy},
             boundaries={
-                (level, vintage): (lambda level=level: self.read_areas(level))
+                (level, vintage): functools.partial(self.read_areas, level)
                 for level in BOUNDARY_LEVELS
                 if level in layers
             },

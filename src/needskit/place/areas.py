@@ -109,7 +109,8 @@ def load_areas(
         raise GeographyError(
             f"has no {level} boundaries in this geography",
             where=f"within={within!r}",
-            expected=f"an area covered by the boundaries ({geography.sources.get('boundaries', 'reference.boundaries')})",
+            expected="an area covered by the boundaries "
+            f"({geography.sources.get('boundaries', 'reference.boundaries')})",
             hint="name boundaries that cover it under reference.boundaries in conf/partnership.yml",
         )
     return areas.reset_index(drop=True)

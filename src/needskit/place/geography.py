@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, TypeAlias, TypeVar, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -52,7 +52,7 @@ HIERARCHY_COLUMNS: tuple[str, ...] = tuple(c for level in LEVELS for c in (level
 """Columns every hierarchy has: ``<level>`` (code) and ``<level>_name`` for each level."""
 
 T = TypeVar("T")
-Source = T | Callable[[], T]
+Source: TypeAlias = T | Callable[[], T]
 
 
 def check_vintage(vintage: object) -> int:
@@ -168,11 +168,11 @@ class Geography:
 
     # ------------------------------------------------------------------ resolution of parts
 
-    def _get(self, key: object, source: object, what: str) -> object:  # noqa: ARG002
+    def _get(self, key: object, source: Source[T], what: str) -> T:  # noqa: ARG002
         if key not in self._cache:
             value = source() if callable(source) else source
             self._cache[key] = value
-        return self._cache[key]
+        return cast(T, self._cache[key])
 
     @property
     def vintages(self) -> tuple[int, ...]:
@@ -236,7 +236,7 @@ class Geography:
             if "area_name" not in frame.columns:
                 frame = frame.assign(area_name=frame["area_code"])
             self._cache[key] = frame.sort_values("area_code", ignore_index=True)
-        return self._cache[key].copy()  # type: ignore[union-attr]
+        return cast(gpd.GeoDataFrame, self._cache[key]).copy()
 
     def changes(self) -> pd.DataFrame:
         """The LSOA 2011 → 2021 change lookup (``lsoa11_code``, ``lsoa21_code``, ``change_code``)."""
@@ -247,7 +247,7 @@ class Geography:
                 expected="the ONS LSOA (2011) to LSOA (2021) lookup",
                 hint="name it under reference.lsoa_changes in conf/partnership.yml",
             )
-        return self._get("changes", self._changes, "changes").copy()  # type: ignore[union-attr]
+        return self._get("changes", self._changes, "changes").copy()
 
     def has_postcodes(self) -> bool:
         return self._postcodes is not None
@@ -261,7 +261,7 @@ class Geography:
                 expected="a postcode directory (ONS Postcode Directory or similar)",
                 hint="name it under reference.postcodes in conf/partnership.yml",
             )
-        return self._get("postcodes", self._postcodes, "postcodes").copy()  # type: ignore[union-attr]
+        return self._get("postcodes", self._postcodes, "postcodes").copy()
 
     def population(self, vintage: int = 2021) -> pd.Series:
         """Residents per LSOA of ``vintage`` (the weights of vintage conversion)."""
@@ -273,7 +273,7 @@ class Geography:
                 hint="name a population dataset under reference.population in conf/partnership.yml, "
                 "or pass weights='equal' or a Series",
             )
-        return self._get(("population", vintage), self._population[vintage], "population").copy()  # type: ignore[union-attr]
+        return self._get(("population", vintage), self._population[vintage], "population").copy()
 
     # ------------------------------------------------------------------ questions
 
@@ -305,7 +305,8 @@ class Geography:
             raise GeographyError(
                 "is not an area of the lookups",
                 where=f"area {unknown[0]!r}" if len(unknown) == 1 else f"areas {unknown}",
-                expected=f"ONS codes of {vintage} LSOAs, MSOAs, wards, districts, counties, regions, ICBs or police force areas",
+                expected=f"ONS codes of {vintage} LSOAs, MSOAs, wards, districts, counties, regions, ICBs "
+                "or police force areas",
                 got=repr(unknown[0]) if len(unknown) == 1 else repr(unknown),
             )
         return table[keep].copy()

@@ -48,7 +48,8 @@ def check_coordinates(x: np.ndarray, y: np.ndarray, crs: CRS, *, x_name: str, y_
             raise GeographyError(
                 "most coordinates are outside Great Britain",
                 where=f"x={x_name!r}, y={y_name!r}",
-                expected=f"longitude {GB_LONLAT_EXTENT[0]}..{GB_LONLAT_EXTENT[2]}, latitude {GB_LONLAT_EXTENT[1]}..{GB_LONLAT_EXTENT[3]}",
+                expected=f"longitude {GB_LONLAT_EXTENT[0]}..{GB_LONLAT_EXTENT[2]}, "
+                f"latitude {GB_LONLAT_EXTENT[1]}..{GB_LONLAT_EXTENT[3]}",
                 got=f"{int((~inside).sum())} of {len(xs)} outside, e.g. ({xs[~inside][0]}, {ys[~inside][0]})",
                 hint="check the columns and the CRS",
             )

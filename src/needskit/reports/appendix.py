@@ -15,11 +15,14 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from needskit.errors import ReportError
+
+if TYPE_CHECKING:
+    from needskit.disclosure.sharing import Audience
 
 __all__ = ["METHODS", "MethodsNote", "methods_note", "appendix_html", "NOTE_ROLE"]
 
@@ -148,7 +151,7 @@ def methods_note(
 
 
 def _table(
-    rows: Sequence[Sequence[str]], header: Sequence[str] | None = None, cls: str = "appendix-table"
+    rows: Sequence[Sequence[object]], header: Sequence[str] | None = None, cls: str = "appendix-table"
 ) -> str:
     out = [f'<table class="{cls}">']
     if header:
@@ -163,7 +166,7 @@ def _table(
 def appendix_html(
     *,
     notes_html: Sequence[str],
-    publish: str,
+    publish: Audience,
     disclosure_rule: str | None,
     sources: pd.DataFrame | None,
     inputs: Sequence[Mapping[str, Any]],
@@ -206,7 +209,8 @@ def appendix_html(
         parts.append(f"<p>{html.escape(describe_rule(disclosure_rule))}</p>")
     else:
         parts.append(
-            "<p>No small-number disclosure rule was applied: this is an internal output with exact figures.</p>"
+            "<p>No small-number disclosure rule was applied: "
+            "this is an internal output with exact figures.</p>"
         )
 
     parts.append('<h2 id="appendix-sources">Data sources</h2>')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -62,7 +63,8 @@ def chapters_of(area: str, *, store: Store) -> list[str]:
     raise ReportError(
         "has no chapters",
         where=f"--each-chapter with area {area!r}",
-        expected=f"the partnership's area ({', '.join(described.get('codes', []))}) or an area inside it with smaller areas",
+        expected=f"the partnership's area ({', '.join(described.get('codes', []))}) "
+        "or an area inside it with smaller areas",
         got=repr(area),
     )
 
@@ -172,7 +174,7 @@ def run_batch(
     try:
         if workers == 1:
             for task in tasks:
-                _collect(result, task, lambda t=task: _worker(t))
+                _collect(result, task, functools.partial(_worker, task))
                 bar.update(1)
         else:
             context = _context()

@@ -14,7 +14,8 @@ __all__ = ["report_command", "parse_params"]
 
 
 def parse_params(pairs: Sequence[tuple[str, str]] | Sequence[str]) -> dict[str, str]:
-    """``[("seed", "7")]`` or ``["seed=7"]`` -> ``{"seed": "7"}`` (values converted later, by the notebook's types).
+    """``[("seed", "7")]`` or ``["seed=7"]`` -> ``{"seed": "7"}`` (values converted later, by the
+    notebook's types).
 
     Raises
     ------

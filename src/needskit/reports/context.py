@@ -247,7 +247,8 @@ def load_context(
             raise ReportError(
                 "is not an area of the partnership",
                 where=f"area {area!r}",
-                expected=f"a code of an area inside {manifest.get('area', {}).get('area_name', 'the partnership')} "
+                expected="a code of an area inside "
+                f"{manifest.get('area', {}).get('area_name', 'the partnership')} "
                 "or of a place of conf/places.yml",
                 got=repr(area),
                 hint=f"chapters: {', '.join(manifest.get('area', {}).get('chapters', []))}",
@@ -260,7 +261,8 @@ def load_context(
         raise ReportError(
             f"is above the area's level ({area_level})" if level in LEVELS else "unknown level",
             where=f"level {level!r}",
-            expected=f"a level the area divides into: {list(LEVELS[: LEVELS.index(area_level) + 1]) if area_level in LEVELS else ['lsoa']}",
+            expected="a level the area divides into: "
+            f"{list(LEVELS[: LEVELS.index(area_level) + 1]) if area_level in LEVELS else ['lsoa']}",
             got=repr(level),
         )
     available = reading.periods()

@@ -146,8 +146,9 @@ def framework_note(framework: OutcomesFramework, *, delivery: pd.DataFrame | Non
     if len(flagged):
         fields = sorted({f for text in flagged["illustrative_fields"] for f in str(text).split("; ") if f})
         lines.append(
-            f"**{ILLUSTRATIVE_LABEL}**: the {', '.join(fields)} of {len(flagged)} of the {len(outcomes)} outcomes in "
-            f"'{framework.name}' are made up to show the method (the aims, outcomes and actions are the source's)."
+            f"**{ILLUSTRATIVE_LABEL}**: the {', '.join(fields)} of {len(flagged)} of the {len(outcomes)} "
+            f"outcomes in '{framework.name}' are made up to show the method "
+            "(the aims, outcomes and actions are the source's)."
         )
     if delivery is not None and len(delivery) and "illustrative" in delivery:
         acts = delivery.drop_duplicates("activity_id")
@@ -158,7 +159,8 @@ def framework_note(framework: OutcomesFramework, *, delivery: pd.DataFrame | Non
         if len(counts):
             parts = ", ".join(f"{field} of {n}" for field, n in counts.items())
             lines.append(
-                f"**{ILLUSTRATIVE_LABEL}** delivery register entries (of {len(acts)} activities): {parts} are made up."
+                f"**{ILLUSTRATIVE_LABEL}** delivery register entries (of {len(acts)} activities): "
+                f"{parts} are made up."
             )
     return "\n".join(f"- {line}" for line in lines)
 
@@ -338,9 +340,15 @@ def delivery_vs_need(rows: pd.DataFrame, *, need: pd.DataFrame, top: float = 0.2
 def delivery_need_sentence(table: pd.DataFrame, *, ctx: ReportContext) -> str:
     """How much delivery sits away from the highest-need places."""
     if table.empty:
-        return f"No activity of the delivery register serves a place in {ctx.area_name}, so none can be compared with need."
+        return (
+            f"No activity of the delivery register serves a place in {ctx.area_name}, "
+            "so none can be compared with need."
+        )
     away = table[table["away_from_need"]]
-    text = f"{len(away)} of {len(table)} activity-outcome pairs in {ctx.area_name} serve none of the highest-need fifth of places for their outcome"
+    text = (
+        f"{len(away)} of {len(table)} activity-outcome pairs in {ctx.area_name} serve none of the "
+        "highest-need fifth of places for their outcome"
+    )
     if len(away):
         text += (
             " ("

@@ -22,12 +22,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from needskit.errors import ReportError
 from needskit.reports.appendix import NOTE_ROLE, appendix_html
+
+if TYPE_CHECKING:
+    from needskit.disclosure.sharing import Audience
 
 __all__ = ["ExportContext", "prepare_notebook", "export_html", "export_pdf", "network_references", "headings"]
 
@@ -78,7 +81,7 @@ class ExportContext:
     area: str
     area_name: str
     period: str
-    publish: str
+    publish: Audience
     disclosure_rule: str | None
     partnership: str
     date: str
@@ -263,7 +266,8 @@ def export_html(nb, ctx: ExportContext) -> str:
             where=f"{ctx.report} HTML",
             expected="every script, style and image inlined",
             got=f"{len(remote)} references, e.g. {remote[0]!r}",
-            hint="display maps with needskit.reports.maps.choropleth (it inlines Leaflet), not folium.Map directly",
+            hint="display maps with needskit.reports.maps.choropleth (it inlines Leaflet), "
+            "not folium.Map directly",
         )
     return page
 

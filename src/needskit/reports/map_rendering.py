@@ -194,7 +194,8 @@ class Choropleth:
         missing = int((self.classes.class_of < 0).sum())
         if missing:
             rows.append(
-                f'<div><i style="background:{MISSING_COLOUR}"></i>{html.escape(self.missing_label)} ({missing})</div>'
+                f'<div><i style="background:{MISSING_COLOUR}"></i>'
+                f"{html.escape(self.missing_label)} ({missing})</div>"
             )
         title = f"<strong>{html.escape(self.legend)}</strong>" if self.legend else ""
         return title + "".join(rows)

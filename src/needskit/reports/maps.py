@@ -59,7 +59,8 @@ def _require_geoframe(gdf: Any, *, name: str = "gdf") -> gpd.GeoDataFrame:
         raise SchemaError(
             "is not a GeoDataFrame",
             where=name,
-            expected="a geopandas GeoDataFrame with polygons (e.g. needskit.place.geography.load_areas('district'))",
+            expected="a geopandas GeoDataFrame with polygons "
+            "(e.g. needskit.place.geography.load_areas('district'))",
             got=type(gdf).__name__,
         )
     if gdf.crs is None:

@@ -120,21 +120,22 @@ def series_note(series: pd.DataFrame) -> str:
     n = real.groupby("indicator")["period"].nunique()
     counts = ", ".join(sorted({str(v) for v in n}))
     text = (
-        f"The data hold {counts} real months ({real['period'].min()} to {real['period'].max()}) for {len(n)} outcome "
-        f"indicators ({', '.join(n.index)})."
+        f"The data hold {counts} real months ({real['period'].min()} to {real['period'].max()}) "
+        f"for {len(n)} outcome indicators ({', '.join(n.index)})."
     )
     if n.max() < MIN_POINTS:
         text += (
-            f" That is fewer than the {MIN_POINTS} points Making Data Count recommends before process limits are "
-            "trusted: the real-data limits below are provisional and special causes should not be acted on yet."
+            f" That is fewer than the {MIN_POINTS} points Making Data Count recommends before process "
+            "limits are trusted: the real-data limits below are provisional and special causes should "
+            "not be acted on yet."
         )
     synthetic = series[series["illustrative"].astype(bool)]
     if len(synthetic):
         m = synthetic.groupby("indicator")["period"].nunique().max()
         text += (
-            f" To show how the charts read with more data, each series is preceded by {m} {ILLUSTRATIVE_LABEL} synthetic "
-            f"months ({synthetic['period'].min()} to {synthetic['period'].max()}), shaded in the charts and marked in "
-            "the tables: they are not data."
+            f" To show how the charts read with more data, each series is preceded by {m} "
+            f"{ILLUSTRATIVE_LABEL} synthetic months ({synthetic['period'].min()} to "
+            f"{synthetic['period'].max()}), shaded in the charts and marked in the tables: they are not data."
         )
     return text
 
@@ -323,8 +324,9 @@ def targets_sentence(framework: OutcomesFramework, *, series: pd.DataFrame, targ
         for i in charted
     )
     return (
-        f"Targets {'(' + ILLUSTRATIVE_LABEL + ' in the outcomes framework) ' if made_up else ''}are read as rates over "
-        f"{target_months} months, so the monthly charts compare with the target divided by {target_months}: {parts}."
+        f"Targets {'(' + ILLUSTRATIVE_LABEL + ' in the outcomes framework) ' if made_up else ''}"
+        f"are read as rates over {target_months} months, so the monthly charts compare with the target "
+        f"divided by {target_months}: {parts}."
     )
 
 

@@ -10,6 +10,7 @@ need, inequality by deprivation, hot spots and trend. Nothing here computes an i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -243,7 +244,8 @@ def headline_facts(
         facts.append(
             f"{ctx.area_name} had {total:,.0f} residents ({pop['period'].iloc[0]})"
             + (f", {share:.1%} of them {older.lower()}" if np.isfinite(share) and share > 0 else "")
-            + f", living in {len(ctx.neighbourhoods)} neighbourhoods ({'LSOAs' if ctx.level == 'lsoa' else ctx.level + 's'})."
+            + f", living in {len(ctx.neighbourhoods)} neighbourhoods "
+            f"({'LSOAs' if ctx.level == 'lsoa' else ctx.level + 's'})."
         )
     priority = priority_neighbourhoods(ctx)
     if len(ctx.neighbourhoods) == 1:
@@ -257,8 +259,8 @@ def headline_facts(
     elif len(ctx.neighbourhoods):
         n10 = int((priority["most_deprived"] == "10%").sum())
         facts.append(
-            f"{len(priority)} of its {len(ctx.neighbourhoods)} neighbourhoods are among the 20% most deprived in England "
-            f"(IMD 2025), {n10} of them among the most deprived 10%."
+            f"{len(priority)} of its {len(ctx.neighbourhoods)} neighbourhoods are among the 20% most "
+            f"deprived in England (IMD 2025), {n10} of them among the most deprived 10%."
         )
     for indicator in headline:
         rows = table[table["indicator"] == indicator]
@@ -268,8 +270,9 @@ def headline_facts(
         unit = f" {row['unit']}" if isinstance(row.get("unit"), str) and row["unit"] else ""
         counted = f" ({row['count']:,.0f} counted)" if pd.notna(row["count"]) else ""
         facts.append(
-            f"{row['title']}, {row['period'].replace('/', ' to ')}: {_fmt(row['value'])}{unit}{counted} against "
-            f"{_fmt(row['comparator_value'])} in {row['comparator']} ({_comparison_words(row['comparison'])})."
+            f"{row['title']}, {row['period'].replace('/', ' to ')}: {_fmt(row['value'])}{unit}{counted} "
+            f"against {_fmt(row['comparator_value'])} in {row['comparator']} "
+            f"({_comparison_words(row['comparison'])})."
         )
     worse = table[table["comparison"] == "worse"]["title"].tolist()
     better = table[table["comparison"] == "better"]["title"].tolist()
@@ -299,7 +302,7 @@ def _comparison_words(comparison: str) -> str:
 
 
 def inequality_by_decile(
-    ctx: ReportContext, *, indicator: str = "crime_rate_all", q: int = 5
+    ctx: ReportContext, *, indicator: str = "crime_rate_all", q: Literal[10, 5] = 5
 ) -> tuple[pd.DataFrame, str]:
     """An indicator by national IMD 2025 quintile (or decile) of the area's neighbourhoods, and a
     sentence on the gap between the most and least deprived fifth."""
@@ -312,7 +315,7 @@ def inequality_by_decile(
     rows = rows[rows["numerator"].notna() & rows["denominator"].notna() & rows["imd_decile"].notna()]
     if rows.empty:
         return pd.DataFrame(), f"{spec['title']}: not enough published data to compare deprivation groups."
-    statistic = "proportion" if spec["statistic"] == "proportion" else "rate"
+    statistic: Literal["proportion", "rate"] = "proportion" if spec["statistic"] == "proportion" else "rate"
     table = by_deprivation(
         pd.DataFrame(rows.drop(columns="geometry")).assign(imd_decile=rows["imd_decile"].astype(int)),
         numerator="numerator",
@@ -324,12 +327,16 @@ def inequality_by_decile(
     )
     first, last = table.iloc[0], table.iloc[-1]
     if np.isnan(first["value"]) or np.isnan(last["value"]):
-        sentence = f"{spec['title']}: the most or least deprived fifth has no neighbourhoods here, so the gap is not calculated."
+        sentence = (
+            f"{spec['title']}: the most or least deprived fifth has no neighbourhoods here, "
+            "so the gap is not calculated."
+        )
     else:
         ratio = first["value"] / last["value"] if last["value"] else np.nan
         sentence = (
             f"{spec['title']}: {_fmt(first['value'])} in the most deprived fifth of neighbourhoods against "
-            f"{_fmt(last['value'])} in the least deprived fifth (a gap of {_fmt(first['value'] - last['value'])}"
+            f"{_fmt(last['value'])} in the least deprived fifth "
+            f"(a gap of {_fmt(first['value'] - last['value'])}"
             + (f", {ratio:.1f} times as high" if np.isfinite(ratio) else "")
             + ")."
         )
@@ -358,7 +365,8 @@ def hot_spot_areas(
     result = hot_spots(usable, value="value", method="moran", permutations=999, seed=ctx.seed, fdr=fdr)
     hh = result[result["cluster"] == "high-high"]
     sentence = (
-        f"{spec['title']}: {len(hh)} neighbourhoods form high-high clusters (Local Moran's I, 999 permutations, seed {ctx.seed}, "
+        f"{spec['title']}: {len(hh)} neighbourhoods form high-high clusters "
+        f"(Local Moran's I, 999 permutations, seed {ctx.seed}, "
         f"p < {result['p_threshold'].iloc[0]:.3f})"
         + (f", in {', '.join(sorted(set(hh['area_name'].str.rsplit(' ', n=1).str[0])))}." if len(hh) else ".")
     )
@@ -399,7 +407,8 @@ def title_markdown(ctx: ReportContext, *, report: str = "needs profile") -> str:
     audience = AUDIENCE_WORDS[ctx.audience]
     lines = [f"## {ctx.area_name}: {report}, {ctx.period}"]
     lines.append(
-        f"{ctx.partnership + ' · ' if ctx.partnership else ''}Compared with {ctx.comparator_name} · {audience}"
+        f"{ctx.partnership + ' · ' if ctx.partnership else ''}"
+        f"Compared with {ctx.comparator_name} · {audience}"
     )
     return "\n\n".join(lines)
 

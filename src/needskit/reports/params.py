@@ -13,11 +13,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from needskit.errors import ReportError
 from needskit.partner_data.store import Store
 from needskit.reports.context import AUDIENCES
+
+if TYPE_CHECKING:
+    from needskit.disclosure.sharing import Audience
 
 __all__ = [
     "STANDARD_PARAMETERS",
@@ -32,7 +35,8 @@ STANDARD_PARAMETERS: dict[str, str] = {
     "period": "period of the data, 'YYYY-MM' (default: the latest in the store)",
     "comparator": "comparator kind the store holds: 'parent', 'england' or 'region'",
     "level": "neighbourhood level for maps and tables: lsoa, msoa, ward, district, county (not above `area`)",
-    "audience": "who the report is for: public, partner or internal (public and partner read the published store)",
+    "audience": "who the report is for: public, partner or internal "
+    "(public and partner read the published store)",
     "store": "folder of the internal store ('' = the project's data/processed)",
     "project": "project folder ('' = found from the working folder)",
     "seed": "random seed (integer) for anything random",
@@ -69,7 +73,7 @@ class ReportParameters:
     area_name: str
     area_level: str
     period: str
-    publish: str
+    publish: Audience
     disclosure_rule: str | None
     comparator: str | None = None
     period_checked: bool = True
@@ -257,10 +261,12 @@ def validate_parameters(
             raise ReportError(
                 "is not an area of the partnership or one of its places",
                 where=f"area {area!r}",
-                expected=f"a code of an area inside {manifest.get('area', {}).get('area_name', 'the partnership')} "
+                expected="a code of an area inside "
+                f"{manifest.get('area', {}).get('area_name', 'the partnership')} "
                 "(its LSOAs, MSOAs, wards, districts, counties) or a place of conf/places.yml",
                 got=repr(area),
-                hint=f"the partnership's area: {', '.join(manifest.get('area', {}).get('codes', []))}; chapters: {', '.join(chapters)}",
+                hint=f"the partnership's area: {', '.join(manifest.get('area', {}).get('codes', []))}; "
+                f"chapters: {', '.join(chapters)}",
             )
         outlines = store.read_areas("places")
         area_level = "place"
@@ -276,7 +282,8 @@ def validate_parameters(
             raise ReportError(
                 f"is above the area's level ({area_level})",
                 where=f"level {level!r}",
-                expected=f"a level the area {area} divides into: one of {list(order[: order.index(area_level) + 1])}",
+                expected=f"a level the area {area} divides into: "
+                f"one of {list(order[: order.index(area_level) + 1])}",
                 got=repr(level),
             )
 
@@ -307,7 +314,8 @@ def validate_parameters(
         raise ReportError(
             "is not a period in the data",
             where=f"period {period!r}",
-            expected=f"one of {monthly[-6:] or known[-6:]} (latest {max(monthly) if monthly else known[-1]!r})",
+            expected=f"one of {monthly[-6:] or known[-6:]} "
+            f"(latest {max(monthly) if monthly else known[-1]!r})",
             got=repr(period),
         )
     if not re.match(r"^[\w.-]+$", period):
@@ -338,7 +346,7 @@ def validate_parameters(
         area_name=area_name,
         area_level=area_level,
         period=period,
-        publish=audience,
+        publish=cast("Audience", audience),  # checked against AUDIENCES above
         disclosure_rule=manifest.get("disclosure_rule"),
         comparator=comparator,
         period_checked=bool(known),

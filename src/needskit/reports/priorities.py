@@ -233,8 +233,8 @@ def priority_sentence(places: pd.DataFrame, *, ctx: ReportContext) -> str:
     top = "; ".join(f"{theme} ({k} of them)" for theme, k in per_theme.head(3).items())
     wards = places.drop_duplicates("area_code")["ward_name"].value_counts()
     return (
-        f"{n} of {ctx.area_name}'s {n_all} neighbourhoods are among the {worst_decile * 10}% most deprived in England "
-        f"(IMD {deciles}), in {len(wards)} wards (most in {wards.index[0]}: {wards.iloc[0]})."
+        f"{n} of {ctx.area_name}'s {n_all} neighbourhoods are among the {worst_decile * 10}% most deprived "
+        f"in England (IMD {deciles}), in {len(wards)} wards (most in {wards.index[0]}: {wards.iloc[0]})."
         + (f" The themes flagged most often: {top}." if top else "")
     )
 
@@ -350,14 +350,21 @@ def allocation_sentence(alloc: pd.DataFrame, *, measures: pd.DataFrame | None = 
     exact = all(total == pot for total in sums.values())
     parts = "; ".join(f"{text}: £{sums[label]:,.0f}" for label, text in needs.items())
     text = (
-        f"The £{pot:,.0f} pot is shared across {len(alloc)} places in units of £{unit:,.0f} under {len(needs)} measures of need. "
+        f"The £{pot:,.0f} pot is shared across {len(alloc)} places in units of £{unit:,.0f} "
+        f"under {len(needs)} measures of need. "
         + ("Each scenario sums exactly to the pot" if exact else "NOT every scenario sums to the pot")
         + f" ({parts})."
     )
     widest = alloc.loc[alloc["range"].idxmax()]
-    text += f" The measures disagree most on {widest['area_name']}: £{widest['range']:,.0f} between its smallest and largest share."
+    text += (
+        f" The measures disagree most on {widest['area_name']}: £{widest['range']:,.0f} "
+        "between its smallest and largest share."
+    )
     if measures is not None and measures["crimes_withheld"].any():
-        text += f" {int(measures['crimes_withheld'].sum())} places have a withheld crime count and get no share under the crime measure."
+        text += (
+            f" {int(measures['crimes_withheld'].sum())} places have a withheld crime count "
+            "and get no share under the crime measure."
+        )
     return text
 
 

@@ -245,8 +245,8 @@ def gaps_sentence(gaps: pd.DataFrame, *, area_name: str) -> str:
     top = gaps[gaps["quadrant"] == "gap"].sort_values("gap_score", ascending=False)
     rule = gaps.attrs.get("needskit_gaps", {}).get("threshold_rule", "above the median within theme")
     text = (
-        f"Places of {area_name} with high need and low provision (services per 1,000 residents), where high means "
-        f"{rule}: " + "; ".join(parts) + "."
+        f"Places of {area_name} with high need and low provision (services per 1,000 residents), "
+        f"where high means {rule}: " + "; ".join(parts) + "."
     )
     if len(top):
         row = top.iloc[0]
@@ -360,7 +360,10 @@ def duplication_sentence(dup: pd.DataFrame, *, ctx: ReportContext) -> str:
     """How much overlap there is, from the data; says ILLUSTRATIVE when made-up services are involved."""
     n_areas = len(area_lsoas(ctx))
     if dup.empty:
-        text = f"No neighbourhood of {ctx.area_name} is covered by two or more partners' services on the same theme."
+        text = (
+            f"No neighbourhood of {ctx.area_name} is covered by two or more partners' services "
+            "on the same theme."
+        )
         if (
             dup.attrs.get("services_total")
             and dup.attrs.get("services_without_catchment") == dup.attrs["services_total"]
@@ -368,22 +371,23 @@ def duplication_sentence(dup: pd.DataFrame, *, ctx: ReportContext) -> str:
             text += " No service of the register has a catchment on record, so none can be compared."
         return text
     text = (
-        f"In {dup['area_code'].nunique()} of {ctx.area_name}'s {n_areas} neighbourhoods, two or more partners run services on the "
-        f"same theme whose catchments cover the neighbourhood ({len(dup)} neighbourhood-theme pairs; at most "
-        f"{int(dup['n_partners'].max())} partners). The services' running cost shared over their catchments comes to "
-        f"£{dup['spend_in_area'].sum():,.0f} a year in these neighbourhoods."
+        f"In {dup['area_code'].nunique()} of {ctx.area_name}'s {n_areas} neighbourhoods, two or more "
+        f"partners run services on the same theme whose catchments cover the neighbourhood ({len(dup)} "
+        f"neighbourhood-theme pairs; at most {int(dup['n_partners'].max())} partners). The services' "
+        f"running cost shared over their catchments comes to £{dup['spend_in_area'].sum():,.0f} a year "
+        "in these neighbourhoods."
     )
     if (dup["data_status"] == ILLUSTRATIVE_LABEL).any():
         text += f" These services, catchments and costs are {ILLUSTRATIVE_LABEL}."
     if dup.attrs.get("services_without_catchment"):
         text += (
-            f" {dup.attrs['services_without_catchment']} of the partnership's {dup.attrs.get('services_total', '')} "
-            f"services have no catchment on record ({dup.attrs.get('services_without_catchment_real', 0)} of them "
-            "real) and are not compared."
+            f" {dup.attrs['services_without_catchment']} of the partnership's "
+            f"{dup.attrs.get('services_total', '')} services have no catchment on record "
+            f"({dup.attrs.get('services_without_catchment_real', 0)} of them real) and are not compared."
         )
-    return (
-        text
-        + " Overlap is where to ask questions, not a verdict: partners may serve different people, or work jointly."
+    return text + (
+        " Overlap is where to ask questions, not a verdict: partners may serve different people, "
+        "or work jointly."
     )
 
 

@@ -70,7 +70,8 @@ register_report(
     "resource-map",
     notebook="03-resource-map.ipynb",
     title="Resource map",
-    description="Partners' services and spend: supply per head, access, gaps, duplication, spend against need.",
+    description="Partners' services and spend: supply per head, access, gaps, duplication, "
+    "spend against need.",
 )
 register_report(
     "commissioning-priorities",
@@ -82,7 +83,8 @@ register_report(
     "outcomes-monitoring",
     notebook="05-outcomes-monitoring.ipynb",
     title="Outcomes monitoring",
-    description="Outcome indicators as SPC (XmR) charts: board icons, rules, targets, accountable partnerships.",
+    description="Outcome indicators as SPC (XmR) charts: board icons, rules, targets, "
+    "accountable partnerships.",
 )
 
 

@@ -116,7 +116,8 @@ def parse_formats(formats: str | Sequence[str]) -> list[str]:
 
 @functools.cache
 def kernel_for_reports() -> str:
-    """The Jupyter kernel reports run in: ``needskit`` if registered (``make install`` does), else ``python3``."""
+    """The Jupyter kernel reports run in: ``needskit`` if registered (``make install`` does), else
+    ``python3``."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     return "needskit" if "needskit" in KernelSpecManager().find_kernel_specs() else "python3"
@@ -287,7 +288,7 @@ def run_report(
 
     if if_changed:
         previous = manifest_entry(folder, spec.name)
-        if unchanged(previous, entry, folder=folder):
+        if previous is not None and unchanged(previous, entry, folder=folder):
             files = {fmt: folder / previous["files"][fmt] for fmt in wanted}
             return ReportResult(
                 spec.name,
@@ -434,7 +435,8 @@ def _execute(
     except Exception as exc:  # kernel missing or dead, timeout, unreadable notebook
         kept = _keep_failed(executed, failed)
         raise ReportError(
-            f"the notebook could not be run: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            f"the notebook could not be run: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}",
             where=f"report {spec.name!r} for {checked.area} {checked.period} ({nb_path.name})",
             hint=(f"the executed notebook is kept at {kept}; " if kept else "")
             + "is the `needskit` kernel installed? (`make install`)",

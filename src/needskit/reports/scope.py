@@ -183,7 +183,8 @@ def indicator_values(
     ctx: ReportContext, indicators: Sequence[str], *, level: str, codes: Sequence[str]
 ) -> pd.DataFrame:
     """Indicators of the store for areas of ``level`` in the report period (one row per indicator
-    and area; the period a report for ``ctx.period`` shows, see :func:`~needskit.reports.context.select_period`)."""
+    and area; the period a report for ``ctx.period`` shows, see
+    :func:`~needskit.reports.context.select_period`)."""
     results = ctx.results
     rows = results[
         results["indicator"].isin(list(indicators))

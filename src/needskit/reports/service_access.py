@@ -228,9 +228,10 @@ def access_sentence(summary: pd.DataFrame, *, area_name: str) -> str:
             f" ({ILLUSTRATIVE_LABEL} locations)" if row.data_status == ILLUSTRATIVE_LABEL else ""
         )
         parts.append(
-            f"{label}: half of {area_name}'s neighbourhoods are within {row.median_m / 1000:,.1f} km and the furthest is "
-            f"{row.max_m / 1000:,.1f} km away; {row.residents_beyond:,.0f} residents ({row.share_residents_beyond:.1%}) live in "
-            f"neighbourhoods more than {row.far_m / 1000:,.1f} km from one"
+            f"{label}: half of {area_name}'s neighbourhoods are within {row.median_m / 1000:,.1f} km "
+            f"and the furthest is {row.max_m / 1000:,.1f} km away; {row.residents_beyond:,.0f} residents "
+            f"({row.share_residents_beyond:.1%}) live in neighbourhoods more than {row.far_m / 1000:,.1f} km "
+            "from one"
         )
     missing = (
         f"The register has no {', '.join(t.replace('_', ' ') for t in absent)}: not measured."
@@ -391,13 +392,19 @@ def accessibility_sentence(fca: pd.DataFrame, *, area_name: str) -> str:
     none = fca[fca["services_in_catchment"] == 0]
     reached = fca[fca["services_in_catchment"] > 0]
     text = (
-        f"GP accessibility ({meta.get('method', '2SFCA')}, catchment {meta.get('catchment_m', float('nan')) / 1000:,.1f} km "
-        f"in a straight line, {meta.get('supply', 'one unit per practice')}): {area_name}'s neighbourhoods reach between "
-        f"{reached['practices_per_100k'].min() if len(reached) else 0:,.1f} and {fca['practices_per_100k'].max():,.1f} "
+        f"GP accessibility ({meta.get('method', '2SFCA')}, "
+        f"catchment {meta.get('catchment_m', float('nan')) / 1000:,.1f} km "
+        f"in a straight line, {meta.get('supply', 'one unit per practice')}): "
+        f"{area_name}'s neighbourhoods reach between "
+        f"{reached['practices_per_100k'].min() if len(reached) else 0:,.1f} and "
+        f"{fca['practices_per_100k'].max():,.1f} "
         f"practices per 100,000 residents"
     )
     if len(none):
-        text += f"; {len(none)} neighbourhoods ({none['population'].sum():,.0f} residents) have no practice within the catchment"
+        text += (
+            f"; {len(none)} neighbourhoods ({none['population'].sum():,.0f} residents) "
+            "have no practice within the catchment"
+        )
     unreached = meta.get("unreached_services", [])
     if unreached:
         text += f"; {len(unreached)} practice(s) of the partnership have no resident within it"

@@ -287,7 +287,8 @@ def two_step_fca(
     if len(unreached):
         warnings.warn(
             f"{len(unreached)} service(s) have no population within {catchment_m:g} m and count for nobody "
-            f"({describe_values(unreached.tolist())}); supply {sup[~reached].sum():g} of {sup.sum():g} is left out",
+            f"({describe_values(unreached.tolist())}); "
+            f"supply {sup[~reached].sum():g} of {sup.sum():g} is left out",
             NeedskitWarning,
             stacklevel=2,
         )
@@ -345,7 +346,9 @@ def population_weighted_centres(
 
     Examples
     --------
-    >>> population_weighted_centres(postcodes, area_col="lsoa21_code", weight_col="residents")  # doctest: +SKIP
+    >>> population_weighted_centres(
+    ...     postcodes, area_col="lsoa21_code", weight_col="residents"
+    ... )  # doctest: +SKIP
     """
     x, y = point_coordinates(points, argument="points", require_bng=False)
     require_columns(points, [area_col], argument="area_col")
@@ -374,8 +377,8 @@ def population_weighted_centres(
     empty = total <= 0
     if empty.any():
         warnings.warn(
-            f"{int(empty.sum())} area(s) have a total weight of zero; their centre is the plain mean of their points "
-            f"({describe_values(list(uniques[empty]))})",
+            f"{int(empty.sum())} area(s) have a total weight of zero; their centre is the plain mean "
+            f"of their points ({describe_values(list(uniques[empty]))})",
             NeedskitWarning,
             stacklevel=2,
         )

@@ -280,7 +280,8 @@ def service_points(
                 "has missing values",
                 where=f"column {column!r}",
                 expected="a value for every service",
-                got=f"{int(df[column].isna().sum())} services, e.g. {df.loc[df[column].isna(), service_id].tolist()[:5]}",
+                got=f"{int(df[column].isna().sum())} services, "
+                f"e.g. {df.loc[df[column].isna(), service_id].tolist()[:5]}",
             )
     bad_theme = ~df[theme].isin(list(THEMES))
     if bad_theme.any():

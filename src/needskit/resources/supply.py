@@ -152,14 +152,14 @@ def supply_per_head(
     grouped = work.groupby([area, *by_cols], dropna=False, as_index=False)[sums].sum()
 
     pop_frame = pd.DataFrame({area: pop.index.astype("string"), "population": pop.to_numpy(float)})
-    if to is not None and geography is None:
-        raise GeographyError(
-            "needs a geography to aggregate to a level",
-            where=f"to={to!r}",
-            expected="geography= (the partnership's lookups, e.g. ReportContext.geography)",
-            got="None",
-        )
     if to is not None:
+        if geography is None:
+            raise GeographyError(
+                "needs a geography to aggregate to a level",
+                where=f"to={to!r}",
+                expected="geography= (the partnership's lookups, e.g. ReportContext.geography)",
+                got="None",
+            )
         data_level = from_level or infer_level(grouped[area], geography=geography, vintage=vintage)
         pop_level = infer_level(pop_frame[area], geography=geography, vintage=vintage)
         for name, lvl in (("df", data_level), ("population", pop_level)):
@@ -218,6 +218,7 @@ def supply_per_head(
     out["supply_per_1000"] = per_head * 1_000
     out = out.rename(columns={area: "area_code"})
     if to is not None:
+        assert geography is not None  # checked above: to= needs a geography
         names = _area_names(to, geography, vintage)
         out.insert(1, "area_name", out["area_code"].map(names).astype("string"))
         out.insert(2, "level", to)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from needskit._checks import as_list, require_columns
@@ -107,7 +108,7 @@ def group_index(df: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataF
     return grouped.ngroup().to_numpy(dtype=np.int64), grouped.size().reset_index()[keys]
 
 
-def first_reason(conditions: Sequence[tuple[np.ndarray, str]], size: int) -> np.ndarray:
+def first_reason(conditions: Sequence[tuple[npt.NDArray[np.bool_] | np.bool_, str]], size: int) -> np.ndarray:
     """Suppression reason per row: the first condition that holds, else ``""``."""
     if not conditions:
         return np.full(size, "", dtype=object)

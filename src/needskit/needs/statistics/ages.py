@@ -55,7 +55,7 @@ _SINGLE = re.compile(r"^(?:aged?\s*)?(\d+)(?:\s*years?)?$")
 _UNDER_ONE = re.compile(r"^(?:<\s*1|under\s*1|0\s*-\s*<\s*1)$")
 
 
-def parse_band(label: object) -> tuple[float, float | None] | None:
+def parse_band(label: object) -> tuple[int, float | None] | None:
     """``(first, last)`` ages of a band label; ``last`` is ``inf`` for an open band and
     ``None`` for a bare number (read as a start age). ``None`` if the label is not understood.
 

@@ -242,7 +242,7 @@ def compare(
     out["comparison"] = outcome
     out["comparison_method"] = _METHOD_NAMES[method]
     out["comparison_confidence"] = level
-    if control_lower is not None:
+    if control_lower is not None and control_upper is not None:
         out["control_lower"] = np.where(usable, control_lower, np.nan)
         out["control_upper"] = np.where(usable, control_upper, np.nan)
     return out
@@ -431,13 +431,15 @@ def trend(
         raise SchemaError(
             "needs one form of input",
             where="trend()",
-            expected="count= and denominator= (proportions) or value= with lower=/upper= (rates, other values)",
+            expected="count= and denominator= (proportions) "
+            "or value= with lower=/upper= (rates, other values)",
             got=f"count={count!r}, denominator={denominator!r}, value={value!r}",
         )
     if proportions:
         cols = {"count": count, "denominator": denominator}
     else:
         cols = {"value": value, "lower": lower or "lower_95", "upper": upper or "upper_95"}
+    inputs: list[str] = []
     for argument, column in cols.items():
         if column is None:
             raise SchemaError(
@@ -445,10 +447,11 @@ def trend(
             )
         require_column_name(column, argument=argument)
         require_columns(df, [column], argument=argument)
-    inputs = list(cols.values())
+        inputs.append(column)
     require_numeric(df, inputs)
     keys = group_keys(df, by, used=[*inputs, time])
     if proportions:
+        assert count is not None and denominator is not None  # checked with the columns above
         require_non_negative(df, inputs)
         require_greater_equal(df, denominator, count, what="has a count above its denominator")
 

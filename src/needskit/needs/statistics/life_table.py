@@ -7,7 +7,7 @@ Vectorised over groups: the deaths and populations of all groups are laid out as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -159,7 +159,8 @@ def life_expectancy(
             )
         positions = list(range(n_bands))
     else:
-        ages = [at_age] if np.isscalar(at_age) else list(at_age)
+        # one age or a sequence of them (np.isscalar narrows only one way); each is checked below
+        ages: list[Any] = [at_age] if np.isscalar(at_age) else list(cast(Sequence[int], at_age))
         lookup = {int(s): i for i, s in enumerate(_STARTS)}
         wrong = [a for a in ages if isinstance(a, bool) or not float(a).is_integer() or int(a) not in lookup]
         if wrong or not ages:

@@ -290,7 +290,9 @@ def isr(
     Examples
     --------
     >>> frame = pd.DataFrame({"obs": [3, 6], "pop": [1000, 500], "ref_x": [20, 100], "ref_n": [10000, 5000]})
-    >>> isr(frame, count="obs", population="pop", reference_count="ref_x", reference_population="ref_n")["value"].item()
+    >>> isr(
+    ...     frame, count="obs", population="pop", reference_count="ref_x", reference_population="ref_n"
+    ... )["value"].item()
     0.75
     """
     require_frame(df)

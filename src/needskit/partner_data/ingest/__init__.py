@@ -43,7 +43,8 @@ def read_file(path: Path, format: str, options: dict | None = None) -> pd.DataFr
 
 
 def read_dataset(spec: DatasetSpec) -> pd.DataFrame:
-    """Read every file of a catalogue entry into one frame (``_file``, ``_row`` say where each row came from)."""
+    """Read every file of a catalogue entry into one frame (``_file``, ``_row`` say where each row
+    came from)."""
     files = spec.files()
     if not files:
         raise DataError(

@@ -88,5 +88,7 @@ def read_mye(path: Path, options: dict) -> pd.DataFrame:
         population.astype(np.int64) if np.all(population == np.round(population)) else population
     )
     # a band summed from a cell that is not a number is flagged, so the pool rejects it with a reason
-    out["_invalid"] = np.where(spoiled.ravel(), "population: a single-year cell is not a number", None)
+    out["_invalid"] = np.where(  # type: ignore[call-overload]
+        spoiled.ravel(), "population: a single-year cell is not a number", None
+    )
     return out
