@@ -203,3 +203,31 @@ def test_the_pipeline_never_writes_into_the_checkouts_store(squares_run, shipped
     ws, _result, _lines = squares_run
     assert not ws.store.path.is_relative_to(ROOT)
     assert (_listing(CHECKOUT_STORE), _listing(CHECKOUT_PUBLISHED)) == CHECKOUT_BEFORE
+
+
+@pytest.mark.slow
+def test_a_needs_profile_report_for_the_squares_partnership(squares_run, tmp_path):
+    """pool -> indicators -> publish -> one public report, for a partnership that is not the example."""
+    from needskit.reports import run_report
+
+    ws, _result, _lines = squares_run
+    result = run_report(
+        "needs-profile",
+        area=COUNTY,
+        publish="public",
+        formats=("html",),
+        out=tmp_path,
+        project=ws.project,
+        parameters={
+            "headline": "['crime_rate']",
+            "mapped": "['imd_score', 'crime_rate']",
+            "focus": "crime_rate",
+        },
+    )
+    html = result.files["html"].read_text(encoding="utf-8")
+    assert "Squareshire: needs profile" in html and "Squares Community Partnership" in html
+    assert "Crimes per 1,000 residents" in html and "Traceback" not in html
+    for word in ("Gloucestershire", "Gloucester", "Cheltenham", "E10000013"):
+        assert word not in html, word
+    assert result.manifest["disclosure_rule"] == "nhs_digital"
+    assert all("published/public" in item["file"] for item in result.manifest["inputs"])
