@@ -191,7 +191,7 @@ def test_print_html_prefers_static_maps(shipped_store):
 
     chart = choropleth(shipped_store.read_areas("district").assign(v=range(6)), column="v", k=3)
     data = chart._repr_mimebundle_()
-    cell = next(c for c in nb.cells if "choropleth(districts" in c.source)
+    cell = next(c for c in nb.cells if "choropleth(" in c.source and "districts" in c.source)
     cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
     ctx = rx.ExportContext(
         title="T",
