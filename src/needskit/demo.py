@@ -6,7 +6,7 @@
 3. produce the regular needs analysis: the partnership's area and each chapter (HTML + PDF +
    manifest, in parallel) with an index, for the public;
 4. produce the resource map, commissioning priorities and outcomes monitoring for the area and
-   its first chapter.
+   its first chapter (in parallel, one worker per core).
 
 Nothing here names a partnership: everything follows from the project's ``conf/``.
 """
@@ -18,8 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from needskit.errors import ReportError
 from needskit.partner_data.checks import police_agreement
 from needskit.pipeline import Workspace, run
+from needskit.reports.batch import run_reports
 from needskit.reports.command import report_command
 
 __all__ = ["run_demo", "COMMISSIONING_REPORTS"]
@@ -58,8 +60,19 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
         "producing the resource map, commissioning priorities and outcomes monitoring "
         f"for {area} and {first} ..."
     )
-    for name in COMMISSIONING_REPORTS:
-        for code in dict.fromkeys((area, first)):
-            produce(name, area=code)
+    tasks = [
+        {"report": name, "area": code, "out": str(out), "store": store, "project": str(ws.project.root)}
+        for name in COMMISSIONING_REPORTS
+        for code in dict.fromkeys((area, first))
+    ]
+    done, failed = run_reports(tasks)
+    for report in done:
+        shown = ", ".join(str(path) for fmt, path in report.files.items() if fmt != "ipynb")
+        echo(f"wrote {shown} ({report.seconds:.1f} s)")
+    if failed:
+        name, error = next(iter(failed.items()))
+        raise ReportError(
+            f"{len(failed)} of {len(tasks)} reports failed; first, {name}: {error}", where="demo"
+        )
     echo(f"done in {time.perf_counter() - started:.1f} s; open {out / area} (index.html) to read the reports")
     return {"result": result, "agreement": agreement, "reports": out}

@@ -21,7 +21,7 @@ from needskit.reports.params import validate_parameters
 from needskit.reports.registry import resolve_report
 from needskit.reports.run import ReportResult, notebook_audience, parse_formats, run_report
 
-__all__ = ["BatchResult", "run_batch", "chapters_of", "write_index"]
+__all__ = ["BatchResult", "run_batch", "run_reports", "chapters_of", "write_index"]
 
 
 @dataclass
@@ -204,6 +204,34 @@ def run_batch(
 def _standard(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     names = {"comparator": "comparator", "publish": "audience"}
     return {names[k]: kwargs[k] for k in names if kwargs.get(k) is not None}
+
+
+def run_reports(
+    tasks: Sequence[Mapping[str, Any]], *, jobs: int | None = None
+) -> tuple[list[ReportResult], dict[str, str]]:
+    """Several report runs (keyword arguments of :func:`~needskit.reports.run_report` each), on a
+    pool of worker processes that import papermill, nbconvert and WeasyPrint once.
+
+    Returns
+    -------
+    The results in the order of ``tasks`` (of those that succeeded) and, per failed task
+    (``"<report> <area>"``), its error.
+    """
+    results: dict[int, ReportResult] = {}
+    errors: dict[str, str] = {}
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+    context = _context()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm) as pool:
+        futures = {pool.submit(_worker, dict(task)): i for i, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # one report's failure does not stop the others
+                errors[f"{tasks[i]['report']} {tasks[i]['area']}"] = (
+                    str(exc) if isinstance(exc, NeedskitError) else f"{type(exc).__name__}: {exc}"
+                )
+    return [results[i] for i in sorted(results)], errors
 
 
 def _collect(result: BatchResult, task: Mapping[str, Any], get: Callable[[], ReportResult]) -> None:
