@@ -22,10 +22,27 @@ boundaries:
 
 def test_the_shipped_plan_loads():
     plan = load_build_plan(CONF / "databuild.yml")
-    assert isinstance(plan, BuildPlan) and len(plan.copy) == 35 and len(plan.census_subsets) == 7
+    assert isinstance(plan, BuildPlan) and len(plan.copy) == 42 and len(plan.census_subsets) == 7
     assert "police/2024-01-gloucestershire-street.csv.gz" in plan.copy
     assert plan.subset_suffix == "gloucestershire"
     assert plan.boundaries_target == "boundaries/gloucestershire_areas.gpkg"
+    assert plan.national_target == "national/england_areas_2021.gpkg"
+    assert plan.retired_target == "lookups/retired_areas.csv.gz"
+
+
+def test_national_and_retired_sections_need_both_keys(tmp_path):
+    path = tmp_path / "databuild.yml"
+    path.write_text(VALID + "national:\n  target: national/x.gpkg\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="national needs both lsoa_2021 and target"):
+        load_build_plan(path)
+    path.write_text(VALID + "retired:\n  source: lookups/oa.csv.gz\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="retired needs both source and target"):
+        load_build_plan(path)
+    path.write_text(
+        VALID + "national:\n  lsoa_2021: a.gpkg\n  target: b.gpkg\n  extra: 1\n", encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match=r"unknown key \['extra'\]"):
+        load_build_plan(path)
 
 
 def test_a_small_plan(tmp_path):

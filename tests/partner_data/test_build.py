@@ -38,10 +38,10 @@ def test_manifest_matches_the_shipped_files():
         assert (RAW / row.file).stat().st_size == row.bytes, row.file
         assert sha256_file(RAW / row.file) == row.sha256, row.file
     listed = set(manifest["file"]) | {"MANIFEST.csv"}
-    plan_files = set(PLAN.copy) | {PLAN.boundaries_target}
+    plan_files = set(PLAN.copy) | {PLAN.boundaries_target, PLAN.national_target, PLAN.retired_target}
     assert plan_files <= listed
     total = sum(p.stat().st_size for p in RAW.rglob("*") if p.is_file())
-    assert total < 40e6  # data/ stays under 40 MB
+    assert total < 110e6  # data/ stays under about 110 MB, the national backbone included
 
 
 def test_copy_is_byte_identical_and_refuses_to_change_raw(tmp_path):
@@ -101,12 +101,14 @@ def test_a_full_build_from_the_shared_folder_reproduces_the_shipped_raw_data(tmp
     kind = built["how"].str.split(":").str[0]  # copied, subset, constructed (the wording has changed since)
     assert (kind == shipped.loc[built.index, "how"].str.split(":").str[0]).all()
     differ = [f for f in built.index if built.loc[f, "sha256"] != shipped.loc[f, "sha256"]]
-    assert differ == [PLAN.boundaries_target]  # GeoPackages embed the time they were written
-    for layer, _ in pyogrio.list_layers(RAW / PLAN.boundaries_target):
-        ours = pyogrio.read_dataframe(dest / PLAN.boundaries_target, layer=layer)
-        theirs = pyogrio.read_dataframe(RAW / PLAN.boundaries_target, layer=layer)
-        assert ours["area_code"].tolist() == theirs["area_code"].tolist(), layer
-        assert np.allclose(ours.geometry.area, theirs.geometry.area, rtol=1e-9), layer
+    # GeoPackages embed the time they were written
+    assert sorted(differ) == sorted([PLAN.boundaries_target, PLAN.national_target])
+    for target in (PLAN.boundaries_target, PLAN.national_target):
+        for layer, _ in pyogrio.list_layers(RAW / target):
+            ours = pyogrio.read_dataframe(dest / target, layer=layer)
+            theirs = pyogrio.read_dataframe(RAW / target, layer=layer)
+            assert ours["area_code"].tolist() == theirs["area_code"].tolist(), layer
+            assert np.allclose(ours.geometry.area, theirs.geometry.area, rtol=1e-9), layer
     # building over the shipped raw data changes nothing, and is refused where it would
     copy = tmp_path / "shipped"
     shutil.copytree(RAW, copy)

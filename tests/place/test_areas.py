@@ -188,3 +188,15 @@ def test_lookup_shapes_and_errors(shipped_geography):
         lookup("district", "lsoa", geography=geo)
     with pytest.raises(GeographyError, match="do not nest"):
         lookup("msoa", "ward", geography=geo)
+
+
+def test_vintage_hints_on_the_shipped_geography(shipped_geography):
+    geo = shipped_geography
+    # a Bristol 2021 LSOA: a real 2021 code outside Gloucestershire's boundaries, not a 2011 code
+    hint = vintage_hint(["E01014520"], "lsoa", 2021, geography=geo)
+    assert hint is not None and "do not cover them" in hint and "2011" not in hint
+    # a Cheltenham 2011 LSOA that was split in 2021 really is a 2011 code
+    assert vintage_hint(["E01022158"], "lsoa", 2021, geography=geo) == (
+        "these look like 2011 codes: pass vintage=2011 or convert with convert_vintage()"
+    )
+    assert "2021 codes" in vintage_hint(["E01034777"], "lsoa", 2011, geography=geo)

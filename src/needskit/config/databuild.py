@@ -14,7 +14,9 @@ __all__ = ["BuildPlan", "load_build_plan", "parse_build_plan"]
 
 @dataclass(frozen=True)
 class BuildPlan:
-    """Files to copy, Census tables to subset to the partnership's LSOAs, and the boundaries to build."""
+    """Files to copy, Census tables to subset to the partnership's LSOAs, the partnership's detailed
+    boundaries to build, and the national backbone: England's area layers dissolved from the
+    national LSOA outlines, and the retired area codes with their successors."""
 
     copy: tuple[str, ...]
     census_subsets: tuple[str, ...]
@@ -23,6 +25,10 @@ class BuildPlan:
     detailed_2011_layer: str
     generalised_2021_layer: str
     boundaries_target: str
+    national_lsoa_2021: str | None = None
+    national_target: str | None = None
+    retired_source: str | None = None
+    retired_target: str | None = None
     source: str = "databuild"
 
 
@@ -54,6 +60,23 @@ def parse_build_plan(data: Any, *, source: str = "databuild") -> BuildPlan:
         source=source,
     )
     boundaries.finish()
+    national = Entry(top.get("national", {}, kind=dict), f"{source}: national")
+    retired = Entry(top.get("retired", {}, kind=dict), f"{source}: retired")
+    plan = BuildPlan(
+        **{
+            **plan.__dict__,
+            "national_lsoa_2021": national.get("lsoa_2021", None, kind=str),
+            "national_target": national.get("target", None, kind=str),
+            "retired_source": retired.get("source", None, kind=str),
+            "retired_target": retired.get("target", None, kind=str),
+        }
+    )
+    national.finish()
+    retired.finish()
+    if (plan.national_lsoa_2021 is None) != (plan.national_target is None):
+        raise CatalogError("national needs both lsoa_2021 and target", where=f"{source}: national")
+    if (plan.retired_source is None) != (plan.retired_target is None):
+        raise CatalogError("retired needs both source and target", where=f"{source}: retired")
     top.finish()
     return plan
 

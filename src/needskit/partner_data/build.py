@@ -30,6 +30,7 @@ from needskit._checks import BNG
 from needskit.config.databuild import BuildPlan
 from needskit.config.project import sha256_file
 from needskit.errors import DataError
+from needskit.partner_data.build_national import build_national_areas, retired_areas
 from needskit.partner_data.reference import read_ons_lookups
 
 __all__ = ["build_raw", "build_areas", "HIERARCHY_LOOKUPS"]
@@ -390,27 +391,37 @@ def build_raw(
         )
 
         layers = build_areas(source, dest, plan=plan, areas=areas)
-
-        def write_gpkg(path: Path) -> None:
-            for name, layer in layers.items():
-                layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
-
-        target = dest / plan.boundaries_target
-        # GeoPackages embed timestamps, so compare the layers, not the bytes.
-        if target.exists() and not overwrite:
-            _check_same_areas(target, layers)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".tmp.gpkg")
-            if tmp.exists():
-                tmp.unlink()
-            write_gpkg(tmp)
-            tmp.replace(target)
+        _write_layers(dest / plan.boundaries_target, layers, overwrite=overwrite)
         records.append(
             (
                 plan.boundaries_target,
                 "constructed: see needskit.partner_data.build.build_areas",
                 plan.boundaries_source,
+            )
+        )
+
+    if files is None and plan.national_lsoa_2021 and plan.national_target:
+        national = build_national_areas(_require_source(source, plan.national_lsoa_2021), dest)
+        _write_layers(dest / plan.national_target, national, overwrite=overwrite)
+        records.append(
+            (
+                plan.national_target,
+                "constructed: see needskit.partner_data.build_national.build_national_areas",
+                plan.national_lsoa_2021,
+            )
+        )
+    if files is None and plan.retired_source and plan.retired_target:
+        retired = retired_areas(_require_source(source, plan.retired_source), dest)
+        _write_once(
+            dest / plan.retired_target,
+            lambda p: retired.to_csv(p, index=False, compression={"method": "gzip", "mtime": 0}),
+            overwrite=overwrite,
+        )
+        records.append(
+            (
+                plan.retired_target,
+                "constructed: see needskit.partner_data.build_national.retired_areas",
+                plan.retired_source,
             )
         )
 
@@ -420,6 +431,21 @@ def build_raw(
     if files is None:
         manifest.to_csv(dest / "MANIFEST.csv", index=False)
     return manifest
+
+
+def _write_layers(target: Path, layers: dict[str, gpd.GeoDataFrame], *, overwrite: bool) -> None:
+    """Write area layers to a GeoPackage once; a rebuild must give the same layers (GeoPackages
+    embed timestamps, so the layers are compared, not the bytes)."""
+    if target.exists() and not overwrite:
+        _check_same_areas(target, layers)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp.gpkg")
+    if tmp.exists():
+        tmp.unlink()
+    for name, layer in layers.items():
+        layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+    tmp.replace(target)
 
 
 def _check_same_areas(path: Path, layers: dict) -> None:

@@ -178,15 +178,24 @@ def infer_level(codes: Sequence[str] | pd.Series, *, geography: Geography, vinta
 
 
 def vintage_hint(codes: Sequence[str], level: str, vintage: int, *, geography: Geography) -> str | None:
-    """A hint for codes that are not of ``vintage``: are they codes of the other vintage?"""
+    """A hint for codes that are not usable as ``level`` codes of ``vintage``: are they codes of
+    that vintage outside the geography's boundaries, codes of the other vintage, or of another
+    level?"""
     if not codes or level not in LEVELS:
         return None
+    here = geography.hierarchy(vintage, copy=False)
+    known_here = set(here[level])
+    if all(code in known_here for code in codes):
+        return (
+            f"these are {level} codes of the {vintage} geography, but the partnership's boundaries do not "
+            "cover them: are they inside the partnership's area?"
+        )
     other = 2011 if vintage == 2021 else 2021
     if geography.has_vintage(other):
         table = geography.hierarchy(other, copy=False)
-        if any(code in set(table[level]) for code in codes):
+        unknown_here = [code for code in codes if code not in known_here]
+        if unknown_here and all(code in set(table[level]) for code in unknown_here):
             return f"these look like {other} codes: pass vintage={other} or convert with convert_vintage()"
-    here = geography.hierarchy(vintage, copy=False)
     elsewhere = [lv for lv in LEVELS if lv != level and any(code in set(here[lv]) for code in codes[:5])]
     if elsewhere:
         return f"these look like {elsewhere[0]} codes, not {level} codes"
