@@ -57,6 +57,27 @@ def cli(debug: bool, project: Path | None) -> None:
     _Context.project = project
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--area",
+    "areas",
+    multiple=True,
+    required=True,
+    help="ONS code of the partnership's area: county, unitary, district, borough, ICB, police force "
+    "area or community safety partnership (repeatable).",
+)
+@click.option("--name", default=None, help="The partnership's name (default: '<area> partnership').")
+def init(folder: Path, areas: tuple[str, ...], name: str | None) -> None:
+    """Create a workspace for a partnership anywhere in England, from the national data shipped
+    with needskit: then `needskit run` and `needskit report needs-profile --area CODE` inside it."""
+    from needskit.workspace import init_workspace
+
+    created = init_workspace(folder, areas=list(areas), name=name)
+    for line in created.summary():
+        click.echo(line)
+
+
 @cli.group()
 def data() -> None:
     """Build and inspect the shipped data."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
@@ -40,15 +40,27 @@ from needskit.partner_data.reference import load_geography
 from needskit.partner_data.stages import write_indicators_stage, write_pool_stage, write_published_stage
 from needskit.partner_data.store import Store
 from needskit.place.areas import load_areas
-from needskit.place.custom import build_places
-from needskit.place.extent import PartnershipArea, resolve_area
+from needskit.place.custom import build_places, places_from_lsoas
+from needskit.place.extent import ENGLAND, PartnershipArea, resolve_area
 from needskit.place.geography import BOUNDARY_LEVELS, CustomPlaces, Geography
 from needskit.resources.access import lsoa_centres
 
-__all__ = ["Workspace", "open_workspace", "pool", "compute", "publish", "run", "INDICATOR_LEVELS"]
+__all__ = [
+    "Workspace",
+    "open_workspace",
+    "pool",
+    "compute",
+    "publish",
+    "run",
+    "INDICATOR_LEVELS",
+    "PARTNERSHIP_PLACE",
+]
 
 INDICATOR_LEVELS = ("lsoa", "ward", "district", "county")
 """Levels whose indicators are also written as ``indicators_<level>.csv`` for analysts."""
+PARTNERSHIP_PLACE = "partnership"
+"""The code (and level) of the whole area of a partnership of several codes (four unitaries, a
+county and a unitary): ``needskit report needs-profile --area partnership``."""
 
 
 @dataclass
@@ -91,13 +103,24 @@ class Workspace:
         return Store(base, root=self.project.root)
 
     def places(self, places_file: str | Path | None = None) -> list[CustomPlaces]:
-        """The partnership's own places (``conf/places.yml`` by default; none when it is absent)."""
+        """The partnership's own places (``conf/places.yml`` by default; none when it is absent
+        or lists none) and, for an area of several codes, the whole area as the place
+        ``partnership`` (:data:`PARTNERSHIP_PLACE`), so that it has indicators and a report."""
         path = self.project.resolve(places_file) if places_file else self.project.places_file
-        if not path.is_file():
-            if places_file:
-                load_places(path)  # raises: the file named does not exist
-            return []
-        return [build_places(load_places(path), geography=self.geography)]
+        out = []
+        if path.is_file() or places_file:
+            placeset = load_places(path)  # raises when a file named does not exist
+            if placeset.places:
+                out.append(build_places(placeset, geography=self.geography))
+        if len(self.partnership.areas) > 1:
+            whole = places_from_lsoas(
+                {PARTNERSHIP_PLACE: sorted(self.area.lsoas())},
+                geography=self.geography,
+                name=PARTNERSHIP_PLACE,
+                vintage=self.area.vintage,
+            )
+            out.append(replace(whole, areas=whole.areas.assign(area_name=self.area.area_name)))
+        return out
 
 
 def open_workspace(
@@ -182,7 +205,13 @@ def pool(
     if places:
         config.append(ws.project.resolve(places_file) if places_file else ws.project.places_file)
     config_files = [Path(p) for p in config]
-    patterns = [spec.path for spec in result.datasets if any(ch in spec.path for ch in "*?[")]
+    # globs, and the paths of optional datasets with no files yet: a file appearing there later
+    # makes the store stale
+    patterns = [
+        spec.path
+        for spec in ws.catalog.select(list(datasets) if datasets else None)
+        if any(ch in spec.path for ch in "*?[") or spec.id in result.missing
+    ]
     write_pool_stage(
         ws.store,
         result,
@@ -212,12 +241,24 @@ def _members(hierarchy: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
 
 
 def place_parents(hierarchy: pd.DataFrame, places: pd.DataFrame) -> dict[str, str]:
-    """Each of the partnership's places and the county most of its LSOAs lie in (its comparator)."""
+    """Each of the partnership's places and its comparator: the county its LSOAs lie in; for a
+    place across counties (the whole area of a partnership of several unitaries), its region;
+    across regions, England."""
     if not len(places):
         return {}
-    county = places["lsoa_code"].map(hierarchy.set_index("lsoa")["county"])
-    frame = places.assign(county=county).dropna(subset=["county"])
-    return {str(code): str(group["county"].mode().iloc[0]) for code, group in frame.groupby("area_code")}
+    table = hierarchy.set_index("lsoa")
+    frame = places.assign(
+        county=places["lsoa_code"].map(table["county"]), region=places["lsoa_code"].map(table["region"])
+    ).dropna(subset=["county"])
+    out = {}
+    for code, group in frame.groupby("area_code"):
+        if group["county"].nunique() == 1:
+            out[str(code)] = str(group["county"].iloc[0])
+        elif group["region"].nunique() == 1:
+            out[str(code)] = str(group["region"].iloc[0])
+        else:
+            out[str(code)] = ENGLAND
+    return out
 
 
 def compute(
@@ -234,7 +275,24 @@ def compute(
     profile = ws.store.read_profile()
     hierarchy = ws.store.read_hierarchy()
     places = ws.store.read_place_members()
-    results = compute_indicators(profile, indicators=specs, members=_members(hierarchy, places))
+    missing = ws.store.stage("pool").get("missing", {})
+    unavailable: dict[str, dict[str, str]] = {}
+    available = []
+    for spec in specs:
+        gone = [d for d in spec.sources if d in missing]
+        if gone:
+            unavailable[spec.id] = {"title": spec.title, "theme": spec.theme, "reason": missing[gone[0]]}
+        else:
+            available.append(spec)
+    results = compute_indicators(profile, indicators=available, members=_members(hierarchy, places))
+    made = set(results["indicator"])
+    for spec in available:
+        if spec.id not in made:
+            unavailable[spec.id] = {
+                "title": spec.title,
+                "theme": spec.theme,
+                "reason": f"the pooled data give no values for it ({', '.join(spec.sources)})",
+            }
     benchmarked = benchmark_all(
         results,
         hierarchy=hierarchy,
@@ -242,7 +300,12 @@ def compute(
         place_parents=place_parents(hierarchy, places),
     )
     return write_indicators_stage(
-        ws.store, benchmarked, config_files=[path], levels=levels, order=[s.id for s in specs]
+        ws.store,
+        benchmarked,
+        config_files=[path],
+        levels=levels,
+        order=[s.id for s in specs],
+        unavailable=unavailable,
     )
 
 

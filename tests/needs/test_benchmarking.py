@@ -130,3 +130,16 @@ def test_shipped_indicators_for_lsoas_wards_and_districts(shipped_workspace):
     assert len(england) == len(results) and set(
         england.loc[england["level"] != "country", "comparator_code"]
     ) == {"E92000001"}
+
+
+def test_a_place_across_counties_is_compared_with_its_region():
+    codes = pd.Series(["partnership"])
+    levels = pd.Series(["partnership"])
+    places = {"partnership": "E12000009"}  # the whole area of several unitaries: its region
+    assert parent_codes(codes, levels, hierarchy=HIERARCHY, place_parents=places).tolist() == ["E12000009"]
+    assert parent_codes(codes, levels, hierarchy=HIERARCHY, to="region", place_parents=places).tolist() == [
+        "E12000009"
+    ]
+    assert parent_codes(codes, levels, hierarchy=HIERARCHY, to="england", place_parents=places).tolist() == [
+        "E92000001"
+    ]

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from needskit.config.project import data_files, expand_path
 from needskit.config.yamlfile import Entry, LineMapping, read_yaml
 from needskit.errors import CatalogError
 
@@ -179,13 +180,35 @@ class DatasetSpec:
     illustrative: bool = False
     max_invalid: float = 0.01
     register: RegisterSpec | None = None
+    optional: bool = False
     root: Path = Path(".")
     source: str = "catalog"
 
     def files(self) -> list[Path]:
-        """The files the path (a glob) names, sorted."""
-        pattern = self.path if Path(self.path).is_absolute() else str(self.root / self.path)
-        return [Path(p) for p in sorted(glob.glob(pattern))]
+        """The files the path (a glob; ``{needskit}/...`` for shipped data) names, sorted; folders,
+        hidden files and READMEs (which explain a drop folder) are not data."""
+        return data_files(expand_path(self.path, self.root))
+
+    @property
+    def folder(self) -> Path:
+        """The folder the path's files are dropped into (the path up to its first wildcard)."""
+        full = Path(expand_path(self.path, self.root))
+        parts = []
+        for part in full.parts:
+            if glob.has_magic(part):
+                break
+            parts.append(part)
+        folder = Path(*parts)
+        return folder if parts and len(parts) < len(full.parts) else folder.parent
+
+    def missing_reason(self) -> str:
+        """Why an optional dataset with no files is not pooled, and what to do."""
+        folder = self.folder
+        try:
+            shown = folder.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            shown = folder.as_posix()
+        return f"no {self.title} data given: drop the files into {shown}/ and run `needskit run`"
 
 
 @dataclass(frozen=True)
@@ -214,8 +237,7 @@ class ReferenceSpec:
         """The files the paths (globs) name, in the order given, each sorted."""
         out: list[Path] = []
         for pattern in self.paths:
-            full = pattern if Path(pattern).is_absolute() else str(self.root / pattern)
-            out += [Path(p) for p in sorted(glob.glob(full))]
+            out += data_files(expand_path(pattern, self.root))
         return out
 
 
@@ -464,6 +486,7 @@ def _dataset(
         register=None
         if entry.get("register") is None
         else _register(entry.get("register"), f"{where}.register"),
+        optional=bool(entry.get("optional", False, kind=bool)),
         root=root,
         source=source,
     )

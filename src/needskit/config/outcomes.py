@@ -404,6 +404,24 @@ def load_delivery(path: str | Path, *, outcomes: OutcomesFramework | None = None
     return parse_delivery(data, source=str(path), outcomes=outcomes)
 
 
+DELIVERY_COLUMNS = (
+    "activity_id",
+    "activity",
+    "partner",
+    "programme",
+    "outcome_id",
+    "place",
+    "district",
+    "where",
+    "budget_gbp",
+    "confirmed",
+    "illustrative",
+    "illustrative_fields",
+    "notes",
+)
+"""Columns of the delivery table (empty, with these columns, when nothing is recorded yet)."""
+
+
 def parse_delivery(
     data: Any, *, source: str = "delivery", outcomes: OutcomesFramework | None = None
 ) -> pd.DataFrame:
@@ -415,10 +433,6 @@ def parse_delivery(
     district = top.get("district", None, kind=str)
     activities_raw = top.get("activities", required=True, kind=list)
     top.finish()
-    if not activities_raw:
-        raise CatalogError(
-            "has no activities", where=f"{source}: activities", expected="at least one activity"
-        )
 
     known_outcomes = set(outcomes.outcomes["outcome_id"]) if outcomes is not None else None
 
@@ -485,4 +499,4 @@ def parse_delivery(
                         "notes": notes,
                     }
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DELIVERY_COLUMNS)

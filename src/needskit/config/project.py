@@ -13,6 +13,7 @@ default) that holds ``conf/partnership.yml``; else the checkout holding the inst
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 from dataclasses import dataclass
@@ -20,10 +21,24 @@ from pathlib import Path
 
 from needskit.errors import CatalogError
 
-__all__ = ["Project", "find_project", "project_dir", "sha256_file", "PARTNERSHIP_FILE"]
+__all__ = [
+    "Project",
+    "find_project",
+    "project_dir",
+    "needskit_home",
+    "expand_path",
+    "data_files",
+    "sha256_file",
+    "PARTNERSHIP_FILE",
+    "HOME_TOKEN",
+]
 
 PARTNERSHIP_FILE = Path("conf") / "partnership.yml"
 """The file that marks a folder as a needskit project."""
+HOME_TOKEN = "{needskit}"
+"""Written at the start of a path in ``conf/`` for the data shipped with needskit (the national
+backbone), e.g. ``{needskit}/data/raw/imd2025/iod2025_lsoa21_scores_ranks_deciles.csv.gz``: a
+workspace made by ``needskit init`` uses the shipped files where they are, without copying."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +108,20 @@ class Project:
         return path if path.is_absolute() else self.root / path
 
     def relative(self, path: str | Path) -> str:
-        """``path`` relative to the project folder when inside it (for manifests and messages)."""
+        """``path`` relative to the project folder when inside it, else ``{needskit}/...`` when
+        it is shipped with needskit (for manifests and messages)."""
+        resolved = Path(path).resolve()
         try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            return resolved.relative_to(self.root.resolve()).as_posix()
         except ValueError:
-            return Path(path).as_posix()
+            pass
+        home = _home_or_none()
+        if home is not None:
+            try:
+                return f"{HOME_TOKEN}/{resolved.relative_to(home.resolve()).as_posix()}"
+            except ValueError:
+                pass
+        return Path(path).as_posix()
 
 
 def project_dir() -> Path | None:
@@ -106,6 +130,57 @@ def project_dir() -> Path | None:
     if (candidate / PARTNERSHIP_FILE).is_file():
         return candidate
     return None
+
+
+def _home_or_none() -> Path | None:
+    env = os.environ.get("NEEDSKIT_HOME")
+    if env:
+        return Path(env).expanduser()
+    candidate = Path(__file__).resolve().parents[3]
+    if (candidate / "data" / "raw" / "MANIFEST.csv").is_file():
+        return candidate
+    return None
+
+
+def needskit_home() -> Path:
+    """The folder holding the data shipped with needskit (``data/raw``): ``NEEDSKIT_HOME`` if
+    set, else the checkout this package is installed from.
+
+    Raises
+    ------
+    CatalogError
+        Neither holds ``data/raw/MANIFEST.csv``.
+    """
+    home = _home_or_none()
+    if home is None or not (home / "data" / "raw" / "MANIFEST.csv").is_file():
+        raise CatalogError(
+            "cannot find the data shipped with needskit",
+            where=f"NEEDSKIT_HOME={os.environ.get('NEEDSKIT_HOME', '')!s}" if home else str(Path(__file__)),
+            expected="a needskit checkout holding data/raw/MANIFEST.csv",
+            hint="install needskit from its checkout (pip install -e .), or set NEEDSKIT_HOME to it",
+        )
+    return home
+
+
+def expand_path(pattern: str, root: Path | None) -> str:
+    """A path or glob of ``conf/`` as a full path: ``{needskit}/...`` under :func:`needskit_home`,
+    absolute as given, else relative to ``root`` (the project folder)."""
+    if pattern.startswith(HOME_TOKEN):
+        return str(needskit_home() / pattern[len(HOME_TOKEN) :].lstrip("/"))
+    if Path(pattern).is_absolute() or root is None:
+        return pattern
+    return str(root / pattern)
+
+
+def data_files(pattern: str) -> list[Path]:
+    """The files a full glob matches, sorted, without folders, hidden files and ``README*`` files
+    (a drop folder's README says what to put there; it is not data)."""
+    found = (Path(p) for p in sorted(glob.glob(pattern)))
+    return [
+        p
+        for p in found
+        if p.is_file() and not p.name.startswith(".") and not p.name.upper().startswith("README")
+    ]
 
 
 def find_project(start: str | Path | None = None) -> Project:

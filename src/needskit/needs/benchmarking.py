@@ -78,9 +78,16 @@ def parent_codes(
         if to == "parent":
             out[places] = codes[places].map(place_parents)
         else:
-            county = codes[places].map(place_parents)
-            mapping = hierarchy.drop_duplicates("county").set_index("county")[to]
-            out[places] = county.map(mapping)
+            # a place's parent is a county, or a region for a place across counties
+            parent = codes[places].map(place_parents)
+            mapping = pd.concat(
+                [
+                    pd.Series(hierarchy[to].to_numpy(), index=hierarchy[level].to_numpy())
+                    for level in ("county", "region")
+                    if LEVELS.index(level) <= LEVELS.index(to)
+                ]
+            )
+            out[places] = parent.map(mapping[~mapping.index.duplicated()])
     return out
 
 

@@ -99,6 +99,8 @@ class PoolResult:
         datasets that feed it.
     area, places
         The partnership's area and its own places, as pooled.
+    missing
+        Optional datasets with no files: dataset id to the reason (what to drop where).
     """
 
     profile: pd.DataFrame
@@ -114,6 +116,7 @@ class PoolResult:
     seconds: float = 0.0
     inputs: list[Path] = field(default_factory=list)
     datasets: list[DatasetSpec] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -348,7 +351,14 @@ def pool_catalog(
     base_parts, upper_parts, comparator_parts = [], [], []
     ledgers, measure_ledgers, rejected, problems, inputs = [], [], {}, [], []
     register: dict[str, list[pd.DataFrame]] = {}
+    missing: dict[str, str] = {}
     for spec in tqdm(list(selected), desc="pooling", unit="dataset", disable=not show):
+        if spec.optional and not spec.files():
+            missing[spec.id] = spec.missing_reason()
+            problems.append(
+                Problem(spec.id, "info", missing[spec.id], expected=f"files matching {spec.path}")
+            )
+            continue
         try:
             frame = read_dataset(spec)
             prepared = prepare_dataset(spec, area=area, geography=geography, frame=frame, lsoas=lsoas)
@@ -396,6 +406,13 @@ def pool_catalog(
         if spec.register is not None:
             register.setdefault(spec.register.table, []).append(register_rows(prepared, frame))
 
+    if not base_parts:
+        raise DataError(
+            "no dataset has any files",
+            where=str(catalog.path or catalog.name),
+            expected="files for at least one catalogue entry",
+            got="; ".join(missing.values()),
+        )
     base = pd.concat(base_parts, ignore_index=True)
     upper_parts.append(_aggregate_up(base, levels=levels, vintage=vintage, geography=geography))
     for place in places:
@@ -460,7 +477,8 @@ def pool_catalog(
         register={table: pd.concat(parts, ignore_index=True) for table, parts in register.items()},
         seconds=time.perf_counter() - started,
         inputs=sorted(set(inputs)),
-        datasets=list(selected),
+        datasets=[spec for spec in selected if spec.id not in missing],
+        missing=missing,
     )
     if echo:
         for line in summary_lines(result):
@@ -482,6 +500,8 @@ def summary_lines(result: PoolResult) -> list[str]:
         lines.append(
             f"{name:<38}{row['read']:>9,}{row['assigned']:>10,}{row['unlocated']:>10,}{row['rejected_invalid']:>9,}{row['rejected_outside']:>9,}"
         )
+    for name, reason in result.missing.items():
+        lines.append(f"{name:<38}not pooled: {reason}")
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     lines.append(f"ledger balances for every dataset and period; {warnings} warnings (see problems.csv)")
     return lines

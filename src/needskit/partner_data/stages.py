@@ -123,8 +123,10 @@ def write_pool_stage(
         geography = tmp / "geography"
         geography.mkdir()
         layers = dict(areas)
-        for place in result.places:
-            layers["places"] = place.areas.assign(level=place.name)
+        if result.places:
+            layers["places"] = pd.concat(
+                [place.areas.assign(level=place.name) for place in result.places], ignore_index=True
+            )
         _write_gpkg(geography / "areas.gpkg", layers)
         result.area.hierarchy.to_parquet(geography / "hierarchy.parquet", index=False)
         members = [p.members.assign(level=p.name) for p in result.places]
@@ -145,6 +147,7 @@ def write_pool_stage(
             "levels": sorted(result.profile["level"].unique().tolist()),
             "places": [p.name for p in result.places],
             "errors": len(result.errors),
+            "missing": dict(result.missing),
         }
         manifest = store.updated_manifest(
             "pool",
@@ -164,9 +167,11 @@ def write_indicators_stage(
     config_files: Sequence[Path],
     levels: Sequence[str],
     order: Sequence[str],
+    unavailable: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, tuple[Path, int, int]]:
     """Write the indicators stage (``indicators.parquet`` and ``indicators_<level>.csv``); return
-    ``{level: (csv path, rows, indicators)}`` for the levels asked."""
+    ``{level: (csv path, rows, indicators)}`` for the levels asked. ``unavailable`` lists the
+    indicators that could not be made (id to ``title``, ``theme``, ``reason``)."""
     pool = store.stage("pool")
     written = {}
     with store.transaction("indicators") as tmp:
@@ -190,6 +195,7 @@ def write_indicators_stage(
             "rows": int(len(indicators)),
             "indicators": [i for i in order if i in set(indicators["indicator"])],
             "comparators": sorted(indicators["comparator"].unique().tolist()) if len(indicators) else [],
+            "unavailable": {k: dict(v) for k, v in (unavailable or {}).items()},
         }
         store.write_manifest(tmp, store.updated_manifest("indicators", record))
     return written

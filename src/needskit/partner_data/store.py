@@ -26,7 +26,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import functools
-import glob
 import json
 import os
 import shutil
@@ -39,7 +38,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from needskit.config.project import sha256_file
+from needskit.config.project import data_files, expand_path, sha256_file
 from needskit.errors import StoreError
 from needskit.place.geography import BOUNDARY_LEVELS, Geography
 
@@ -137,6 +136,15 @@ class Store:
         return dict(stages[name])
 
     # ------------------------------------------------------------------ reading
+
+    def missing_datasets(self) -> dict[str, str]:
+        """Optional datasets the pool found no files for: dataset id to the reason."""
+        return dict(self.stage("pool").get("missing", {}))
+
+    def unavailable_indicators(self) -> dict[str, dict[str, str]]:
+        """Indicators that could not be made: id to ``title``, ``theme`` and ``reason`` (e.g.
+        "no police.uk street-level crime data given: drop the files into data/raw/police/ ...")."""
+        return {k: dict(v) for k, v in self.stage("indicators").get("unavailable", {}).items()}
 
     def _file(self, relative: str, *, stage: str) -> Path:
         path = self.path / relative
@@ -289,8 +297,7 @@ class Store:
                     )
         known = {r["file"] for r in stages["pool"].get("inputs", [])}
         for pattern in stages["pool"].get("patterns", []):
-            full = pattern if Path(pattern).is_absolute() or self.root is None else str(self.root / pattern)
-            for found in sorted(glob.glob(full)):
+            for found in data_files(expand_path(pattern, self.root)):
                 name = self._relative(Path(found))
                 if name not in known:
                     raise StoreError(

@@ -24,6 +24,11 @@ def validate_catalog(
     problems: list[Problem] = []
     lsoas = partnership_lsoas(area, geography)
     for spec in catalog.select(datasets):
+        if spec.optional and not spec.files():
+            problems.append(
+                Problem(spec.id, "info", spec.missing_reason(), expected=f"files matching {spec.path}")
+            )
+            continue
         try:
             prepared = prepare_dataset(spec, area=area, geography=geography, lsoas=lsoas)
         except NeedskitError as exc:

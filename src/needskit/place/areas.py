@@ -194,7 +194,7 @@ def vintage_hint(codes: Sequence[str], level: str, vintage: int, *, geography: G
     if geography.has_vintage(other):
         table = geography.hierarchy(other, copy=False)
         unknown_here = [code for code in codes if code not in known_here]
-        if unknown_here and all(code in set(table[level]) for code in unknown_here):
+        if any(code in set(table[level]) for code in unknown_here):
             return f"these look like {other} codes: pass vintage={other} or convert with convert_vintage()"
     elsewhere = [lv for lv in LEVELS if lv != level and any(code in set(here[lv]) for code in codes[:5])]
     if elsewhere:

@@ -131,8 +131,11 @@ def spine_chart(
 
 def quantile_bars(
     table: pd.DataFrame, *, title: str, ylabel: str, q_label: str = "IMD 2025 quintile"
-) -> Figure:
-    """Bars of an indicator by deprivation quantile with 95% error bars (1 = most deprived)."""
+) -> Figure | None:
+    """Bars of an indicator by deprivation quantile with 95% error bars (1 = most deprived);
+    None for an empty table (the sentence beside it says why)."""
+    if table.empty:
+        return None
     fig = ReportFigure(figsize=(7, 3.6))
     ax = fig.add_subplot()
     value = table["value"].to_numpy(dtype=float)
@@ -165,8 +168,11 @@ def trend_chart(
     ylabel: str,
     comparator: pd.DataFrame | None = None,
     comparator_name: str = "",
-) -> Figure:
-    """An indicator over time with its 95% interval (and the comparator's values, dashed)."""
+) -> Figure | None:
+    """An indicator over time with its 95% interval (and the comparator's values, dashed); None
+    for an empty table (the sentence beside it says why)."""
+    if table.empty:
+        return None
     fig = ReportFigure(figsize=(7, 3.2))
     ax = fig.add_subplot()
     x = np.arange(len(table))
@@ -196,8 +202,11 @@ CLUSTER_COLOURS = {
 }
 
 
-def cluster_map(gdf, *, title: str, column: str = "cluster") -> Figure:
-    """A static map of hot-spot clusters (Local Moran's I categories) in fixed colours."""
+def cluster_map(gdf, *, title: str, column: str = "cluster") -> Figure | None:
+    """A static map of hot-spot clusters (Local Moran's I categories) in fixed colours; None for
+    no neighbourhoods (the sentence beside it says why)."""
+    if len(gdf) == 0:
+        return None
     fig = ReportFigure(figsize=(7, 6))
     ax = fig.add_subplot()
     for label, colour in CLUSTER_COLOURS.items():

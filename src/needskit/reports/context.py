@@ -10,6 +10,7 @@ number comes from the store.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,15 @@ from needskit.partner_data.store import Store
 from needskit.place.extent import ENGLAND
 from needskit.place.geography import LEVELS, Geography
 
-__all__ = ["ReportContext", "load_context", "open_store", "AUDIENCES", "AUDIENCE_WORDS", "select_period"]
+__all__ = [
+    "ReportContext",
+    "load_context",
+    "open_store",
+    "AUDIENCES",
+    "AUDIENCE_WORDS",
+    "select_period",
+    "Note",
+]
 
 AUDIENCES = ("public", "partner", "internal")
 AUDIENCE_WORDS = {
@@ -31,6 +40,23 @@ AUDIENCE_WORDS = {
     "internal": "internal, not for publication",
 }
 """How a report heading names its audience."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A sentence shown where a figure would be, saying why it is not there (a notebook cell
+    displays it as a paragraph; its text is escaped, never markup)."""
+
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return html.escape(self.text, quote=False)
+
+    def _repr_html_(self) -> str:
+        return f'<p class="not-available">{html.escape(self.text, quote=False)}</p>'
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -60,6 +86,9 @@ class ReportContext:
         The partnership's LSOAs and the areas they lie in.
     store, geography
         The store read, and the partnership's geography as the store holds it (for aggregating).
+    unavailable
+        Indicators that could not be made, id to ``title``, ``theme`` and ``reason`` (e.g. no
+        police.uk files given yet): reports say so instead of leaving a blank.
     """
 
     area_code: str
@@ -87,6 +116,7 @@ class ReportContext:
     deprivation_dataset: str | None = "iod2025_scores"
     seed: int = 20240401
     notes: list[str] = field(default_factory=list)
+    unavailable: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def publish(self) -> str:
@@ -94,7 +124,8 @@ class ReportContext:
         return self.audience
 
     def info(self, indicator: str) -> pd.Series:
-        """Title, statistic, polarity, unit and multiplier of an indicator of the store.
+        """Title, statistic, polarity, unit and multiplier of an indicator of the store (for an
+        indicator that could not be made, its title and theme, the rest empty).
 
         Raises
         ------
@@ -102,6 +133,19 @@ class ReportContext:
             The store has no such indicator.
         """
         rows = self.results[self.results["indicator"] == indicator]
+        if rows.empty and indicator in self.unavailable:
+            known = self.unavailable[indicator]
+            return pd.Series(
+                {
+                    "indicator": indicator,
+                    "title": known["title"],
+                    "theme": known.get("theme", ""),
+                    "statistic": "",
+                    "polarity": "",
+                    "unit": "",
+                    "multiplier": float("nan"),
+                }
+            )
         if rows.empty:
             raise ReportError(
                 "is not an indicator of the store",
@@ -110,6 +154,17 @@ class ReportContext:
                 hint="indicators are defined in conf/indicators.yml and computed by `needskit run`",
             )
         return rows.iloc[0][["indicator", "title", "theme", "statistic", "polarity", "unit", "multiplier"]]
+
+    def available(self, indicator: str) -> bool:
+        """True when the store holds values of ``indicator`` (see :attr:`unavailable` for why not)."""
+        return bool((self.results["indicator"] == indicator).any())
+
+    def unavailable_note(self, indicator: str) -> str:
+        """One sentence saying that an indicator is not available and why."""
+        known = self.unavailable.get(indicator)
+        if known:
+            return f"{known['title']}: not available, {known['reason']}."
+        return f"{indicator}: not available, it is not an indicator of the store (conf/indicators.yml)."
 
     @property
     def datasets(self) -> list[str]:
@@ -170,7 +225,7 @@ def _names(hierarchy: pd.DataFrame) -> dict[str, str]:
 
 def load_context(
     *,
-    area: str,
+    area: str = "",
     period: str | None = None,
     comparator: str = "parent",
     level: str = "lsoa",
@@ -186,7 +241,9 @@ def load_context(
     ----------
     area
         An area code inside the partnership (its area, a chapter, a ward, an LSOA) or the code
-        of one of its own places (``conf/places.yml``).
+        of one of its own places (``conf/places.yml``). Empty (or ``"partnership"``): the
+        partnership's whole area (its code, or the place ``partnership`` of an area of several
+        codes).
     period
         Report period, or None / ``"latest"`` for the latest in the store.
     comparator
@@ -235,6 +292,9 @@ def load_context(
             hint="add it to comparators: in conf/partnership.yml and run `needskit run`",
         )
     results = reading.read_indicators(comparator=comparator)
+    codes = list(manifest.get("area", {}).get("codes", []))
+    if area in ("", "partnership") and codes:
+        area = codes[0] if len(codes) == 1 else "partnership"
     names = _names(hierarchy)
     members: list[str] = []
     area_level = next((lv for lv in LEVELS if (hierarchy[lv] == area).any()), None)
@@ -315,4 +375,5 @@ def load_context(
         residents_measure=residents.get("measure"),
         deprivation_dataset=deprivation.get("dataset"),
         seed=seed,
+        unavailable={k: dict(v) for k, v in manifest["stages"]["indicators"].get("unavailable", {}).items()},
     )

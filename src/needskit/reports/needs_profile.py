@@ -18,7 +18,7 @@ import pandas as pd
 
 from needskit.errors import ReportError
 from needskit.place.extent import ENGLAND
-from needskit.reports.context import AUDIENCE_WORDS, ReportContext, select_period
+from needskit.reports.context import AUDIENCE_WORDS, Note, ReportContext, select_period
 from needskit.reports.maps import Choropleth, choropleth
 
 __all__ = [
@@ -134,9 +134,11 @@ def neighbourhood_indicator(ctx: ReportContext, indicator: str) -> gpd.GeoDataFr
     return ctx.neighbourhoods.merge(rows[keep], on="area_code", how="left")
 
 
-def indicator_map(ctx: ReportContext, indicator: str) -> Choropleth:
+def indicator_map(ctx: ReportContext, indicator: str) -> Choropleth | Note:
     """A map of one indicator across the area's neighbourhoods (title and legend from the
-    indicator's definition)."""
+    indicator's definition); a :class:`Note` saying why when the indicator is not available."""
+    if not ctx.available(indicator):
+        return Note(ctx.unavailable_note(indicator))
     info = ctx.info(indicator)
     frame = neighbourhood_indicator(ctx, indicator)
     return choropleth(
@@ -263,6 +265,9 @@ def headline_facts(
             f"deprived in England (IMD 2025), {n10} of them among the most deprived 10%."
         )
     for indicator in headline:
+        if not ctx.available(indicator):
+            facts.append(ctx.unavailable_note(indicator))
+            continue
         rows = table[table["indicator"] == indicator]
         if rows.empty or np.isnan(rows["value"].iloc[0]):
             continue
@@ -284,7 +289,31 @@ def headline_facts(
         facts.append(f"Significantly better than {ctx.comparator_name}: " + "; ".join(better) + ".")
     if not worse and not better:
         facts.append(f"No indicator differs significantly from {ctx.comparator_name} at 95% confidence.")
+    facts += unavailable_facts(ctx, skip=headline)
     return facts
+
+
+def first_available(ctx: ReportContext, candidates: Sequence[str]) -> str:
+    """The first of ``candidates`` the store has values for, else the store's first indicator.
+
+    Raises
+    ------
+    ReportError
+        The store has no indicator at all.
+    """
+    for indicator in list(candidates) + list(ctx.indicator_order):
+        if ctx.available(indicator):
+            return indicator
+    raise ReportError("the store has no indicators", where=str(ctx.store.path), hint="run `needskit run`")
+
+
+def unavailable_facts(ctx: ReportContext, *, skip: Sequence[str] = ()) -> list[str]:
+    """One sentence per reason, naming the indicators that could not be made for it."""
+    by_reason: dict[str, list[str]] = {}
+    for indicator, known in ctx.unavailable.items():
+        if indicator not in skip:
+            by_reason.setdefault(known["reason"], []).append(known["title"])
+    return [f"Not available ({reason}): {'; '.join(titles)}." for reason, titles in by_reason.items()]
 
 
 def _comparison_words(comparison: str) -> str:
@@ -308,6 +337,8 @@ def inequality_by_decile(
     sentence on the gap between the most and least deprived fifth."""
     from needskit.needs.deprivation import by_deprivation
 
+    if not ctx.available(indicator):
+        return pd.DataFrame(), ctx.unavailable_note(indicator)
     rows = neighbourhood_indicator(ctx, indicator)
     spec = ctx.info(indicator)
     iod = deprivation(ctx)
@@ -355,6 +386,10 @@ def hot_spot_areas(
         warnings.simplefilter("ignore", TqdmWarning)
         from needskit.needs.hotspots import hot_spots
 
+    if not ctx.available(indicator):
+        return ctx.neighbourhoods.iloc[0:0].assign(cluster=pd.Series(dtype=str)), ctx.unavailable_note(
+            indicator
+        )
     rows = neighbourhood_indicator(ctx, indicator)
     usable = rows[rows["value"].notna()].reset_index(drop=True)
     spec = ctx.info(indicator)
@@ -377,6 +412,8 @@ def monthly_trend(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> t
     """The indicator month by month for the area, with the Fingertips recent-trend test."""
     from needskit.needs.statistics import trend
 
+    if not ctx.available(indicator):
+        return pd.DataFrame(), ctx.unavailable_note(indicator)
     rows = ctx.results[(ctx.results["indicator"] == indicator) & (ctx.results["area_code"] == ctx.area_code)]
     rows = rows[~rows["period"].str.contains("/")].sort_values("period")
     spec = ctx.info(indicator)
