@@ -383,6 +383,27 @@ def test_reference_entries(tmp_path):
     assert readme.format == "other" and readme.files() == [] and readme.notes == "for provenance"
 
 
+def test_a_postcode_directory_entry_is_a_folder_that_may_be_empty(tmp_path):
+    assert "postcode_directory" in REFERENCE_FORMATS
+    reference = {
+        "postcode_tables": _reference(format="postcode_directory", vintage=None, path="data/raw/postcodes/*")
+    }
+    catalog = load_catalog(write_catalog(tmp_path, {"crimes": entry()}, reference=reference))
+    tables = catalog.reference_entry("postcode_tables")
+    assert tables.format == "postcode_directory" and tables.paths == ("data/raw/postcodes/*",)
+    assert tables.files() == []  # nothing dropped yet: not an error in the catalogue
+    (tmp_path / "data/raw/postcodes").mkdir(parents=True)
+    for name in ("b_codepo_gb.zip", "a_onspd.csv.gz"):
+        (tmp_path / "data/raw/postcodes" / name).write_bytes(b"")
+    assert [f.name for f in tables.files()] == ["a_onspd.csv.gz", "b_codepo_gb.zip"]  # in name order
+    with pytest.raises(CatalogError, match="'format' is not a known value.*postcode_directory"):
+        load_catalog(
+            write_catalog(
+                tmp_path, {"crimes": entry()}, reference={"pc": _reference(format="postcodes", vintage=None)}
+            )
+        )
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -291,6 +291,8 @@ class Store:
         for pattern in stages["pool"].get("patterns", []):
             full = pattern if Path(pattern).is_absolute() or self.root is None else str(self.root / pattern)
             for found in sorted(glob.glob(full)):
+                if not Path(found).is_file():
+                    continue
                 name = self._relative(Path(found))
                 if name not in known:
                     raise StoreError(
