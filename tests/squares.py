@@ -433,3 +433,37 @@ def _write_conf(conf: Path) -> None:
         """),
         encoding="utf-8",
     )
+
+
+POSTCODE_TABLES = """\
+  postcode_tables:
+    title: Postcode tables as downloaded (ONSPD, NSPL, Code-Point Open)
+    format: postcode_directory
+    path: data/raw/postcodes/*
+    publisher: tests
+    licence: OGL-3.0
+"""
+
+
+def use_postcode_tables(root: Path, *, keep_dataset_file: bool = True) -> Path:
+    """Make the squares' postcode directory a ``postcode_directory`` entry over
+    ``data/raw/postcodes/*`` (the ``postcodes`` dataset then reads its own copy in
+    ``data/raw/lookups/``, so the folder can be left empty); return the folder."""
+    folder = root / "data" / "raw" / "postcodes"
+    moved = root / "data" / "raw" / "lookups" / "squares_postcodes.csv"
+    (folder / "postcodes.csv").rename(moved)
+    if keep_dataset_file:
+        (folder / "postcodes.csv").write_bytes(moved.read_bytes())
+    for path, old, new in (
+        (
+            root / "conf" / "catalog.yml",
+            "path: data/raw/postcodes/postcodes.csv",
+            "path: data/raw/lookups/squares_postcodes.csv",
+        ),
+        (root / "conf" / "catalog.yml", "reference:\n", "reference:\n" + POSTCODE_TABLES),
+        (root / "conf" / "partnership.yml", "postcodes: postcodes", "postcodes: postcode_tables"),
+    ):
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder

@@ -6,6 +6,8 @@ publish) in a temporary folder, so anything that assumes Gloucestershire fails h
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ from needskit.errors import CatalogError, StoreError
 from needskit.partner_data.store import Store
 from needskit.pipeline import Workspace, compute, open_workspace, pool, publish, run
 from partner_files import ROOT
-from squares import COUNTY, LSOAS, write_squares_project
+from squares import COUNTY, LSOAS, use_postcode_tables, write_squares_project
 
 CHECKOUT_STORE = ROOT / "data" / "processed"
 
@@ -177,6 +179,68 @@ def test_each_step_alone_and_the_store_it_needs(tmp_path):
     stores = publish(ws, audiences=["partner"])
     assert list(stores) == ["partner"] and stores["partner"].audience == "partner"
     assert not (root / "data" / "processed").exists()  # the project's own store was never written
+
+
+def test_postcode_located_rows_are_unlocated_until_a_postcode_file_is_dropped(tmp_path):
+    """A new partnership has not dropped a postcode file yet: its services stay in the ledger as
+    unlocated, the store is written, and a file dropped later makes the store stale."""
+    root = write_squares_project(tmp_path / "squares")
+    folder = use_postcode_tables(root, keep_dataset_file=False)
+    ws = open_workspace(root)
+    assert not ws.geography.has_postcodes()
+    result = pool(ws, progress=False)
+    ledger = result.ledger.set_index("dataset").loc["services"]
+    assert (ledger["read"], ledger["assigned"], ledger["unlocated"], ledger["rejected"]) == (3, 0, 3, 0)
+    assert ledger["balanced"] and ledger["reasons"] == "no postcode directory given: 3"
+    assert result.ledger["balanced"].all() and not result.errors
+    (problem,) = [p for p in result.problems if p.what == "no postcode directory given"]
+    assert problem.severity == "warning" and problem.count == 3 and "into data/raw/postcodes/" in problem.hint
+    rejected = pd.read_csv(ws.store.path / "rejected" / "services.csv.gz")
+    assert len(rejected) == 3 and set(rejected["reason"]) == {"no postcode directory given"}
+    assert result.profile.query("dataset == 'services'")["value"].sum() == 0
+    compute(ws)
+    ws.store.check_fresh()
+    # the partnership drops Code-Point Open: the store is older than its inputs until pooled again
+    with zipfile.ZipFile(folder / "codepo_gb.zip", "w") as archive:
+        archive.writestr("Data/CSV/sq.csv", _code_point(root))
+    with pytest.raises(StoreError, match="data/raw/postcodes/codepo_gb.zip is new since `needskit pool` ran"):
+        ws.store.check_fresh()
+    ws = open_workspace(root)
+    result = pool(ws, progress=False)
+    ledger = result.ledger.set_index("dataset").loc["services"]
+    assert (ledger["assigned_by_postcode"], ledger["unlocated"]) == (3, 0)
+    assert "data/raw/postcodes/codepo_gb.zip" in {r["file"] for r in ws.store.stage("pool")["inputs"]}
+    # a table without doterm does not say which postcodes are terminated: all count as live
+    (folder / "codepo_gb.zip").unlink()
+    (folder / "plain.csv").write_bytes((root / "data/raw/lookups/squares_postcodes.csv").read_bytes())
+    pool(open_workspace(root), progress=False)
+    centres = pd.read_parquet(ws.store.path / "geography" / "centres.parquet")
+    assert centres["n_postcodes"].sum() == 20  # the squares' 20 postcodes (SQ9 9ZZ is outside)
+
+
+def test_a_terminated_postcode_still_locates_and_says_so(tmp_path):
+    root = write_squares_project(tmp_path / "squares")
+    folder = use_postcode_tables(root)
+    table = pd.read_csv(folder / "postcodes.csv")
+    table["doterm"] = np.where(table["pcds"] == "SQ1 1AA", "202405", "")  # the hub's postcode
+    table.to_csv(folder / "postcodes.csv", index=False)
+    ws = open_workspace(root)
+    result = pool(ws, progress=False)
+    ledger = result.ledger.set_index("dataset").loc["services"]
+    assert (ledger["assigned_by_postcode"], ledger["unlocated"]) == (3, 0)
+    (note,) = [p for p in result.problems if p.what.startswith("located by a terminated postcode")]
+    assert note.severity == "info" and note.count == 1 and note.got == "'SQ1 1AA'"
+    centres = pd.read_parquet(ws.store.path / "geography" / "centres.parquet")
+    assert centres["n_postcodes"].sum() == 19  # 20 postcodes in the squares, less the terminated one
+
+
+def _code_point(root) -> str:
+    """The squares' postcodes as Code-Point Open rows (no header, 10 columns, no space)."""
+    table = pd.read_csv(root / "data/raw/lookups/squares_postcodes.csv")
+    return "".join(
+        f'{pc.replace(" ", "")},10,{e},{n},"E92000001","","","E10999901","E07999901",""\n'
+        for pc, e, n in table[["pcds", "oseast1m", "osnrth1m"]].itertuples(index=False)
+    )
 
 
 def test_open_workspace_finds_the_project_from_inside_it(tmp_path, monkeypatch):

@@ -36,7 +36,7 @@ from needskit.errors import GeographyError
 from needskit.needs.benchmarking import benchmark_all
 from needskit.needs.indicators import compute_indicators
 from needskit.partner_data.pooling import PoolResult, pool_catalog
-from needskit.partner_data.reference import load_geography
+from needskit.partner_data.reference import load_geography, postcode_table_inputs
 from needskit.partner_data.stages import write_indicators_stage, write_pool_stage, write_published_stage
 from needskit.partner_data.store import Store
 from needskit.place.areas import load_areas
@@ -200,7 +200,11 @@ def pool(
     )
     areas = _boundaries(ws)
     postcodes = ws.geography.postcodes() if ws.geography.has_postcodes() else None
+    if postcodes is not None and "terminated" in postcodes.columns:
+        postcodes = postcodes[~postcodes["terminated"].fillna(False).astype(bool)]  # where people live now
     centres = lsoa_centres(areas["lsoa"], postcodes=postcodes) if "lsoa" in areas else None
+    tables, table_patterns = postcode_table_inputs(ws.catalog, ws.partnership)
+    result.inputs = sorted(set(result.inputs) | set(tables))
     config = [ws.project.partnership_file, ws.catalog.path or ws.project.catalog_file]
     if places:
         config.append(ws.project.resolve(places_file) if places_file else ws.project.places_file)
@@ -212,6 +216,7 @@ def pool(
         for spec in ws.catalog.select(list(datasets) if datasets else None)
         if any(ch in spec.path for ch in "*?[") or spec.id in result.missing
     ]
+    patterns += [p for p in table_patterns if p not in patterns]
     write_pool_stage(
         ws.store,
         result,

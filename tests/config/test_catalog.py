@@ -52,7 +52,9 @@ def test_shipped_catalogue_covers_every_raw_dataset(tmp_path):
     covered = {f.resolve() for spec in catalog for f in spec.files()}
     reference = {f.resolve() for ref in catalog.reference for f in ref.files()}
     # the national backbone: used by the catalogue `needskit init` writes for other partnerships
-    template = load_catalog(init_workspace(tmp_path / "ws", areas=["E06000023"]).root / "conf" / "catalog.yml")
+    template = load_catalog(
+        init_workspace(tmp_path / "ws", areas=["E06000023"]).root / "conf" / "catalog.yml"
+    )
     national = {f.resolve() for spec in template for f in spec.files()}
     national |= {f.resolve() for ref in template.reference for f in ref.files()}
     national.add((RAW / "lookups" / "retired_areas.csv.gz").resolve())  # read by needskit init
@@ -387,6 +389,27 @@ def test_reference_entries(tmp_path):
     assert catalog.reference_entry("changes").format == "ons_lsoa_changes"
     readme = catalog.reference_entry("readme")
     assert readme.format == "other" and readme.files() == [] and readme.notes == "for provenance"
+
+
+def test_a_postcode_directory_entry_is_a_folder_that_may_be_empty(tmp_path):
+    assert "postcode_directory" in REFERENCE_FORMATS
+    reference = {
+        "postcode_tables": _reference(format="postcode_directory", vintage=None, path="data/raw/postcodes/*")
+    }
+    catalog = load_catalog(write_catalog(tmp_path, {"crimes": entry()}, reference=reference))
+    tables = catalog.reference_entry("postcode_tables")
+    assert tables.format == "postcode_directory" and tables.paths == ("data/raw/postcodes/*",)
+    assert tables.files() == []  # nothing dropped yet: not an error in the catalogue
+    (tmp_path / "data/raw/postcodes").mkdir(parents=True)
+    for name in ("b_codepo_gb.zip", "a_onspd.csv.gz"):
+        (tmp_path / "data/raw/postcodes" / name).write_bytes(b"")
+    assert [f.name for f in tables.files()] == ["a_onspd.csv.gz", "b_codepo_gb.zip"]  # in name order
+    with pytest.raises(CatalogError, match="'format' is not a known value.*postcode_directory"):
+        load_catalog(
+            write_catalog(
+                tmp_path, {"crimes": entry()}, reference={"pc": _reference(format="postcodes", vintage=None)}
+            )
+        )
 
 
 @pytest.mark.parametrize(

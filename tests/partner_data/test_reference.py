@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+import zipfile
 
 import geopandas as gpd
 import numpy as np
@@ -13,7 +14,7 @@ from shapely.geometry import box
 
 from needskit.config import load_catalog, load_partnership
 from needskit.config.project import project_dir
-from needskit.errors import CatalogError, DataError
+from needskit.errors import CatalogError, DataError, GeographyError
 from needskit.partner_data import reference
 from needskit.partner_data.reference import (
     load_geography,
@@ -23,7 +24,7 @@ from needskit.partner_data.reference import (
 )
 from needskit.place import geocode_postcodes, load_areas
 from needskit.place.geography import HIERARCHY_COLUMNS, LEVELS
-from squares import write_squares_project
+from squares import use_postcode_tables, write_squares_project
 
 CHELTENHAM, GLOUCESTERSHIRE = "E07000078", "E10000013"
 
@@ -406,6 +407,73 @@ def test_load_geography_postcodes_in_lonlat_keep_missing_coordinates_missing(squ
     assert out["postcode_status"].tolist() == ["found", "no_coordinates"]
 
 
+# ------------------------------------------------------------------ postcode tables dropped into a folder
+
+
+def test_load_geography_reads_the_postcode_tables_of_a_folder(squares_root):
+    by_dataset = _load(squares_root).postcodes()
+    folder = use_postcode_tables(squares_root)
+    # a Code-Point Open zip dropped beside the ONSPD-style file: its new postcode is added, and
+    # the ONSPD-style file (first in name order) wins where both have a postcode
+    with zipfile.ZipFile(folder / "z_codepo_gb.zip", "w") as archive:
+        archive.writestr(
+            "Data/CSV/sq.csv",
+            '"SQ1 0AA",10,1,1,"E92000001","","","","",""\n'
+            'SQ88XX,10,394900,222900,"E92000001","","","","",""\n',
+        )
+    (folder / "sub").mkdir()  # folders the glob matches are not tables
+    geography = _load(squares_root)
+    assert geography.sources["postcodes"] == "postcode_tables" and geography.has_postcodes()
+    directory = geography.postcodes()
+    assert len(directory) == len(by_dataset) + 1
+    pd.testing.assert_frame_equal(
+        directory.iloc[:-1][["postcode_clean", "easting", "northing"]],
+        by_dataset.astype({"easting": float, "northing": float}),
+        check_dtype=False,
+    )
+    assert directory.iloc[-1][["postcode_clean", "easting", "northing"]].tolist() == [
+        "SQ8 8XX",
+        394_900,
+        222_900,
+    ]
+    assert directory["source"].iloc[0] == str(folder / "postcodes.csv")
+    assert directory["source"].iloc[-1] == f"{folder / 'z_codepo_gb.zip'}:Data/CSV/sq.csv"
+    out = geocode_postcodes(
+        pd.DataFrame({"pc": ["sq10aa", "SQ8 8XX"]}), postcode_col="pc", geography=geography
+    )
+    assert out["easting"].tolist() == [394_150.0, 394_900.0]
+
+
+def test_an_empty_postcode_folder_means_no_postcode_directory(squares_root):
+    folder = use_postcode_tables(squares_root, keep_dataset_file=False)
+    assert not any(folder.iterdir())
+    geography = _load(squares_root)
+    assert not geography.has_postcodes() and "postcodes" not in geography.sources
+    with pytest.raises(
+        GeographyError,
+        match=r"no postcode directory in this geography.*hint: drop a postcode file "
+        r"\(ONS Postcode Directory, NSPL or OS Code-Point Open; CSV, .gz or .zip\) "
+        r"into data/raw/postcodes/: reference entry "
+        r"'postcode_tables' matches no file yet",
+    ):
+        geography.postcodes()
+    # as soon as a file is there, the next geography has it
+    shutil.copy(squares_root / "data/raw/lookups/squares_postcodes.csv", folder / "onspd.csv")
+    assert _load(squares_root).has_postcodes()
+
+
+def test_a_postcode_table_of_an_unknown_format_is_named_when_first_used(squares_root):
+    folder = use_postcode_tables(squares_root)
+    (folder / "README.md").write_text("Postcodes go here\n", encoding="utf-8")
+    assert len(_load(squares_root).postcodes())  # a drop folder's README is not a table
+    (folder / "notes.txt").write_text("Postcodes go here\n", encoding="utf-8")
+    geography = _load(squares_root)
+    with pytest.raises(
+        DataError, match=r"notes.txt: is not a postcode table of a known format.*Postcodes go here"
+    ):
+        geography.postcodes()
+
+
 @pytest.mark.parametrize(
     ("old", "new", "match"),
     [
@@ -426,7 +494,16 @@ def test_load_geography_postcodes_in_lonlat_keep_missing_coordinates_missing(squ
             "named as boundaries.*is not of format 'area_layers'",
         ),
         ("lookups: [lookups]", "lookups: [nowhere]", "no such reference entry"),
-        ("postcodes: postcodes", "postcodes: nowhere", "reference.postcodes = 'nowhere': is not a dataset"),
+        (
+            "postcodes: postcodes",
+            "postcodes: nowhere",
+            "reference.postcodes = 'nowhere': is neither a dataset nor a reference entry",
+        ),
+        (
+            "postcodes: postcodes",
+            "postcodes: changes",
+            "named as postcodes in conf/partnership.yml.*is not of format 'postcode_directory'",
+        ),
         ("postcodes: postcodes", "postcodes: residents", "dataset 'residents': is not a postcode directory"),
         ("{2021: residents}", "{2021: crimes}", "dataset 'crimes': cannot give residents per LSOA"),
         ("{2021: residents}", "{2021: nowhere}", "reference.population = 'nowhere': is not a dataset"),

@@ -162,7 +162,7 @@ def test_postcode_problems(tmp_path):
         max_invalid=0.5,
     )
     problems = {p.what: p for p in _problems(tmp_path, spec_entry)}
-    assert problems["postcode not in the shipped postcode directory"].got == "'SW1A 1AA'"
+    assert problems["postcode not in the postcode directory"].got == "'SW1A 1AA'"
     assert problems["not a postcode"].got == "'banana'"
     assert problems["no postcode"].count == 1
 

@@ -132,6 +132,13 @@ def test_missing_parts_name_the_key_to_set(toy_hierarchy):
         GeographyError, match="no 2021 LSOA populations.*reference.population in conf/partnership.yml"
     ):
         bare.population(2021)
+    # the geography's builder may say how to supply what is missing
+    waiting = Geography(hierarchies={2021: toy_hierarchy}, hints={"postcodes": "drop a file into pc/"})
+    assert not waiting.has_postcodes() and waiting.hints == {"postcodes": "drop a file into pc/"}
+    with pytest.raises(
+        GeographyError, match=r"no postcode directory.*Code-Point Open.*\(hint: drop a file into pc/\)$"
+    ):
+        waiting.postcodes()
     with pytest.raises(GeographyError, match="unknown vintage"):
         bare.hierarchy(2015)
 

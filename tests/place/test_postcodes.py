@@ -58,6 +58,47 @@ def test_geocode_postcodes_on_a_hand_made_directory(toy_hierarchy):
         geocode_postcodes(df, postcode_col="pc", geography=Geography(hierarchies={2021: toy_hierarchy}))
 
 
+def test_geocode_postcodes_says_which_postcodes_are_terminated(toy_hierarchy):
+    directory = pd.DataFrame(
+        {
+            "postcode_clean": ["AB1 2CD", "AB1 2CE", "AB1 2CF"],
+            "easting": [394_500.0, 394_600.0, np.nan],
+            "northing": [222_500.0, 222_600.0, np.nan],
+            "terminated": pd.array([False, True, pd.NA], dtype="boolean"),
+        }
+    )
+    geography = Geography(hierarchies={2021: toy_hierarchy}, postcodes=directory)
+    df = pd.DataFrame({"pc": ["AB1 2CD", "ab12ce", "AB1 2CF", "ZZ9 9ZZ", None]})
+    out = geocode_postcodes(df, postcode_col="pc", geography=geography)
+    assert out["postcode_status"].tolist() == ["found", "found", "no_coordinates", "not_found", "missing"]
+    assert out["easting"].tolist()[1] == 394_600.0  # a terminated postcode keeps its grid reference
+    assert out["postcode_terminated"].dtype == "boolean"
+    assert out["postcode_terminated"].tolist() == [False, True, pd.NA, pd.NA, pd.NA]
+    # a directory that does not say
+    plain = Geography(hierarchies={2021: toy_hierarchy}, postcodes=directory.drop(columns="terminated"))
+    assert geocode_postcodes(df, postcode_col="pc", geography=plain)["postcode_terminated"].isna().all()
+
+
+def test_geocode_postcodes_without_a_directory_marks_or_raises(toy_hierarchy):
+    bare = Geography(hierarchies={2021: toy_hierarchy}, hints={"postcodes": "drop a postcode file into pc/"})
+    df = pd.DataFrame({"pc": ["ab12cd", "AB1", "", None]})
+    with pytest.raises(GeographyError, match="no postcode directory.*drop a postcode file into pc/"):
+        geocode_postcodes(df, postcode_col="pc", geography=bare)
+    out = geocode_postcodes(df, postcode_col="pc", geography=bare, if_no_directory="mark")
+    assert out["postcode_status"].tolist() == ["no_directory", "invalid", "missing", "missing"]
+    assert out["postcode_clean"].tolist()[0] == "AB1 2CD" and out["easting"].isna().all()
+    assert list(out.columns) == [
+        "pc",
+        "postcode_clean",
+        "easting",
+        "northing",
+        "postcode_terminated",
+        "postcode_status",
+    ]
+    with pytest.raises(SchemaError, match="if_no_directory: unknown choice.*got 'skip'"):
+        geocode_postcodes(df, postcode_col="pc", geography=bare, if_no_directory="skip")  # type: ignore[arg-type]
+
+
 def test_geocode_postcodes_normalises_and_marks(shipped_geography):
     df = pd.DataFrame({"pc": ["gl503pp", "GL50 3PP", " GL50  3PP ", "SW1A 1AA", "nonsense", None, "GL1 9AB"]})
     out = geocode_postcodes(df, postcode_col="pc", geography=shipped_geography)

@@ -71,9 +71,11 @@ THEMES = {
 
 SHARING_LEVELS = ("open", "partner", "restricted")
 FORMATS = ("police_uk", "ods", "ons_table", "ons_mye", "csv", "excel", "gpkg", "parquet")
-REFERENCE_FORMATS = ("area_layers", "ons_lookups", "ons_lsoa_changes", "other")
+REFERENCE_FORMATS = ("area_layers", "ons_lookups", "ons_lsoa_changes", "postcode_directory", "other")
 """Reference files: boundaries as GeoPackage layers ``<level>_<vintage>``, ONS lookups
-(``<level><yy>_code``/``_name`` columns), the ONS LSOA 2011-2021 change lookup, anything else."""
+(``<level><yy>_code``/``_name`` columns), the ONS LSOA 2011-2021 change lookup, postcode tables
+as people download them (ONS Postcode Directory, NSPL, OS Code-Point Open; each file's format is
+told from its columns, and the path may match no file yet), anything else."""
 REGISTER_TABLES = ("services", "spend", "catchments")
 """Resource-register tables a dataset can feed (see :class:`RegisterSpec`)."""
 ROLES = ("partner", "denominator", "context")

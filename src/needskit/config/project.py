@@ -173,8 +173,11 @@ def expand_path(pattern: str, root: Path | None) -> str:
 
 
 def data_files(pattern: str) -> list[Path]:
-    """The files a full glob matches, sorted, without folders, hidden files and ``README*`` files
-    (a drop folder's README says what to put there; it is not data)."""
+    """The files a full glob matches, sorted, without folders, and, where the name has a
+    wildcard, without hidden files and ``README*`` files (a drop folder's README says what to put
+    there; it is not data). A path without wildcards names its file, whatever it is called."""
+    if not glob.has_magic(pattern):
+        return [Path(pattern)] if Path(pattern).is_file() else []
     found = (Path(p) for p in sorted(glob.glob(pattern)))
     return [
         p

@@ -311,6 +311,7 @@ def prepare_dataset(
     how = pd.Series("", index=frame.index, dtype="object")
     vintage = area.vintage
     native_level, native_vintage = "lsoa", vintage
+    terminated = pd.Series(False, index=frame.index)
     if g.kind in ("points", "postcode"):
         if g.kind == "points":
             assert g.x is not None and g.y is not None  # the catalogue requires them for points
@@ -327,7 +328,9 @@ def prepare_dataset(
             crs, label = g.crs, None
         else:
             assert g.postcode is not None  # the catalogue requires it for postcodes
-            coded = geocode_postcodes(frame[[g.postcode]], postcode_col=g.postcode, geography=geography)
+            coded = geocode_postcodes(
+                frame[[g.postcode]], postcode_col=g.postcode, geography=geography, if_no_directory="mark"
+            )
             st = coded["postcode_status"]
             mark(st == "missing", "unlocated", "no postcode", column=g.postcode)
             mark(
@@ -339,12 +342,23 @@ def prepare_dataset(
                 expected="a UK postcode such as GL50 3PP",
             )
             mark(
-                st == "not_found",
+                st == "no_directory",
                 "unlocated",
-                "postcode not in the shipped postcode directory",
+                "no postcode directory given",
                 column=g.postcode,
                 values=frame[g.postcode],
-                hint="the shipped ONS Postcode Directory covers GL postcodes",
+                hint=geography.hints.get(
+                    "postcodes", "name a postcode directory under reference.postcodes in conf/partnership.yml"
+                ),
+            )
+            mark(
+                st == "not_found",
+                "unlocated",
+                "postcode not in the postcode directory",
+                column=g.postcode,
+                values=frame[g.postcode],
+                hint=f"the postcode directory ({geography.sources.get('postcodes', 'reference.postcodes')}) "
+                "may not cover this postcode area: add its postcode table",
             )
             mark(
                 st == "no_coordinates",
@@ -354,6 +368,7 @@ def prepare_dataset(
                 values=frame[g.postcode],
             )
             xs, ys, crs, label = coded["easting"], coded["northing"], BNG, "by_postcode"
+            terminated = coded["postcode_terminated"].fillna(False).astype(bool)
         ok = status == "ok"
         points = pd.DataFrame({"x": xs.where(ok), "y": ys.where(ok)})
         if g.kind == "points":
@@ -385,6 +400,20 @@ def prepare_dataset(
             severity="info",
         )
         assigned_code = located["area_code"].where(inside)
+        if g.kind == "postcode":
+            # a terminated postcode keeps its last grid reference (a partner may still hold it): say so
+            note = rows_problem(
+                spec.id,
+                frame,
+                inside & terminated,
+                what="located by a terminated postcode (at its last grid reference)",
+                severity="info",
+                column=g.postcode,
+                values=frame[g.postcode],
+                hint="the partner may want to update the address",
+            )
+            if note is not None:
+                problems.append(note)
         if spec.register is not None:
             bx, by = (
                 (xs.to_numpy(dtype=float), ys.to_numpy(dtype=float))

@@ -10,8 +10,11 @@
 * ``lsoa_changes`` — the ONS LSOA 2011 → 2021 lookup with its change indicator.
 * ``boundaries`` — GeoPackages with one layer per ``<level>_<vintage>`` (``area_code``,
   ``area_name``); several entries may be given: for an area in more than one, the first wins.
-* ``postcodes`` — a postcode directory (a catalogue dataset with a postcode column and
-  point coordinates).
+* ``postcodes`` — a postcode directory: a reference entry of format ``postcode_directory``
+  whose paths are globs over postcode tables as people download them (ONS Postcode Directory,
+  NSPL, OS Code-Point Open; see :mod:`needskit.partner_data.ingest.postcodes`), or a catalogue
+  dataset with a postcode column and point coordinates. When the entry's folder holds no file
+  yet, the geography has no postcode directory, and says where to drop one.
 * ``population`` — per LSOA vintage, a dataset whose first measure counts residents per LSOA.
 
 Everything is read lazily: a pipeline that never converts vintages never reads the change lookup.
@@ -32,11 +35,19 @@ from needskit.config.catalog import Catalog, DatasetSpec, ReferenceSpec
 from needskit.config.partnership import Partnership
 from needskit.errors import CatalogError, DataError
 from needskit.partner_data.ingest import read_dataset
+from needskit.partner_data.ingest.postcodes import read_postcode_directory
 from needskit.place.geography import AREA_TYPES, LEVELS, Geography
 from needskit.place.points import to_bng
 from needskit.place.postcodes import normalise_postcode
 
-__all__ = ["load_geography", "read_ons_lookups", "read_lsoa_changes", "read_area_layers", "LOOKUP_LEVELS"]
+__all__ = [
+    "load_geography",
+    "postcode_table_inputs",
+    "read_ons_lookups",
+    "read_lsoa_changes",
+    "read_area_layers",
+    "LOOKUP_LEVELS",
+]
 
 LOOKUP_LEVELS = {
     "lsoa": "lsoa",
@@ -293,6 +304,56 @@ def _postcode_loader(spec: DatasetSpec) -> Callable[[], pd.DataFrame]:
     return load
 
 
+def _postcode_tables(catalog: Catalog, entry_id: str) -> ReferenceSpec:
+    """The ``postcode_directory`` reference entry ``reference.postcodes`` names."""
+    if entry_id not in {r.id for r in catalog.reference}:
+        raise CatalogError(
+            "is neither a dataset nor a reference entry of the catalogue",
+            where=f"reference.postcodes = {entry_id!r}",
+            expected=f"a reference entry of format postcode_directory, or a dataset id of "
+            f"{catalog.path or catalog.name}",
+            hint="add it to conf/catalog.yml or fix the name in conf/partnership.yml",
+        )
+    spec = catalog.reference_entry(entry_id)
+    _require_format(spec, "postcode_directory", "postcodes")
+    return spec
+
+
+def _destination(patterns: tuple[str, ...]) -> str:
+    """Where the files of an entry go: ``("data/raw/postcodes/*",)`` -> ``"into data/raw/postcodes/"``."""
+    out = []
+    for pattern in patterns:
+        folder = Path(pattern)
+        if not any(ch in pattern for ch in "*?["):
+            out.append(f"at {folder.as_posix()}")
+            continue
+        while any(ch in str(folder) for ch in "*?["):
+            folder = folder.parent
+        out.append(f"into {folder.as_posix().rstrip('/')}/")
+    return " or ".join(dict.fromkeys(out))
+
+
+def _postcode_tables_loader(spec: ReferenceSpec, files: list[Path]) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        return read_postcode_directory(files, where=f"reference.{spec.id}")
+
+    return load
+
+
+def postcode_table_inputs(catalog: Catalog, partnership: Partnership) -> tuple[list[Path], list[str]]:
+    """The postcode tables the geography reads, and the path patterns they are found by.
+
+    For the store's freshness: a postcode file dropped into the folder later makes the store
+    older than its inputs. Both are empty when ``reference.postcodes`` names a dataset (its files
+    are the pool's inputs already) or nothing.
+    """
+    name = partnership.reference.postcodes
+    if not name or name in catalog or name not in {r.id for r in catalog.reference}:
+        return [], []
+    spec = catalog.reference_entry(name)
+    return [f for f in spec.files() if f.is_file()], list(spec.paths)
+
+
 def _population_loader(spec: DatasetSpec) -> Callable[[], pd.Series]:
     g = spec.geography
     measure = spec.measures[0]
@@ -348,11 +409,23 @@ def load_geography(catalog: Catalog, partnership: Partnership) -> Geography:
             for key, loader in read_area_layers(path).items():
                 layers.setdefault(key, []).append(loader)
         sources["boundaries"] = ", ".join(filter(None, [sources.get("boundaries"), spec.title]))
-    postcodes = None
-    if ref.postcodes:
-        directory = _dataset_or_reference(catalog, ref.postcodes, "postcodes")
+    postcodes: Callable[[], pd.DataFrame] | None = None
+    hints: dict[str, str] = {}
+    if ref.postcodes and ref.postcodes in catalog:
+        directory = catalog[ref.postcodes]
         postcodes = _postcode_loader(directory)
         sources["postcodes"] = directory.id
+    elif ref.postcodes:
+        tables = _postcode_tables(catalog, ref.postcodes)
+        files = [f for f in tables.files() if f.is_file()]
+        if files:
+            postcodes = _postcode_tables_loader(tables, files)
+            sources["postcodes"] = tables.id
+        else:
+            hints["postcodes"] = (
+                f"drop a postcode file (ONS Postcode Directory, NSPL or OS Code-Point Open; CSV, .gz or "
+                f".zip) {_destination(tables.paths)}: reference entry {tables.id!r} matches no file yet"
+            )
     population = {}
     for vintage, dataset in ref.population.items():
         residents = _dataset_or_reference(catalog, dataset, "population")
@@ -365,6 +438,7 @@ def load_geography(catalog: Catalog, partnership: Partnership) -> Geography:
         postcodes=postcodes,
         population=population,
         sources=sources,
+        hints=hints,
     )
 
 

@@ -118,12 +118,17 @@ class Geography:
         boundaries can still be aggregated to; they cannot be mapped.
     postcodes
         A postcode directory: ``postcode_clean`` (``"GL50 3PP"``), ``easting``, ``northing``
-        (EPSG:27700, missing for postcodes without a grid reference).
+        (EPSG:27700, missing for postcodes without a grid reference) and, optionally,
+        ``terminated`` (True for a terminated postcode, which keeps its last grid reference),
+        ``lsoa21``/``lsoa11`` codes and ``source``.
     population
         Per vintage, residents per LSOA (a Series indexed by LSOA code): the weights that
         share a split LSOA's counts among its children.
     sources
         What each part was built from (catalogue entry and file), for reports and errors.
+    hints
+        How to supply a part the geography lacks, by part (``{"postcodes": "drop a postcode
+        file into data/raw/postcodes/"}``): the hint of the error raised when it is asked for.
 
     Notes
     -----
@@ -144,6 +149,7 @@ class Geography:
         postcodes: Source[pd.DataFrame] | None = None,
         population: Mapping[int, Source[pd.Series]] | None = None,
         sources: Mapping[str, str] | None = None,
+        hints: Mapping[str, str] | None = None,
     ) -> None:
         if not hierarchies:
             raise GeographyError(
@@ -160,6 +166,7 @@ class Geography:
         self._postcodes = postcodes
         self._population = dict(population or {})
         self.sources: dict[str, str] = dict(sources or {})
+        self.hints: dict[str, str] = dict(hints or {})
         self._cache: dict[object, object] = {}
 
     def __repr__(self) -> str:
@@ -258,8 +265,8 @@ class Geography:
             raise GeographyError(
                 "no postcode directory in this geography",
                 where="postcodes",
-                expected="a postcode directory (ONS Postcode Directory or similar)",
-                hint="name it under reference.postcodes in conf/partnership.yml",
+                expected="a postcode directory (ONS Postcode Directory, NSPL or OS Code-Point Open)",
+                hint=self.hints.get("postcodes", "name it under reference.postcodes in conf/partnership.yml"),
             )
         return self._get("postcodes", self._postcodes, "postcodes").copy()
 

@@ -6,6 +6,9 @@ row by row, so one bad cell rejects one row rather than the file) plus ``_file``
 not a number) says why in an ``_invalid`` column; the pool rejects such rows with that reason.
 Structural problems (missing file, empty file, not UTF-8, not the declared
 format, missing columns) raise :class:`~needskit.errors.DataError` naming the file.
+
+Postcode tables for the reference geography (ONS Postcode Directory, NSPL, OS Code-Point Open,
+as downloaded) are read by :mod:`needskit.partner_data.ingest.postcodes`, not as datasets.
 """
 
 from __future__ import annotations
