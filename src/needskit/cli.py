@@ -233,8 +233,9 @@ def demo(store: Path | None, reports: Path | None) -> None:
 @click.argument("name")
 @click.option(
     "--area",
-    required=True,
-    help="Area code (the partnership's area, a chapter, a ward, an LSOA) or a place code.",
+    default="",
+    help="Area code (a chapter, a ward, an LSOA) or a place code (default: the partnership's "
+    "whole area; 'partnership' for an area of several codes).",
 )
 @click.option("--period", default=None, help="Period YYYY-MM (default: the latest in the store).")
 @click.option("--comparator", default=None, help="Comparator kind the store holds: parent, england, region.")

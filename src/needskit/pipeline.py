@@ -296,7 +296,7 @@ def compute(
             unavailable[spec.id] = {
                 "title": spec.title,
                 "theme": spec.theme,
-                "reason": f"the pooled data give no values for it ({', '.join(spec.sources)})",
+                "reason": _why_no_values(ws.store, spec.sources),
             }
     benchmarked = benchmark_all(
         results,
@@ -312,6 +312,23 @@ def compute(
         order=[s.id for s in specs],
         unavailable=unavailable,
     )
+
+
+def _why_no_values(store: Store, sources: Sequence[str]) -> str:
+    """Why an indicator has no values: a source none of whose rows was placed in the area, with
+    the commonest reason its rows were not (and the hint), else the sources named."""
+    ledger = store.read_ledger()
+    problems = store.read_problems()
+    for dataset in sources:
+        rows = ledger[ledger["dataset"] == dataset]
+        if len(rows) and rows["assigned"].sum() == 0:
+            found = problems[(problems["dataset"] == dataset) & (problems["severity"] != "info")]
+            if len(found):
+                top = found.sort_values("count", ascending=False).iloc[0]
+                hint = top["hint"] if isinstance(top["hint"], str) and top["hint"] else ""
+                return f"{top['what']} for {dataset}" + (f" ({hint})" if hint else "")
+            return f"no row of {dataset} lies in the partnership's area"
+    return f"the pooled data give no values for it ({', '.join(sources)})"
 
 
 def publish(
@@ -349,7 +366,10 @@ def publish(
             indicators=published.indicators,
             ledger=published.ledger,
             register=published.register,
-            sources=sources[sources["dataset"].isin(allowed)] if len(sources) else sources,
+            # the datasets the audience may see, and the open reference rows (boundaries)
+            sources=sources[sources["dataset"].isin(allowed) | ~sources["dataset"].isin(list(sharing))]
+            if len(sources)
+            else sources,
             disclosure_log=published.log,
             audience=audience,
             rule=rule,

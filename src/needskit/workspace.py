@@ -227,8 +227,14 @@ def _yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _plain_name(name: str) -> str:
+    """ONS's "Bristol, City of" as "City of Bristol" (for a partnership's name)."""
+    match = re.fullmatch(r"(.+), (City|County|City and County) of", name)
+    return f"{match.group(2)} of {match.group(1)}" if match else name
+
+
 def _area_name(areas: Sequence[AreaCode]) -> str:
-    names = [a.name for a in areas]
+    names = [_plain_name(a.name) for a in areas]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

@@ -62,6 +62,29 @@ def source_table(datasets: Sequence[DatasetSpec]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
 
 
+def boundary_sources(lsoas: gpd.GeoDataFrame | None) -> dict[str, object] | None:
+    """A data-sources row saying which LSOA outlines the store holds: detailed outlines where the
+    partnership has them, ONS super-generalised (200 m) ones elsewhere (``boundary_source``)."""
+    if lsoas is None or "boundary_source" not in lsoas.columns or not len(lsoas):
+        return None
+    text = lsoas["boundary_source"].astype(str)
+    kinds = text.where(~text.str.contains("detailed"), "detailed outlines (ONS boundaries, full resolution)")
+    kinds = kinds.where(~text.str.contains("super-generalised"), "super-generalised outlines (ONS, 200 m)")
+    counts = kinds.value_counts()
+    summary = "; ".join(f"{n:,} {kind}" for kind, n in counts.items())
+    return {
+        "dataset": "boundaries",
+        "title": f"LSOA 2021 boundaries: {summary}",
+        "partner": "Office for National Statistics (Open Geography Portal)",
+        "period": "2021",
+        "last_updated": "",
+        "licence": "OGL-3.0",
+        "sharing": "open",
+        "attribution": "ONSGEO",
+        "illustrative": False,
+    }
+
+
 def wide_layers(profile: pd.DataFrame, areas: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
     """One wide layer per level with boundaries: a column per dataset, measure and category of
     the latest period (QGIS-friendly names, at most 63 characters)."""
@@ -155,7 +178,8 @@ def write_pool_stage(
             audience="internal",
             partnership=dict(partnership),
             area=result.area.describe(),
-            sources=source_table(result.datasets).to_dict("records"),
+            sources=source_table(result.datasets).to_dict("records")
+            + [row for row in [boundary_sources(areas.get("lsoa"))] if row],
         )
         store.write_manifest(tmp, manifest)
 

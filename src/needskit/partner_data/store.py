@@ -180,6 +180,10 @@ class Store:
     def read_ledger(self) -> pd.DataFrame:
         return pd.read_csv(self._file("ledger.csv", stage="pool"))
 
+    def read_problems(self) -> pd.DataFrame:
+        """What the pool found (``dataset``, ``severity``, ``what``, ``count``, ``hint`` ...)."""
+        return pd.read_csv(self._file("problems.csv", stage="pool"), dtype={"hint": "string"})
+
     def read_hierarchy(self) -> pd.DataFrame:
         """The partnership's LSOAs and the code and name of every area they lie in."""
         return pd.read_parquet(self._file("geography/hierarchy.parquet", stage="pool"))

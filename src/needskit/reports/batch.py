@@ -16,7 +16,7 @@ from typing import Any
 from needskit.config.project import find_project
 from needskit.errors import NeedskitError, ReportError
 from needskit.partner_data.store import Store
-from needskit.reports.context import open_store
+from needskit.reports.context import open_store, whole_area
 from needskit.reports.params import validate_parameters
 from needskit.reports.registry import resolve_report
 from needskit.reports.run import ReportResult, notebook_audience, parse_formats, run_report
@@ -49,7 +49,8 @@ def chapters_of(area: str, *, store: Store) -> list[str]:
     """
     manifest = store.manifest()
     described = manifest.get("area", {})
-    if area in described.get("codes", []) and len(described.get("codes", [])) == 1:
+    codes = described.get("codes", [])
+    if (area in codes and len(codes) == 1) or (area == "partnership" and len(codes) > 1):
         return list(described.get("chapters", []))
     hierarchy = store.read_hierarchy()
     order = ("county", "district", "ward", "msoa", "lsoa")
@@ -146,6 +147,7 @@ def run_batch(
     audience = str(kwargs.get("publish") or (parameters or {}).get("audience") or notebook_audience(nb_path))
     reading, internal = open_store(audience=audience, store=store, project=proj)
     reading.check_fresh(internal=internal if audience != "internal" else None)
+    area = whole_area(area, reading.manifest())
     areas = [area, *chapters_of(area, store=reading)]
     out = Path(out) if out is not None else proj.reports
     # Check every chapter before any kernel starts (and resolve the period once).

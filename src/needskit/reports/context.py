@@ -31,6 +31,7 @@ __all__ = [
     "AUDIENCE_WORDS",
     "select_period",
     "Note",
+    "whole_area",
 ]
 
 AUDIENCES = ("public", "partner", "internal")
@@ -215,6 +216,15 @@ def select_period(results: pd.DataFrame, period: str) -> pd.DataFrame:
     return eligible[key].drop(columns=["_end", "_span"])
 
 
+def whole_area(area: str | None, manifest: dict) -> str:
+    """``area`` as asked, or for ``""``/``"partnership"`` the partnership's whole area: its code,
+    or the place ``partnership`` of an area of several codes (four unitaries, say)."""
+    codes = list(manifest.get("area", {}).get("codes", []))
+    if area in (None, "", "partnership") and codes:
+        return codes[0] if len(codes) == 1 else "partnership"
+    return str(area or "")
+
+
 def _names(hierarchy: pd.DataFrame) -> dict[str, str]:
     names = {ENGLAND: "England"}
     for level in LEVELS:
@@ -292,12 +302,14 @@ def load_context(
             hint="add it to comparators: in conf/partnership.yml and run `needskit run`",
         )
     results = reading.read_indicators(comparator=comparator)
-    codes = list(manifest.get("area", {}).get("codes", []))
-    if area in ("", "partnership") and codes:
-        area = codes[0] if len(codes) == 1 else "partnership"
+    area = whole_area(area, manifest)
     names = _names(hierarchy)
     members: list[str] = []
-    area_level = next((lv for lv in LEVELS if (hierarchy[lv] == area).any()), None)
+    # a unitary is a district and a county at once: it is reported as the county (compared with
+    # its region or England), and its rows as a district (its own parent) are left out
+    unitaries = set(hierarchy["district"]) & set(hierarchy["county"])
+    results = results[~((results["level"] == "district") & results["area_code"].isin(unitaries))]
+    area_level = next((lv for lv in reversed(LEVELS) if (hierarchy[lv] == area).any()), None)
     if area_level is not None:
         area_name = names.get(area, area)
     else:

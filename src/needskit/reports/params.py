@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from needskit.errors import ReportError
 from needskit.partner_data.store import Store
-from needskit.reports.context import AUDIENCES
+from needskit.reports.context import AUDIENCES, whole_area
 
 if TYPE_CHECKING:
     from needskit.disclosure.sharing import Audience
@@ -238,6 +238,8 @@ def validate_parameters(
 
     # ---- area (an area of the partnership or one of its places) and the map level
     area = values.get("area")
+    if area in ("", "partnership"):
+        area = values["area"] = whole_area(area, manifest)
     if not isinstance(area, str) or not area:
         raise ReportError(
             "no area to report on",
@@ -251,7 +253,7 @@ def validate_parameters(
     hierarchy = store.read_hierarchy()
     levels = _code_levels(area, hierarchy)
     if levels:
-        area_level = levels[0]
+        area_level = levels[-1]  # a unitary (a district and a county) is reported as the county
         area_name = str(hierarchy.loc[hierarchy[area_level] == area, f"{area_level}_name"].iloc[0])
     else:
         places = store.read_place_members()
