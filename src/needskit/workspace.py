@@ -34,7 +34,7 @@ import pandas as pd
 from needskit.config.project import needskit_home
 from needskit.errors import CatalogError
 from needskit.partner_data.reference import read_ons_lookups
-from needskit.place.extent import CHAPTER_ORDER
+from needskit.place.extent import CHAPTER_ORDER, join_names
 
 __all__ = ["AreaCode", "check_area_codes", "init_workspace", "WorkspaceCreated", "AREA_LEVELS"]
 
@@ -59,6 +59,12 @@ _LOOKUPS_2021 = (
     "lookup_lsoa21_icb24",
     "lookup_ltla24_csp24_pfa24",
 )
+_CHAPTER_WORDS = {
+    "county": "counties and unitaries",
+    "district": "districts",
+    "ward": "wards",
+    "msoa": "MSOAs",
+}
 _SMALL = {"lsoa": "an LSOA", "msoa": "an MSOA", "ward": "a ward"}
 _WRITTEN = (
     "conf/partnership.yml",
@@ -97,13 +103,13 @@ class WorkspaceCreated:
         names = ", ".join(f"{a.code} {a.name} ({_LEVEL_WORDS[a.level]})" for a in self.areas)
         return [
             f"created the needskit workspace {self.root} for {self.name}",
-            f"area: {names}: {self.lsoas:,} LSOAs (2021); chapters: {self.chapters} {self.chapter_level}s; "
+            f"area: {names}: {self.lsoas:,} LSOAs (2021); "
+            f"chapters: {self.chapters} {_CHAPTER_WORDS.get(self.chapter_level, self.chapter_level)}; "
             "comparators: parent, region, England",
             "drop police.uk street-level files into data/raw/police/ and postcode tables (ONSPD, NSPL "
             "or Code-Point Open) into data/raw/postcodes/; until then those figures say they are not "
             "available",
-            f"next: cd {self.root} && needskit run && "
-            f"needskit report needs-profile --area {self.areas[0].code}",
+            f"next: cd {self.root} && needskit run && needskit report needs-profile",
         ]
 
 
@@ -227,15 +233,8 @@ def _yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _plain_name(name: str) -> str:
-    """ONS's "Bristol, City of" as "City of Bristol" (for a partnership's name)."""
-    match = re.fullmatch(r"(.+), (City|County|City and County) of", name)
-    return f"{match.group(2)} of {match.group(1)}" if match else name
-
-
 def _area_name(areas: Sequence[AreaCode]) -> str:
-    names = [_plain_name(a.name) for a in areas]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return join_names([a.name for a in areas])
 
 
 def init_workspace(
@@ -289,13 +288,12 @@ def init_workspace(
     values = {
         "name": _yaml_string(title),
         "title": title,
-        "first_area": checked[0].code,
         "catalog_name": _yaml_string(f"{title} catalogue"),
         "delivery_name": _yaml_string(f"{title}: already being delivered"),
         "police_force": _yaml_string(police),
         "area": ", ".join(a.code for a in checked),
         "area_names": "; ".join(f"{a.name} ({_LEVEL_WORDS[a.level]})" for a in checked),
-        "chapters_note": f"here the {n_chapters} {level}s",
+        "chapters_note": f"here the {n_chapters} {_CHAPTER_WORDS.get(level, level)}",
         "date": date,
     }
     written: list[Path] = []

@@ -8,6 +8,7 @@ units) and the region(s) it lies in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,11 +17,23 @@ from needskit.config.partnership import Partnership
 from needskit.errors import GeographyError
 from needskit.place.geography import BOUNDARY_LEVELS, LEVELS, Geography
 
-__all__ = ["PartnershipArea", "resolve_area", "CHAPTER_ORDER", "ENGLAND"]
+__all__ = ["PartnershipArea", "resolve_area", "CHAPTER_ORDER", "ENGLAND", "plain_name", "join_names"]
 
 ENGLAND = "E92000001"
 CHAPTER_ORDER = ("county", "district", "ward", "msoa")
 """Levels tried, in order, for default chapters: the first with at least two units in the area."""
+
+
+def plain_name(name: str) -> str:
+    """ONS's inverted names in reading order: "Bristol, City of" as "City of Bristol"."""
+    match = re.fullmatch(r"(.+), (City|County|City and County) of", name)
+    return f"{match.group(2)} of {match.group(1)}" if match else name
+
+
+def join_names(names: list[str]) -> str:
+    """Names as a list in a sentence: "A", "A and B", "A, B and C"."""
+    names = [plain_name(n) for n in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,7 @@ def resolve_area(partnership: Partnership, geography: Geography) -> PartnershipA
             if len(hit):
                 names.append(str(hit.iloc[0]))
                 break
-    area_name = partnership.area_name or " and ".join(names)
+    area_name = partnership.area_name or join_names(names)
     other = 2011 if vintage == 2021 else 2021
     other_lsoas: set[str] = set()
     if geography.has_vintage(other):

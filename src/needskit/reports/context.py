@@ -309,6 +309,8 @@ def load_context(
     # its region or England), and its rows as a district (its own parent) are left out
     unitaries = set(hierarchy["district"]) & set(hierarchy["county"])
     results = results[~((results["level"] == "district") & results["area_code"].isin(unitaries))]
+    if "level" in profile.columns:
+        profile = profile[~((profile["level"] == "district") & profile["area_code"].isin(unitaries))]
     area_level = next((lv for lv in reversed(LEVELS) if (hierarchy[lv] == area).any()), None)
     if area_level is not None:
         area_name = names.get(area, area)

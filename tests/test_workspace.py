@@ -1,0 +1,182 @@
+"""needskit.workspace: `needskit init` for any set of English areas, from the shipped national data.
+
+The slow test builds a real partnership that is not Gloucestershire, Cheshire West and Chester
+(E06000050, one unitary: the second county of the partnership papers), from the national backbone
+alone: init, pool, indicators, publish and the needs-profile report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+import pytest
+import yaml
+
+from needskit.config import load_catalog, load_partnership
+from needskit.errors import CatalogError
+from needskit.workspace import check_area_codes, init_workspace
+from partner_files import RAW
+
+CHESHIRE_WEST = "E06000050"
+AVON = ["E06000022", "E06000023", "E06000024", "E06000025"]  # the four unitaries of Avon
+
+
+def _lookup_lsoas(column: str, code: str) -> set[str]:
+    table = pd.read_csv(RAW / "lookups" / "lookup_lsoa21_ward24_ltla24.csv.gz", dtype=str)
+    return set(table.loc[table[column] == code, "lsoa21_code"])
+
+
+@pytest.mark.parametrize(
+    ("codes", "message"),
+    [
+        (["W06000015"], r"--area W06000015: is a Welsh code: needskit covers England"),
+        (["S12000036"], r"is a Scottish code: needskit covers England"),
+        (["N09000003"], r"is a Northern Irish code"),
+        (
+            ["E07000004"],
+            r"--area E07000004: is a retired code \(Aylesbury Vale\): its area is now E06000060 "
+            r"Buckinghamshire.*hint: pass --area E06000060",
+        ),
+        (
+            ["E10000006"],
+            r"Cumbria\): its area is now E06000063 Cumberland and E06000064 Westmorland and Furness"
+            r".*--area E06000063 --area E06000064",
+        ),
+        (["E10000021"], r"Northamptonshire\): its area is now E06000061 North Northamptonshire"),
+        (["E01014520"], r"is an LSOA code: a partnership's area is a district or larger"),
+        (["E99999999"], r"is not an area code the 2021 lookups know"),
+        (["bristol"], r"--area bristol: is not an ONS area code.*got 'bristol'"),
+        ([], r"needs at least one area"),
+        (["E10000013", "E07000078"], r"--area E07000078: lies inside E10000013 Gloucestershire"),
+        (["E06000023", "E06000023"], r"is given twice"),
+    ],
+)
+def test_bad_area_codes_are_one_clear_message(codes, message):
+    with pytest.raises(CatalogError, match=message):
+        check_area_codes(codes)
+
+
+def test_area_codes_of_every_kind_are_known():
+    found = {a.code: (a.level, a.name) for a in check_area_codes(["E10000013", "E06000050", "E09000001"])}
+    assert found["E10000013"] == ("county", "Gloucestershire")
+    assert found["E06000050"][1] == "Cheshire West and Chester"
+    icb, pfa = check_area_codes(["E54000043"]), check_area_codes(["E23000036"])
+    assert icb[0].level == "icb" and pfa[0].level == "pfa"
+    avon = set().union(*(_lookup_lsoas("ltla24_code", code) for code in AVON))
+    somerset = _lookup_lsoas("ltla24_code", "E06000066")
+    assert pfa[0].lsoas == avon | somerset  # Avon and Somerset: the four unitaries and Somerset
+    assert check_area_codes(["e06000023"])[0].code == "E06000023"  # lower case is forgiven
+
+
+def test_init_writes_a_workspace_that_loads(tmp_path):
+    created = init_workspace(tmp_path / "avon", areas=AVON, today=dt.date(2026, 12, 2))
+    root = created.root
+    assert created.lsoas == sum(len(_lookup_lsoas("ltla24_code", code)) for code in AVON)
+    assert created.chapter_level == "county" and created.chapters == 4
+    assert created.name == (
+        "Bath and North East Somerset, City of Bristol, North Somerset and South Gloucestershire partnership"
+    )
+    partnership = load_partnership(root / "conf" / "partnership.yml")
+    assert partnership.areas == tuple(AVON) and partnership.comparators == ("parent", "region", "england")
+    catalog = load_catalog(root / "conf" / "catalog.yml")
+    police = catalog["police_street_crime"]
+    assert police.optional and police.files() == []  # the drop folder holds only its README
+    assert police.partner == "Avon and Somerset police force (police.uk)"
+    assert police.last_updated == "2026-12-02"
+    assert all(spec.files() for spec in catalog if not spec.optional)  # shipped national files, found
+    assert catalog.reference_entry("national_boundaries").files()
+    for folder in ("police", "postcodes", "partner"):
+        assert (root / "data" / "raw" / folder / "README.md").is_file()
+    assert sorted(p.name for p in (root / "notebooks").glob("*.ipynb"))[:2] == [
+        "00-start-here.ipynb",
+        "01-needs-profile.ipynb",
+    ]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (root / "conf").glob("*.yml"))
+    assert "{{" not in text and "Cheltenham" not in text
+    assert not re.search(r"(?<!South )Gloucester", text)  # South Gloucestershire is one of Avon's
+    assert yaml.safe_load((root / "conf" / "places.yml").read_text(encoding="utf-8"))["places"] == {}
+    summary = "\n".join(created.summary())
+    assert "chapters: 4 counties and unitaries" in summary and "needskit run" in summary
+    with pytest.raises(CatalogError, match="already holds a needskit workspace"):
+        init_workspace(root, areas=["E06000023"])
+
+
+def test_init_from_the_command_line(tmp_path, capsys):
+    from needskit.cli import main
+
+    assert (
+        main(["init", str(tmp_path / "ws"), "--area", "E06000050", "--name", "West Cheshire Together"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "for West Cheshire Together" in out and "chapters: 45 wards" in out
+    assert main(["init", str(tmp_path / "wales"), "--area", "W06000015"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needskit covers England" in err and "Traceback" not in err
+    assert not (tmp_path / "wales").exists()
+
+
+# ------------------------------------------------------------------ a real partnership, end to end
+
+
+@pytest.fixture(scope="session")
+def cheshire_west(tmp_path_factory):
+    """Cheshire West and Chester, initialised and run (pool, indicators, publish) once."""
+    from needskit.pipeline import open_workspace, run
+
+    created = init_workspace(tmp_path_factory.mktemp("cheshire") / "ws", areas=[CHESHIRE_WEST])
+    ws = open_workspace(created.root)
+    result = run(ws, progress=False)
+    return created, ws, result
+
+
+@pytest.mark.slow
+def test_a_partnership_from_national_data_alone(cheshire_west):
+    created, ws, result = cheshire_west
+    lsoas = _lookup_lsoas("ltla24_code", CHESHIRE_WEST)
+    assert len(lsoas) == 222 and set(ws.area.lsoas()) == lsoas  # the area's LSOAs are the lookup's
+    assert ws.area.area_name == "Cheshire West and Chester" and ws.area.regions == ("E12000002",)
+    ledger = result.ledger
+    assert ledger["balanced"].all()
+    assert (ledger["read"] == ledger["assigned"] + ledger["unlocated"] + ledger["rejected"]).all()
+    assert result.missing == {
+        "police_street_crime": "no Street-level crime and anti-social behaviour (police.uk) data given: "
+        "drop the files into data/raw/police/ and run `needskit run`"
+    }
+    iod = ledger[ledger["dataset"] == "iod2025_scores"].iloc[0]
+    assert iod["assigned"] == 222 and iod["read"] == 33_755
+    gp = ledger[ledger["dataset"] == "gp_practices"]
+    assert gp["assigned"].sum() == 0 and gp["reasons"].str.contains("no postcode directory given").all()
+    store = ws.store
+    unavailable = store.unavailable_indicators()
+    assert {"crime_rate_all", "gp_practices_per_100k"} <= set(unavailable)
+    assert "data/raw/postcodes/" in unavailable["gp_practices_per_100k"]["reason"]
+    results = store.read_indicators(comparator="region")
+    county = results[(results["area_code"] == CHESHIRE_WEST) & (results["level"] == "county")]
+    disability = county[county["indicator"] == "disability"].iloc[0]
+    assert disability["comparator_code"] == "E12000002"  # North West, from the national tables
+    assert 0.15 < disability["comparator_value"] / 100 < 0.25
+    england = store.read_indicators(comparator="england")
+    assert (england.loc[england["indicator"] == "disability", "comparator_code"] == "E92000001").all()
+    sources = pd.DataFrame(store.manifest()["sources"])
+    assert "LSOA 2021 boundaries: 222 super-generalised outlines (ONS, 200 m)" in set(sources["title"])
+
+
+@pytest.mark.slow
+def test_the_needs_profile_of_a_partnership_from_national_data_alone(cheshire_west, tmp_path):
+    from needskit.reports import run_report
+
+    created, ws, _ = cheshire_west
+    result = run_report("needs-profile", area="", project=created.root, out=tmp_path, formats="html")
+    assert result.area == CHESHIRE_WEST and result.area_name == "Cheshire West and Chester"
+    page = result.files["html"].read_text(encoding="utf-8")
+    text = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style).*?</\1>", "", page, flags=re.S))
+    )
+    assert "Cheshire West and Chester" in text and "Compared with England" in text
+    assert re.search(r"had 3\d\d,\d{3} residents \(2021\)", text)
+    assert "Recorded crime (excluding anti-social behaviour) per 1,000 residents: not available, no " in text
+    assert "super-generalised outlines" in text
+    for word in ("Gloucestershire", "Gloucester", "Cheltenham", "Stroud", "Tewkesbury", "GL50"):
+        assert word not in text, word
