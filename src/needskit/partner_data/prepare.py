@@ -63,7 +63,8 @@ ASSIGNED_HOW = ("within", "nearest", "by_code", "by_code_2011", SPLIT, "by_postc
 """How assigned rows got their LSOA (the ledger's ``assigned_<how>`` columns): a point within or
 nearest (100 m) an LSOA; a code of the profile's vintage (an unchanged 2011 code is one); a
 merged 2011 code converted; a split or irregular 2011 code placed by the point; a postcode;
-apportioned between vintages. (A 2011-vintage profile converts 2021 codes, ``by_code_2021``: the ledger adds it.)"""
+apportioned between vintages. (A 2011-vintage profile converts 2021 codes, ``by_code_2021``:
+the ledger adds that column when a dataset takes it.)"""
 META_COLUMNS = {"_file", "_row", "_invalid"}
 
 
