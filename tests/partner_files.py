@@ -133,3 +133,83 @@ def mixed_rows() -> list[tuple]:
             ("c2", "2024-09", lon, lat, "Burglary"),
         ]
     )
+
+
+# ----------------------------------------------------------------------------- police.uk files
+
+POLICE_HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+    "Crime type,Last outcome category,Context"
+)
+FORCE = "Gloucestershire Constabulary"
+
+
+def police_text(month: str, rows: list[tuple], *, eol: str = "\n") -> str:
+    """A police.uk street-level file: rows of (crime id or "", lon, lat, LSOA code or "", crime type);
+    no coordinates make a "No Location" row. Anti-social behaviour rows have no crime id, as
+    police.uk publishes them."""
+    lines = [POLICE_HEADER]
+    for crime_id, lon, lat, code, crime_type in rows:
+        located = lon is not None
+        lines.append(
+            ",".join(
+                [
+                    crime_id,
+                    month,
+                    FORCE,
+                    FORCE,
+                    f"{lon}" if located else "",
+                    f"{lat}" if located else "",
+                    "On or near Parking Area" if located else "No Location",
+                    code,
+                    f"{code} name" if code else "",
+                    crime_type,
+                    "" if crime_type == "Anti-social behaviour" else "Under investigation",
+                    "",
+                ]
+            )
+        )
+    return eol.join(lines) + eol
+
+
+def police_file(folder: Path, month: str, rows: list[tuple], *, eol: str = "\n", gz: bool = False) -> Path:
+    """Write ``<month>-gloucestershire-street.csv`` (``.csv.gz`` when ``gz``) into ``folder``."""
+    import gzip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = police_text(month, rows, eol=eol).encode("utf-8")
+    name = f"{month}-gloucestershire-street.csv"
+    path = folder / (name + ".gz" if gz else name)
+    path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+    return path
+
+
+def police_zip(folder: Path, name: str, members: dict[str, str]) -> Path:
+    """A zip like the data.police.uk custom download: ``{member path: text}``."""
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, text in members.items():
+            archive.writestr(member, text)
+    return path
+
+
+def police_entry(**overrides) -> dict:
+    """The catalogue entry of police.uk files in ``police/`` (any file, periods from the data)."""
+    spec = {
+        "path": "police/*",
+        "format": "police_uk",
+        "geography": {
+            "kind": "points",
+            "x": "Longitude",
+            "y": "Latitude",
+            "crs": "EPSG:4326",
+            "code": "LSOA code",
+        },
+        "period": {"column": "Month", "format": "%Y-%m"},
+        "record_id": "Crime ID",
+        "measures": [{"name": "crimes", "count": "rows", "category": "Crime type"}],
+    }
+    return entry(**{**spec, **overrides})

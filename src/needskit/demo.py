@@ -2,7 +2,8 @@
 
 1. ``needskit run``: pool every catalogue dataset (and the places of ``conf/places.yml``) into
    the store, compute and benchmark every indicator, publish for each audience;
-2. check police.uk's own LSOA codes against where the pool put each crime;
+2. for datasets assigned by their publisher's own LSOA codes (police.uk), report how often a row's
+   point lies in that LSOA (the pool measured it: ``code_agreement.csv``);
 3. produce the regular needs analysis: the partnership's area and each chapter (HTML + PDF +
    manifest, in parallel) with an index, for the public;
 4. produce the resource map, commissioning priorities and outcomes monitoring for the area and
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from needskit.errors import ReportError
-from needskit.partner_data.checks import police_agreement
+from needskit.partner_data.checks import agreement_by_dataset
 from needskit.pipeline import Workspace, run
 from needskit.reports.batch import run_reports
 from needskit.reports.command import report_command
@@ -34,16 +35,15 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
     started = time.perf_counter()
     echo(f"pooling {len(ws.catalog)} datasets for {ws.partnership.name} ({ws.area.area_name}) ...")
     result = run(ws, echo=echo)
-    agreement = {}
+    agreement = agreement_by_dataset(result.agreement)  # measured by the pool, as code_agreement.csv
     for spec in ws.catalog:
-        if spec.format == "police_uk":
-            share, n = police_agreement(spec, area=ws.area, geography=ws.geography)
-            agreement[spec.id] = (share, n)
-            if n:
-                echo(
-                    f"police.uk check ({spec.id}): {share:.1%} of {n:,} located crimes "
-                    "get the LSOA police.uk publishes"
-                )
+        share, n = agreement.get(spec.id, (float("nan"), 0))
+        if n:
+            publisher = "police.uk" if spec.format == "police_uk" else spec.partner
+            echo(
+                f"{publisher} check ({spec.id}): {n:,} located rows get the LSOA {publisher} publishes; "
+                f"the point lies in it for {share:.1%}"
+            )
     out = Path(reports) if reports is not None else ws.project.reports
     area = ws.partnership.areas[0]
     store = ws.store.path if ws.store.path != ws.project.store else None

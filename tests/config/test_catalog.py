@@ -115,6 +115,14 @@ def test_shipped_partnership_names_reference_entries_of_the_right_format():
             "'vintage' is not a known",
         ),
         ({"geography": {"kind": "postcode"}}, "needs 'postcode'"),
+        (
+            {"geography": {"kind": "postcode", "postcode": "pc", "code": "LSOA code"}},
+            r"'code' is for points \(the publisher's own LSOA code beside each point\), not kind 'postcode'",
+        ),
+        (
+            {"geography": {"kind": "points", "x": "x", "y": "y", "crs": "EPSG:4326", "code": 5}},
+            "'code' has the wrong type",
+        ),
         ({"geography": {"kind": "hexagons"}}, "'kind' is not a known value"),
         ({"geography": "points"}, "is not a mapping"),
         ({"period": {"column": "m", "value": "2024"}}, "exactly one of 'column' or 'value'"),
@@ -430,3 +438,16 @@ def test_malformed_reference_entries_are_named(tmp_path, change, message):
     with pytest.raises(CatalogError, match=message) as info:
         load_catalog(path)
     assert "reference.lookups" in str(info.value) and str(path) in str(info.value)
+
+
+def test_points_may_carry_the_publishers_own_lsoa_code(tmp_path):
+    geography = {"kind": "points", "x": "Longitude", "y": "Latitude", "crs": "EPSG:4326", "code": "LSOA code"}
+    spec = load_catalog(write_catalog(tmp_path, {"crimes": entry(geography=geography)}))["crimes"]
+    assert spec.geography.code == "LSOA code" and spec.geography.kind == "points"
+    assert load_catalog(write_catalog(tmp_path, {"crimes": entry()}))["crimes"].geography.code is None
+    shipped = load_catalog(CONF / "catalog.yml")["police_street_crime"]
+    assert (shipped.geography.code, shipped.period.range, shipped.path) == (
+        "LSOA code",
+        None,
+        "data/raw/police/*",
+    )

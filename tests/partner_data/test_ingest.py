@@ -10,7 +10,17 @@ from shapely.geometry import Point
 from needskit.config import load_catalog
 from needskit.errors import DataError
 from needskit.partner_data.ingest import ADAPTERS, read_dataset, read_file
-from partner_files import CONF, RAW, entry, write_catalog
+from partner_files import (
+    CHELTENHAM_POINT,
+    CONF,
+    RAW,
+    entry,
+    police_entry,
+    police_file,
+    police_text,
+    police_zip,
+    write_catalog,
+)
 
 
 def test_ons_tables_bom_thousands_and_single_years():
@@ -25,6 +35,7 @@ def test_ons_tables_bom_thousands_and_single_years():
 
 def test_police_uk_months_are_read_with_line_numbers():
     spec = load_catalog(CONF / "catalog.yml")["police_street_crime"]
+    assert spec.path == "data/raw/police/*"  # any police.uk file dropped into the folder
     frame = read_dataset(spec)
     assert len(frame) == 19_869 and frame["_file"].nunique() == 4
     first = frame[frame["_file"] == "2024-01-gloucestershire-street.csv.gz"]
@@ -60,3 +71,129 @@ def test_unknown_format_and_missing_files(tmp_path):
     (tmp_path / "bad.parquet").write_bytes(b"not parquet")
     with pytest.raises(DataError, match="is not a Parquet file"):
         read_file(tmp_path / "bad.parquet", "parquet")
+
+
+# ------------------------------------------------------------------ police.uk files as downloaded
+
+
+def _crimes(n: int = 2) -> list[tuple]:
+    """``n`` burglaries, an anti-social behaviour row (no Crime ID) and a "No Location" row."""
+    lon, lat = CHELTENHAM_POINT
+    rows = [(f"{i + 1:064x}", lon, lat, "E01022163", "Burglary") for i in range(n)]
+    return rows + [
+        ("", lon, lat, "E01022163", "Anti-social behaviour"),
+        ("", None, None, "", "Anti-social behaviour"),
+    ]
+
+
+def _read(tmp_path):
+    return read_dataset(load_catalog(write_catalog(tmp_path, {"crimes": police_entry()}))["crimes"])
+
+
+def test_police_uk_csv_gzip_and_zip_files_are_read_as_downloaded(tmp_path):
+    police = tmp_path / "police"
+    police_file(police, "2022-01", _crimes(), eol="\r\n")  # CRLF, as some downloads are
+    police_file(police, "2023-02", _crimes(3), gz=True)
+    police_zip(
+        police,
+        "c4d1e5f0a8b2.zip",  # the custom download: a folder per month, outcomes and stop-and-search beside
+        {
+            "2024-01/2024-01-gloucestershire-street.csv": police_text("2024-01", _crimes(1)),
+            "2024-01/2024-01-gloucestershire-outcomes.csv": "Crime ID,Month\nab12,2024-01\n",
+            "2024-01/2024-01-gloucestershire-stop-and-search.csv": "Type,Date\nPerson search,2024-01-03\n",
+            "2024-02/2024-02-gloucestershire-street.csv": police_text("2024-02", _crimes(4)),
+            "2024-02/2024-02-avon-and-somerset-street.csv": police_text("2024-02", _crimes(1)),
+        },
+    )
+    (police / "2023-02-gloucestershire-outcomes.csv").write_text("Crime ID,Month\n")  # not read
+    frame = _read(tmp_path)
+    assert frame["_file"].value_counts(sort=False).to_dict() == {
+        "2022-01-gloucestershire-street.csv": 4,
+        "2023-02-gloucestershire-street.csv.gz": 5,
+        "c4d1e5f0a8b2.zip:2024-01/2024-01-gloucestershire-street.csv": 3,
+        "c4d1e5f0a8b2.zip:2024-02/2024-02-avon-and-somerset-street.csv": 3,
+        "c4d1e5f0a8b2.zip:2024-02/2024-02-gloucestershire-street.csv": 6,
+    }
+    assert (frame.groupby("_file")["_row"].min() == 2).all()  # the header is line 1 of each file or member
+    crlf = frame[frame["_file"] == "2022-01-gloucestershire-street.csv"]
+    assert crlf["_row"].tolist() == [2, 3, 4, 5] and crlf["Context"].isna().all()  # no stray "\r"
+    assert crlf["Crime type"].iloc[-1] == "Anti-social behaviour"
+    assert frame["Crime ID"].isna().sum() == 10  # every anti-social behaviour row: two a file
+    assert (frame["Month"] == frame["_file"].str.extract(r"(\d{4}-\d{2})-[a-z-]+-street")[0]).all()
+    assert frame.loc[frame["Location"] == "No Location", ["Longitude", "LSOA code"]].isna().all().all()
+
+
+def test_a_month_other_than_the_one_in_the_file_name_is_refused(tmp_path):
+    police = tmp_path / "police"
+    police_file(police, "2024-01", _crimes()).rename(police / "2024-02-gloucestershire-street.csv")
+    with pytest.raises(DataError, match="holds rows of another month than the 2024-02 in its name") as info:
+        _read(tmp_path)
+    assert "2024-02-gloucestershire-street.csv" in str(info.value) and "'2024-01': 4" in str(info.value)
+    assert "lines [2, 3, 4, 5]" in str(info.value)
+    (police / "2024-02-gloucestershire-street.csv").unlink()
+    police_zip(
+        police, "x.zip", {"2024-03/2024-03-gloucestershire-street.csv": police_text("2024-04", _crimes())}
+    )
+    with pytest.raises(
+        DataError, match="x.zip:2024-03/2024-03-gloucestershire-street.csv: holds rows of another"
+    ):
+        _read(tmp_path)
+
+
+def test_the_same_month_in_two_files_is_refused_naming_both(tmp_path):
+    police = tmp_path / "police"
+    police_file(police, "2024-01", _crimes())
+    police_zip(
+        police,
+        "download.zip",
+        {"2024-01/2024-01-gloucestershire-street.csv": police_text("2024-01", _crimes())},
+    )
+    with pytest.raises(
+        DataError, match="the 2024-01 street-level crime of gloucestershire is in 2 files"
+    ) as info:
+        _read(tmp_path)
+    assert (
+        "2024-01-gloucestershire-street.csv and download.zip:2024-01/2024-01-gloucestershire-street.csv"
+        in str(info.value)
+    )
+    (police / "download.zip").unlink()
+    police_file(police, "2024-01", _crimes(), gz=True)  # the same month, compressed and not
+    with pytest.raises(DataError, match="is in 2 files") as info:
+        _read(tmp_path)
+    assert "2024-01-gloucestershire-street.csv and 2024-01-gloucestershire-street.csv.gz" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda d: (d / "crimes-january.csv").write_text(police_text("2024-01", _crimes())),
+            "is not named as police.uk",
+        ),
+        (lambda d: (d / "2024-01").mkdir(), "is a folder, not a police.uk file"),
+        (
+            lambda d: (d / "2024-01.zip").write_text("not a zip"),
+            "is not a zip archive although it is named .zip",
+        ),
+        (
+            lambda d: police_zip(
+                d, "outcomes.zip", {"2024-01/2024-01-gloucestershire-outcomes.csv": "Crime ID\n"}
+            ),
+            "holds no police.uk street-level file",
+        ),
+        (
+            lambda d: (d / "2024-01-gloucestershire-outcomes.csv").write_text("Crime ID,Month\n"),
+            "has no police.uk street-level rows",
+        ),
+        (
+            lambda d: (d / "2024-01-gloucestershire-street.csv").write_text("Crime ID,Month\nab,2024-01\n"),
+            "is missing columns",
+        ),
+    ],
+)
+def test_files_that_are_not_police_uk_street_level_files(tmp_path, make, message):
+    police = tmp_path / "police"
+    police.mkdir()
+    make(police)
+    with pytest.raises(DataError, match=message):
+        _read(tmp_path)

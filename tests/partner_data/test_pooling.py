@@ -9,9 +9,20 @@ import pytest
 
 from needskit.config import load_catalog, load_places
 from needskit.errors import DataError
-from needskit.partner_data.pooling import PROFILE_COLUMNS, PoolResult
+from needskit.partner_data.pooling import PROFILE_COLUMNS, PoolResult, summary_lines
 from needskit.place import build_places
-from partner_files import CONF, entry, mixed_rows, points_csv, pool, shipped_place, write_catalog
+from partner_files import (
+    CHELTENHAM_POINT,
+    CONF,
+    entry,
+    mixed_rows,
+    points_csv,
+    police_entry,
+    police_file,
+    pool,
+    shipped_place,
+    write_catalog,
+)
 
 LEVELS = ("lsoa", "msoa", "ward", "district", "county")
 
@@ -286,7 +297,7 @@ def test_shipped_catalogue_pools_cleanly_and_conserves(shipped_store):
     crimes = profile[profile["dataset"] == "police_street_crime"]
     totals = crimes.groupby("level")["value"].sum()
     assert (
-        totals["lsoa"] == totals["msoa"] == totals["ward"] == totals["district"] == totals["county"] == 19_058
+        totals["lsoa"] == totals["msoa"] == totals["ward"] == totals["district"] == totals["county"] == 19_057
     )
     # denominators by age band for every LSOA
     pop = profile[(profile["dataset"] == "population_mye2020") & (profile["level"] == "lsoa")]
@@ -299,3 +310,51 @@ def test_shipped_catalogue_pools_cleanly_and_conserves(shipped_store):
     assert profile["area_name"].ne("nan").all()
     layers = [name for name, _ in pyogrio.list_layers(shipped_store.path / "profile.gpkg")]
     assert layers == ["lsoa", "msoa", "ward", "district", "county"]
+
+
+def test_the_agreement_of_published_codes_and_points_is_pooled_and_summarised(tmp_path):
+    lon, lat = CHELTENHAM_POINT
+    in_h = (-2.088629, 51.902886)  # in Cheltenham 007H (E01034778)
+    rows = [
+        ("a1", lon, lat, "E01022163", "Burglary"),
+        ("a2", *in_h, "E01022163", "Burglary"),
+        ("", None, None, "", "Anti-social behaviour"),
+    ]
+    police_file(tmp_path / "police", "2024-01", rows)
+    police_file(tmp_path / "police", "2024-02", [("b1", lon, lat, "E01022163", "Burglary")], gz=True)
+    points_csv(tmp_path, mixed_rows())  # a dataset without codes has no agreement rows
+    result = _pool_entries(tmp_path, {"crimes": police_entry(), "test": entry(max_invalid=0.5)})
+    assert result.agreement.values.tolist() == [
+        ["crimes", "2024-01", 2, 1, 0.5],
+        ["crimes", "2024-02", 1, 1, 1.0],
+    ]
+    ledger = result.ledger.set_index(["dataset", "period"])
+    assert ledger.loc[("crimes", "2024-01"), "assigned_by_code"] == 2
+    assert ledger.loc[("test", "2024-01"), "assigned_by_code"] == 0
+    crimes = result.profile[(result.profile["dataset"] == "crimes") & (result.profile["level"] == "lsoa")]
+    assert crimes.loc[crimes["value"] > 0, "area_code"].unique().tolist() == ["E01022163"]  # by code
+    lines = summary_lines(result)
+    assert (
+        "crimes: the point lies in the LSOA of the published code for 66.7% of 3 rows assigned by code "
+        "(code_agreement.csv)"
+    ) in lines
+    assert lines[-1].startswith("ledger balances") and sum("code_agreement" in line for line in lines) == 1
+
+
+def test_a_path_only_some_datasets_take_gets_a_ledger_column_of_zeros_for_the_others(tmp_path, monkeypatch):
+    from needskit.partner_data import pooling
+
+    points_csv(tmp_path, mixed_rows())
+    real = pooling.dataset_ledger
+
+    def other_vintage(prepared):  # as a 2011 profile converting 2021 codes would label them
+        if prepared.spec.id == "b":
+            prepared.rows["how"] = prepared.rows["how"].replace("within", "by_code_2021")
+        return real(prepared)
+
+    monkeypatch.setattr(pooling, "dataset_ledger", other_vintage)
+    result = _pool_entries(tmp_path, {"a": entry(max_invalid=0.5), "b": entry(max_invalid=0.5)})
+    ledger = result.ledger.set_index(["dataset", "period"])
+    assert ledger.loc[("b", "2024-01"), "assigned_by_code_2021"] == 7
+    assert ledger.loc[("a", "2024-01"), "assigned_by_code_2021"] == 0
+    assert ledger["assigned_by_code_2021"].dtype == "int64"

@@ -8,6 +8,7 @@ import pytest
 from needskit.config import load_catalog
 from needskit.errors import DataError, SchemaError
 from needskit.partner_data.ingest import read_dataset
+from needskit.partner_data.ledger import dataset_ledger
 from needskit.partner_data.prepare import (
     ASSIGNED_HOW,
     Prepared,
@@ -18,9 +19,14 @@ from needskit.partner_data.prepare import (
 from partner_files import (
     CHELTENHAM_POINT,
     CONF,
+    GLOUCESTER_POINT,
     entry,
     good_rows,
     points_csv,
+    police_entry,
+    police_file,
+    police_text,
+    police_zip,
     prepare,
     shipped_place,
     write_catalog,
@@ -37,21 +43,39 @@ def shipped():
 # ---------------------------------------------------------------------------------- real files
 
 
-def test_police_uk_keeps_unlocated_rows_and_rejects_outside(shipped):
+def test_police_uk_is_assigned_by_its_own_lsoa_codes(shipped):
     prepared = prepare(shipped["police_street_crime"])
     status = prepared.rows["status"].value_counts().to_dict()
     assert sum(status.values()) == 19_869
-    assert status == {"assigned": 19_058, "unlocated": 717, "outside": 94}
+    assert status == {"assigned": 19_057, "unlocated": 717, "outside": 95}
     assert set(prepared.rows.loc[prepared.rows["status"] == "unlocated", "reason"]) == {"no coordinates"}
     outside = prepared.rows[prepared.rows["status"] == "outside"]
     assert set(outside["reason"]) == {"outside the partnership area"} and outside["area_code"].isna().all()
     assigned = prepared.rows[prepared.rows["status"] == "assigned"]
     assert set(assigned["area_code"]) <= shipped_place().area.lsoas()
-    assert set(assigned["how"]) <= {"within", "nearest"}
+    # the four 2024 months publish 2021 codes: every located crime gets the LSOA police.uk gives it
+    assert set(assigned["how"]) == {"by_code"}
+    frame = read_dataset(shipped["police_street_crime"])
+    assert (assigned["area_code"] == frame.loc[assigned.index, "LSOA code"]).all()
+    # the one row that moves from assigned to outside: its point is within 100 m of the county
+    # (on Redbrook Road, by the Wye) and police.uk puts it in Monmouthshire 004F
+    moved = frame.loc[outside.index]
+    moved = moved[moved["LSOA code"] == "W01001599"]
+    assert moved[["_file", "_row"]].values.tolist() == [["2024-04-gloucestershire-street.csv.gz", 3574]]
     assert set(prepared.rows["period"]) == {"2024-01", "2024-02", "2024-03", "2024-04"}
     # one record per assigned row and the crime type as its category
-    assert len(prepared.records) == 19_058 and prepared.records["value"].sum() == 19_058
+    assert len(prepared.records) == 19_057 and prepared.records["value"].sum() == 19_057
     assert prepared.records["category"].nunique() == 14
+    # the agreement of code and point is still measured: 96.6 % of the crimes assigned by code
+    agreement = prepared.agreement
+    assert agreement is not None and agreement["period"].tolist() == [
+        "2024-01",
+        "2024-02",
+        "2024-03",
+        "2024-04",
+    ]
+    assert agreement["rows_compared"].sum() == 19_057 and agreement["rows_agreeing"].sum() == 18_410
+    assert agreement["share"].between(0.96, 0.97).all()
 
 
 def test_ods_extracts_named_and_closed_filtered(shipped):
@@ -210,3 +234,181 @@ def test_partnership_codes_of_each_level_and_vintage():
     assert len(partnership_codes(place.area, place.geography, level="lsoa", vintage=2011)) == 373
     assert partnership_codes(place.area, place.geography, level="county", vintage=2021) == {"E10000013"}
     assert len(partnership_codes(place.area, place.geography, level="district", vintage=2021)) == 6
+
+
+# ------------------------------------------------------------- police.uk codes of both vintages
+
+# Real LSOAs of the shipped geography (ONS LSOA 2011 -> 2021 lookup) and points inside them
+U = "E01022163"  # Cheltenham 001A, unchanged (U); CHELTENHAM_POINT lies in it
+PARENT = "E01022158"  # Cheltenham 007F (2011), split (S) into
+CHILD_G, CHILD_H = "E01034777", "E01034778"  # Cheltenham 007G and 007H (2021)
+IN_G, IN_H = (-2.089044, 51.905734), (-2.088629, 51.902886)
+WELSH = "W01000624"  # Carmarthenshire, a row of the force outside the county
+CARMARTHENSHIRE = (-4.55, 51.93)
+SOUTH_GLOS = "E01014861"  # South Gloucestershire 005A: English, outside the county
+ASB = "Anti-social behaviour"
+
+
+def _id(n: int) -> str:
+    return f"{n:064x}"
+
+
+def _police_months(folder):
+    """2022-01 with 2011 codes only (CRLF, .csv); 2023-02 mixing 2011 and 2021 codes (.csv.gz);
+    2024-01 with 2021 codes inside a zip with its outcomes and stop-and-search files."""
+    lon, lat = CHELTENHAM_POINT
+    police_file(
+        folder,
+        "2022-01",
+        [
+            (_id(1), lon, lat, U, "Burglary"),  # by code
+            (_id(2), *IN_G, PARENT, "Burglary"),  # split: in 007G
+            (_id(3), *IN_H, PARENT, "Vehicle crime"),  # split: in 007H
+            (_id(4), lon, lat, PARENT, "Burglary"),  # split: in neither child, the nearest is 007G
+            ("", lon, lat, U, ASB),
+            ("", None, None, "", ASB),  # No Location
+            (_id(5), *CARMARTHENSHIRE, WELSH, "Shoplifting"),
+        ],
+        eol="\r\n",
+    )
+    police_file(
+        folder,
+        "2023-02",
+        [
+            (_id(6), *IN_H, PARENT, "Burglary"),  # a 2011 code ...
+            (_id(7), *IN_G, CHILD_G, "Burglary"),  # ... and 2021 codes in the same file
+            (_id(8), *IN_H, CHILD_G, "Robbery"),  # the code says 007G, the point lies in 007H
+            (_id(9), lon, lat, U, "Burglary"),
+            ("", *IN_H, CHILD_H, ASB),
+            (_id(10), -2.45, 51.60, SOUTH_GLOS, "Burglary"),
+            ("", None, None, "", ASB),
+        ],
+        gz=True,
+    )
+    police_zip(
+        folder,
+        "9f86d081884c.zip",
+        {
+            "2024-01/2024-01-gloucestershire-street.csv": police_text(
+                "2024-01",
+                [
+                    (_id(11), *IN_H, CHILD_H, "Burglary"),
+                    (_id(12), lon, lat, U, "Burglary"),
+                    (_id(13), *GLOUCESTER_POINT, "", "Burglary"),  # a point and no code: by point
+                    ("", None, None, "", ASB),
+                    (_id(14), *CARMARTHENSHIRE, WELSH, ASB),
+                ],
+            ),
+            "2024-01/2024-01-gloucestershire-outcomes.csv": "Crime ID,Month\nab,2024-01\n",
+            "2024-01/2024-01-gloucestershire-stop-and-search.csv": "Type,Date\nPerson search,2024-01-09\n",
+        },
+    )
+
+
+def _prepared_police(tmp_path, **overrides) -> Prepared:
+    _police_months(tmp_path / "police")
+    return prepare(load_catalog(write_catalog(tmp_path, {"crimes": police_entry(**overrides)}))["crimes"])
+
+
+def test_police_files_of_both_vintages_pool_into_one_2021_series(tmp_path):
+    prepared = _prepared_police(tmp_path)
+    rows = prepared.rows.assign(crime_id=read_dataset(prepared.spec)["Crime ID"].fillna("").str[-2:])
+    assert len(rows) == 19 and set(rows["status"]) == {"assigned", "unlocated", "outside"}
+    assert (rows["vintage"] == 2021).all() and (rows["level"] == "lsoa").all()
+    assigned = rows[rows["status"] == "assigned"]
+    assert set(assigned["area_code"]) <= shipped_place().area.lsoas()  # 2021 codes only: never PARENT
+    ids = {int(c, 16): (a, h) for c, a, h in assigned[["crime_id", "area_code", "how"]].values if c}
+    assert ids == {
+        1: (U, "by_code"),
+        2: (CHILD_G, "split_by_point"),
+        3: (CHILD_H, "split_by_point"),
+        4: (CHILD_G, "split_by_point"),  # the nearest of the LSOAs the code became
+        6: (CHILD_H, "split_by_point"),
+        7: (CHILD_G, "by_code"),
+        8: (CHILD_G, "by_code"),  # police.uk's code wins over the point
+        9: (U, "by_code"),
+        11: (CHILD_H, "by_code"),
+        12: (U, "by_code"),
+        13: ("E01032937", "within"),
+    }
+    assert rows.loc[rows["status"] == "unlocated", "reason"].tolist() == ["no coordinates"] * 3
+    assert rows.loc[rows["status"] == "outside", "crime_id"].map(lambda c: int(c, 16)).tolist() == [5, 10, 14]
+    assert rows["_file"].iloc[-1] == "9f86d081884c.zip:2024-01/2024-01-gloucestershire-street.csv"
+    assert not any("unknown to the geography" in p.what for p in prepared.problems)
+    # the ledger says which path each row took, and balances per period
+    ledger = dataset_ledger(prepared).set_index("period")
+    columns = [
+        "read",
+        "assigned_by_code",
+        "assigned_by_code_2011",
+        "assigned_split_by_point",
+        "assigned_within",
+        "assigned_nearest",
+        "unlocated",
+        "rejected_outside",
+        "rejected_invalid",
+    ]
+    assert ledger[columns].to_dict("index") == {
+        "2022-01": dict(zip(columns, [7, 2, 0, 3, 0, 0, 1, 1, 0], strict=True)),
+        "2023-02": dict(zip(columns, [7, 4, 0, 1, 0, 0, 1, 1, 0], strict=True)),
+        "2024-01": dict(zip(columns, [5, 2, 0, 0, 1, 0, 1, 1, 0], strict=True)),
+    }
+    assert ledger["balanced"].all() and (ledger["assigned"] == [5, 5, 3]).all()
+    # code against point, by hand: crime 4 (point in 001A, code 007F) and crime 8 (point in 007H,
+    # code 007G) disagree; rows by point or outside are not compared
+    agreement = prepared.agreement
+    assert agreement is not None
+    assert agreement.drop(columns="share").values.tolist() == [
+        ["crimes", "2022-01", 5, 4],
+        ["crimes", "2023-02", 5, 4],
+        ["crimes", "2024-01", 2, 2],
+    ]
+    assert agreement["share"].tolist() == [0.8, 0.8, 1.0]
+    # one record per assigned row, on 2021 LSOAs
+    assert prepared.records["value"].sum() == 13 and set(prepared.records["vintage"]) == {2021}
+
+
+def test_without_a_code_column_the_same_files_go_by_point(tmp_path):
+    geography = {"kind": "points", "x": "Longitude", "y": "Latitude", "crs": "EPSG:4326"}
+    prepared = _prepared_police(tmp_path, geography=geography)
+    rows = prepared.rows
+    assert prepared.agreement is None
+    assert set(rows.loc[rows["status"] == "assigned", "how"]) == {"within"}
+    # crime 8 now goes where its point is (007H), crime 4 to the LSOA holding its point (001A)
+    assert rows.loc[9, "area_code"] == CHILD_H and rows.loc[3, "area_code"] == U  # lines of crimes 8 and 4
+    assert (rows["status"] == "assigned").sum() == 13 and (rows["status"] == "outside").sum() == 3
+
+
+def test_a_code_the_geography_does_not_know_leaves_the_row_to_its_point(tmp_path):
+    lon, lat = CHELTENHAM_POINT
+    police_file(
+        tmp_path / "police",
+        "2024-01",
+        [(_id(1), lon, lat, "E01999999", "Burglary"), (_id(2), lon, lat, U, "Burglary")],
+    )
+    prepared = prepare(load_catalog(write_catalog(tmp_path, {"crimes": police_entry()}))["crimes"])
+    assert prepared.rows[["area_code", "how"]].values.tolist() == [[U, "within"], [U, "by_code"]]
+    (problem,) = [p for p in prepared.problems if "unknown to the geography" in p.what]
+    assert (problem.severity, problem.count, problem.got, problem.rows) == ("info", 1, "'E01999999'", (2,))
+    assert prepared.agreement is not None and prepared.agreement["rows_compared"].tolist() == [1]
+
+
+def test_a_split_2011_code_without_coordinates_is_unlocated(tmp_path):
+    police_file(
+        tmp_path / "police",
+        "2022-01",
+        [
+            (_id(1), None, None, PARENT, "Burglary"),
+            (_id(2), None, None, U, "Burglary"),
+            ("", None, None, "", ASB),
+        ],
+    )
+    prepared = prepare(load_catalog(write_catalog(tmp_path, {"crimes": police_entry()}))["crimes"])
+    rows = prepared.rows
+    assert rows["status"].tolist() == ["unlocated", "assigned", "unlocated"]
+    assert (
+        rows["reason"].iloc[0]
+        == "LSOA code split between vintages and no coordinates to choose among its LSOAs"
+    )
+    assert (rows["area_code"].iloc[1], rows["how"].iloc[1]) == (U, "by_code")  # a code needs no point
+    assert prepared.agreement is not None and prepared.agreement["rows_compared"].tolist() == [0]

@@ -30,6 +30,7 @@ POOL_FILES = {
     "profile.gpkg",
     "ledger.csv",
     "ledger_measures.csv",
+    "code_agreement.csv",
     "problems.csv",
     "rejected/crimes.csv.gz",
     "rejected/residents.csv.gz",
@@ -225,8 +226,23 @@ def test_source_table_describes_each_period(tmp_path):
         "ranged": entry(),
         "open_ended": entry(period={"column": "month", "format": "%Y-%m"}),
     }
-    table = source_table(list(load_catalog(write_catalog(tmp_path, entries))))
+    datasets = list(load_catalog(write_catalog(tmp_path, entries)))
+    table = source_table(datasets)
     assert table["period"].tolist() == ["2021", "month", "2024-01 to 2024-03"]  # fixed, open_ended, ranged
+    # periods that come from the data are those pooled (the ledger's), not the column's name
+    ledger = pd.DataFrame(
+        {
+            "dataset": ["open_ended", "open_ended", "open_ended", "ranged", "fixed"],
+            "period": ["2024-02", "2022-01", "unknown", "2024-01", "2021"],
+        }
+    )
+    assert source_table(datasets, ledger=ledger)["period"].tolist() == [
+        "2021",
+        "2022-01 to 2024-02",
+        "2024-01 to 2024-03",
+    ]
+    one = ledger[ledger["period"] == "2024-02"]
+    assert source_table(datasets, ledger=one)["period"].tolist()[1] == "2024-02"
     assert table.loc[0, "attribution"] == "ONS" and bool(table.loc[0, "illustrative"])
     assert list(table.columns) == [
         "dataset",

@@ -12,6 +12,7 @@ import pytest
 
 from needskit.errors import StoreError
 from needskit.partner_data import stages
+from needskit.partner_data.published_codes import AGREEMENT_COLUMNS
 from needskit.partner_data.store import STORE_VERSION, Store, file_record
 from needskit.pipeline import compute, pool, publish
 
@@ -47,6 +48,8 @@ def test_the_read_api(squares_built):
     crimes = store.read_profile(datasets=["crimes"])
     assert set(crimes["dataset"]) == {"crimes"} and len(store.read_profile()) > len(crimes)
     assert len(store.read_ledger()) == 10  # crimes in three months, seven datasets in one period
+    agreement = store.read_agreement()  # the squares' points carry no published codes
+    assert agreement.empty and list(agreement.columns) == AGREEMENT_COLUMNS
     assert store.read_hierarchy()["lsoa"].tolist() == ["E01999901", "E01999902", "E01999903", "E01999904"]
     members = store.read_place_members()
     assert set(members["lsoa_code"]) == {"E01999901", "E01999902"} and set(members["level"]) == {
@@ -270,3 +273,13 @@ def test_file_records(tmp_path):
     record = file_record(path, root=tmp_path)
     assert record["file"] == "data/x.csv" and record["bytes"] == 4 and len(record["sha256"]) == 64
     assert file_record(path, root=tmp_path / "elsewhere")["file"] == path.resolve().as_posix()
+
+
+def test_the_code_agreement_of_the_shipped_police_months(shipped_store):
+    agreement = shipped_store.read_agreement()
+    assert agreement["dataset"].unique().tolist() == ["police_street_crime"]
+    assert agreement["period"].tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert agreement["rows_compared"].sum() == 19_057 and agreement["rows_agreeing"].sum() == 18_410
+    assert (
+        (agreement["rows_agreeing"] / agreement["rows_compared"]).round(9).equals(agreement["share"].round(9))
+    )

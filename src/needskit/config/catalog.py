@@ -15,10 +15,10 @@ Example entry::
       title: Street-level crime and anti-social behaviour
       partner: Gloucestershire Constabulary
       theme: safer_stronger_communities
-      path: data/raw/police/*-gloucestershire-street.csv.gz
+      path: data/raw/police/*
       format: police_uk
-      geography: {kind: points, x: Longitude, y: Latitude, crs: "EPSG:4326"}
-      period: {column: Month, format: "%Y-%m", range: ["2024-01", "2024-04"]}
+      geography: {kind: points, x: Longitude, y: Latitude, crs: "EPSG:4326", code: LSOA code}
+      period: {column: Month, format: "%Y-%m"}
       record_id: Crime ID
       measures:
         - {name: crimes, count: rows, category: Crime type}
@@ -88,7 +88,14 @@ _LEVELS = ("lsoa", "msoa", "ward", "district", "county", "region", "country")
 
 @dataclass(frozen=True)
 class GeographySpec:
-    """Where a dataset's records are."""
+    """Where a dataset's records are.
+
+    ``points`` have ``x``, ``y`` and ``crs``, and optionally ``code``: the column holding the LSOA
+    code the publisher gives each row (police.uk's ``LSOA code``), of either vintage. A usable code
+    decides the row's LSOA and the point only fills in where it cannot (see
+    :mod:`needskit.partner_data.published_codes`); ``postcode`` rows have a ``postcode`` column;
+    ``area_code`` rows have a ``column`` of codes of one ``level`` and ``vintage``.
+    """
 
     kind: str
     x: str | None = None
@@ -98,6 +105,7 @@ class GeographySpec:
     column: str | None = None
     level: str | None = None
     vintage: int | None = None
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -313,8 +321,16 @@ def _geography(data: Any, where: str) -> GeographySpec:
         column=entry.get("column", kind=str),
         level=entry.choice("level", _LEVELS),
         vintage=entry.choice("vintage", (2011, 2021)),
+        code=entry.get("code", kind=str),
     )
     entry.finish()
+    if spec.code is not None and kind != "points":
+        raise CatalogError(
+            f"'code' is for points (the publisher's own LSOA code beside each point), not kind {kind!r}",
+            where=entry.at("code"),
+            got=repr(spec.code),
+            hint="rows located only by a code are kind: area_code with column:, level: and vintage:",
+        )
     needs = {
         "points": ("x", "y", "crs"),
         "postcode": ("postcode",),

@@ -173,16 +173,17 @@ def expand_path(pattern: str, root: Path | None) -> str:
 
 
 def data_files(pattern: str) -> list[Path]:
-    """The files a full glob matches, sorted, without folders, and, where the name has a
-    wildcard, without hidden files and ``README*`` files (a drop folder's README says what to put
-    there; it is not data). A path without wildcards names its file, whatever it is called."""
+    """The paths a full glob matches, sorted, where the name has a wildcard without hidden files
+    and ``README*`` files (a drop folder's README says what to put there; it is not data). A
+    folder a wildcard matches is kept, so the reader says it is not a data file rather than
+    skipping it silently. A path without wildcards names its file, whatever it is called."""
     if not glob.has_magic(pattern):
         return [Path(pattern)] if Path(pattern).is_file() else []
     found = (Path(p) for p in sorted(glob.glob(pattern)))
     return [
         p
         for p in found
-        if p.is_file() and not p.name.startswith(".") and not p.name.upper().startswith("README")
+        if not p.name.startswith(".") and not p.name.upper().startswith("README")
     ]
 
 

@@ -45,7 +45,8 @@ def dataset_ledger(prepared: Prepared) -> pd.DataFrame:
         cols = [c for c in counts.columns if c[0] == status and (how is None or c[1] == how)]
         return counts[cols].sum(axis=1).to_numpy() if cols else 0
 
-    for how in ASSIGNED_HOW:
+    others = sorted(set(rows.loc[assigned, "how"]) - set(ASSIGNED_HOW) - {""})  # e.g. by_code_2021
+    for how in (*ASSIGNED_HOW, *others):
         out[f"assigned_{how}"] = col("assigned", how)
     out["assigned"] = col("assigned")
     out["unlocated"] = col("unlocated")

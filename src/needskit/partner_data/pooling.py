@@ -36,6 +36,7 @@ from needskit.partner_data.ledger import (
 )
 from needskit.partner_data.prepare import META_COLUMNS, Prepared, partnership_lsoas, prepare_dataset
 from needskit.partner_data.problems import Problem, problem_from_error
+from needskit.partner_data.published_codes import AGREEMENT_COLUMNS
 from needskit.place.aggregate import aggregate
 from needskit.place.extent import PartnershipArea
 from needskit.place.geography import BOUNDARY_LEVELS, LEVELS, CustomPlaces, Geography
@@ -101,6 +102,11 @@ class PoolResult:
         The partnership's area and its own places, as pooled.
     missing
         Optional datasets with no files: dataset id to the reason (what to drop where).
+    agreement
+        For datasets of points with the publisher's own LSOA code (``code:``, e.g. police.uk):
+        per dataset and period, the rows assigned by their code that have a point, and how many
+        of those points lie in the code's LSOA
+        (:data:`~needskit.partner_data.published_codes.AGREEMENT_COLUMNS`).
     """
 
     profile: pd.DataFrame
@@ -117,6 +123,7 @@ class PoolResult:
     inputs: list[Path] = field(default_factory=list)
     datasets: list[DatasetSpec] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
+    agreement: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AGREEMENT_COLUMNS))
 
     @property
     def errors(self) -> list[Problem]:
@@ -349,7 +356,7 @@ def pool_catalog(
     lsoas = partnership_lsoas(area, geography)
 
     base_parts, upper_parts, comparator_parts = [], [], []
-    ledgers, measure_ledgers, rejected, problems, inputs = [], [], {}, [], []
+    ledgers, measure_ledgers, rejected, problems, inputs, agreements = [], [], {}, [], [], []
     register: dict[str, list[pd.DataFrame]] = {}
     missing: dict[str, str] = {}
     for spec in tqdm(list(selected), desc="pooling", unit="dataset", disable=not show):
@@ -398,6 +405,8 @@ def pool_catalog(
                     )
                 )
         ledgers.append(dataset_ledger(prepared))
+        if prepared.agreement is not None:
+            agreements.append(prepared.agreement)
         base_lsoa = records[records["kind"] == "count"]
         measure_ledgers.append(measure_ledger(prepared, count_values(prepared, frame), base_lsoa))
         not_assigned = rejected_rows(spec, frame, prepared.rows)
@@ -447,6 +456,8 @@ def pool_catalog(
     )
 
     ledger = pd.concat(ledgers, ignore_index=True)
+    paths = [c for c in ledger.columns if c.startswith("assigned_")]  # a path only some datasets took
+    ledger[paths] = ledger[paths].fillna(0).astype("int64")
     measure_parts = [m for m in measure_ledgers if len(m)]
     measures = (
         pd.concat(measure_parts, ignore_index=True)
@@ -479,6 +490,11 @@ def pool_catalog(
         inputs=sorted(set(inputs)),
         datasets=[spec for spec in selected if spec.id not in missing],
         missing=missing,
+        agreement=(
+            pd.concat(agreements, ignore_index=True)
+            if agreements
+            else pd.DataFrame(columns=AGREEMENT_COLUMNS)
+        ),
     )
     if echo:
         for line in summary_lines(result):
@@ -487,7 +503,8 @@ def pool_catalog(
 
 
 def summary_lines(result: PoolResult) -> list[str]:
-    """A one-screen summary: per dataset, rows read / assigned / unlocated / rejected."""
+    """A one-screen summary: per dataset, rows read / assigned / unlocated / rejected; for datasets
+    assigned by the publisher's own codes, how often code and point agree."""
     led = result.ledger.groupby("dataset", sort=False)[
         ["read", "assigned", "unlocated", "rejected_invalid", "rejected_outside"]
     ].sum()
@@ -502,6 +519,15 @@ def summary_lines(result: PoolResult) -> list[str]:
         )
     for name, reason in result.missing.items():
         lines.append(f"{name:<38}not pooled: {reason}")
+    for name, row in (
+        result.agreement.groupby("dataset", sort=False)[["rows_compared", "rows_agreeing"]].sum().iterrows()
+    ):
+        if row["rows_compared"]:
+            lines.append(
+                f"{name}: the point lies in the LSOA of the published code for "
+                f"{row['rows_agreeing'] / row['rows_compared']:.1%} of {row['rows_compared']:,} rows "
+                "assigned by code (code_agreement.csv)"
+            )
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     lines.append(f"ledger balances for every dataset and period; {warnings} warnings (see problems.csv)")
     return lines

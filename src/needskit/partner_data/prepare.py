@@ -4,7 +4,10 @@
 invalid (an unparseable period or number, a duplicated id, a negative count, a code the
 geography does not know), outside the partnership's area or scope, unlocated (no coordinates,
 postcode or code), or assigned to an LSOA (``within`` / ``nearest`` a point, by postcode, by
-code). ``needskit validate`` and ``needskit pool`` share it, so they agree on every row.
+code). Points with the publisher's own LSOA code beside them (``code:`` in the catalogue, e.g.
+police.uk) are assigned by that code first (``by_code``, ``by_code_2011``, ``split_by_point``: see
+:mod:`~needskit.partner_data.published_codes`), and the agreement of code and point is measured.
+``needskit validate`` and ``needskit pool`` share it, so they agree on every row.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ from needskit.errors import DataError, SchemaError
 from needskit.partner_data.ingest import read_dataset
 from needskit.partner_data.ingest.reading import to_numbers
 from needskit.partner_data.problems import Problem, rows_problem
+from needskit.partner_data.published_codes import (
+    SPLIT,
+    agreement_table,
+    code_lookup,
+    code_paths,
+    codes_agree,
+    place_by_code,
+)
 from needskit.place.areas import load_areas, vintage_hint
 from needskit.place.extent import PartnershipArea
 from needskit.place.geography import Geography
@@ -48,7 +59,12 @@ def partnership_lsoas(area: PartnershipArea, geography: Geography) -> gpd.GeoDat
     return lsoas[lsoas["area_code"].isin(area.lsoas())].reset_index(drop=True)
 
 
-ASSIGNED_HOW = ("within", "nearest", "by_code", "by_postcode", "apportioned")
+ASSIGNED_HOW = ("within", "nearest", "by_code", "by_code_2011", SPLIT, "by_postcode", "apportioned")
+"""How assigned rows got their LSOA (the ledger's ``assigned_<how>`` columns): a point within or
+nearest (100 m) an LSOA; a code of the profile's vintage (an unchanged 2011 code is one); a
+merged 2011 code converted; a split or irregular 2011 code placed by the point; a postcode;
+apportioned between vintages. (A 2011-vintage profile converts 2021 codes, ``by_code_2021``:
+the ledger adds that column when a dataset takes it.)"""
 META_COLUMNS = {"_file", "_row", "_invalid"}
 
 
@@ -65,6 +81,7 @@ class Prepared:
     comparator_records: pd.DataFrame | None = None
     conversion: set[str] | None = None
     coords: pd.DataFrame | None = None  # easting, northing (BNG) of located rows, for the register
+    agreement: pd.DataFrame | None = None  # code vs point per period, for points with a code column
 
 
 # ----------------------------------------------------------------------------------- periods
@@ -89,6 +106,7 @@ def measure_columns(spec: DatasetSpec, frame: pd.DataFrame) -> list[tuple[Measur
     reserved = {
         spec.geography.x,
         spec.geography.y,
+        spec.geography.code,
         spec.geography.postcode,
         spec.geography.column,
         spec.period.column,
@@ -118,7 +136,7 @@ def measure_columns(spec: DatasetSpec, frame: pd.DataFrame) -> list[tuple[Measur
 
 def _required_columns(spec: DatasetSpec, measures) -> list[str]:
     g = spec.geography
-    cols = [c for c in (g.x, g.y, g.postcode, g.column, spec.period.column, spec.record_id) if c]
+    cols = [c for c in (g.x, g.y, g.code, g.postcode, g.column, spec.period.column, spec.record_id) if c]
     cols += [c for _, c, _ in measures if c]
     cols += [m.category for m, _, _ in measures if m.category]
     cols += [s.column for s in spec.scope]
@@ -198,7 +216,7 @@ def prepare_dataset(
             hint=f"renamed? {renamed}" if renamed else "update the catalogue entry or the file",
         )
     n = len(frame)
-    coords = None
+    coords = agreement = None
     status = pd.Series("ok", index=frame.index, dtype="object")
     reason = pd.Series("", index=frame.index, dtype="object")
     problems: list[Problem] = []
@@ -317,7 +335,30 @@ def prepare_dataset(
             assert g.x is not None and g.y is not None  # the catalogue requires them for points
             xs_text, ys_text = frame[g.x], frame[g.y]
             xs, ys = to_numbers(xs_text), to_numbers(ys_text)
-            mark(xs_text.isna() | ys_text.isna(), "unlocated", "no coordinates", column=f"{g.x}/{g.y}")
+            no_point = xs_text.isna() | ys_text.isna()
+            if g.code is not None:  # the publisher's own code first; the point where it cannot decide
+                lookup = code_lookup(geography, vintage=vintage)
+                paths = code_paths(frame[g.code], lookup=lookup)
+                mark(
+                    no_point & (paths["path"] == SPLIT),
+                    "unlocated",
+                    "LSOA code split between vintages and no coordinates to choose among its LSOAs",
+                    column=g.code,
+                    values=paths["code"],
+                )
+                no_point &= paths["path"] == ""
+                unknown = rows_problem(
+                    spec.id,
+                    frame,
+                    paths["code"].notna() & (paths["path"] == ""),
+                    what="LSOA code unknown to the geography (the point places the row)",
+                    severity="info",
+                    column=g.code,
+                    values=paths["code"],
+                    expected="LSOA codes of 2011 or 2021",
+                )
+                problems += [unknown] if unknown is not None else []
+            mark(no_point, "unlocated", "no coordinates", column=f"{g.x}/{g.y}")
             mark(
                 (xs.isna() & xs_text.notna()) | (ys.isna() & ys_text.notna()),
                 "invalid",
@@ -375,7 +416,7 @@ def prepare_dataset(
             assert g.x is not None and g.y is not None  # as above
             lon0, lat0, lon1, lat1 = GB_LONLAT_EXTENT
             if CRS.from_user_input(crs).is_geographic:
-                outside_gb = ok & ~(xs.between(lon0, lon1) & ys.between(lat0, lat1))
+                outside_gb = ok & xs.notna() & ys.notna() & ~(xs.between(lon0, lon1) & ys.between(lat0, lat1))
                 check_coordinates(
                     xs[ok].to_numpy(), ys[ok].to_numpy(), CRS.from_user_input(crs), x_name=g.x, y_name=g.y
                 )
@@ -391,15 +432,29 @@ def prepare_dataset(
         if lsoas is None:
             lsoas = partnership_lsoas(area, geography)
         located = assign_points(points, x="x", y="y", crs=crs, areas=lsoas)
-        inside = located["match"].isin(["within", "nearest"]) & (status == "ok")
+        chosen = located["area_code"].where(located["match"].isin(["within", "nearest"]))
+        how = located["match"].astype("object")
+        bng = None
+        if g.kind == "points" and (spec.register is not None or g.code is not None):
+            bng = to_bng(points["x"].to_numpy(dtype=float), points["y"].to_numpy(dtype=float), crs)[:2]
+        if g.code is not None:
+            assert bng is not None  # computed above for datasets with a code column
+            by_code = paths["path"] != ""
+            placed = place_by_code(paths, x=bng[0], y=bng[1], areas=lsoas, lookup=lookup)
+            chosen = placed.where(by_code, chosen)
+            how = paths["path"].where(by_code, how)
+        inside = chosen.notna() & (status == "ok")
+        located_by = f"{g.x}/{g.y}" if g.code is None else f"{g.code}, else {g.x}/{g.y}"
+        if g.kind == "postcode":
+            located_by = str(g.postcode)
         mark(
             (status == "ok") & ~inside,
             "outside",
             "outside the partnership area",
-            column=f"{g.x}/{g.y}" if g.kind == "points" else g.postcode,
+            column=located_by,
             severity="info",
         )
-        assigned_code = located["area_code"].where(inside)
+        assigned_code = chosen.where(inside).astype("string")
         if g.kind == "postcode":
             # a terminated postcode keeps its last grid reference (a partner may still hold it): say so
             note = rows_problem(
@@ -416,12 +471,18 @@ def prepare_dataset(
                 problems.append(note)
         if spec.register is not None:
             bx, by = (
-                (xs.to_numpy(dtype=float), ys.to_numpy(dtype=float))
+                bng
+                if bng is not None
+                else (xs.to_numpy(dtype=float), ys.to_numpy(dtype=float))
                 if crs == BNG
                 else to_bng(xs.to_numpy(dtype=float), ys.to_numpy(dtype=float), crs)[:2]
             )
             coords = pd.DataFrame({"easting": bx, "northing": by}, index=frame.index)
-        how = pd.Series(np.where(inside, label or located["match"], ""), index=frame.index, dtype="object")
+        how = pd.Series(np.where(inside, label or how, ""), index=frame.index, dtype="object")
+        if g.code is not None:
+            compared = inside & by_code & points["x"].notna() & points["y"].notna()
+            agrees = codes_agree(paths, located["area_code"], lookup=lookup)
+            agreement = agreement_table(period, compared=compared, agrees=agrees, dataset=spec.id)
     elif g.kind == "area_code":
         assert g.level is not None and g.vintage is not None  # the catalogue requires them for area codes
         native_level, native_vintage = g.level, g.vintage
@@ -504,7 +565,7 @@ def prepare_dataset(
             keep=usable,
         )
         comparator_records = comp[comp["kind"] != "value"]
-    return Prepared(spec, rows, records, problems, comparator_records, coords=coords)
+    return Prepared(spec, rows, records, problems, comparator_records, coords=coords, agreement=agreement)
 
 
 def measure_records(spec, frame, rows, measures, parsed, *, keep) -> pd.DataFrame:

@@ -37,15 +37,27 @@ SOURCE_COLUMNS = [
 ]
 
 
-def source_table(datasets: Sequence[DatasetSpec]) -> pd.DataFrame:
-    """The data sources of a store, for report appendices: one row per dataset."""
+def source_table(datasets: Sequence[DatasetSpec], *, ledger: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The data sources of a store, for report appendices: one row per dataset.
+
+    A dataset's period is its fixed value, its declared range or, when its periods come from the
+    data, the first and last period the ``ledger`` holds for it (else the period column's name).
+    """
+    pooled: dict[str, list[str]] = {}
+    if ledger is not None and len(ledger):
+        known = ledger[ledger["period"].astype(str) != "unknown"]
+        pooled = {str(d): sorted(g["period"].astype(str)) for d, g in known.groupby("dataset")}
     rows = []
     for spec in datasets:
-        period = spec.period.value or (
-            f"{spec.period.range[0]} to {spec.period.range[1]}"
-            if spec.period.range
-            else (spec.period.column or "")
-        )
+        seen = pooled.get(spec.id)
+        if spec.period.value:
+            period = spec.period.value
+        elif spec.period.range:
+            period = f"{spec.period.range[0]} to {spec.period.range[1]}"
+        elif seen:
+            period = seen[0] if seen[0] == seen[-1] else f"{seen[0]} to {seen[-1]}"
+        else:
+            period = spec.period.column or ""
         rows.append(
             {
                 "dataset": spec.id,
@@ -126,8 +138,8 @@ def write_pool_stage(
     config_files: Sequence[Path],
     patterns: Sequence[str],
 ) -> None:
-    """Write the pool stage: profile, QGIS layers, ledgers, problems, rejected rows, the
-    partnership's geography and the resource register."""
+    """Write the pool stage: profile, QGIS layers, ledgers, code agreement, problems, rejected rows,
+    the partnership's geography and the resource register."""
     root = store.root
     with store.transaction("pool") as tmp:
         profile = result.profile.copy()
@@ -136,6 +148,7 @@ def write_pool_stage(
         _write_gpkg(tmp / "profile.gpkg", wide_layers(result.profile, areas))
         result.ledger.to_csv(tmp / "ledger.csv", index=False)
         result.measure_ledger.to_csv(tmp / "ledger_measures.csv", index=False)
+        result.agreement.to_csv(tmp / "code_agreement.csv", index=False)
         problems_frame(result.problems).to_csv(tmp / "problems.csv", index=False)
         rejected = tmp / "rejected"
         rejected.mkdir()
@@ -178,7 +191,7 @@ def write_pool_stage(
             audience="internal",
             partnership=dict(partnership),
             area=result.area.describe(),
-            sources=source_table(result.datasets).to_dict("records")
+            sources=source_table(result.datasets, ledger=result.ledger).to_dict("records")
             + [row for row in [boundary_sources(areas.get("lsoa"))] if row],
         )
         store.write_manifest(tmp, manifest)

@@ -7,6 +7,8 @@ and notebooks never pool, compute an indicator or apply disclosure themselves::
     profile.parquet             the pooled long profile (every level, period, dataset, measure)
     profile.gpkg                the same for QGIS: one wide layer per level (latest period)
     ledger.csv  ledger_measures.csv  problems.csv  rejected/<dataset>.csv.gz
+    code_agreement.csv          per dataset and period: rows assigned by the publisher's own LSOA code
+                                (police.uk) that have a point, and how many points lie in that LSOA
     geography/areas.gpkg        the partnership's areas: one layer per level, and its places
     geography/hierarchy.parquet the partnership's LSOAs and the areas they lie in
     geography/places.parquet    how LSOAs make up the partnership's own places
@@ -183,6 +185,11 @@ class Store:
     def read_problems(self) -> pd.DataFrame:
         """What the pool found (``dataset``, ``severity``, ``what``, ``count``, ``hint`` ...)."""
         return pd.read_csv(self._file("problems.csv", stage="pool"), dtype={"hint": "string"})
+
+    def read_agreement(self) -> pd.DataFrame:
+        """Code against point, per dataset and period (``dataset``, ``period``, ``rows_compared``,
+        ``rows_agreeing``, ``share``; no rows when no dataset has a code column)."""
+        return pd.read_csv(self._file("code_agreement.csv", stage="pool"), dtype={"period": str})
 
     def read_hierarchy(self) -> pd.DataFrame:
         """The partnership's LSOAs and the code and name of every area they lie in."""

@@ -5,7 +5,9 @@ row by row, so one bad cell rejects one row rather than the file) plus ``_file``
 (line number). An adapter that already knows a row is bad (e.g. a band summed from a cell that is
 not a number) says why in an ``_invalid`` column; the pool rejects such rows with that reason.
 Structural problems (missing file, empty file, not UTF-8, not the declared
-format, missing columns) raise :class:`~needskit.errors.DataError` naming the file.
+format, missing columns) raise :class:`~needskit.errors.DataError` naming the file. A format
+whose files must also agree with each other (police.uk: one file per force and month) has a
+check of the whole dataset in :data:`DATASET_CHECKS`.
 
 Postcode tables for the reference geography (ONS Postcode Directory, NSPL, OS Code-Point Open,
 as downloaded) are read by :mod:`needskit.partner_data.ingest.postcodes`, not as datasets.
@@ -22,7 +24,7 @@ from needskit.config.catalog import DatasetSpec
 from needskit.errors import DataError
 from needskit.partner_data.ingest import ods, ons, police_uk, table
 
-__all__ = ["ADAPTERS", "read_dataset", "read_file"]
+__all__ = ["ADAPTERS", "DATASET_CHECKS", "read_dataset", "read_file"]
 
 ADAPTERS: dict[str, Callable[[Path, dict], pd.DataFrame]] = {
     "police_uk": police_uk.read,
@@ -34,6 +36,11 @@ ADAPTERS: dict[str, Callable[[Path, dict], pd.DataFrame]] = {
     "gpkg": table.read_gpkg,
     "parquet": table.read_parquet,
 }
+
+DATASET_CHECKS: dict[str, Callable[[pd.DataFrame, list[Path]], None]] = {
+    "police_uk": police_uk.check_months,
+}
+"""Checks across the files of one dataset, by format: the frame as read and the files."""
 
 
 def read_file(path: Path, format: str, options: dict | None = None) -> pd.DataFrame:
@@ -57,5 +64,9 @@ def read_dataset(spec: DatasetSpec) -> pd.DataFrame:
             got="none",
             hint="check the path glob, or run make data-build",
         )
-    frames = [read_file(f, spec.format, dict(spec.options)) for f in files]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    read = [read_file(f, spec.format, dict(spec.options)) for f in files]
+    frames = [f for f in read if len(f)] or read[:1]  # files with no rows to read (police.uk outcomes)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if spec.format in DATASET_CHECKS:
+        DATASET_CHECKS[spec.format](frame, files)
+    return frame

@@ -17,19 +17,24 @@ def read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise DataError("file not found", where=str(path), hint="check the catalogue's path glob")
     raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError("is a damaged gzip file", where=str(path), got=str(exc)) from exc
-    elif path.suffix == ".gz":
+    if raw[:2] != b"\x1f\x8b" and path.suffix == ".gz":
         raise DataError(
             "is not gzip-compressed although it is named .gz", where=str(path), expected="gzip data"
         )
-    return raw
+    return gunzip(raw, path)
 
 
-def decode_text(raw: bytes, path: Path, *, encoding: str = "utf-8") -> str:
+def gunzip(raw: bytes, where: Path | str) -> bytes:
+    """``raw`` decompressed when it is gzip (by magic number), else as it is."""
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError) as exc:
+        raise DataError("is a damaged gzip file", where=str(where), got=str(exc)) from exc
+
+
+def decode_text(raw: bytes, path: Path | str, *, encoding: str = "utf-8") -> str:
     """Decode text, dropping a UTF-8 byte-order mark; name the first bad byte if it is not UTF-8."""
     if not raw.strip():
         raise DataError(
@@ -67,6 +72,20 @@ def read_csv_text(
     """Read a CSV (optionally gzip) with every column as text; numbers are parsed later, row by row,
     so that one bad cell is one rejected row, not a failed file."""
     text = decode_text(read_bytes(path), path, encoding=encoding)
+    return parse_csv_text(text, path, header=header, thousands=thousands, names=names, dtype=dtype)
+
+
+def parse_csv_text(
+    text: str,
+    where: Path | str,
+    *,
+    header: int | None = 0,
+    thousands: str | None = None,
+    names: list[str] | None = None,
+    dtype=str,
+) -> pd.DataFrame:
+    """CSV text (LF or CRLF line ends) as a frame of text columns; ``where`` names it in errors
+    (a file, or a member of an archive)."""
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -81,24 +100,27 @@ def read_csv_text(
     except pd.errors.ParserError as exc:
         raise DataError(
             "is not a well-formed CSV file",
-            where=str(path),
+            where=str(where),
             got=str(exc).splitlines()[0],
             hint="check the delimiter and quoting, or the catalogue's format",
         ) from exc
     if frame.empty:
-        raise DataError("has a header but no data rows", where=str(path))
+        raise DataError("has a header but no data rows", where=str(where))
     return frame
 
 
-def number_rows(frame: pd.DataFrame, path: Path, *, first_row: int = 2) -> pd.DataFrame:
-    """Add ``_file`` and ``_row`` (the line number in the file; the header is line 1)."""
+def number_rows(
+    frame: pd.DataFrame, path: Path, *, first_row: int = 2, name: str | None = None
+) -> pd.DataFrame:
+    """Add ``_file`` (``name``, or the file's name) and ``_row`` (the line number in the file; the
+    header is line 1)."""
     out = frame.reset_index(drop=True)
     out.insert(0, "_row", range(first_row, first_row + len(out)))
-    out.insert(0, "_file", path.name)
+    out.insert(0, "_file", path.name if name is None else name)
     return out
 
 
-def require_file_columns(frame: pd.DataFrame, columns, path: Path, *, what: str) -> None:
+def require_file_columns(frame: pd.DataFrame, columns, path: Path | str, *, what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         close = {m: [c for c in frame.columns if _squash(c) == _squash(m)] for m in missing}
