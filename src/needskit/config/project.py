@@ -180,11 +180,7 @@ def data_files(pattern: str) -> list[Path]:
     if not glob.has_magic(pattern):
         return [Path(pattern)] if Path(pattern).is_file() else []
     found = (Path(p) for p in sorted(glob.glob(pattern)))
-    return [
-        p
-        for p in found
-        if not p.name.startswith(".") and not p.name.upper().startswith("README")
-    ]
+    return [p for p in found if not p.name.startswith(".") and not p.name.upper().startswith("README")]
 
 
 def find_project(start: str | Path | None = None) -> Project:
