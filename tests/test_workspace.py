@@ -180,3 +180,85 @@ def test_the_needs_profile_of_a_partnership_from_national_data_alone(cheshire_we
     assert "super-generalised outlines" in text
     for word in ("Gloucestershire", "Gloucester", "Cheltenham", "Stroud", "Tewkesbury", "GL50"):
         assert word not in text, word
+
+
+def test_police_uk_files_of_any_force_pool_in_a_new_workspace(tmp_path):
+    """Cheshire Constabulary files dropped into a new workspace's police folder as downloaded (a
+    2011-coded month, a 2021-coded month as .csv.gz and a month mixing both with a "No Location" row,
+    anti-social behaviour rows without a crime id and a crime in Bristol), pooled with the
+    catalogue entry `needskit init` wrote: one 2021 series, every row counted, each by its path."""
+    import gzip
+
+    import geopandas as gpd
+
+    from needskit.partner_data.pooling import pool_catalog
+    from needskit.pipeline import open_workspace
+    from partner_files import POLICE_HEADER
+
+    created = init_workspace(tmp_path / "ws", areas=[CHESHIRE_WEST])
+    lsoas = gpd.read_file(RAW / "national" / "england_areas_2021.gpkg", layer="lsoa_2021").set_index(
+        "area_code"
+    )
+    changes = pd.read_csv(RAW / "lookups" / "lookup_lsoa11_lsoa21_ltla22.csv.gz", dtype=str)
+    changes = changes[changes["ltla22_code"] == CHESHIRE_WEST]
+    same = sorted(changes.loc[changes["change_code"] == "U", "lsoa21_code"])[0]  # 2011 code = 2021 code
+    split = changes[changes["change_code"] == "S"].sort_values(["lsoa11_code", "lsoa21_code"])
+    parent, child, sibling = split["lsoa11_code"].iloc[0], *split["lsoa21_code"].iloc[:2]
+    assert (split["lsoa11_code"].iloc[1] == parent) and parent not in set(lsoas.index)
+
+    def lonlat(code: str) -> tuple[float, float]:
+        point = gpd.GeoSeries([lsoas.loc[code, "geometry"].representative_point()], crs=lsoas.crs)
+        where = point.to_crs("EPSG:4326").iloc[0]
+        return round(where.x, 6), round(where.y, 6)
+
+    force = "Cheshire Constabulary"
+
+    def text(month: str, rows: list[tuple]) -> str:
+        lines = [POLICE_HEADER]
+        for crime_id, point, code, crime_type in rows:
+            lon, lat = point if point else ("", "")
+            where = "On or near Parking Area" if point else "No Location"
+            name = f"{code} name" if code else ""
+            lines.append(
+                f"{crime_id},{month},{force},{force},{lon},{lat},{where},{code},{name},{crime_type},,"
+            )
+        return "\n".join(lines) + "\n"
+
+    police = created.root / "data" / "raw" / "police"
+    (police / "2022-01-cheshire-street.csv").write_text(  # 2011 codes
+        text(
+            "2022-01",
+            [("c1", lonlat(same), same, "Burglary"), ("", lonlat(sibling), parent, "Anti-social behaviour")],
+        )
+    )
+    (police / "2024-01-cheshire-street.csv.gz").write_bytes(  # 2021 codes, compressed
+        gzip.compress(text("2024-01", [("c2", lonlat(child), child, "Shoplifting")]).encode(), mtime=0)
+    )
+    bristol = lonlat(sorted(_lookup_lsoas("ltla24_code", "E06000023"))[0])
+    (police / "2023-06-cheshire-street.csv").write_text(  # both, and the quirks
+        text(
+            "2023-06",
+            [
+                ("c3", lonlat(child), parent, "Burglary"),
+                ("c4", None, "", "Burglary"),
+                ("c5", bristol, "", "Vehicle crime"),
+                ("", lonlat(child), same, "Anti-social behaviour"),
+            ],
+        )
+    )
+    ws = open_workspace(created.root)
+    result = pool_catalog(ws.catalog, area=ws.area, geography=ws.geography, datasets=["police_street_crime"])
+    assert not result.errors
+    ledger = result.ledger.set_index("period")
+    assert ledger["read"].to_dict() == {"2022-01": 2, "2023-06": 4, "2024-01": 1}
+    assert ledger["assigned"].to_dict() == {"2022-01": 2, "2023-06": 2, "2024-01": 1}
+    assert (ledger.loc["2023-06", "unlocated"], ledger.loc["2023-06", "rejected_outside"]) == (1, 1)
+    assert ledger["balanced"].all()
+    assert ledger[["assigned_by_code", "assigned_split_by_point"]].sum().tolist() == [3, 2]
+    crimes = result.profile[
+        (result.profile["dataset"] == "police_street_crime") & (result.profile["level"] == "lsoa")
+    ]
+    assert set(crimes["vintage"]) == {2021} and crimes["value"].sum() == 5
+    by_area = crimes.groupby("area_code")["value"].sum()
+    # the split parent's rows go by their point among its children; a usable code wins over the point
+    assert (by_area[same], by_area[child], by_area[sibling]) == (2, 2, 1)
