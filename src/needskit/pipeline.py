@@ -35,6 +35,7 @@ from needskit.disclosure.sharing import Audience
 from needskit.errors import GeographyError
 from needskit.needs.benchmarking import benchmark_all
 from needskit.needs.indicators import compute_indicators
+from needskit.needs.periods import period_table, series_datasets, to_analysis_periods
 from needskit.partner_data.pooling import PoolResult, pool_catalog
 from needskit.partner_data.reference import load_geography, postcode_table_inputs
 from needskit.partner_data.stages import write_indicators_stage, write_pool_stage, write_published_stage
@@ -277,7 +278,13 @@ def compute(
     """
     path = ws.project.resolve(indicators_file) if indicators_file else ws.project.indicators_file
     specs = load_indicators(path, catalog=ws.catalog)
-    profile = ws.store.read_profile()
+    monthly = ws.store.read_profile()
+    # monthly series (police.uk) are summed into the partnership's analysis periods (half-years);
+    # the months stay too, for monthly SPC charts
+    profile = to_analysis_periods(monthly, kind=ws.partnership.period, keep_months=True)
+    series = series_datasets(monthly)
+    months = monthly.loc[monthly["dataset"].isin(series), "period"].astype(str).unique()
+    periods = period_table(months, kind=ws.partnership.period)
     hierarchy = ws.store.read_hierarchy()
     places = ws.store.read_place_members()
     missing = ws.store.stage("pool").get("missing", {})
@@ -311,6 +318,7 @@ def compute(
         levels=levels,
         order=[s.id for s in specs],
         unavailable=unavailable,
+        periods={"kind": ws.partnership.period, "series": series, "table": periods.to_dict("records")},
     )
 
 

@@ -8,6 +8,7 @@ the register and the reports. Example::
     area: [E10000013]              # ONS codes: a county, unitaries, districts, an ICB, a police force area
     chapters: district             # a level, or a list of codes; default: the next level down with >= 2 units
     comparators: [parent, england] # benchmarks the store holds: parent, region, england
+    period: half-year              # the needs analysis period: half-year (default), quarter or year
     disclosure:
       rule: nhs_digital            # the one rule set `needskit publish` applies
       audiences: [public]          # the published stores it writes
@@ -39,6 +40,7 @@ __all__ = [
     "COMPARATOR_KINDS",
     "AUDIENCE_CHOICES",
     "RULE_CHOICES",
+    "PERIOD_CHOICES",
     "load_partnership",
     "parse_partnership",
 ]
@@ -49,6 +51,8 @@ AUDIENCE_CHOICES = ("public", "partner")
 """Audiences a published store can be made for (the internal store is never 'published')."""
 RULE_CHOICES = ("nhs_digital", "opensafely", "lt5_secondary")
 """Disclosure rule sets (defined in :mod:`needskit.disclosure`)."""
+PERIOD_CHOICES = ("quarter", "half-year", "year")
+"""What a needs analysis covers: monthly series are summed into these (:mod:`needskit.needs.periods`)."""
 _CHAPTER_LEVELS = ("msoa", "ward", "district", "county")
 _CODE = re.compile(r"^[EWSN]\d{8}$")
 
@@ -103,6 +107,9 @@ class Partnership:
         Benchmark kinds the store holds (:data:`COMPARATOR_KINDS`).
     vintage
         LSOA vintage of the profile.
+    period
+        The needs analysis period (:data:`PERIOD_CHOICES`): monthly series are summed into
+        half-years (default), quarters or years, and a report covers one such period.
     disclosure_rule, audiences
         The rule set ``needskit publish`` applies, and the audiences it publishes for.
     residents, deprivation
@@ -119,6 +126,7 @@ class Partnership:
     chapters: str | tuple[str, ...] | None = None
     comparators: tuple[str, ...] = ("parent", "england")
     vintage: int = 2021
+    period: str = "half-year"
     disclosure_rule: str = "nhs_digital"
     audiences: tuple[str, ...] = ("public",)
     residents: DatasetRole = DatasetRole("population_census2021", "usual_residents")
@@ -138,6 +146,7 @@ class Partnership:
             else list(self.chapters),
             "comparators": list(self.comparators),
             "vintage": self.vintage,
+            "period": self.period,
             "disclosure_rule": self.disclosure_rule,
             "audiences": list(self.audiences),
             "residents": {"dataset": self.residents.dataset, "measure": self.residents.measure},
@@ -240,6 +249,7 @@ def parse_partnership(data: Any, *, source: str = "partnership") -> Partnership:
             got=repr(unknown or comparators),
         )
     vintage = top.choice("vintage", (2011, 2021), 2021)
+    period = top.choice("period", PERIOD_CHOICES, Partnership.period)
     disclosure = Entry(top.get("disclosure", {}, kind=dict), f"{source}: disclosure")
     rule = disclosure.choice("rule", RULE_CHOICES, "nhs_digital")
     audiences = tuple(disclosure.get("audiences", ["public"], kind=list))
@@ -261,6 +271,7 @@ def parse_partnership(data: Any, *, source: str = "partnership") -> Partnership:
         chapters=tuple(chapters_raw) if isinstance(chapters_raw, list) else chapters_raw,
         comparators=comparators,
         vintage=vintage,
+        period=period,
         disclosure_rule=rule,
         audiences=audiences,
         residents=Partnership.residents

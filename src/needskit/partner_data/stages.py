@@ -205,10 +205,13 @@ def write_indicators_stage(
     levels: Sequence[str],
     order: Sequence[str],
     unavailable: Mapping[str, Mapping[str, str]] | None = None,
+    periods: Mapping[str, object] | None = None,
 ) -> dict[str, tuple[Path, int, int]]:
     """Write the indicators stage (``indicators.parquet`` and ``indicators_<level>.csv``); return
     ``{level: (csv path, rows, indicators)}`` for the levels asked. ``unavailable`` lists the
-    indicators that could not be made (id to ``title``, ``theme``, ``reason``)."""
+    indicators that could not be made (id to ``title``, ``theme``, ``reason``); ``periods`` the
+    analysis periods (``kind``, the monthly ``series`` summed into them, and per period which
+    months it holds: :func:`needskit.needs.periods.period_table`)."""
     pool = store.stage("pool")
     written = {}
     with store.transaction("indicators") as tmp:
@@ -233,6 +236,7 @@ def write_indicators_stage(
             "indicators": [i for i in order if i in set(indicators["indicator"])],
             "comparators": sorted(indicators["comparator"].unique().tolist()) if len(indicators) else [],
             "unavailable": {k: dict(v) for k, v in (unavailable or {}).items()},
+            "periods": dict(periods or {}),
         }
         store.write_manifest(tmp, store.updated_manifest("indicators", record))
     return written

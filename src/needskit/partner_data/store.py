@@ -251,13 +251,31 @@ class Store:
         )
 
     def periods(self) -> list[str]:
-        """The report periods of the profile: those of its time series (datasets with more than
-        one period, such as monthly police data), or every period when it has none."""
+        """The report periods: the analysis periods the indicators stage summed the monthly
+        series into (``2024-H2``, ``2025-H1``; :meth:`period_table`), or, before that stage or
+        with no series, the periods of the profile."""
+        table = self.period_table()
+        if len(table):
+            return table["period"].tolist()
         frame = pd.read_parquet(self._file("profile.parquet", stage="pool"), columns=["dataset", "period"])
         frame = frame.dropna().astype(str).drop_duplicates()
         counts = frame.groupby("dataset")["period"].nunique()
         series = frame[frame["dataset"].isin(counts[counts > 1].index)]
         return sorted((series if len(series) else frame)["period"].unique())
+
+    def period_table(self) -> pd.DataFrame:
+        """The analysis periods of the monthly series, with the months each holds (``period``,
+        ``first``, ``last``, ``months_present``, ``months_expected``, ``complete``, ``missing``);
+        no rows when the store has no monthly series (or no indicators stage yet)."""
+        record = self.manifest().get("stages", {}).get("indicators", {}).get("periods", {})
+        columns = ["period", "first", "last", "months_present", "months_expected", "complete", "missing"]
+        return pd.DataFrame(record.get("table", []), columns=columns)
+
+    def period_kind(self) -> str | None:
+        """``half-year``, ``quarter`` or ``year``: what the analysis periods are (None before the
+        indicators stage)."""
+        record = self.manifest().get("stages", {}).get("indicators", {}).get("periods", {})
+        return record.get("kind")
 
     # ------------------------------------------------------------------ freshness
 

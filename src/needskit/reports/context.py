@@ -19,6 +19,7 @@ import pandas as pd
 
 from needskit.config.project import Project, find_project
 from needskit.errors import ReportError, StoreError
+from needskit.needs.periods import period_kind
 from needskit.partner_data.store import Store
 from needskit.place.extent import ENGLAND
 from needskit.place.geography import LEVELS, Geography
@@ -198,11 +199,15 @@ def open_store(
 
 
 def select_period(results: pd.DataFrame, period: str) -> pd.DataFrame:
-    """Per indicator, the period a report for ``period`` shows: the latest whose end is not after
-    ``period``, preferring a combined span (``2024-01/2024-04``) that ends there. Indicators with
-    a single period (a census, an index) are shown whatever their date."""
+    """Per indicator, the period a report for ``period`` shows: the latest of the same kind
+    (half-year, quarter, year; months only for a monthly period) not after ``period``,
+    preferring a combined span (``2024-01/2024-04``) that ends there. Indicators with a single
+    period (a census, an index) are shown whatever their date."""
     if results.empty:
         return results
+    kind = period_kind(period)
+    if kind not in (None, "month"):  # a half-year report does not show its months
+        results = results[results["period"].map(period_kind) != "month"]
     singles = results[~results["period"].str.contains("/")].groupby("indicator")["period"].nunique()
     snapshot = results["indicator"].map(singles).fillna(0) <= 1  # one period only: always shown
     end = results["period"].str.split("/").str[-1].where(~snapshot, "")

@@ -74,6 +74,9 @@ class ExportContext:
         Input files of the manifest.
     record
         Run record (see :func:`~needskit.reports.appendix.appendix_html`).
+    provisional
+        Empty, or why the period is provisional: then "PROVISIONAL" heads the marking on every
+        page (HTML banner, PDF page header).
     """
 
     title: str
@@ -88,6 +91,7 @@ class ExportContext:
     sources: pd.DataFrame | None = None
     inputs: Sequence[Mapping[str, Any]] = ()
     record: Mapping[str, Any] = field(default_factory=dict)
+    provisional: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,10 +221,13 @@ def _common(ctx: ExportContext, notes: list[str]) -> dict[str, Any]:
         inputs=ctx.inputs,
         record=ctx.record,
     )
+    marking = publication_marking(ctx.publish)
+    if ctx.provisional:
+        marking = f"PROVISIONAL: {ctx.period} is not complete ({ctx.provisional}). {marking}"
     return {
         "ctx": ctx,
-        "marking": publication_marking(ctx.publish),
-        "running_marking": ctx.publish in ("partner", "internal"),
+        "marking": marking,
+        "running_marking": ctx.publish in ("partner", "internal") or bool(ctx.provisional),
         "appendix": appendix,
     }
 

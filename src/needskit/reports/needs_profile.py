@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from needskit.errors import ReportError
+from needskit.needs.periods import months_in, period_kind
 from needskit.place.extent import ENGLAND
 from needskit.reports.context import AUDIENCE_WORDS, Note, ReportContext, select_period
 from needskit.reports.maps import Choropleth, choropleth
@@ -33,7 +34,8 @@ __all__ = [
     "headline_facts",
     "inequality_by_decile",
     "hot_spot_areas",
-    "monthly_trend",
+    "period_trend",
+    "monthly_series",
     "title_markdown",
     "facts_markdown",
     "neighbourhood_comparison",
@@ -408,17 +410,21 @@ def hot_spot_areas(
     return result, sentence
 
 
-def monthly_trend(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> tuple[pd.DataFrame, str]:
-    """The indicator month by month for the area, with the Fingertips recent-trend test."""
+def period_trend(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> tuple[pd.DataFrame, str]:
+    """The indicator for the area period by period (half-years by default) up to the report's
+    period, with Fingertips' recent-trend test on the last five consecutive periods."""
     from needskit.needs.statistics import trend
 
     if not ctx.available(indicator):
         return pd.DataFrame(), ctx.unavailable_note(indicator)
     rows = ctx.results[(ctx.results["indicator"] == indicator) & (ctx.results["area_code"] == ctx.area_code)]
-    rows = rows[~rows["period"].str.contains("/")].sort_values("period")
+    kind = period_kind(ctx.period)
+    rows = rows[(rows["period"].map(period_kind) == kind) & (rows["period"] <= ctx.period)].sort_values(
+        "period"
+    )
     spec = ctx.info(indicator)
     if rows.empty:
-        return rows, f"{spec['title']}: no monthly data."
+        return rows, f"{spec['title']}: no data by period."
     tested = trend(
         rows.assign(t=range(len(rows))),
         time="t",
@@ -437,6 +443,17 @@ def monthly_trend(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> t
     return rows[["period", "numerator", "denominator", "value", "lower_95", "upper_95"]].reset_index(
         drop=True
     ), sentence
+
+
+def monthly_series(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> pd.DataFrame:
+    """The indicator for the area month by month up to the end of the report's period (for an
+    SPC chart): ``period``, ``numerator``, ``denominator``, ``value``, ``lower_95``, ``upper_95``;
+    no rows when the indicator is not a monthly series."""
+    rows = ctx.results[(ctx.results["indicator"] == indicator) & (ctx.results["area_code"] == ctx.area_code)]
+    end = months_in(ctx.period)[-1] if period_kind(ctx.period) is not None else ctx.period
+    rows = rows[(rows["period"].map(period_kind) == "month") & (rows["period"] <= end)]
+    columns = ["period", "numerator", "denominator", "value", "lower_95", "upper_95"]
+    return rows.sort_values("period")[columns].reset_index(drop=True)
 
 
 def title_markdown(ctx: ReportContext, *, report: str = "needs profile") -> str:

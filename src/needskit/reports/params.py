@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import pandas as pd
+
 from needskit.errors import ReportError
+from needskit.needs.periods import period_kind
 from needskit.partner_data.store import Store
 from needskit.reports.context import AUDIENCES, whole_area
 
@@ -43,7 +46,6 @@ STANDARD_PARAMETERS: dict[str, str] = {
 }
 """The parameters ``needskit report`` sets by name. A notebook declares the ones it uses."""
 
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _LEVEL_ORDER = ("district", "county", "lsoa", "msoa", "ward", "region", "country")
 COMPARATOR_KEYWORDS = ("parent", "england")
 """Comparator values that are not codes: the area's parent (district -> county -> England), England."""
@@ -65,6 +67,9 @@ class ReportParameters:
         when the notebook has no ``publish`` parameter.
     period_checked
         False when there was no data to check the period against.
+    provisional
+        Empty, or why the period is provisional (months of it not yet in the data): an internal
+        report of such a period says so on every page; a published one is refused.
     """
 
     parameters: dict[str, Any]
@@ -78,6 +83,7 @@ class ReportParameters:
     comparator: str | None = None
     period_checked: bool = True
     notes: list[str] = field(default_factory=list)
+    provisional: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,9 +142,10 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
 
 
 def latest_of(periods: Iterable[str]) -> str | None:
-    """The latest ``YYYY-MM`` period of ``periods`` (None if there is none)."""
-    monthly = [str(p) for p in periods if _PERIOD.match(str(p))]
-    return max(monthly) if monthly else None
+    """The latest analysis period (``2025-H1``, ``2025-Q2``, ``2025``) or month (``YYYY-MM``) of
+    ``periods`` (None if there is none); a span such as ``2024-01/2024-04`` is not a period."""
+    kinds = [str(p) for p in periods if period_kind(p) is not None]
+    return max(kinds) if kinds else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,8 +310,10 @@ def validate_parameters(
     # ---- period
     period = given.get("period")  # not the notebook's default: a report is for the latest data unless told
     known = store.periods()
+    table = store.period_table()
+    complete = table.loc[table["complete"].astype(bool), "period"].tolist()
     if period is None or period == "latest":
-        period = latest_of(known) or (known[-1] if known else None)
+        period = latest_of(complete) or latest_of(known) or (known[-1] if known else None)
         if period is None:
             raise ReportError("no period in the store", where=str(store.path), hint="run `needskit run`")
         if "period" in defaults:
@@ -312,13 +321,14 @@ def validate_parameters(
             values["period"] = period
     period = str(period)
     if known and period not in known:
-        monthly = [p for p in known if _PERIOD.match(p)]
+        listed = [p for p in known if period_kind(p) is not None] or known
         raise ReportError(
             "is not a period in the data",
             where=f"period {period!r}",
-            expected=f"one of {monthly[-6:] or known[-6:]} "
-            f"(latest {max(monthly) if monthly else known[-1]!r})",
+            expected=f"one of {listed[-6:]} (latest {latest_of(listed) or listed[-1]!r})",
             got=repr(period),
+            hint="a needs analysis covers a period of conf/partnership.yml (period: half-year by "
+            "default): e.g. 2025-H1",
         )
     if not re.match(r"^[\w.-]+$", period):
         raise ReportError(
@@ -327,6 +337,17 @@ def validate_parameters(
 
     # ---- audience (the store's)
     audience = values.get("audience", "internal") if "audience" in defaults else "internal"
+    provisional = _provisional(table, period)
+    if provisional and audience != "internal":
+        raise ReportError(
+            f"is not complete: {provisional}",
+            where=f"period {period!r}",
+            expected="a period with every month in the data, for a published report",
+            got=repr(period),
+            hint=f"publish {latest_of(complete)!r}, or run an internal report (marked PROVISIONAL)"
+            if complete
+            else "drop the missing months into the data folder and run `needskit run`",
+        )
     if audience not in AUDIENCES:
         raise ReportError(
             "unknown audience",
@@ -353,4 +374,14 @@ def validate_parameters(
         comparator=comparator,
         period_checked=bool(known),
         notes=notes,
+        provisional=provisional,
     )
+
+
+def _provisional(table: pd.DataFrame, period: str) -> str:
+    """Why ``period`` is provisional (its months missing from the data), or ``""``."""
+    row = table[table["period"] == period]
+    if row.empty or bool(row["complete"].iloc[0]):
+        return ""
+    have, want = int(row["months_present"].iloc[0]), int(row["months_expected"].iloc[0])
+    return f"{have} of its {want} months are in the data (missing {row['missing'].iloc[0]})"

@@ -476,6 +476,7 @@ def _export(
         sources=sources,
         inputs=entry["inputs"],
         record=record,
+        provisional=checked.provisional,
     )
     files = {"ipynb": executed}
     try:
