@@ -232,6 +232,7 @@ def _write_conf(conf: Path) -> None:
         name: Squares Community Partnership
         area: [E10999901]
         comparators: [parent, england]
+        period: quarter            # its crimes are three months, 2024-01 ... 03: one whole quarter
         disclosure: {rule: nhs_digital, audiences: [public]}
         residents: {dataset: residents, measure: usual_residents}
         deprivation: {dataset: deprivation}

@@ -22,8 +22,9 @@ boundaries:
 
 def test_the_shipped_plan_loads():
     plan = load_build_plan(CONF / "databuild.yml")
-    assert isinstance(plan, BuildPlan) and len(plan.copy) == 42 and len(plan.census_subsets) == 7
-    assert "police/2024-01-gloucestershire-street.csv.gz" in plan.copy
+    assert isinstance(plan, BuildPlan) and len(plan.copy) == 80 and len(plan.census_subsets) == 7
+    police = [f for f in plan.copy if f.startswith("police/")]
+    assert len(police) == 42 and police[0] == "police/2022-01-gloucestershire-street.csv.gz"  # ... 2025-06
     assert plan.subset_suffix == "gloucestershire"
     assert plan.boundaries_target == "boundaries/gloucestershire_areas.gpkg"
     assert plan.national_target == "national/england_areas_2021.gpkg"

@@ -37,10 +37,12 @@ def test_police_uk_months_are_read_with_line_numbers():
     spec = load_catalog(CONF / "catalog.yml")["police_street_crime"]
     assert spec.path == "data/raw/police/*"  # any police.uk file dropped into the folder
     frame = read_dataset(spec)
-    assert len(frame) == 19_869 and frame["_file"].nunique() == 4
+    assert len(frame) == 221_034 and frame["_file"].nunique() == 42  # 2022-01 ... 2025-06
     first = frame[frame["_file"] == "2024-01-gloucestershire-street.csv.gz"]
     assert len(first) == 5_000 and first["_row"].min() == 2  # the header is line 1
-    assert frame["Longitude"].isna().sum() == 717  # "No Location" rows are kept
+    crlf = frame[frame["_file"] == "2022-01-gloucestershire-street.csv.gz"]  # CRLF line endings
+    assert len(crlf) == 5_189 and not crlf["Context"].fillna("").str.contains("\r").any()
+    assert frame["Longitude"].isna().sum() == 15_296  # "No Location" rows are kept
 
 
 def test_generic_table_adapters_with_column_mapping(tmp_path):

@@ -144,23 +144,29 @@ def test_shipped_ledger_balances_for_every_dataset_and_period(shipped_store):
     assert (ledger["read"] == ledger["assigned"] + ledger["unlocated"] + ledger["rejected"]).all()
     assert ledger["balanced"].all()
     police = ledger[ledger["dataset"] == "police_street_crime"]
-    assert police["period"].tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    months = [f"{y}-{m:02d}" for y in (2022, 2023, 2024, 2025) for m in range(1, 13)][:42]
+    assert police["period"].tolist() == months  # 2022-01 ... 2025-06, one 2021-LSOA series
     totals = police[
         ["read", "assigned", "unlocated", "rejected", "rejected_outside", "rejected_invalid"]
     ].sum()
     assert totals.to_dict() == {
-        "read": 19_869,
-        "assigned": 19_057,
-        "unlocated": 717,
-        "rejected": 95,
-        "rejected_outside": 95,
+        "read": 221_034,
+        "assigned": 204_527,
+        "unlocated": 15_296,
+        "rejected": 1_211,
+        "rejected_outside": 1_211,
         "rejected_invalid": 0,
     }
-    # police.uk's own 2021 codes place every located crime (the point would have put one Welsh-coded
-    # crime within 100 m of the county)
-    assert police["assigned_by_code"].sum() == 19_057
-    paths = [c for c in police.columns if c.startswith("assigned_") and c != "assigned_by_code"]
-    assert police[paths].sum().sum() == 0
+    # each crime goes to the LSOA police.uk publishes for it; the 2011 codes of the 19 LSOAs split
+    # in 2021 (2022-01 ... 2023-05, mixed with 2021 codes from 2022-02) go by the point among the
+    # LSOAs they became; no row needs its point alone
+    by = police.set_index("period")
+    assert by[["assigned_by_code", "assigned_split_by_point"]].sum().tolist() == [195_812, 8_715]
+    assert (by.loc["2023-06":, "assigned_split_by_point"] == 0).all()
+    assert (by.loc[:"2023-05", "assigned_split_by_point"] > 0).all()
+    paths = [c for c in police.columns if c.startswith("assigned_")]
+    others = [c for c in paths if c not in ("assigned_by_code", "assigned_split_by_point")]
+    assert police[others].sum().sum() == 0
     assert police.loc[police["period"] == "2024-01", "read"].item() == 5_000  # the truncated January file
     measures = pd.read_csv(shipped_store.path / "ledger_measures.csv")
     assert measures["conserved"].all()
@@ -168,4 +174,4 @@ def test_shipped_ledger_balances_for_every_dataset_and_period(shipped_store):
         measures["read"] - measures["assigned"] - measures["unlocated"] - measures["rejected"]
     ).abs().max() < 1e-6
     crimes = measures[measures["dataset"] == "police_street_crime"]
-    assert crimes["in_profile"].sum() == crimes["assigned"].sum() == 19_057
+    assert crimes["in_profile"].sum() == crimes["assigned"].sum() == 204_527

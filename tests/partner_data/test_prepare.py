@@ -17,6 +17,7 @@ from needskit.partner_data.prepare import (
     partnership_lsoas,
 )
 from partner_files import (
+    RAW,
     CHELTENHAM_POINT,
     CONF,
     GLOUCESTER_POINT,
@@ -44,38 +45,42 @@ def shipped():
 
 
 def test_police_uk_is_assigned_by_its_own_lsoa_codes(shipped):
+    """The 42 shipped months, 2022-01 ... 2025-06: 2011 codes in 2022-01, 2011 and 2021 codes mixed
+    in the same files from 2022-02 to 2023-05, 2021 codes from 2023-06."""
+    import pandas as pd
+
     prepared = prepare(shipped["police_street_crime"])
     status = prepared.rows["status"].value_counts().to_dict()
-    assert sum(status.values()) == 19_869
-    assert status == {"assigned": 19_057, "unlocated": 717, "outside": 95}
+    assert sum(status.values()) == 221_034
+    assert status == {"assigned": 204_527, "unlocated": 15_296, "outside": 1_211}
     assert set(prepared.rows.loc[prepared.rows["status"] == "unlocated", "reason"]) == {"no coordinates"}
     outside = prepared.rows[prepared.rows["status"] == "outside"]
     assert set(outside["reason"]) == {"outside the partnership area"} and outside["area_code"].isna().all()
     assigned = prepared.rows[prepared.rows["status"] == "assigned"]
-    assert set(assigned["area_code"]) <= shipped_place().area.lsoas()
-    # the four 2024 months publish 2021 codes: every located crime gets the LSOA police.uk gives it
-    assert set(assigned["how"]) == {"by_code"}
+    assert set(assigned["area_code"]) <= shipped_place().area.lsoas()  # 2021 LSOAs only
     frame = read_dataset(shipped["police_street_crime"])
-    assert (assigned["area_code"] == frame.loc[assigned.index, "LSOA code"]).all()
-    # the one row that moves from assigned to outside: its point is within 100 m of the county
-    # (on Redbrook Road, by the Wye) and police.uk puts it in Monmouthshire 004F
-    moved = frame.loc[outside.index]
-    moved = moved[moved["LSOA code"] == "W01001599"]
-    assert moved[["_file", "_row"]].values.tolist() == [["2024-04-gloucestershire-street.csv.gz", 3574]]
-    assert set(prepared.rows["period"]) == {"2024-01", "2024-02", "2024-03", "2024-04"}
+    published = frame.loc[assigned.index, "LSOA code"]
+    by_code = assigned["how"] == "by_code"
+    # a code of the target vintage (a 2021 code, or a 2011 code unchanged in 2021) is police.uk's own
+    # assignment; a split 2011 code goes to the LSOA it became that holds the point
+    assert (assigned.loc[by_code, "area_code"] == published[by_code]).all()
+    changes = pd.read_csv(RAW / "lookups" / "lookup_lsoa11_lsoa21_ltla22.csv.gz", dtype=str)
+    children = changes[changes["change_code"] == "S"].groupby("lsoa11_code")["lsoa21_code"].agg(set)
+    split = assigned[~by_code]
+    assert set(split["how"]) == {"split_by_point"} and len(split) == 8_715
+    assert all(a in children[p] for a, p in zip(split["area_code"], published[~by_code], strict=True))
+    assert published[~by_code].nunique() == 19  # the 19 Gloucestershire LSOAs split in 2021
+    assert split["period"].max() == "2023-05" and split["period"].nunique() == 17
+    months = sorted(prepared.rows["period"].unique())
+    assert len(months) == 42 and (months[0], months[-1]) == ("2022-01", "2025-06")
     # one record per assigned row and the crime type as its category
-    assert len(prepared.records) == 19_057 and prepared.records["value"].sum() == 19_057
+    assert len(prepared.records) == 204_527 and prepared.records["value"].sum() == 204_527
     assert prepared.records["category"].nunique() == 14
-    # the agreement of code and point is still measured: 96.6 % of the crimes assigned by code
+    # the agreement of code and point is still measured, month by month: 97.2 % in all
     agreement = prepared.agreement
-    assert agreement is not None and agreement["period"].tolist() == [
-        "2024-01",
-        "2024-02",
-        "2024-03",
-        "2024-04",
-    ]
-    assert agreement["rows_compared"].sum() == 19_057 and agreement["rows_agreeing"].sum() == 18_410
-    assert agreement["share"].between(0.96, 0.97).all()
+    assert agreement is not None and agreement["period"].tolist() == months
+    assert agreement["rows_compared"].sum() == 204_527 and agreement["rows_agreeing"].sum() == 198_760
+    assert agreement["share"].between(0.96, 0.985).all()
 
 
 def test_ods_extracts_named_and_closed_filtered(shipped):

@@ -65,7 +65,12 @@ def test_the_read_api(squares_built):
     services = store.read_register("services")
     assert services["service_id"].tolist() == ["S1", "S2", "S3"]
     assert store.read_register("spend").empty
-    assert store.periods() == ["2024-01", "2024-02", "2024-03"]  # the time series' periods
+    assert store.periods() == ["2024-Q1"]  # the analysis periods (quarters) of the time series
+    table = store.period_table()
+    assert table[["period", "first", "last", "months_present", "complete"]].values.tolist() == [
+        ["2024-Q1", "2024-01", "2024-03", 3, True]
+    ]
+    assert store.period_kind() == "quarter"
     geography = store.geography()
     assert len(geography.hierarchy()) == 4 and geography.has_boundaries("ward")
     england = store.read_indicators(comparator="england", levels=["county"])
@@ -278,8 +283,8 @@ def test_file_records(tmp_path):
 def test_the_code_agreement_of_the_shipped_police_months(shipped_store):
     agreement = shipped_store.read_agreement()
     assert agreement["dataset"].unique().tolist() == ["police_street_crime"]
-    assert agreement["period"].tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
-    assert agreement["rows_compared"].sum() == 19_057 and agreement["rows_agreeing"].sum() == 18_410
+    assert len(agreement) == 42 and agreement["period"].iloc[[0, -1]].tolist() == ["2022-01", "2025-06"]
+    assert agreement["rows_compared"].sum() == 204_527 and agreement["rows_agreeing"].sum() == 198_760
     assert (
         (agreement["rows_agreeing"] / agreement["rows_compared"]).round(9).equals(agreement["share"].round(9))
     )

@@ -179,7 +179,7 @@ def test_police_crimes_agree_with_police_uk_lsoa(shipped_catalog, shipped_geogra
         vintage=2021,
         geography=shipped_geography,
     )
-    assert len(out) == len(crimes) == 19_869
+    assert len(out) == len(crimes) == 221_034
     lsoas = set(load_areas("lsoa", geography=shipped_geography)["area_code"])
     county = out[out["LSOA code"].isin(lsoas) & out["Longitude"].notna()]
     agreement = (county["area_code"] == county["LSOA code"]).mean()
