@@ -297,7 +297,12 @@ def test_shipped_catalogue_pools_cleanly_and_conserves(shipped_store):
     crimes = profile[profile["dataset"] == "police_street_crime"]
     totals = crimes.groupby("level")["value"].sum()
     assert (
-        totals["lsoa"] == totals["msoa"] == totals["ward"] == totals["district"] == totals["county"] == 204_527
+        totals["lsoa"]
+        == totals["msoa"]
+        == totals["ward"]
+        == totals["district"]
+        == totals["county"]
+        == 204_527
     )
     # denominators by age band for every LSOA
     pop = profile[(profile["dataset"] == "population_mye2020") & (profile["level"] == "lsoa")]

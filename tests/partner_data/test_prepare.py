@@ -17,10 +17,10 @@ from needskit.partner_data.prepare import (
     partnership_lsoas,
 )
 from partner_files import (
-    RAW,
     CHELTENHAM_POINT,
     CONF,
     GLOUCESTER_POINT,
+    RAW,
     entry,
     good_rows,
     points_csv,
