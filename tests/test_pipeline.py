@@ -93,7 +93,8 @@ def test_every_statistic_of_its_indicators_has_values(squares_run):
             (indicators["indicator"] == "crime_rate") & (indicators["area_code"] == COUNTY), "period"
         ]
     )
-    assert crime_periods == {"2024-01", "2024-02", "2024-03", "2024-01/2024-03"}  # each month and combined
+    # each month (for SPC) and the analysis period (a quarter for the squares) summed from them
+    assert crime_periods == {"2024-01", "2024-02", "2024-03", "2024-Q1"}
     assert 0 < by_id.loc["older_people", "value"] < 100
     assert by_id.loc["mortality_dsr", "method"] == "Dobson"
     assert 40 < by_id.loc["life_expectancy", "value"] < 100

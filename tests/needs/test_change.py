@@ -8,7 +8,13 @@ import pytest
 from scipy import stats as sps
 
 from needskit.errors import SchemaError
-from needskit.needs.change import CHANGE_COLUMNS, compare_periods, gap_change, proportion_difference, rate_ratio
+from needskit.needs.change import (
+    CHANGE_COLUMNS,
+    compare_periods,
+    gap_change,
+    proportion_difference,
+    rate_ratio,
+)
 
 
 def test_rate_ratio_is_the_conditional_binomial_interval():
@@ -51,7 +57,8 @@ def _results() -> pd.DataFrame:
         ("census", "A", "2021", "proportion", "high_is_bad", 5, 10),
     ]
     frame = pd.DataFrame(
-        rows, columns=["indicator", "area_code", "period", "statistic", "polarity", "numerator", "denominator"]
+        rows,
+        columns=["indicator", "area_code", "period", "statistic", "polarity", "numerator", "denominator"],
     )
     value = frame["numerator"] / frame["denominator"]
     value[frame["indicator"] == "score"] = [3.0, 2.0]

@@ -18,7 +18,7 @@ CHELTENHAM = "E07000078"
 @pytest.fixture(scope="module")
 def context(shipped_workspace):
     def load(**kwargs):
-        kwargs.setdefault("period", "2024-04")
+        kwargs.setdefault("period", "2025-H1")
         return load_context(
             store=shipped_workspace.store.path, project=shipped_workspace.project.root, **kwargs
         )
@@ -42,12 +42,17 @@ def test_context_and_period(public, context):
     assert len(public.neighbourhoods) == 77
     table = analysis.indicator_table(public)
     periods = table.set_index("indicator")["period"]
-    assert periods["crime_rate_all"] == "2024-01/2024-04"  # the combined span ending at the report period
+    assert periods["crime_rate_all"] == "2025-H1"  # the half-year, not its months
     assert periods["disability"] == "2021" and periods["gp_practices_per_100k"] == "2025-09"  # snapshots
-    february = context(area=CHELTENHAM, period="2024-02")
-    assert (
-        analysis.indicator_table(february).set_index("indicator").loc["crime_rate_all", "period"] == "2024-02"
-    )
+    earlier = context(area=CHELTENHAM, period="2023-H2")
+    row = analysis.indicator_table(earlier).set_index("indicator").loc["crime_rate_all"]
+    assert row["period"] == "2023-H2"
+    # the half-year's count is the sum of its months'
+    results = earlier.results[
+        (earlier.results["indicator"] == "crime_rate_all") & (earlier.results["area_code"] == CHELTENHAM)
+    ].set_index("period")
+    months = [f"2023-{m:02d}" for m in range(7, 13)]
+    assert results.loc[months, "numerator"].sum() == results.loc["2023-H2", "numerator"] == row["numerator"]
 
 
 def test_bad_parameters(context, tmp_path):
@@ -141,9 +146,12 @@ def test_inequality_hot_spots_and_trend(public):
         "no neighbours",
     }
     assert "Local Moran's I" in sentence
-    monthly, sentence = analysis.monthly_trend(public)
-    assert list(monthly["period"]) == ["2024-01", "2024-02", "2024-03", "2024-04"]
-    assert "cannot be calculated" in sentence
+    by_period, sentence = analysis.period_trend(public)
+    halves = [f"{y}-H{h}" for y in (2022, 2023, 2024) for h in (1, 2)] + ["2025-H1"]
+    assert list(by_period["period"]) == halves  # seven half-years: the recent trend can be tested
+    assert "2022-H1 to 2025-H1: recent trend" in sentence and "cannot be calculated" not in sentence
+    monthly = analysis.monthly_series(public)
+    assert len(monthly) == 42 and monthly["period"].iloc[-1] == "2025-06"
 
 
 def test_charts_are_figures(public):
@@ -158,8 +166,8 @@ def test_charts_are_figures(public):
     assert len(colours) >= 3
     bars, _ = analysis.inequality_by_decile(public)
     assert isinstance(charts.quantile_bars(bars, title="x", ylabel="y"), Figure)
-    monthly, _ = analysis.monthly_trend(public)
-    assert isinstance(charts.trend_chart(monthly, title="x", ylabel="y"), Figure)
+    by_period, _ = analysis.period_trend(public)
+    assert isinstance(charts.trend_chart(by_period, title="x", ylabel="y"), Figure)
     assert charts.comparison_colour("worse") == "#C00000" and charts.comparison_colour("better") == "#92D050"
 
 

@@ -54,7 +54,7 @@ def run(shipped_store):
 def small_report(tmp_path_factory, run):
     """One real run of the small notebook for Cheltenham, HTML and PDF."""
     out = tmp_path_factory.mktemp("reports")
-    result = run(SMALL, area="E07000078", period="2024-04", out=out)
+    result = run(SMALL, area="E07000078", period="2025-H1", out=out)
     return out, result
 
 
@@ -63,14 +63,14 @@ def small_report(tmp_path_factory, run):
 
 def test_outputs_and_manifest_written(small_report, shipped_store):
     out, result = small_report
-    folder = out / "E07000078" / "2024-04"
+    folder = out / "E07000078" / "2025-H1"
     assert result.status == "written" and result.folder == folder
     for name in ("report_small.ipynb", "report_small.html", "report_small.pdf", "manifest.json"):
         assert (folder / name).is_file(), name
     assert not (out / ".tmp").exists()
     manifest = json.loads((folder / "manifest.json").read_text())
     entry = manifest["reports"]["report_small"]
-    assert manifest["area"] == "E07000078" and manifest["period"] == "2024-04"
+    assert manifest["area"] == "E07000078" and manifest["period"] == "2025-H1"
     assert entry["parameters"]["area"] == "E07000078"
     assert entry["parameters"]["seed"] == 1 and entry["parameters"]["comparator"] == "parent"
     assert entry["publish"] == "internal" and entry["disclosure_rule"] is None
@@ -97,14 +97,14 @@ def test_outputs_and_manifest_written(small_report, shipped_store):
 
 def test_executed_notebook_has_the_injected_parameters(small_report):
     out, _ = small_report
-    nb = nbformat.read(out / "E07000078" / "2024-04" / "report_small.ipynb", as_version=4)
+    nb = nbformat.read(out / "E07000078" / "2025-H1" / "report_small.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and 'area = "E07000078"' in injected[0].source
 
 
 def test_html_has_no_code_no_prompts_no_network_and_is_small(small_report):
     out, _ = small_report
-    path = out / "E07000078" / "2024-04" / "report_small.html"
+    path = out / "E07000078" / "2025-H1" / "report_small.html"
     page = path.read_text(encoding="utf-8")
     assert path.stat().st_size < 10_000_000
     # no code input, no prompts
@@ -145,14 +145,14 @@ def test_html_has_no_code_no_prompts_no_network_and_is_small(small_report):
 
 def test_pdf_pages_headings_attribution_marking_contents(small_report):
     out, result = small_report
-    reader = pypdf.PdfReader(out / "E07000078" / "2024-04" / "report_small.pdf")
+    reader = pypdf.PdfReader(out / "E07000078" / "2025-H1" / "report_small.pdf")
     pages = [_squash(p.extract_text()) for p in reader.pages]
     assert 4 <= len(pages) <= 8
     assert result.manifest["pdf_pages"] == len(pages)
     text = " ".join(pages)
     # cover: title (the notebook's first heading), area, period, partnership
     assert "Test district profile" in pages[0] and "Cheltenham (E07000078)" in pages[0]
-    assert "Period: 2024-04" in pages[0] and "Gloucestershire Strategic Partnership" in pages[0]
+    assert "Period: 2025-H1" in pages[0] and "Gloucestershire Strategic Partnership" in pages[0]
     for heading in (
         "Contents",
         "Districts of the partnership",
@@ -198,7 +198,7 @@ def test_print_html_prefers_static_maps(shipped_store):
         report="t",
         area="E07000078",
         area_name="Cheltenham",
-        period="2024-04",
+        period="2025-H1",
         publish="partner",
         disclosure_rule="nhs_digital",
         partnership="P",
@@ -226,25 +226,25 @@ def test_unknown_parameter_fails_before_any_kernel(tmp_path, monkeypatch, run):
     with pytest.raises(
         ReportError, match=r"parameter 'sead'.*not a parameter of the notebook.*did you mean 'seed'"
     ):
-        run(SMALL, area="E07000078", period="2024-04", parameters={"sead": 2}, out=tmp_path)
+        run(SMALL, area="E07000078", period="2025-H1", parameters={"sead": 2}, out=tmp_path)
     with pytest.raises(ReportError, match=r"period '2023-01'.*not a period in the data"):
         run(SMALL, area="E07000078", period="2023-01", out=tmp_path)
     with pytest.raises(ReportError, match=r"area 'E07000999'.*not an area of the partnership"):
-        run(SMALL, area="E07000999", period="2024-04", out=tmp_path)
+        run(SMALL, area="E07000999", period="2025-H1", out=tmp_path)
     with pytest.raises(ReportError, match=r"level 'county'.*above the area's level \(district\)"):
-        run(SMALL, area="E07000078", level="county", period="2024-04", out=tmp_path)
+        run(SMALL, area="E07000078", level="county", period="2025-H1", out=tmp_path)
     with pytest.raises(ReportError, match=r"unknown level"):
-        run(SMALL, area="E07000078", level="street", period="2024-04", out=tmp_path)
+        run(SMALL, area="E07000078", level="street", period="2025-H1", out=tmp_path)
     with pytest.raises(
         ReportError, match=r"area 'E07000099'.*not an area of the partnership"
     ):  # North Hertfordshire
-        run(SMALL, area="E07000099", period="2024-04", out=tmp_path)
+        run(SMALL, area="E07000099", period="2025-H1", out=tmp_path)
     with pytest.raises(ReportError, match=r"comparator 'X1'.*not a comparator the store holds"):
-        run(SMALL, area="E07000078", comparator="X1", period="2024-04", out=tmp_path)
+        run(SMALL, area="E07000078", comparator="X1", period="2025-H1", out=tmp_path)
     with pytest.raises(ReportError, match=r"unknown audience"):
-        run(SMALL, area="E07000078", publish="everyone", period="2024-04", out=tmp_path)
+        run(SMALL, area="E07000078", publish="everyone", period="2025-H1", out=tmp_path)
     with pytest.raises(ReportError, match=r"parameter 'seed'.*wrong type"):
-        run(SMALL, area="E07000078", parameters={"seed": "seven"}, period="2024-04", out=tmp_path)
+        run(SMALL, area="E07000078", parameters={"seed": "seven"}, period="2025-H1", out=tmp_path)
     with pytest.raises(ReportError, match=r"unknown output format"):
         run(SMALL, area="E07000078", formats="html,docx", out=tmp_path)
     with pytest.raises(ReportError, match=r"unknown report.*needs-profile"):
@@ -260,20 +260,20 @@ def test_notebook_without_parameters_cell(tmp_path, run):
     path = tmp_path / "plain.ipynb"
     nbformat.write(nb, path)
     with pytest.raises(ReportError, match=r"has no cell tagged 'parameters'"):
-        run(path, area="E07000078", period="2024-04", out=tmp_path / "out")
+        run(path, area="E07000078", period="2025-H1", out=tmp_path / "out")
 
 
 def test_failing_notebook_keeps_previous_report(small_report, tmp_path, run):
     source, _ = small_report
     out = tmp_path / "reports"
     shutil.copytree(source / "E07000078", out / "E07000078")
-    folder = out / "E07000078" / "2024-04"
+    folder = out / "E07000078" / "2025-H1"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     with pytest.raises(
         ReportError, match=r"cell 8 \('if fail:'\) failed: ValueError: deliberate failure for the test"
     ) as info:
-        run(SMALL, area="E07000078", period="2024-04", parameters={"fail": True}, out=out)
-    kept = out / "_failed" / "E07000078" / "2024-04" / "report_small.ipynb"
+        run(SMALL, area="E07000078", period="2025-H1", parameters={"fail": True}, out=out)
+    kept = out / "_failed" / "E07000078" / "2025-H1" / "report_small.ipynb"
     assert str(kept) in str(info.value)
     failed_nb = nbformat.read(kept, as_version=4)
     errors = [
@@ -294,7 +294,7 @@ def test_failing_run_from_the_cli_exits_non_zero(tmp_path, capsys, shipped_store
             "--area",
             "E07000078",
             "--period",
-            "2024-04",
+            "2025-H1",
             "--out",
             str(tmp_path),
             "-p",
@@ -320,26 +320,26 @@ def test_if_changed_skips_unchanged_runs(small_report, tmp_path, monkeypatch, ru
     monkeypatch.setattr(
         papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran"))
     )
-    again = run(SMALL, area="E07000078", period="2024-04", out=out, if_changed=True)
+    again = run(SMALL, area="E07000078", period="2025-H1", out=out, if_changed=True)
     assert again.status == "unchanged"
-    assert again.files["html"] == out / "E07000078" / "2024-04" / "report_small.html"
+    assert again.files["html"] == out / "E07000078" / "2025-H1" / "report_small.html"
     # a different parameter, or a missing output, means the run is needed
     entry = dict(first.manifest)
-    assert rm.unchanged(entry, entry, folder=out / "E07000078" / "2024-04")
+    assert rm.unchanged(entry, entry, folder=out / "E07000078" / "2025-H1")
     assert not rm.unchanged(
         entry,
         {**entry, "parameters": {**entry["parameters"], "seed": 2}},
-        folder=out / "E07000078" / "2024-04",
+        folder=out / "E07000078" / "2025-H1",
     )
     assert not rm.unchanged(
-        entry, {**entry, "inputs_sha256": "0" * 64, "inputs": []}, folder=out / "E07000078" / "2024-04"
+        entry, {**entry, "inputs_sha256": "0" * 64, "inputs": []}, folder=out / "E07000078" / "2025-H1"
     )
-    assert not rm.unchanged(entry, {**entry, "git_commit": "f" * 40}, folder=out / "E07000078" / "2024-04")
+    assert not rm.unchanged(entry, {**entry, "git_commit": "f" * 40}, folder=out / "E07000078" / "2025-H1")
     assert not rm.unchanged(None, entry, folder=out)
-    (out / "E07000078" / "2024-04" / "report_small.pdf").unlink()
-    assert not rm.unchanged(entry, entry, folder=out / "E07000078" / "2024-04")
+    (out / "E07000078" / "2025-H1" / "report_small.pdf").unlink()
+    assert not rm.unchanged(entry, entry, folder=out / "E07000078" / "2025-H1")
     with pytest.raises(ReportError, match="could not be run: AssertionError: ran"):  # it tried to run
-        run(SMALL, area="E07000078", period="2024-04", out=out, if_changed=True)
+        run(SMALL, area="E07000078", period="2025-H1", out=out, if_changed=True)
 
 
 # ------------------------------------------------------------------------------- batch
@@ -359,15 +359,15 @@ def test_each_chapter_batch_runs_in_parallel_and_writes_index(tmp_path, shipped_
     )
     codes = ["E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"]
     assert [r.area for r in batch.results] == codes and not batch.errors
-    assert batch.period == "2024-04"  # the latest of the known periods, resolved once for every chapter
+    assert batch.period == "2025-H1"  # the latest of the known periods, resolved once for every chapter
     for code in codes:
-        assert (out / code / "2024-04" / "report_tiny.html").is_file()
-    county = nbformat.read(out / "E10000013" / "2024-04" / "report_tiny.ipynb", as_version=4)
+        assert (out / code / "2025-H1" / "report_tiny.html").is_file()
+    county = nbformat.read(out / "E10000013" / "2025-H1" / "report_tiny.ipynb", as_version=4)
     assert "area E10000013, period 2024-04, map level district" in "".join(
         o.get("text", "") for c in county.cells if c.cell_type == "code" for o in c.outputs
     )
-    index = (out / "E10000013" / "2024-04" / "index.html").read_text(encoding="utf-8")
-    assert batch.index == out / "E10000013" / "2024-04" / "index.html"
+    index = (out / "E10000013" / "2025-H1" / "index.html").read_text(encoding="utf-8")
+    assert batch.index == out / "E10000013" / "2025-H1" / "index.html"
     for code, name in [
         ("E07000078", "Cheltenham"),
         ("E07000083", "Tewkesbury"),
@@ -398,8 +398,13 @@ def test_chapters_of(shipped_store):
 
 
 def test_store_periods_follow_the_time_series(shipped_store):
-    # the report period follows the time series (police months), not one-off snapshots (postcodes 2025-11)
-    assert shipped_store.periods() == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    # the report periods are the half-years of the time series (police months 2022-01 ... 2025-06),
+    # not one-off snapshots (postcodes 2025-11); every one is complete
+    halves = [f"{y}-H{h}" for y in (2022, 2023, 2024) for h in (1, 2)] + ["2025-H1"]
+    assert shipped_store.periods() == halves and shipped_store.period_kind() == "half-year"
+    table = shipped_store.period_table()
+    assert table["complete"].all() and (table["months_present"] == 6).all()
+    assert table.iloc[-1][["first", "last"]].tolist() == ["2025-01", "2025-06"]
 
 
 def test_validate_parameters_fills_defaults_and_infers_level(shipped_store, shipped_workspace):
@@ -414,8 +419,8 @@ def test_validate_parameters_fills_defaults_and_infers_level(shipped_store, ship
     )  # the map level stays the notebook's
     assert "partnership" not in checked.given and "not_declared" not in checked.parameters
     assert (
-        checked.period == "2024-04" and checked.parameters["period"] == "2024-04"
-    )  # the latest in the store
+        checked.period == "2025-H1" and checked.parameters["period"] == "2025-H1"
+    )  # the latest complete period in the store
     assert checked.parameters["seed"] == 3 and checked.area_name == "Gloucestershire"
     assert checked.publish == "internal" and checked.period_checked
     keyword = validate_parameters(SMALL, {"area": "E07000078", "comparator": "england"}, store=shipped_store)
@@ -428,6 +433,51 @@ def test_validate_parameters_fills_defaults_and_infers_level(shipped_store, ship
         SMALL, {"area": "E07000078", "audience": "public"}, store=shipped_workspace.published("public")
     )
     assert public.publish == "public" and public.disclosure_rule == "nhs_digital"
+
+
+def test_a_period_must_be_one_in_the_data_and_complete_to_publish(
+    shipped_store, shipped_workspace, monkeypatch
+):
+    from needskit.partner_data.store import Store
+
+    with pytest.raises(
+        ReportError, match=r"is not a period in the data.*2025-H1.*hint: a needs analysis covers"
+    ):
+        validate_parameters(SMALL, {"area": "E07000078", "period": "2024-04"}, store=shipped_store)
+    # as if May and June 2025 had not been published yet
+    table = shipped_store.period_table()
+    table.loc[table.index[-1], ["months_present", "complete", "missing"]] = [4, False, "2025-05, 2025-06"]
+    monkeypatch.setattr(Store, "period_table", lambda self: table)
+    latest = validate_parameters(SMALL, {"area": "E07000078"}, store=shipped_store)
+    assert latest.period == "2024-H2" and latest.provisional == ""  # the latest complete period
+    inside = validate_parameters(SMALL, {"area": "E07000078", "period": "2025-H1"}, store=shipped_store)
+    assert inside.provisional == "4 of its 6 months are in the data (missing 2025-05, 2025-06)"
+    with pytest.raises(ReportError, match=r"is not complete: 4 of its 6 months.*publish '2024-H2'"):
+        validate_parameters(
+            SMALL,
+            {"area": "E07000078", "period": "2025-H1", "audience": "public"},
+            store=shipped_workspace.published("public"),
+        )
+
+
+def test_a_provisional_period_is_marked_on_every_page():
+    from needskit.reports.export import ExportContext, _common
+
+    ctx = ExportContext(
+        title="t",
+        report="needs-profile",
+        area="E07000078",
+        area_name="Cheltenham",
+        period="2025-H1",
+        publish="internal",
+        disclosure_rule=None,
+        partnership="P",
+        date="2 December 2026",
+        provisional="4 of its 6 months are in the data (missing 2025-05, 2025-06)",
+    )
+    values = _common(ctx, [])
+    assert values["marking"].startswith("PROVISIONAL: 2025-H1 is not complete (4 of its 6 months")
+    assert values["running_marking"]  # the PDF's page header carries it on every page
 
 
 def test_registry_and_formats(tmp_path):

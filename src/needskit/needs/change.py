@@ -90,8 +90,12 @@ def proportion_difference(
 
 
 def _judge(direction: pd.Series, polarity: pd.Series) -> pd.Series:
-    good = np.where(polarity == "high_is_good", "increase", np.where(polarity == "high_is_bad", "decrease", ""))
-    bad = np.where(polarity == "high_is_good", "decrease", np.where(polarity == "high_is_bad", "increase", ""))
+    good = np.where(
+        polarity == "high_is_good", "increase", np.where(polarity == "high_is_bad", "decrease", "")
+    )
+    bad = np.where(
+        polarity == "high_is_good", "decrease", np.where(polarity == "high_is_bad", "increase", "")
+    )
     return pd.Series(
         np.select(
             [direction.isin(["no significant change", "not tested"]), direction == good, direction == bad],

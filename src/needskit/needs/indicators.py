@@ -19,6 +19,7 @@ from needskit._checks import require_columns, require_frame
 from needskit.config.indicators import IndicatorSpec, TermSpec
 from needskit.errors import SchemaError
 from needskit.needs import statistics as stats
+from needskit.needs.periods import is_month
 
 __all__ = ["compute_indicators", "INDICATOR_COLUMNS"]
 
@@ -101,7 +102,12 @@ def _combine(num: pd.DataFrame, den: pd.DataFrame, *, keys: Sequence[str] = ()) 
 
 
 def _combined_period(frame: pd.DataFrame, *, keys: Sequence[str] = ()) -> pd.DataFrame:
-    """All periods together: numerators summed, the (shared) denominator kept; period ``first/last``."""
+    """All periods together: numerators summed, the (shared) denominator kept; period ``first/last``.
+    When the frame holds a series' months and the analysis periods summed from them (half-years),
+    the analysis periods are combined, not the months twice over."""
+    months = frame["period"].astype(str).map(is_month)
+    if not months.all():
+        frame = frame[~months]
     periods = sorted(frame["period"].unique())
     if len(periods) < 2:
         return frame.iloc[0:0]

@@ -27,6 +27,7 @@ from needskit.commissioning.spc_rules import SpcRules
 from needskit.commissioning.spc_segments import MIN_POINTS
 from needskit.config import OutcomesFramework
 from needskit.errors import NeedskitWarning, SchemaError
+from needskit.needs.periods import is_month, months_in, period_kind
 from needskit.reports.charts import ReportFigure
 from needskit.reports.context import ReportContext
 from needskit.reports.tables import ILLUSTRATIVE_LABEL, shorten, show_table
@@ -68,8 +69,8 @@ def outcome_series(ctx: ReportContext, *, framework: OutcomesFramework) -> pd.Da
     """Monthly values of the framework's indicators for the area, as published.
 
     Only indicators with more than one monthly period in the store have a series (in the shipped
-    example: the police.uk crime rates). Months after the report period, and months whose value
-    is withheld, are left out.
+    example: the police.uk crime rates, 42 months). Months after the end of the report period
+    (June for ``2025-H1``), and months whose value is withheld, are left out.
 
     Returns
     -------
@@ -80,11 +81,8 @@ def outcome_series(ctx: ReportContext, *, framework: OutcomesFramework) -> pd.Da
     ids = framework.indicator_ids
     results = ctx.results
     rows = results[(results["area_code"] == ctx.area_code) & results["indicator"].isin(ids)]
-    rows = rows[
-        ~rows["period"].str.contains("/")
-        & rows["period"].str.match(r"^\d{4}-\d{2}$")
-        & (rows["period"] <= ctx.period)
-    ]
+    end = months_in(ctx.period)[-1] if period_kind(ctx.period) is not None else ctx.period
+    rows = rows[rows["period"].map(is_month) & (rows["period"] <= end)]
     counts = rows.groupby("indicator")["period"].nunique()
     rows = rows[rows["indicator"].isin(counts[counts > 1].index) & rows["value"].notna()]
     outcomes = framework.indicators.groupby("indicator_id")["outcome_id"].agg(
