@@ -229,6 +229,37 @@ def demo(store: Path | None, reports: Path | None) -> None:
     run_demo(_workspace(store), reports=reports, echo=click.echo)
 
 
+@cli.command()
+@_store_option
+@click.option(
+    "--reports", default=None, type=click.Path(path_type=Path), help="Reports folder (default reports/)."
+)
+@click.option(
+    "--audience",
+    default="public",
+    show_default=True,
+    type=click.Choice(["public", "partner", "internal"]),
+    help="Who the analyses are for (public and partner read the published store).",
+)
+@click.option("--jobs", type=int, default=None, help="Worker processes (default: the number of cores).")
+def cycle(store: Path | None, reports: Path | None, audience: str, jobs: int | None) -> None:
+    """Bring the store up to date and produce every needs analysis that is due, and nothing else.
+
+    Idempotent: an analysis already produced is never run again. Exit 1 with one line per failure.
+    """
+    from needskit.reports.cycle import run_cycle
+
+    result = run_cycle(_workspace(store), out=reports, audience=audience, jobs=jobs, echo=click.echo)
+    produced = ", ".join(result.produced) or "nothing new"
+    click.echo(
+        f"cycle: {result.area}: {produced}" + ("; store brought up to date" if result.store_updated else "")
+    )
+    for line in result.failures:
+        click.echo(f"needskit: error: {line}", err=True)
+    if result.failures:
+        raise SystemExit(1)
+
+
 @cli.command("report")
 @click.argument("name")
 @click.option(
