@@ -160,6 +160,7 @@ def run_cycle(
     audience: str = "public",
     formats: Sequence[str] = ("html", "pdf"),
     jobs: int | None = None,
+    parameters: dict[str, Any] | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> CycleResult:
     """Bring the store up to date and produce every due analysis (see the module docstring).
@@ -170,8 +171,9 @@ def run_cycle(
         The workspace (:func:`needskit.open_workspace`).
     out
         Reports folder (default ``<project>/reports``).
-    report, audience, formats, jobs
-        The analysis produced for the area and each chapter (``run_batch``).
+    report, audience, formats, jobs, parameters
+        The analysis produced for the area and each chapter (``run_batch``), with these notebook
+        parameters.
 
     Returns
     -------
@@ -222,7 +224,7 @@ def run_cycle(
                 out=target,
                 project=ws.project.root,
                 formats=formats,
-                parameters={"audience": audience} if audience else None,
+                parameters={**(parameters or {}), "audience": audience},
             )
             result.produced.append(period)
             say(f"produced {report} {area} {period}: {len(batch.results)} reports, index {batch.index}")
