@@ -61,9 +61,9 @@ def test_the_cycle_produces_each_analysis_once_and_keeps_earlier_ones(tmp_path, 
     # a new quarter arrives: three month files of real rows with their Month changed
     crimes = pd.read_csv(root / "data" / "raw" / "partner" / "crimes.csv", dtype=str)
     for old, new in (("2024-01", "2024-04"), ("2024-02", "2024-05"), ("2024-03", "2024-06")):
-        month = crimes[crimes["month"] == old].assign(
-            month=new, crime_id=lambda f, n=new: f["crime_id"].str.replace(old, n)
-        )
+        month = crimes[crimes["month"] == old].copy()
+        month["crime_id"] = month["crime_id"].str.replace(old, new)
+        month["month"] = new
         month.to_csv(root / "data" / "raw" / "partner" / f"crimes_{new}.csv", index=False)
     third = run_cycle(open_workspace(root), out=reports, jobs=1, parameters=SQUARES_PARAMETERS)
     assert third.ok, third.failures
