@@ -318,7 +318,7 @@ def allocation_measures(
     crimes = out["area_code"].map(counts["numerator"]).astype(float)
     out["crimes_withheld"] = crimes.isna().to_numpy() & ("crimes" not in unavailable)
     out["crimes"] = crimes.fillna(0.0).to_numpy()
-    out["crime_period"] = out["area_code"].map(counts["period"]).fillna("")
+    out["crime_period"] = out["area_code"].map(counts["period"]).fillna("") if len(counts) else ""
     for column in unavailable:
         out[column] = np.nan
     out.attrs["unavailable"] = unavailable
