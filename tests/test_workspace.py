@@ -262,3 +262,103 @@ def test_police_uk_files_of_any_force_pool_in_a_new_workspace(tmp_path):
     by_area = crimes.groupby("area_code")["value"].sum()
     # the split parent's rows go by their point among its children; a usable code wins over the point
     assert (by_area[same], by_area[child], by_area[sibling]) == (2, 2, 1)
+
+
+# ------------------------------------------------------ the commissioning reports, national data only
+
+
+def _page_text(path) -> str:
+    """A report page's words: no markup, scripts or styles; runs of white space made one."""
+    page = path.read_text(encoding="utf-8")
+    return re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style).*?</\1>", "", page, flags=re.S))
+    )
+
+
+_NO_POLICE = (
+    "no Street-level crime and anti-social behaviour (police.uk) data given: "
+    "drop the files into data/raw/police/"
+)
+_CRIME = "Recorded crime (excluding anti-social behaviour) per 1,000 residents"
+_NOT_LOCATED = (
+    "GP practices (NHS ODS epraccur) and Dispensaries and community pharmacies (NHS ODS edispensary) "
+    "could not be located"
+)
+# what each report says where a part cannot be made from the national data alone
+_SAYS_WHY = {
+    "resource-map": [
+        f"{_NOT_LOCATED}, so the register has none of them: no postcode directory given (drop a "
+        "postcode file (ONS Postcode Directory, NSPL or OS Code-Point Open; CSV, .gz or .zip) into "
+        "data/raw/postcodes/",
+        "The partnership has no register of its own services yet: only the national NHS registers "
+        "(GP practices, pharmacies) are used. To add partners' services, spend or catchments, drop their "
+        "files into data/raw/partner/ and list them in conf/catalog.yml",
+        f"No service point of the register lies in this area, so nothing to summarise. {_NOT_LOCATED}: "
+        "no postcode directory given.",
+        "The register has no gp practice, pharmacy, library: not measured.",
+        "GP accessibility in Cheshire West and Chester is not measured. GP practices (NHS ODS epraccur) "
+        "could not be located: no postcode directory given.",
+        f"Safer and stronger communities is not compared: {_CRIME}: not available, {_NO_POLICE}",
+        "No service of the register has a catchment on record, so none can be compared.",
+        "The register has no spend by area for this area, so nothing is compared.",
+    ],
+    "commissioning-priorities": [
+        "2 of the 2 outcomes in 'Starter outcomes framework (replace with the partnership's own)' are "
+        "made up in full",
+        "No delivery is recorded in conf/delivery.yml yet: list the partners' activities there",
+        "No delivery to set out by place and outcome: nothing is recorded in conf/delivery.yml yet.",
+        "No delivery is recorded in conf/delivery.yml yet, so none can be compared with need.",
+        f"Indicators that could not be made are not used to flag themes. Not available ({_NO_POLICE}",
+        f"Not shared by recorded crimes: {_CRIME}: not available, {_NO_POLICE}",
+        "Each scenario sums exactly to the pot",
+    ],
+    "outcomes-monitoring": [
+        f"No outcome indicator has a monthly series in the data. Not available ({_NO_POLICE}",
+        f"{_CRIME}; Anti-social behaviour incidents per 1,000 residents.",
+        "No chart to draw: no outcome indicator has a monthly series in the data",
+        "No indicator is charted, so no target is read on a chart.",
+        f"not available: {_NO_POLICE}",
+        "no delivery recorded in conf/delivery.yml yet",
+    ],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("report", sorted(_SAYS_WHY))
+def test_the_commissioning_reports_of_a_partnership_from_national_data_alone(cheshire_west, tmp_path, report):
+    """No police data, no postcode directory, no register of its own and nothing in
+    conf/delivery.yml: each report runs to HTML and PDF and says why for every part it cannot make."""
+    import nbformat
+
+    from needskit.reports import run_report
+
+    created, _, _ = cheshire_west
+    result = run_report(report, area="", project=created.root, out=tmp_path, formats=("html", "pdf"))
+    assert result.area == CHESHIRE_WEST and result.files["pdf"].stat().st_size > 10_000
+    executed = nbformat.read(result.files["ipynb"], as_version=4)
+    assert not [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    text = _page_text(result.files["html"])
+    for sentence in _SAYS_WHY[report]:
+        assert sentence in text, sentence
+    assert "Cheshire West and Chester" in text and "Traceback" not in text
+    for word in ("Gloucestershire", "Gloucester", "Cheltenham", "Stroud", "Tewkesbury", "GL50"):
+        assert word not in text, word
+
+
+@pytest.mark.slow
+def test_the_store_of_a_partnership_says_why_its_register_is_empty(cheshire_west):
+    from needskit.reports import load_context, scope
+
+    created, ws, _ = cheshire_west
+    for store in (ws.store, ws.published("public")):
+        sources = store.register_sources()
+        assert set(sources) == {"gp_practices", "pharmacies"}
+        assert all(
+            s["located"] == 0 and s["reason"] == "no postcode directory given" for s in sources.values()
+        )
+        assert all("data/raw/postcodes/" in s["hint"] for s in sources.values())
+    ctx = load_context(area="", project=created.root)
+    assert ctx.is_whole_area and scope.default_place_level(ctx) == "ward"  # one unitary: its wards
+    unitary = scope.residents(ctx, level="district")  # a unitary's rows are its county's
+    wards = scope.residents(ctx, level="ward").sum()  # rounded cell by cell, so close, not equal
+    assert list(unitary.index) == [CHESHIRE_WEST] and abs(unitary.iloc[0] - wards) / wards < 0.001

@@ -281,6 +281,13 @@ def test_expand_places_to_wards_and_districts(delivery, hierarchy):
         expand_places(rows, hierarchy=hierarchy, within="E99999999")
 
 
+def test_expand_places_of_an_empty_register(delivery, hierarchy):
+    """A delivery register with nothing recorded yet (``activities: []``) expands to no rows."""
+    empty = expand_places(delivery.iloc[0:0], to="ward", hierarchy=hierarchy, within=GLOUCESTER)
+    assert empty.empty and "expanded_from" in empty.columns
+    assert list(empty.columns) == [*delivery.columns, "expanded_from"]
+
+
 def _need():
     return pd.Series([5.0, 4.0, 3.0, 2.0, 1.0], index=["P1", "P2", "P3", "P4", "P5"])
 

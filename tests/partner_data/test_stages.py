@@ -14,6 +14,7 @@ from needskit.config import load_catalog
 from needskit.config.project import sha256_file
 from needskit.partner_data.pooling import pool_catalog
 from needskit.partner_data.stages import (
+    register_sources,
     source_table,
     wide_layers,
     write_indicators_stage,
@@ -101,6 +102,10 @@ def test_the_pool_stage(pooled):
         and record["places"] == ["squares places"]
     )
     assert "squares places" in record["levels"] and "lsoa" in record["levels"]
+    assert record["register"] == register_sources(result) and store.register_sources() == record["register"]
+    assert record["register"] and all(
+        r["located"] > 0 and r["reason"] == "" for r in record["register"].values()
+    )
     manifest = store.manifest()
     assert (
         manifest["audience"] == "internal"
@@ -189,6 +194,7 @@ def test_the_published_stage(squares_ws, tmp_path):
     assert manifest["stages"]["indicators"]["config"] == []
     assert manifest["partnership"] == ws.store.manifest()["partnership"]
     assert len(manifest["sources"]) == len(ws.catalog)
+    assert target.register_sources() == ws.store.register_sources()  # the ledger holds them all
     target.check_fresh(internal=ws.store)
 
 
@@ -255,3 +261,75 @@ def test_source_table_describes_each_period(tmp_path):
         "attribution",
         "illustrative",
     ]
+
+
+def test_the_register_sources_say_how_many_rows_located_and_why_none(tmp_path):
+    """A register whose postcodes the directory does not hold locates nothing, and says why (as
+    the NHS registers of a workspace with no postcode directory yet)."""
+    from partner_files import pool
+
+    pd.DataFrame(
+        {
+            "ref": ["S1", "S2"],
+            "name": ["Hesters Way Surgery", "Far Away"],
+            "postcode": ["GL50 3PP", "SW1A 1AA"],
+        }
+    ).to_csv(tmp_path / "near.csv", index=False)
+    pd.DataFrame(
+        {"ref": ["F1", "F2"], "name": ["Far", "Further"], "postcode": ["SW1A 1AA", "SW1A 2AA"]}
+    ).to_csv(tmp_path / "far.csv", index=False)
+    register = {"table": "services", "service_type": "gp_practice", "partner": "NHS", "partner_sector": "nhs"}
+    spec = {
+        "geography": {"kind": "postcode", "postcode": "postcode"},
+        "period": "2025",
+        "record_id": "ref",
+        "measures": [{"name": "services", "count": "rows"}],
+        "register": register,
+        "max_invalid": 1.0,
+    }
+    entries = {
+        "near": entry(title="Near practices", path="near.csv", **spec),
+        "far": entry(title="Far practices", path="far.csv", **spec),
+        "plain": entry(),  # no register: block
+    }
+    points_csv = tmp_path / "data.csv"
+    pd.DataFrame(
+        {"id": ["x"], "month": ["2024-01"], "lon": [-2.087158], "lat": [51.916259], "type": ["a"]}
+    ).to_csv(points_csv, index=False)
+    result = pool(load_catalog(write_catalog(tmp_path, entries)))
+    sources = register_sources(result)
+    assert set(sources) == {"near", "far"}
+    assert sources["near"] == {
+        "title": "Near practices",
+        "table": "services",
+        "service_type": "gp_practice",
+        "located": 1,
+        "reason": "",
+        "hint": "",
+    }
+    far = sources["far"]
+    assert far["located"] == 0 and far["reason"] == "postcode not in the postcode directory"
+    assert "add its postcode table" in far["hint"]
+
+
+def test_the_published_stage_names_only_the_register_sources_of_its_ledger(squares_ws, tmp_path):
+    ws = squares_ws
+    sources = ws.store.register_sources()
+    hidden = next(iter(sources))
+    ledger = ws.store.read_ledger()
+    target = Store(tmp_path / "published", root=ws.project.root)
+    write_published_stage(
+        target,
+        source=ws.store,
+        profile=ws.store.read_profile().head(10),
+        indicators=ws.store.read_indicators().head(5),
+        ledger=ledger[ledger["dataset"] != hidden],  # a dataset the audience may not see
+        register={},
+        sources=source_table(list(ws.catalog)),
+        disclosure_log=pd.DataFrame({"action": ["none"]}),
+        audience="public",
+        rule="nhs_digital",
+        rule_text="the rule in words",
+        marking="PUBLIC",
+    )
+    assert target.register_sources() == {k: v for k, v in sources.items() if k != hidden}

@@ -13,7 +13,14 @@ from needskit.place import load_areas
 from needskit.reports import delivery as dl
 from needskit.reports import load_context
 from needskit.reports import resource_map as rm
-from reports.cases import CHELTENHAM, COUNTY, StoreWithoutRegister
+from reports.cases import (
+    CHELTENHAM,
+    COUNTY,
+    StoreWithoutRegister,
+    StoreWithUnlocatedRegister,
+    crime_rates,
+    without_indicators,
+)
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +53,19 @@ def county_ctx(report_context):
 def bare_ctx(ctx):
     """Cheltenham read from a store with no resource register at all."""
     return dataclasses.replace(ctx, store=StoreWithoutRegister(ctx.store))
+
+
+@pytest.fixture(scope="session")
+def unlocated_ctx(ctx):
+    """Cheltenham read from a store whose NHS registers were read but not located (no postcode
+    directory given) and whose partnership has no register of its own."""
+    return dataclasses.replace(ctx, store=StoreWithUnlocatedRegister(ctx.store))
+
+
+@pytest.fixture(scope="session")
+def no_crime_ctx(ctx):
+    """Cheltenham as if no police data had been given: the crime rates could not be made."""
+    return without_indicators(ctx, crime_rates(ctx), reason="no police data given")
 
 
 @pytest.fixture(scope="session")

@@ -87,3 +87,53 @@ def test_outcome_need_and_delivery_against_need(activities, ctx, framework):
     empty = dl.delivery_vs_need(rows.iloc[0:0], need=need)
     assert empty.empty and "away_from_need" in empty.columns
     assert "none can be compared" in dl.delivery_need_sentence(empty, ctx=ctx)
+
+
+def test_an_empty_delivery_register_says_nothing_is_recorded(activities, ctx, framework):
+    from needskit.reports.context import Note
+    from needskit.reports.tables import show_table
+
+    assert activities.attrs["source"] == "conf/delivery.yml"
+    empty = activities.iloc[0:0]  # `activities: []`, as `needskit init` writes it
+    recorded = (
+        "No delivery is recorded in conf/delivery.yml yet: list the partners' activities there (what, "
+        "who, the outcomes and places they serve, the budget) to see them against the outcomes and need."
+    )
+    assert recorded in dl.framework_note(framework, delivery=empty)
+    rows = dl.delivery_in_area(empty, ctx=ctx)
+    assert rows.empty and rows.attrs["recorded"] == 0 and rows.attrs["why_empty"] == recorded
+    assert dl.delivery_sentence(empty, rows, ctx=ctx) == recorded
+    matrix = dl.delivery_gap_matrix(rows, framework=framework, ctx=ctx)
+    assert matrix.empty and isinstance(show_table(matrix), Note)
+    assert "nothing is recorded in conf/delivery.yml yet" in matrix.attrs["why_empty"]
+    assert len(dl.undelivered_outcomes(framework, rows)) == len(framework.outcomes)
+    against = dl.delivery_vs_need(rows, need=dl.outcome_need(ctx, framework=framework))
+    assert against.empty and "nothing is recorded" in against.attrs["why_empty"]
+    assert dl.delivery_need_sentence(against, ctx=ctx) == (
+        "No delivery is recorded in conf/delivery.yml yet, so none can be compared with need."
+    )
+    # activities recorded, none of them in the area: a matrix of zeros, as before
+    here = set(ctx.hierarchy.loc[ctx.hierarchy["district"] == CHELTENHAM, "ward"]) | {CHELTENHAM}
+    other = activities[
+        activities["place_level"].isin(["ward", "district"]) & ~activities["place_code"].isin(here)
+    ]
+    none_here = dl.delivery_in_area(other, ctx=ctx)
+    recorded = other["activity_id"].nunique()
+    assert none_here.empty and none_here.attrs["recorded"] == recorded > 0
+    assert none_here.attrs["why_empty"] == (
+        f"None of the {recorded} activities of the delivery register serves a place in Cheltenham."
+    )
+    assert len(dl.delivery_gap_matrix(none_here, framework=framework, ctx=ctx)) == 1 + 20
+
+
+def test_the_starter_framework_is_said_to_be_made_up_in_full(framework):
+    import dataclasses
+
+    outcomes = framework.outcomes.assign(illustrative=True, illustrative_fields="all")
+    note = dl.framework_note(dataclasses.replace(framework, outcomes=outcomes, name="Starter"))
+    n = len(outcomes)
+    assert note == (
+        f"- **ILLUSTRATIVE**: {n} of the {n} outcomes in 'Starter' are made up in full (aims, outcomes, "
+        "indicators, targets and who is accountable), an example of the format to be replaced by the "
+        "partnership's own."
+    )

@@ -115,3 +115,40 @@ def test_rules_targets_untracked_and_partnership_view(series, framework, ctx, ac
     assert (view["data_status"] == "ILLUSTRATIVE budgets").all()
     bare = mo.partnership_view(framework, summary=summary)
     assert (bare["n_activities"] == 0).all() and (bare["data_status"] == "").all()
+
+
+def test_without_monthly_series_the_board_and_charts_say_why(no_crime_ctx, framework, activities):
+    from needskit.reports.context import Note
+
+    series = mo.outcome_series(no_crime_ctx, framework=framework)
+    assert series.empty
+    charted = [i for i in framework.indicator_ids if i in no_crime_ctx.unavailable]
+    why = (
+        "No outcome indicator has a monthly series in the data. Not available (no police data given): "
+        + "; ".join(no_crime_ctx.unavailable[i]["title"] for i in charted)
+        + "."
+    )
+    assert mo.series_note(series) == why
+    extended = mo.synthetic_history(series, months=24)
+    charts = mo.spc_results(extended, framework=framework)
+    assert isinstance(charts, mo.SpcCharts) and not charts and charts.why_empty == why
+    summary = mo.board(charts, framework=framework)
+    assert summary.empty and summary.attrs["why_empty"] == why
+    table = mo.board_table(summary)
+    assert isinstance(table, Note) and table.text == why
+    panel = mo.spc_panel(charts, title="Charts")
+    assert isinstance(panel, Note) and "no outcome indicator has a monthly series" in panel.text
+    assert (
+        mo.targets_sentence(framework, series=extended)
+        == "No indicator is charted, so no target is read on a chart."
+    )
+    status = mo.untracked_indicators(framework, series=series, ctx=no_crime_ctx).set_index("indicator_id")[
+        "status"
+    ]
+    assert status["crime_rate_all"] == "not available: no police data given"
+    assert status["fuel_poverty"] == "not defined in the indicator set"
+    nothing = dl.delivery_in_area(activities.iloc[0:0], ctx=no_crime_ctx)
+    view = mo.partnership_view(framework, summary=summary, delivery=nothing)
+    assert (view["charted"] == 0).all() and (view["icons"] == "").all() and (view["budget"] == 0).all()
+    assert (view["outcomes_without_delivery"] == view["outcome_ids"]).all()
+    assert (view["data_status"] == "no delivery recorded in conf/delivery.yml yet").all()

@@ -70,3 +70,41 @@ def test_allocation_sums_exactly_to_the_pot(ctx):
 def test_allocation_measures_name_indicators_the_store_lacks(ctx):
     with pytest.raises(ReportError, match="does not compute"):
         pr.allocation_measures(ctx, crime="knife_crime")
+
+
+def test_a_pot_is_shared_without_the_measures_that_cannot_be_made(no_crime_ctx):
+    from needskit.reports.context import Note
+
+    measures = pr.allocation_measures(no_crime_ctx, level="ward")
+    assert measures["crimes"].isna().all() and not measures["crimes_withheld"].any()
+    why = (
+        "Recorded crime (excluding anti-social behaviour) per 1,000 residents: not available, "
+        "no police data given."
+    )
+    assert measures.attrs["unavailable"] == {"crimes": why}
+    shares = pr.allocate_pot(measures, pot=50_000, unit=100)
+    assert "allocation_crime" not in shares.columns and list(shares.attrs["needs"]) == ["imd", "income"]
+    assert shares["allocation_imd"].sum() == shares["allocation_income"].sum() == 50_000
+    sentence = pr.allocation_sentence(shares, measures=measures)
+    assert "Each scenario sums exactly to the pot" in sentence
+    assert sentence.endswith(f"Not shared by recorded crimes: {why}")
+    nothing = pr.allocate_pot(measures, pot=50_000, needs={"crime": pr.ALLOCATION_NEEDS["crime"]})
+    assert nothing.empty and pr.allocation_sentence(nothing).startswith(
+        "The £50,000 pot is not shared: no measure of need is available."
+    )
+    assert isinstance(pr.allocation_chart(nothing, title="Pot"), Note)
+    assert pr.allocation_table(nothing).attrs["why_empty"] == pr.allocation_sentence(nothing)
+
+
+def test_priority_places_without_crime_data_say_what_is_not_used(no_crime_ctx, ctx):
+    places = pr.priority_places(no_crime_ctx)
+    assert set(places["area_code"]) == set(pr.priority_places(ctx)["area_code"])
+    crime = places[places["theme"] == "safer_stronger_communities"]
+    assert not crime["evidence"].str.contains("Recorded crime").any()
+    assert crime["evidence"].str.contains("Crime deprivation domain").any()  # the IoD still speaks
+    sentence = pr.priority_sentence(places, ctx=no_crime_ctx)
+    assert (
+        "Indicators that could not be made are not used to flag themes. Not available (no police "
+        "data given): Recorded crime (excluding anti-social behaviour) per 1,000 residents;"
+    ) in sentence
+    assert "could not be made" not in pr.priority_sentence(pr.priority_places(ctx), ctx=ctx)

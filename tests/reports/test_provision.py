@@ -95,3 +95,46 @@ def test_provision_without_a_register_says_so(bare_ctx):
         f"**{SPEND_VS_NEED_CAVEAT}**"
     ) and "nothing is compared" in pv.spend_sentence(spend)
     assert "no spend in the register" in pv.spend_chart(spend, title="Spend")._suptitle.get_text()
+
+
+def test_need_by_theme_shows_the_themes_that_can_be_measured(no_crime_ctx, services, register):
+    """With no police data given the crime theme cannot be compared: the others still are, and
+    the report says why the crime theme is missing."""
+    need = pv.need_by_theme(no_crime_ctx, level="ward")
+    assert "safer_stronger_communities" not in set(need["theme"])
+    assert set(need["theme"]) == set(pv.THEME_NEED) - {"safer_stronger_communities"}
+    assert len(need) == 20 * (len(pv.THEME_NEED) - 1) and need["need"].notna().any()
+    why = (
+        "Safer and stronger communities is not compared: Recorded crime (excluding anti-social "
+        "behaviour) per 1,000 residents: not available, no police data given."
+    )
+    note = need.attrs["unavailable"]["safer_stronger_communities"]
+    assert f"Safer and stronger communities is not compared: {note}" == why
+    gaps = pv.provision_gaps(rm.supply_by_place(services, ctx=no_crime_ctx, level="ward"), need)
+    assert len(gaps) and "safer_stronger_communities" not in set(gaps["theme"])
+    assert pv.gaps_sentence(gaps, area_name="Cheltenham").endswith(why)
+    spend = pv.spend_against_need(register, ctx=no_crime_ctx, level="ward")
+    assert len(spend) and "safer_stronger_communities" not in set(spend["theme"])
+    assert pv.spend_sentence(spend).endswith(why)
+    with pytest.raises(ReportError, match="does not compute"):  # a typo is still an error
+        pv.need_by_theme(no_crime_ctx, theme_need={"economy_skills": "happiness_index"})
+
+
+def test_provision_of_unlocated_services_says_why(unlocated_ctx):
+    register = rm.register(unlocated_ctx)
+    services = rm.area_services(register, ctx=unlocated_ctx)
+    gaps = pv.provision_gaps(rm.supply_by_place(services, ctx=unlocated_ctx), pv.need_by_theme(unlocated_ctx))
+    assert gaps.empty
+    assert pv.gaps_sentence(gaps, area_name="Cheltenham") == (
+        "No provision to set against need in Cheltenham: the register has no services here. GP "
+        "practices (NHS ODS epraccur) and Dispensaries and community pharmacies (NHS ODS "
+        "edispensary) could not be located: no postcode directory given."
+    )
+    assert pv.gap_table(gaps).attrs["why_empty"].startswith("No gap to list")
+    dup = pv.duplication_in_area(register, ctx=unlocated_ctx)
+    assert pv.duplication_sentence(dup, ctx=unlocated_ctx).endswith(
+        "No service of the register has a catchment on record, so none can be compared."
+    )
+    assert pv.duplication_summary(dup).attrs["why_empty"] == dup.attrs["why_empty"]
+    spend = pv.spend_against_need(register, ctx=unlocated_ctx)
+    assert pv.spend_table(spend).attrs["why_empty"].startswith("The register has no spend by area")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -10,7 +12,7 @@ from needskit.reports import scope
 from needskit.reports.charts import ReportFigure
 from needskit.reports.maps import Choropleth
 from needskit.resources import ILLUSTRATIVE_NOTE, NO_LIST_SIZE_NOTE, NO_REGISTER_NOTE
-from reports.cases import CHELTENHAM, lsoas_of
+from reports.cases import CHELTENHAM, StoreWithUnlocatedRegister, lsoas_of
 
 
 def test_register_is_built_from_the_store(register, ctx):
@@ -110,3 +112,38 @@ def test_a_store_without_services_says_so(bare_ctx):
     assert "no services in the register" in rm.supply_chart(supply, title="Supply").axes[0].get_title(
         loc="left"
     )
+
+
+def test_a_register_whose_nhs_sources_could_not_be_located_says_why(unlocated_ctx):
+    """A partnership with only the national NHS registers and no postcode directory yet."""
+    register = rm.register(unlocated_ctx)
+    located = (
+        "GP practices (NHS ODS epraccur) and Dispensaries and community pharmacies (NHS ODS edispensary) "
+        "could not be located, so the register has none of them: no postcode directory given "
+        "(drop a postcode file into data/raw/postcodes/)."
+    )
+    assert register.notes == (located, NO_REGISTER_NOTE)
+    assert set(register.services.attrs["unlocated"]) == {"gp_practice", "pharmacy"}
+    services = rm.area_services(register, ctx=unlocated_ctx)
+    notes = rm.register_notes(register, services=services)
+    assert located in notes and "data/raw/partner/" in notes and "conf/catalog.yml" in notes
+    why = "could not be located: no postcode directory given."
+    summary = rm.services_summary(services)
+    assert summary.empty and summary.attrs["why_empty"].startswith("No service point of the register")
+    assert why in summary.attrs["why_empty"]
+    supply = rm.supply_by_place(services, ctx=unlocated_ctx, level="ward")
+    assert why in rm.supply_wide(supply).attrs["why_empty"]
+    assert rm.supply_map(supply, ctx=unlocated_ctx).title.endswith("— no services in the register")
+
+
+def test_register_sources_the_audience_may_not_see_are_not_named(register, unlocated_ctx):
+    assert not any("could not be located" in note for note in register.notes)
+    assert register.services.attrs["unlocated"] == {}
+
+    class Hidden(StoreWithUnlocatedRegister):  # the published ledger has no row of them
+        def read_ledger(self):
+            ledger = self.inner.read_ledger()
+            return ledger[~ledger["dataset"].isin(["gp_practices", "pharmacies"])]
+
+    hidden = rm.register(dataclasses.replace(unlocated_ctx, store=Hidden(unlocated_ctx.store.inner)))
+    assert hidden.notes == (NO_REGISTER_NOTE,) and hidden.services.attrs["unlocated"] == {}

@@ -526,7 +526,10 @@ def test_methods_note_and_parse_params():
 def test_sources_come_from_the_store_and_respect_the_audience(shipped_workspace):
     internal = shipped_workspace.store.manifest()["sources"]
     public = shipped_workspace.published("public").manifest()["sources"]
-    assert len(internal) == len(shipped_workspace.catalog)
+    # one row per catalogue dataset, and one for the boundaries the reports draw (which outlines)
+    outlines = [s for s in internal if str(s["title"]).startswith("LSOA 2021 boundaries: ")]
+    assert len(outlines) == 1 and "393 detailed outlines" in outlines[0]["title"]
+    assert len(internal) == len(shipped_workspace.catalog) + 1
     assert {s["sharing"] for s in public} <= {"open"} and len(public) <= len(internal)
 
 

@@ -70,3 +70,29 @@ def test_indicator_values_are_for_the_report_period(ctx):
     )
     assert len(values) == 2 * 20
     assert set(values.loc[values["indicator"] == "crime_rate_all", "period"]) == {"2024-01/2024-04"}
+
+
+def test_the_whole_area_of_a_partnership_of_several_codes(county_ctx, ctx, activities):
+    """A partnership of several codes (four unitaries, say) is reported as its whole-area place;
+    here the six districts of the shipped county stand in for them."""
+    from needskit.reports import delivery as dl
+
+    districts = sorted(county_ctx.hierarchy["district"].unique())
+    whole = dataclasses.replace(
+        county_ctx,
+        area_code="partnership",
+        area_level="partnership",
+        members=sorted(county_ctx.hierarchy["lsoa"]),
+        area_codes=districts,
+    )
+    assert whole.is_whole_area and county_ctx.is_whole_area and not ctx.is_whole_area
+    assert scope.area_lsoas(whole).equals(scope.area_lsoas(county_ctx))
+    assert (
+        scope.place_codes(whole, "district") == districts and scope.default_place_level(whole) == "district"
+    )
+    assert scope.residents(whole, level="ward").equals(scope.residents(county_ctx, level="ward"))
+    rows = dl.delivery_in_area(activities, ctx=whole)
+    assert set(rows["activity_id"]) == set(dl.delivery_in_area(activities, ctx=county_ctx)["activity_id"])
+    place = dataclasses.replace(whole, area_code="west-cheltenham")  # another place: still refused
+    with pytest.raises(ReportError, match="the partnership's whole area, a district or a county"):
+        scope.area_lsoas(place)

@@ -127,3 +127,25 @@ def test_access_without_services_says_so(bare_ctx):
     assert len(fca) == 77 and fca["accessibility"].isna().all() and fca.attrs["needskit_access"]["absent"]
     assert "has no GP practices" in sa.accessibility_sentence(fca, area_name="Cheltenham")
     assert "has no GP practices" in sa.gp_access_map(fca).title
+
+
+def test_access_without_located_practices_says_why(unlocated_ctx):
+    register = rm.register(unlocated_ctx)
+    centres = sa.neighbourhood_centres(unlocated_ctx)
+    access = sa.access_table(centres, services=register.services)
+    assert access.attrs["absent_types"] == ["gp_practice", "pharmacy", "library"]
+    assert set(access.attrs["unlocated"]) == {"gp_practice", "pharmacy"}
+    summary = sa.access_summary(access)
+    assert summary.empty and summary.attrs["why_empty"].startswith("No distance is measured")
+    sentence = sa.access_sentence(summary, area_name="Cheltenham")
+    assert sentence.endswith(
+        "The register has no gp practice, pharmacy, library: not measured. GP practices (NHS ODS "
+        "epraccur) and Dispensaries and community pharmacies (NHS ODS edispensary) could not be "
+        "located: no postcode directory given."
+    )
+    assert sa.furthest(access).attrs["why_empty"].startswith("No distance is measured")
+    fca = sa.gp_accessibility(centres, services=register.services, ctx=unlocated_ctx)
+    assert sa.accessibility_sentence(fca, area_name="Cheltenham") == (
+        "The register has no GP practices, so GP accessibility in Cheltenham is not measured. "
+        "GP practices (NHS ODS epraccur) could not be located: no postcode directory given."
+    )

@@ -111,3 +111,33 @@ def test_report_modules_name_no_area_or_dataset():
             ".csv",
         ):
             assert text not in source, (module.__name__, text)
+
+
+def test_an_empty_table_that_says_why_is_a_sentence():
+    from needskit.reports.context import Note
+
+    empty = tables.why_empty(
+        pd.DataFrame(columns=["area_name", "n_services"]), "No service here: none located."
+    )
+    shown = tables.show_table(empty)
+    assert isinstance(shown, Note) and shown.text == "No service here: none located."
+    assert "<p" in shown._repr_html_()
+    assert not isinstance(tables.show_table(pd.DataFrame(columns=["a"])), Note)  # silent only if not told
+    full = tables.why_empty(pd.DataFrame({"a": [1]}), "unused")
+    assert not isinstance(tables.show_table(full), Note)
+
+
+def test_unlocated_sentence_groups_sources_by_reason():
+    unlocated = {
+        "gp_practice": {"title": "GP practices", "reason": "no postcode directory given"},
+        "pharmacy": {"title": "Pharmacies", "reason": "no postcode directory given"},
+        "library": {"title": "Libraries", "reason": "postcode not in the postcode directory"},
+    }
+    assert tables.unlocated_sentence(unlocated) == (
+        "GP practices and Pharmacies could not be located: no postcode directory given. "
+        "Libraries could not be located: postcode not in the postcode directory."
+    )
+    assert tables.unlocated_sentence(unlocated, service_types=["library", "museum"]) == (
+        "Libraries could not be located: postcode not in the postcode directory."
+    )
+    assert tables.unlocated_sentence({}) == ""

@@ -371,7 +371,8 @@ def expand_places(
     Copy of ``df`` where each row whose place is above ``to`` becomes one row per ``to`` area
     inside it; ``place`` holds the new code, ``place_name`` and ``place_level`` (when present)
     are updated, and ``expanded_from`` holds the original code (missing for rows unchanged).
-    Budgets (the activity's whole budget on each row) are unchanged.
+    Budgets (the activity's whole budget on each row) are unchanged. No rows for no rows (a
+    delivery register with nothing recorded yet).
 
     Raises
     ------
@@ -434,7 +435,9 @@ def expand_places(
         if "place_level" in merged.columns:
             merged["place_level"] = to
         pieces.append(merged.drop(columns=["_parent", "_order", to, f"{to}_name"], errors="ignore"))
-    out = pd.concat(pieces, ignore_index=False)
+    out = (
+        pd.concat(pieces, ignore_index=False) if pieces else df.assign(expanded_from=pd.Series(dtype=object))
+    )
     if within is not None:
         inside = None
         for level in ("district", "county"):

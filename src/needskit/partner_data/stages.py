@@ -74,6 +74,39 @@ def source_table(datasets: Sequence[DatasetSpec], *, ledger: pd.DataFrame | None
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
 
 
+def register_sources(result: PoolResult) -> dict[str, dict[str, Any]]:
+    """The datasets that feed the resource register, for the pool stage's record: per dataset its
+    ``title``, register ``table``, ``service_type`` (services), ``located`` (rows placed in the
+    area) and, when none was, ``reason`` (the commonest problem, e.g. "no postcode directory
+    given") and ``hint`` (what to do), so a report can say why the register has none of them."""
+    ledger = result.ledger
+    problems = problems_frame(result.problems)
+    out: dict[str, dict[str, Any]] = {}
+    for spec in result.datasets:
+        if spec.register is None:
+            continue
+        rows = ledger[ledger["dataset"] == spec.id] if len(ledger) else ledger
+        located = int(rows["assigned"].sum()) if len(rows) else 0
+        record: dict[str, Any] = {
+            "title": spec.title,
+            "table": spec.register.table,
+            "service_type": str(spec.register.values.get("service_type", "") or ""),
+            "located": located,
+            "reason": "",
+            "hint": "",
+        }
+        if located == 0:
+            found = problems[(problems["dataset"] == spec.id) & (problems["severity"] != "info")]
+            if len(found):
+                top = found.sort_values("count", ascending=False, kind="stable").iloc[0]
+                record["reason"] = str(top["what"])
+                record["hint"] = str(top["hint"]) if isinstance(top["hint"], str) else ""
+            else:
+                record["reason"] = "no row lies in the partnership's area"
+        out[spec.id] = record
+    return out
+
+
 def boundary_sources(lsoas: gpd.GeoDataFrame | None) -> dict[str, object] | None:
     """A data-sources row saying which LSOA outlines the store holds: detailed outlines where the
     partnership has them, ONS super-generalised (200 m) ones elsewhere (``boundary_source``)."""
@@ -184,6 +217,7 @@ def write_pool_stage(
             "places": [p.name for p in result.places],
             "errors": len(result.errors),
             "missing": dict(result.missing),
+            "register": register_sources(result),
         }
         manifest = store.updated_manifest(
             "pool",
@@ -278,7 +312,18 @@ def write_published_stage(
             frame.to_parquet(folder / f"{table}.parquet", index=False)
         stamps = {k: source.stage(k).get("finished") for k in ("pool", "indicators")}
         stages = {
-            "pool": {**manifest["stages"]["pool"], "inputs": [], "config": [], "patterns": []},
+            "pool": {
+                **manifest["stages"]["pool"],
+                "inputs": [],
+                "config": [],
+                "patterns": [],
+                # the register's datasets the audience may see (those of its ledger)
+                "register": {
+                    k: v
+                    for k, v in manifest["stages"]["pool"].get("register", {}).items()
+                    if k in set(ledger["dataset"])
+                },
+            },
             "indicators": {**manifest["stages"]["indicators"], "config": []},
             "publish": {"from": stamps, "rule": rule, "audience": audience},
         }

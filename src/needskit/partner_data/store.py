@@ -143,6 +143,12 @@ class Store:
         """Optional datasets the pool found no files for: dataset id to the reason."""
         return dict(self.stage("pool").get("missing", {}))
 
+    def register_sources(self) -> dict[str, dict[str, Any]]:
+        """The datasets that feed the resource register: dataset id to ``title``, ``table``,
+        ``service_type``, ``located`` (rows placed in the area) and, when none was, ``reason``
+        and ``hint`` (e.g. no postcode directory given, and where to drop one)."""
+        return {k: dict(v) for k, v in self.stage("pool").get("register", {}).items()}
+
     def unavailable_indicators(self) -> dict[str, dict[str, str]]:
         """Indicators that could not be made: id to ``title``, ``theme`` and ``reason`` (e.g.
         "no police.uk street-level crime data given: drop the files into data/raw/police/ ...")."""

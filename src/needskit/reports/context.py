@@ -91,6 +91,8 @@ class ReportContext:
     unavailable
         Indicators that could not be made, id to ``title``, ``theme`` and ``reason`` (e.g. no
         police.uk files given yet): reports say so instead of leaving a blank.
+    area_codes
+        The codes of the partnership's area (``conf/partnership.yml``).
     """
 
     area_code: str
@@ -119,6 +121,15 @@ class ReportContext:
     seed: int = 20240401
     notes: list[str] = field(default_factory=list)
     unavailable: dict[str, dict[str, str]] = field(default_factory=dict)
+    area_codes: list[str] = field(default_factory=list)
+
+    @property
+    def is_whole_area(self) -> bool:
+        """True when the report is about the partnership's whole area: its code, or the place
+        ``partnership`` of an area of several codes."""
+        return bool(self.area_codes) and self.area_code == whole_area(
+            "", {"area": {"codes": self.area_codes}}
+        )
 
     @property
     def publish(self) -> str:
@@ -395,4 +406,5 @@ def load_context(
         deprivation_dataset=deprivation.get("dataset"),
         seed=seed,
         unavailable={k: dict(v) for k, v in manifest["stages"]["indicators"].get("unavailable", {}).items()},
+        area_codes=[str(c) for c in manifest.get("area", {}).get("codes", [])],
     )

@@ -27,6 +27,7 @@ from needskit.commissioning import (
 from needskit.config import OutcomesFramework, find_project, load_delivery, load_outcomes
 from needskit.reports.context import ReportContext
 from needskit.reports.scope import (
+    AREA_LEVELS,
     area_lsoas,
     check_place_level,
     default_place_level,
@@ -34,7 +35,7 @@ from needskit.reports.scope import (
     place_codes,
     place_names,
 )
-from needskit.reports.tables import ILLUSTRATIVE_LABEL, theme_names
+from needskit.reports.tables import ILLUSTRATIVE_LABEL, theme_names, why_empty
 
 __all__ = [
     "outcomes_framework",
@@ -116,7 +117,9 @@ def delivery_register(
     Returns
     -------
     DataFrame from :func:`needskit.config.load_delivery` with ``place_code``, ``place_name`` and
-    ``place_level`` (:func:`needskit.commissioning.locate_delivery`).
+    ``place_level`` (:func:`needskit.commissioning.locate_delivery`); no rows when nothing is
+    recorded yet. ``attrs["source"]`` is the register's file (relative to the project when it
+    is inside it), for the sentences that say nothing is recorded.
 
     Raises
     ------
@@ -125,10 +128,23 @@ def delivery_register(
         of the partnership.
     """
     proj = find_project(project or None)
-    rows = load_delivery(
-        proj.resolve(delivery_file) if delivery_file else proj.delivery_file, outcomes=framework
+    path = Path(proj.resolve(delivery_file) if delivery_file else proj.delivery_file)
+    rows = load_delivery(path, outcomes=framework)
+    out = locate_delivery(rows, hierarchy=ctx.hierarchy)
+    try:
+        out.attrs["source"] = path.resolve().relative_to(Path(proj.root).resolve()).as_posix()
+    except ValueError:
+        out.attrs["source"] = str(path)
+    return out
+
+
+def _nothing_recorded(delivery: pd.DataFrame) -> str:
+    """The sentence for a delivery register with no activity recorded yet."""
+    source = delivery.attrs.get("source", "the delivery register")
+    return (
+        f"No delivery is recorded in {source} yet: list the partners' activities there (what, who, "
+        "the outcomes and places they serve, the budget) to see them against the outcomes and need."
     )
-    return locate_delivery(rows, hierarchy=ctx.hierarchy)
 
 
 def framework_note(framework: OutcomesFramework, *, delivery: pd.DataFrame | None = None) -> str:
@@ -138,18 +154,28 @@ def framework_note(framework: OutcomesFramework, *, delivery: pd.DataFrame | Non
     -------
     str
         E.g. "**ILLUSTRATIVE**: the indicators, targets ... of 19 of the 19 outcomes are made up ...",
-        built from the ``illustrative_fields`` the files declare; "" when nothing is flagged.
+        built from the ``illustrative_fields`` the files declare, and that no delivery is recorded
+        when ``delivery`` has no rows; "" when there is nothing to say.
     """
     lines = []
     outcomes = framework.outcomes
     flagged = outcomes[outcomes["illustrative"].astype(bool)]
     if len(flagged):
         fields = sorted({f for text in flagged["illustrative_fields"] for f in str(text).split("; ") if f})
-        lines.append(
-            f"**{ILLUSTRATIVE_LABEL}**: the {', '.join(fields)} of {len(flagged)} of the {len(outcomes)} "
-            f"outcomes in '{framework.name}' are made up to show the method "
-            "(the aims, outcomes and actions are the source's)."
-        )
+        if "all" in fields:  # illustrative: true, every part made up (a starter framework)
+            lines.append(
+                f"**{ILLUSTRATIVE_LABEL}**: {len(flagged)} of the {len(outcomes)} outcomes in "
+                f"'{framework.name}' are made up in full (aims, outcomes, indicators, targets and "
+                "who is accountable), an example of the format to be replaced by the partnership's own."
+            )
+        else:
+            lines.append(
+                f"**{ILLUSTRATIVE_LABEL}**: the {', '.join(fields)} of {len(flagged)} of the "
+                f"{len(outcomes)} outcomes in '{framework.name}' are made up to show the method "
+                "(the aims, outcomes and actions are the source's)."
+            )
+    if delivery is not None and not len(delivery):
+        lines.append(_nothing_recorded(delivery))
     if delivery is not None and len(delivery) and "illustrative" in delivery:
         acts = delivery.drop_duplicates("activity_id")
         made = acts[acts["illustrative"].astype(bool)]
@@ -181,11 +207,16 @@ def delivery_in_area(delivery: pd.DataFrame, *, ctx: ReportContext, level: str |
     -------
     Rows as :func:`needskit.commissioning.expand_places` returns them (``place_code`` at
     ``level``, ``expanded_from`` the original wide place), for places inside the area only; at
-    district level a ward activity counts once in its district.
+    district level a ward activity counts once in its district. ``attrs["recorded"]`` is the
+    number of activities of the whole register and ``attrs["source"]`` its file; with no rows,
+    ``attrs["why_empty"]`` says why (nothing recorded yet, or nothing in the area).
     """
     level = default_place_level(ctx, level)
     check_place_level(ctx, level)
-    rows = expand_places(delivery, to="ward", hierarchy=ctx.hierarchy, within=ctx.area_code)
+    # the whole area of several codes is every place of the hierarchy
+    within = ctx.area_code if ctx.area_level in AREA_LEVELS else None
+    rows = expand_places(delivery, to="ward", hierarchy=ctx.hierarchy, within=within)
+    rows = rows[rows["place_code"].isin(set(area_lsoas(ctx)["ward"]))]
     if level == "district":
         table = area_lsoas(ctx).drop_duplicates("ward").set_index("ward")
         rows = (
@@ -198,6 +229,17 @@ def delivery_in_area(delivery: pd.DataFrame, *, ctx: ReportContext, level: str |
             .drop_duplicates(["activity_id", "outcome_id", "place_code"])
             .reset_index(drop=True)
         )
+    rows = rows.reset_index(drop=True)
+    recorded = int(delivery["activity_id"].nunique()) if len(delivery) else 0
+    rows.attrs.update({"recorded": recorded, "source": delivery.attrs.get("source", "the delivery register")})
+    if rows.empty:
+        why_empty(
+            rows,
+            _nothing_recorded(delivery)
+            if recorded == 0
+            else f"None of the {recorded} activities of the delivery register serves a place in "
+            f"{ctx.area_name}.",
+        )
     return rows
 
 
@@ -205,6 +247,8 @@ def delivery_sentence(delivery: pd.DataFrame, rows: pd.DataFrame, *, ctx: Report
     """What the delivery register covers in the area, from the data."""
     total = delivery["activity_id"].nunique()
     here = rows["activity_id"].nunique()
+    if total == 0:
+        return _nothing_recorded(delivery)
     if here == 0:
         return f"The delivery register lists {total} activities; none serves a place in {ctx.area_name}."
     origin = rows.drop_duplicates("activity_id")["expanded_from"].fillna("")
@@ -231,11 +275,18 @@ def delivery_gap_matrix(
     DataFrame with a first row ``"whole area"`` (distinct activities serving the outcome anywhere
     in the area) and then one row per place of the area: ``place``, one column per outcome id of
     the framework (in its order), and ``outcomes_delivered`` (outcomes with at least one activity
-    there; for the first row, anywhere).
+    there; for the first row, anywhere). No rows when the delivery register records nothing at
+    all (``rows.attrs["recorded"]`` 0): ``attrs["why_empty"]`` says so.
     """
     level = default_place_level(ctx, level)
     codes = place_codes(ctx, level)
     ids = framework.outcomes["outcome_id"].astype(str).tolist()
+    if rows.empty and rows.attrs.get("recorded") == 0:  # nothing recorded: no matrix of zeros
+        return why_empty(
+            pd.DataFrame(columns=["place", *ids, "outcomes_delivered"]),
+            "No delivery to set out by place and outcome: nothing is recorded in "
+            f"{rows.attrs.get('source', 'the delivery register')} yet.",
+        )
     if rows.empty:
         wide = pd.DataFrame(0, index=ids, columns=codes)
     else:
@@ -323,10 +374,21 @@ def delivery_vs_need(rows: pd.DataFrame, *, need: pd.DataFrame, top: float = 0.2
     ``outcome_id``, ``n_places``, ``n_high_need_places``, ``share_high_need``,
     ``mean_need_percentile``, ``budget_high_need``, ``budget_share_high_need``, ``activity``,
     ``partner``, ``away_from_need``) plus ``need_indicator`` and ``illustrative`` (the activity's
-    register entry has made-up fields); empty (same columns) when nothing is delivered in the area.
+    register entry has made-up fields); empty (same columns, and ``rows``' ``attrs``, with
+    ``why_empty``) when nothing is delivered in the area.
     """
     if rows.empty:
-        return pd.DataFrame(columns=_AGAINST_NEED)
+        out = pd.DataFrame(columns=_AGAINST_NEED)
+        out.attrs.update(rows.attrs)
+        if rows.attrs.get("recorded") == 0:
+            why_empty(
+                out,
+                "No delivery to compare with need: nothing is recorded in "
+                f"{rows.attrs.get('source', 'the delivery register')} yet.",
+            )
+        elif rows.attrs.get("why_empty"):
+            why_empty(out, f"{rows.attrs['why_empty']} Nothing is compared with need.")
+        return out
     out = delivery_away_from_need(rows, need=need[["outcome_id", "place_code", "need"]], top=top)
     out["need_indicator"] = out["outcome_id"].map(
         need.drop_duplicates("outcome_id").set_index("outcome_id")["need_indicator"]
@@ -339,6 +401,9 @@ def delivery_vs_need(rows: pd.DataFrame, *, need: pd.DataFrame, top: float = 0.2
 
 def delivery_need_sentence(table: pd.DataFrame, *, ctx: ReportContext) -> str:
     """How much delivery sits away from the highest-need places."""
+    if table.empty and table.attrs.get("recorded") == 0:
+        source = table.attrs.get("source", "the delivery register")
+        return f"No delivery is recorded in {source} yet, so none can be compared with need."
     if table.empty:
         return (
             f"No activity of the delivery register serves a place in {ctx.area_name}, "

@@ -29,10 +29,11 @@ from needskit.config import OutcomesFramework
 from needskit.errors import NeedskitWarning, SchemaError
 from needskit.needs.periods import is_month, months_in, period_kind
 from needskit.reports.charts import ReportFigure
-from needskit.reports.context import ReportContext
-from needskit.reports.tables import ILLUSTRATIVE_LABEL, shorten, show_table
+from needskit.reports.context import Note, ReportContext
+from needskit.reports.tables import ILLUSTRATIVE_LABEL, shorten, show_table, why_empty
 
 __all__ = [
+    "SpcCharts",
     "outcome_series",
     "series_note",
     "synthetic_history",
@@ -57,12 +58,43 @@ _VARIATION_TEXT = {
     "neither_high": "special cause, high",
     "neither_low": "special cause, low",
 }
+_BOARD_COLUMNS = [
+    "indicator_id",
+    "indicator",
+    "time",
+    "value",
+    "mean",
+    "lower_limit",
+    "upper_limit",
+    "target",
+    "polarity",
+    "chart",
+    "n_points",
+    "variation",
+    "variation_icon",
+    "assurance",
+    "assurance_icon",
+    "outcome_ids",
+    "accountable",
+    "variation_text",
+    "assurance_text",
+    "data",
+]
+"""Columns of :func:`board` (also when it has no rows)."""
 _ASSURANCE_TEXT = {
     "pass": "consistently meets target",
     "fail": "consistently fails target",
     "hit_or_miss": "hit and miss",
     "no_target": "no target",
 }
+
+
+class SpcCharts(dict[str, pd.DataFrame]):
+    """What :func:`spc_results` returns: ``{indicator: xmr frame}``, and, when there is no chart,
+    ``why_empty``, the sentence the board and the charts show instead (e.g. no outcome indicator
+    has a monthly series, because no police data were given)."""
+
+    why_empty: str = ""
 
 
 def outcome_series(ctx: ReportContext, *, framework: OutcomesFramework) -> pd.DataFrame:
@@ -77,6 +109,8 @@ def outcome_series(ctx: ReportContext, *, framework: OutcomesFramework) -> pd.Da
     DataFrame, one row per indicator and month, sorted: ``indicator``, ``title``, ``polarity``,
     ``outcome_ids`` (``"; "``-joined), ``period`` (``YYYY-MM``), ``numerator``, ``denominator``,
     ``value``, ``multiplier``, ``illustrative`` (False), ``data`` (``"real"``), ``source``.
+    ``attrs["unavailable"]`` holds, per reason, the sentence naming the framework's indicators
+    that could not be made for the partnership for it (``ctx.unavailable``).
     """
     ids = framework.indicator_ids
     results = ctx.results
@@ -105,16 +139,37 @@ def outcome_series(ctx: ReportContext, *, framework: OutcomesFramework) -> pd.Da
         }
     )
     order = {i: k for k, i in enumerate(ids)}
-    return out.sort_values(
+    out = out.sort_values(
         ["indicator", "period"], key=lambda s: s.map(order) if s.name == "indicator" else s
     ).reset_index(drop=True)
+    missing = [i for i in dict.fromkeys(ids) if i in ctx.unavailable and not ctx.available(i)]
+    out.attrs["unavailable"] = {
+        # one sentence per reason, naming the framework's indicators it stops
+        reason: f"Not available ({reason}): "
+        + "; ".join(ctx.unavailable[i]["title"] for i in missing if ctx.unavailable[i]["reason"] == reason)
+        + "."
+        for reason in dict.fromkeys(ctx.unavailable[i]["reason"] for i in missing)
+    }
+    return out
+
+
+def _why_no_series(series: pd.DataFrame) -> str:
+    """Why there is no monthly series: the sentence, with the framework's indicators that could
+    not be made and why (``series.attrs["unavailable"]``)."""
+    return " ".join(
+        [
+            "No outcome indicator has a monthly series in the data.",
+            *series.attrs.get("unavailable", {}).values(),
+        ]
+    )
 
 
 def series_note(series: pd.DataFrame) -> str:
-    """How many real months each series has, and what that means for the limits (from the data)."""
+    """How many real months each series has, and what that means for the limits (from the data);
+    with no series, why (the framework's indicators that could not be made)."""
     real = series[~series["illustrative"].astype(bool)]
     if real.empty:
-        return "No outcome indicator has a monthly series in the data."
+        return _why_no_series(series)
     n = real.groupby("indicator")["period"].nunique()
     counts = ", ".join(sorted({str(v) for v in n}))
     text = (
@@ -178,7 +233,7 @@ def synthetic_history(series: pd.DataFrame, *, months: int = 24, seed: int = 202
         )
     real = series[~series["illustrative"].astype(bool)]
     if months == 0 or real.empty:
-        return series.copy()
+        return series.copy()  # keeps attrs
     ordered = real.sort_values(["indicator", "period"])
     ordered = ordered.assign(_mr=ordered.groupby("indicator")["numerator"].diff().abs())
     firsts = ordered.groupby("indicator", sort=False).agg(
@@ -232,7 +287,7 @@ def spc_results(
     framework: OutcomesFramework,
     target_months: int = 12,
     rules: SpcRules | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> SpcCharts:
     """An XmR chart per indicator, with the framework's target read as a rate over ``target_months``.
 
     Parameters
@@ -249,9 +304,10 @@ def spc_results(
 
     Returns
     -------
-    ``{indicator: xmr frame}`` in series order; each frame's ``attrs["needskit_report"]`` holds
-    ``title``, ``n_real``, ``n_illustrative``, ``first_real`` and ``warnings`` (the monitoring
-    warnings, e.g. fewer than 12 points).
+    :class:`SpcCharts`: ``{indicator: xmr frame}`` in series order; each frame's
+    ``attrs["needskit_report"]`` holds ``title``, ``n_real``, ``n_illustrative``, ``first_real``
+    and ``warnings`` (the monitoring warnings, e.g. fewer than 12 points). With no series,
+    empty, and its ``why_empty`` says why.
 
     Raises
     ------
@@ -271,7 +327,9 @@ def spc_results(
         )
     targets = _monthly_targets(framework, target_months=target_months)
     polarity = framework.indicators.drop_duplicates("indicator_id").set_index("indicator_id")["polarity"]
-    results: dict[str, pd.DataFrame] = {}
+    results = SpcCharts()
+    if series.empty:
+        results.why_empty = _why_no_series(series)
     for indicator, part in series.groupby("indicator", sort=False):
         frame = part.assign(month=pd.PeriodIndex(part["period"], freq="M"))
         with warnings.catch_warnings(record=True) as caught:
@@ -309,6 +367,8 @@ def targets_sentence(framework: OutcomesFramework, *, series: pd.DataFrame, targ
         .set_index("indicator_id")
     )
     charted = [i for i in dict.fromkeys(series["indicator"]) if i in targets.index]
+    if series.empty:
+        return "No indicator is charted, so no target is read on a chart."
     if not charted:
         return "None of the charted indicators has a target in the outcomes framework."
     made_up = bool(
@@ -337,11 +397,16 @@ def board(results: Mapping[str, pd.DataFrame], *, framework: OutcomesFramework) 
     ``outcome_ids``, ``accountable`` (``"; "``-joined), ``variation_text``, ``assurance_text``
     and ``data`` (``"real (4 months)"`` or ``"ILLUSTRATIVE synthetic (24) + real (4)"``).
 
+    With no results that say why (:class:`SpcCharts` ``why_empty``), no rows, with those
+    columns, and ``attrs["why_empty"]``.
+
     Raises
     ------
     SchemaError
-        No results.
+        No results, and no reason given for it.
     """
+    if not results and isinstance(results, SpcCharts) and results.why_empty:
+        return why_empty(pd.DataFrame(columns=_BOARD_COLUMNS), results.why_empty)
     if not results:
         raise SchemaError(
             "no charts to summarise", where="results", expected="spc_results(...) with one or more indicators"
@@ -381,8 +446,11 @@ def board_table(summary: pd.DataFrame):
     Returns
     -------
     pandas Styler: indicator, latest month, value, mean, limits, target, variation, assurance,
-    points, data.
+    points, data; a :class:`~needskit.reports.context.Note` saying why when the board has no
+    rows and says why (``attrs["why_empty"]``).
     """
+    if summary.empty and summary.attrs.get("why_empty"):
+        return Note(str(summary.attrs["why_empty"]))
     columns = {
         "indicator": "Indicator",
         "time": "Latest month",
@@ -417,13 +485,22 @@ def board_table(summary: pd.DataFrame):
     return styler.format("{:,.2f}", subset=precise, na_rep="").map(paint, subset=["Variation", "Assurance"])
 
 
-def spc_panel(results: Mapping[str, pd.DataFrame], *, title: str) -> ReportFigure:
+def spc_panel(results: Mapping[str, pd.DataFrame], *, title: str) -> ReportFigure | Note:
     """One XmR chart per indicator, stacked; ILLUSTRATIVE synthetic months shaded and labelled.
 
     Returns
     -------
-    ReportFigure (drawn with :func:`needskit.commissioning.spc_plot.plot_xmr` on its axes).
+    ReportFigure (drawn with :func:`needskit.commissioning.spc_plot.plot_xmr` on its axes); a
+    short :class:`~needskit.reports.context.Note` when there is no chart and ``results`` says why
+    (:class:`SpcCharts` ``why_empty``, shown in full by the board above it).
+
+    Raises
+    ------
+    SchemaError
+        No results, and no reason given for it.
     """
+    if not results and isinstance(results, SpcCharts) and results.why_empty:
+        return Note("No chart to draw: no outcome indicator has a monthly series in the data (see above).")
     if not results:
         raise SchemaError(
             "no charts to draw", where="results", expected="spc_results(...) with one or more indicators"
@@ -470,7 +547,8 @@ def untracked_indicators(
     Returns
     -------
     DataFrame: ``indicator_id``, ``outcome_ids``, ``target``, ``status`` (``"not defined in the
-    indicator set"`` or ``"one period only in the data (…)"``).
+    indicator set"``, ``"not available: <why>"`` for one that could not be made for the
+    partnership, e.g. no police data given, or ``"one period only in the data (…)"``).
     """
     links = framework.indicators[~framework.indicators["indicator_id"].isin(set(series["indicator"]))]
     grouped = links.groupby("indicator_id", sort=False).agg(
@@ -482,7 +560,11 @@ def untracked_indicators(
     out["status"] = [
         f"one period only in the data ({periods[i]})"
         if i in periods.index
-        else "not defined in the indicator set"
+        else (
+            f"not available: {ctx.unavailable[i]['reason']}"
+            if i in ctx.unavailable
+            else "not defined in the indicator set"
+        )
         for i in out["indicator_id"]
     ]
     return out.sort_values(["status", "indicator_id"]).reset_index(drop=True)
@@ -510,7 +592,10 @@ def partnership_view(
     ``n_activities``, ``budget``, ``outcomes_without_delivery``) plus ``charted`` (indicators with
     a monthly chart), ``icons`` (their variation and assurance, e.g. ``"crime_rate_all:
     common cause / consistently fails target"``) and ``data_status`` (``"ILLUSTRATIVE budgets"``
-    when the delivery register's budgets are made up, else ``""``).
+    when the delivery register's budgets are made up; that no delivery is recorded yet when the
+    register is empty, ``delivery.attrs["recorded"]`` 0; else ``""``). When ``delivery`` is
+    given but nothing (confirmed) is delivered in the area, ``budget`` is 0 and every outcome
+    is without delivery.
     """
     rows = delivery if delivery is not None and len(delivery) else None
     if rows is not None and "confirmed" in rows:
@@ -519,6 +604,9 @@ def partnership_view(
     out = by_partnership(framework, delivery=rows)
     if rows is None:
         out["n_activities"] = 0
+        if delivery is not None:  # given, but nothing (confirmed) delivered in the area
+            out["budget"] = 0.0
+            out["outcomes_without_delivery"] = out["outcome_ids"]
     per = []
     for partnership in out["partnership"]:
         mine = summary[
@@ -536,4 +624,7 @@ def partnership_view(
     out["icons"] = [text for _, text in per]
     made_up = rows is not None and bool(rows["illustrative"].astype(bool).any())
     out["data_status"] = f"{ILLUSTRATIVE_LABEL} budgets" if made_up else ""
+    if delivery is not None and delivery.attrs.get("recorded") == 0:
+        source = delivery.attrs.get("source", "the delivery register")
+        out["data_status"] = f"no delivery recorded in {source} yet"
     return out

@@ -20,10 +20,10 @@ from needskit.commissioning import allocation_scenarios
 from needskit.config.catalog import THEMES
 from needskit.errors import ReportError
 from needskit.reports.charts import ReportFigure
-from needskit.reports.context import ReportContext
-from needskit.reports.needs_profile import PRIORITY_DOMAINS
+from needskit.reports.context import Note, ReportContext
+from needskit.reports.needs_profile import PRIORITY_DOMAINS, unavailable_facts
 from needskit.reports.scope import area_lsoas, indicator_values, place_codes, place_names, residents
-from needskit.reports.tables import theme_names
+from needskit.reports.tables import theme_names, why_empty
 
 __all__ = [
     "DOMAIN_THEMES",
@@ -217,13 +217,23 @@ def priority_matrix(places: pd.DataFrame) -> pd.DataFrame:
 
 
 def priority_sentence(places: pd.DataFrame, *, ctx: ReportContext) -> str:
-    """How many priority neighbourhoods there are and which themes flag most often."""
+    """How many priority neighbourhoods there are and which themes flag most often, and which
+    indicators could not be made (so flag nothing) and why (``ctx.unavailable``)."""
     worst_decile = int(places.attrs.get("worst_decile", 2))
     n_all = len(area_lsoas(ctx))
     deciles = "decile 1" if worst_decile == 1 else f"deciles 1-{worst_decile}"
     n = places["area_code"].nunique()
+    missing = unavailable_facts(ctx)
+    unused = (
+        " Indicators that could not be made are not used to flag themes. " + " ".join(missing)
+        if missing
+        else ""
+    )
     if n == 0:
-        return f"None of {ctx.area_name}'s {n_all} neighbourhoods is in national deprivation (IMD) {deciles}."
+        return (
+            f"None of {ctx.area_name}'s {n_all} neighbourhoods is in national deprivation (IMD) {deciles}."
+            + unused
+        )
     per_theme = (
         places[places["n_signals"] > 0]
         .groupby("theme_name")["area_code"]
@@ -236,6 +246,7 @@ def priority_sentence(places: pd.DataFrame, *, ctx: ReportContext) -> str:
         f"{n} of {ctx.area_name}'s {n_all} neighbourhoods are among the {worst_decile * 10}% most deprived "
         f"in England (IMD {deciles}), in {len(wards)} wards (most in {wards.index[0]}: {wards.iloc[0]})."
         + (f" The themes flagged most often: {top}." if top else "")
+        + unused
     )
 
 
@@ -265,15 +276,28 @@ def allocation_measures(
     (published residents), ``imd_score`` (the deprivation score), ``imd_people`` (score ×
     residents), ``income_deprivation`` (%), ``income_deprived`` (rate × residents, estimated
     people), ``crimes`` (the crime indicator's count as published; withheld = 0),
-    ``crimes_withheld`` (bool), ``crime_period``.
+    ``crimes_withheld`` (bool), ``crime_period``. A measure whose indicator could not be made
+    for the partnership (``ctx.unavailable``, e.g. crime with no police data given) is missing
+    throughout, and ``attrs["unavailable"]`` maps its column (``imd_people``,
+    ``income_deprived``, ``crimes``) to the sentence saying why.
 
     Raises
     ------
     ReportError
-        An unusable level, or an indicator the store does not hold.
+        An unusable level, or an indicator the store neither holds nor knows to be unavailable.
     """
     codes = place_codes(ctx, level)
-    missing = [i for i in (deprivation, income, crime) if i not in set(ctx.results["indicator"])]
+    columns = {deprivation: "imd_people", income: "income_deprived", crime: "crimes"}
+    unavailable = {
+        columns[i]: ctx.unavailable_note(i)
+        for i in (deprivation, income, crime)
+        if i in ctx.unavailable and not ctx.available(i)
+    }
+    missing = [
+        i
+        for i in (deprivation, income, crime)
+        if i not in set(ctx.results["indicator"]) and columns[i] not in unavailable
+    ]
     if missing:
         raise ReportError(
             "names indicators the report does not compute",
@@ -292,9 +316,12 @@ def allocation_measures(
     out["income_deprivation"] = wide[income].to_numpy(float)
     out["income_deprived"] = out["income_deprivation"] / 100 * out["population"]
     crimes = out["area_code"].map(counts["numerator"]).astype(float)
-    out["crimes_withheld"] = crimes.isna().to_numpy()
+    out["crimes_withheld"] = crimes.isna().to_numpy() & ("crimes" not in unavailable)
     out["crimes"] = crimes.fillna(0.0).to_numpy()
-    out["crime_period"] = out["area_code"].map(counts["period"]).fillna("")
+    out["crime_period"] = out["area_code"].map(counts["period"]).fillna("") if len(counts) else ""
+    for column in unavailable:
+        out[column] = np.nan
+    out.attrs["unavailable"] = unavailable
     return out
 
 
@@ -321,7 +348,10 @@ def allocate_pot(
     DataFrame from :func:`needskit.commissioning.allocation_scenarios` (``area_code``,
     ``allocation_<label>``, ``share_<label>``, ``difference_<label>``, ``range``) with
     ``area_name`` second, sorted by the first scenario's allocation (largest first).
-    ``attrs["needs"]`` holds the descriptions, ``attrs["pot"]`` and ``attrs["unit"]``.
+    ``attrs["needs"]`` holds the descriptions, ``attrs["pot"]`` and ``attrs["unit"]``;
+    ``attrs["not_shared"]`` the measures left out because their indicator could not be made
+    (``measures.attrs["unavailable"]``), description to why. No rows when no measure is left
+    (``attrs["why_empty"]`` says why).
 
     Raises
     ------
@@ -329,7 +359,17 @@ def allocate_pot(
         As :func:`needskit.commissioning.allocate` (pot not a whole number of units, a measure
         with missing values ...).
     """
-    chosen = dict(needs or ALLOCATION_NEEDS)
+    unavailable = measures.attrs.get("unavailable", {})
+    wanted = dict(needs or ALLOCATION_NEEDS)
+    chosen = {label: spec for label, spec in wanted.items() if spec[0] not in unavailable}
+    not_shared = {text: unavailable[column] for column, text in wanted.values() if column in unavailable}
+    if not chosen:
+        out = pd.DataFrame(columns=["area_code", "area_name", "range"])
+        out.attrs.update({"needs": {}, "pot": pot, "unit": unit, "not_shared": not_shared})
+        return why_empty(
+            out,
+            f"The £{pot:,.0f} pot is not shared: no measure of need is available. {_not_shared(not_shared)}",
+        )
     out = allocation_scenarios(
         measures, budget=pot, needs={label: column for label, (column, _) in chosen.items()}, unit=unit
     )
@@ -337,13 +377,26 @@ def allocate_pot(
     first = f"allocation_{next(iter(chosen))}"
     out = out.sort_values([first, "area_code"], ascending=[False, True], kind="stable").reset_index(drop=True)
     out.attrs.update(
-        {"needs": {label: text for label, (_, text) in chosen.items()}, "pot": pot, "unit": unit}
+        {
+            "needs": {label: text for label, (_, text) in chosen.items()},
+            "pot": pot,
+            "unit": unit,
+            "not_shared": not_shared,
+        }
     )
     return out
 
 
+def _not_shared(not_shared: Mapping[str, str]) -> str:
+    """Measures of need left out of the allocation, and why."""
+    return " ".join(f"Not shared by {text}: {why}" for text, why in not_shared.items())
+
+
 def allocation_sentence(alloc: pd.DataFrame, *, measures: pd.DataFrame | None = None) -> str:
-    """That each scenario sums to the pot (checked here, not assumed), and how far they differ."""
+    """That each scenario sums to the pot (checked here, not assumed), how far they differ, and
+    which measures of need are left out and why."""
+    if alloc.empty and alloc.attrs.get("why_empty"):
+        return str(alloc.attrs["why_empty"])
     pot, unit = alloc.attrs.get("pot"), alloc.attrs.get("unit")
     needs = alloc.attrs.get("needs", {})
     sums = {label: int(alloc[f"allocation_{label}"].sum()) for label in needs}
@@ -365,7 +418,8 @@ def allocation_sentence(alloc: pd.DataFrame, *, measures: pd.DataFrame | None = 
             f" {int(measures['crimes_withheld'].sum())} places have a withheld crime count "
             "and get no share under the crime measure."
         )
-    return text
+    not_shared = _not_shared(alloc.attrs.get("not_shared", {}))
+    return f"{text} {not_shared}" if not_shared else text
 
 
 def allocation_table(alloc: pd.DataFrame, *, top: int | None = 20) -> pd.DataFrame:
@@ -382,11 +436,17 @@ def allocation_table(alloc: pd.DataFrame, *, top: int | None = 20) -> pd.DataFra
         out[f"{text} (£)"] = alloc[f"allocation_{label}"]
         out[f"{text}: share"] = alloc[f"share_{label}"]
     out["range (£)"] = alloc["range"]
-    return (out.head(top) if top else out).reset_index(drop=True)
+    out = (out.head(top) if top else out).reset_index(drop=True)
+    if out.empty and alloc.attrs.get("why_empty"):
+        why_empty(out, str(alloc.attrs["why_empty"]))
+    return out
 
 
-def allocation_chart(alloc: pd.DataFrame, *, title: str, top: int | None = 25) -> ReportFigure:
-    """Grouped bars of each place's allocation under each measure (the ``top`` places)."""
+def allocation_chart(alloc: pd.DataFrame, *, title: str, top: int | None = 25) -> ReportFigure | Note:
+    """Grouped bars of each place's allocation under each measure (the ``top`` places); a
+    :class:`~needskit.reports.context.Note` saying why when no measure of need is available."""
+    if alloc.empty and alloc.attrs.get("why_empty"):
+        return Note(str(alloc.attrs["why_empty"]))
     needs = alloc.attrs.get("needs", {})
     shown = alloc.head(top) if top else alloc
     fig = ReportFigure(figsize=(8, 0.32 * len(shown) * max(len(needs), 1) / 2 + 1.8))

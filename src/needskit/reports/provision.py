@@ -27,7 +27,7 @@ from needskit.place.geography import LEVELS
 from needskit.reports.charts import ReportFigure
 from needskit.reports.context import ReportContext
 from needskit.reports.scope import area_lsoas, indicator_values, place_codes, place_names, residents
-from needskit.reports.tables import ILLUSTRATIVE_LABEL, theme_names
+from needskit.reports.tables import ILLUSTRATIVE_LABEL, theme_names, unlocated_sentence, why_empty
 from needskit.resources import ResourceRegister
 
 __all__ = [
@@ -120,12 +120,15 @@ def need_by_theme(
     -------
     DataFrame, one row per place and theme: ``area_code``, ``area_name``, ``theme``,
     ``need_indicator``, ``need_title``, ``need_period``, ``need`` (missing where withheld),
-    ``need_polarity``.
+    ``need_polarity``. Themes whose need indicator could not be made for the partnership (it
+    is in ``ctx.unavailable``, e.g. crime with no police data given) are left out:
+    ``attrs["unavailable"]`` maps each to the sentence saying why.
 
     Raises
     ------
     ReportError
-        Unknown level; a theme without a need indicator, or an indicator the store lacks.
+        Unknown level; a theme without a need indicator, or an indicator the store neither has
+        nor knows to be unavailable (not in ``conf/indicators.yml``).
     """
     mapping = dict(theme_need or THEME_NEED)
     wanted = list(themes) if themes is not None else list(mapping)
@@ -137,6 +140,8 @@ def need_by_theme(
             expected=f"themes of {sorted(mapping)}",
             hint="pass theme_need={theme: indicator_id}",
         )
+    unavailable = {t: ctx.unavailable_note(mapping[t]) for t in wanted if mapping[t] in ctx.unavailable}
+    wanted = [t for t in wanted if t not in unavailable]
     unknown = sorted({mapping[t] for t in wanted} - set(ctx.results["indicator"]))
     if unknown:
         raise ReportError(
@@ -159,7 +164,7 @@ def need_by_theme(
     )
     out = grid.merge(picked, on=["need_indicator", "area_code"], how="left")
     out.insert(1, "area_name", out["area_code"].map(place_names(ctx, level)))
-    return out[
+    out = out[
         [
             "area_code",
             "area_name",
@@ -171,6 +176,8 @@ def need_by_theme(
             "need_polarity",
         ]
     ]
+    out.attrs["unavailable"] = unavailable
+    return out
 
 
 def provision_gaps(supply: pd.DataFrame, need: pd.DataFrame, *, threshold: Any = "median") -> pd.DataFrame:
@@ -192,6 +199,9 @@ def provision_gaps(supply: pd.DataFrame, need: pd.DataFrame, *, threshold: Any =
     theme) plus ``area_name``, ``theme_name``, ``need_title`` and ``data_status``; themes that
     have both a need indicator and services; places with a withheld need value are left out
     (counted in ``attrs["left_out"]``). No rows when there are no services.
+    ``attrs["need_unavailable"]`` keeps the themes whose need indicator is not available, and
+    why (``need.attrs["unavailable"]``); ``attrs["unlocated"]`` the services whose source could
+    not be located (``supply.attrs["unlocated"]``).
     """
     require_columns(supply, ["area_code", "theme", "supply_per_1000"], argument="supply")
     require_columns(need, ["area_code", "theme", "need", "need_title"], argument="need")
@@ -215,7 +225,16 @@ def provision_gaps(supply: pd.DataFrame, need: pd.DataFrame, *, threshold: Any =
             out[column] = extra[column].reindex(keys).to_numpy()
         out["theme_name"] = theme_names(out["theme"])
     out.attrs["left_out"] = len(left_out)
+    out.attrs["need_unavailable"] = dict(need.attrs.get("unavailable", {}))
+    out.attrs["unlocated"] = dict(supply.attrs.get("unlocated", {}))
     return out
+
+
+def _not_compared(unavailable: Mapping[str, str]) -> str:
+    """Themes whose need could not be measured, and why, as one sentence per theme."""
+    return " ".join(
+        f"{THEMES.get(theme, theme)} is not compared: {note}" for theme, note in unavailable.items()
+    )
 
 
 def gap_table(gaps: pd.DataFrame, *, top: int | None = 15) -> pd.DataFrame:
@@ -225,19 +244,39 @@ def gap_table(gaps: pd.DataFrame, *, top: int | None = 15) -> pd.DataFrame:
     -------
     DataFrame: ``theme_name``, ``area_name``, ``need_title``, ``need``, ``supply_per_1000``,
     ``need_percentile``, ``provision_percentile``, ``gap_score``, ``gap_rank``, ``data_status``;
-    at most ``top`` rows, ordered by gap score.
+    at most ``top`` rows, ordered by gap score (no rows when there is no gap, and
+    ``attrs["why_empty"]`` says why).
     """
     rows = gaps[gaps["quadrant"] == "gap"].sort_values(
         ["gap_score", "need_percentile"], ascending=False, kind="stable"
     )
     rows = rows[_GAP_COLUMNS]
-    return (rows.head(top) if top else rows).reset_index(drop=True)
+    out = (rows.head(top) if top else rows).reset_index(drop=True)
+    if out.empty:
+        why_empty(
+            out,
+            "No place is a gap (high need, low provision) in any theme compared."
+            if len(gaps)
+            else "No gap to list: the register has no services here to set against need.",
+        )
+    return out
 
 
 def gaps_sentence(gaps: pd.DataFrame, *, area_name: str) -> str:
-    """How many places are gaps in each theme, and the largest one, from the data."""
+    """How many places are gaps in each theme, and the largest one, from the data; why when the
+    register has no services (its sources could not be located) and which themes' need could not
+    be measured."""
+    not_compared = _not_compared(gaps.attrs.get("need_unavailable", {}))
     if gaps.empty:
-        return f"No provision to set against need in {area_name}: the register has no services here."
+        return " ".join(
+            part
+            for part in (
+                f"No provision to set against need in {area_name}: the register has no services here.",
+                unlocated_sentence(gaps.attrs.get("unlocated", {})),
+                not_compared,
+            )
+            if part
+        )
     counts = gaps.groupby("theme_name").agg(
         n=("area_code", "size"), gaps=("quadrant", lambda q: int((q == "gap").sum()))
     )
@@ -260,6 +299,8 @@ def gaps_sentence(gaps: pd.DataFrame, *, area_name: str) -> str:
         )
     if gaps.attrs.get("left_out"):
         text += f" {gaps.attrs['left_out']} place-theme pairs with a withheld need value are left out."
+    if not_compared:
+        text += f" {not_compared}"
     return text
 
 
@@ -284,7 +325,8 @@ def duplication_in_area(
     ``area_code``, ``area_name``, ``ward_name``, ``theme``, ``theme_name``, ``n_partners``,
     ``partners``, ``n_services``, ``service_ids``, ``spend_total``, ``spend_in_area``,
     ``data_status``; sorted by most partners, then most spend in the area. No rows when the
-    register has no catchments. ``attrs`` count the services without a catchment
+    register has no catchments (``attrs["why_empty"]`` says so). ``attrs`` count the services
+    without a catchment
     (``services_without_catchment``, of them real: ``services_without_catchment_real``) and all
     services (``services_total``).
     """
@@ -313,6 +355,13 @@ def duplication_in_area(
             ["n_partners", "spend_in_area", "area_code"], ascending=[False, False, True], kind="stable"
         )
     dup = dup.reset_index(drop=True)
+    if dup.empty:
+        why_empty(
+            dup,
+            "No overlap to list: no service of the register has a catchment on record."
+            if len(without) == len(services)
+            else "No overlap to list.",
+        )
     dup.attrs.update(
         {
             "services_without_catchment": len(without),
@@ -321,6 +370,15 @@ def duplication_in_area(
         }
     )
     return dup
+
+
+def _no_overlap(ctx: ReportContext, *, total: int, without: int) -> str:
+    text = (
+        f"No neighbourhood of {ctx.area_name} is covered by two or more partners' services on the same theme."
+    )
+    if without == total:
+        text += " No service of the register has a catchment on record, so none can be compared."
+    return text
 
 
 def duplication_summary(dup: pd.DataFrame) -> pd.DataFrame:
@@ -350,26 +408,24 @@ def duplication_summary(dup: pd.DataFrame) -> pd.DataFrame:
                 "data_status": "; ".join(sorted(set(part["data_status"]))),
             }
         )
-    return pd.DataFrame(
+    out = pd.DataFrame(
         rows,
         columns=["theme_name", "neighbourhoods", "most_partners", "services", "spend_in_area", "data_status"],
     )
+    if out.empty and dup.attrs.get("why_empty"):
+        why_empty(out, str(dup.attrs["why_empty"]))
+    return out
 
 
 def duplication_sentence(dup: pd.DataFrame, *, ctx: ReportContext) -> str:
     """How much overlap there is, from the data; says ILLUSTRATIVE when made-up services are involved."""
     n_areas = len(area_lsoas(ctx))
     if dup.empty:
-        text = (
-            f"No neighbourhood of {ctx.area_name} is covered by two or more partners' services "
-            "on the same theme."
+        return _no_overlap(
+            ctx,
+            total=int(dup.attrs.get("services_total", 0)),
+            without=int(dup.attrs.get("services_without_catchment", 0)),
         )
-        if (
-            dup.attrs.get("services_total")
-            and dup.attrs.get("services_without_catchment") == dup.attrs["services_total"]
-        ):
-            text += " No service of the register has a catchment on record, so none can be compared."
-        return text
     text = (
         f"In {dup['area_code'].nunique()} of {ctx.area_name}'s {n_areas} neighbourhoods, two or more "
         f"partners run services on the same theme whose catchments cover the neighbourhood ({len(dup)} "
@@ -436,8 +492,10 @@ def spend_against_need(
     DataFrame from :func:`needskit.commissioning.spend_vs_need` (``area_code``, ``theme``,
     ``need``, ``spend_gbp``, ``population``, ``spend_per_head``, percentiles, shares,
     ``need_proportional_spend`` ...) plus ``area_name``, ``theme_name``, ``need_title``,
-    ``data_status``; no rows when the register has no spend in the area.
-    ``attrs["caveat"]`` is :data:`needskit.commissioning.SPEND_VS_NEED_CAVEAT`.
+    ``data_status``; no rows when the register has no spend in the area (``attrs["why_empty"]``
+    says so). ``attrs["caveat"]`` is :data:`needskit.commissioning.SPEND_VS_NEED_CAVEAT`;
+    ``attrs["need_unavailable"]`` the themes whose need indicator is not available, and why
+    (their spend is not compared).
     """
     codes = place_codes(ctx, level)
     spend = register.spend
@@ -447,6 +505,7 @@ def spend_against_need(
         else spend.assign(place=pd.Series(dtype=str))
     )
     spend = spend[spend["place"].isin(codes)]
+    nothing = "The register has no spend by area for this area, so nothing is compared."
     if spend.empty:
         out = pd.DataFrame(
             columns=[
@@ -461,7 +520,7 @@ def spend_against_need(
             ]
         )
         out.attrs["caveat"] = SPEND_VS_NEED_CAVEAT
-        return out
+        return why_empty(out, nothing)
     by_theme = (
         spend.groupby(["place", "theme"], as_index=False)
         .agg(spend_gbp=("spend_gbp", "sum"), illustrative=("illustrative", "any"))
@@ -482,6 +541,9 @@ def spend_against_need(
     )
     out.insert(1, "area_name", out["area_code"].map(place_names(ctx, level)))
     out.insert(3, "theme_name", theme_names(out["theme"]))
+    out.attrs["need_unavailable"] = dict(need.attrs.get("unavailable", {}))
+    if out.empty:
+        why_empty(out, f"{nothing} {_not_compared(out.attrs['need_unavailable'])}".strip())
     return out
 
 
@@ -503,7 +565,8 @@ def spend_sentence(table: pd.DataFrame) -> str:
             + "; ".join(parts)
             + "."
         )
-    return text
+    not_compared = _not_compared(table.attrs.get("need_unavailable", {}))
+    return f"{text} {not_compared}" if not_compared else text
 
 
 def spend_table(table: pd.DataFrame, *, top: int | None = 15) -> pd.DataFrame:
@@ -520,7 +583,10 @@ def spend_table(table: pd.DataFrame, *, top: int | None = 15) -> pd.DataFrame:
     out = table.sort_values(
         ["percentile_difference", "need_percentile"], ascending=[True, False], kind="stable"
     )[_SPEND_COLUMNS]
-    return (out.head(top) if top else out).reset_index(drop=True)
+    out = (out.head(top) if top else out).reset_index(drop=True)
+    if out.empty and table.attrs.get("why_empty"):
+        why_empty(out, str(table.attrs["why_empty"]))
+    return out
 
 
 def spend_chart(table: pd.DataFrame, *, title: str) -> ReportFigure:

@@ -13,6 +13,9 @@ store with no services at all gives empty tables and says so (the register's not
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -31,7 +34,7 @@ from needskit.reports.scope import (
     residents,
     residents_by_age,
 )
-from needskit.reports.tables import ILLUSTRATIVE_LABEL, data_label, theme_names
+from needskit.reports.tables import ILLUSTRATIVE_LABEL, data_label, theme_names, unlocated_sentence, why_empty
 from needskit.resources import REGISTER_COLUMNS, ResourceRegister, build_register, supply_per_head
 
 __all__ = [
@@ -89,8 +92,12 @@ def register(ctx: ReportContext) -> ResourceRegister:
     ResourceRegister
         ``services`` (every service point of the partnership, EPSG:27700), ``spend``,
         ``catchments`` and ``population`` (residents per LSOA by age group from ``ctx.profile``:
-        :func:`needskit.reports.scope.residents_by_age`), with ``notes`` (illustrative rows,
-        missing NHS list sizes, no register of the partnership's own).
+        :func:`needskit.reports.scope.residents_by_age`), with ``notes`` (register sources none
+        of whose rows could be located, and why; illustrative rows, missing NHS list sizes, no
+        register of the partnership's own). ``services.attrs["unlocated"]`` maps each service
+        type whose source gave no located row to ``title``, ``reason`` and ``hint`` (e.g. GP
+        practices when no postcode directory was given), for the sentences that say why a type
+        is missing.
 
     Raises
     ------
@@ -98,12 +105,49 @@ def register(ctx: ReportContext) -> ResourceRegister:
         As :func:`needskit.resources.build_register`; numeric register columns holding text.
     """
     tables = {table: _numbers(ctx.store.read_register(table), table) for table in _NUMERIC}
-    return build_register(
+    built = build_register(
         services=tables["services"],
         spend=tables["spend"],
         catchments=tables["catchments"],
         population=residents_by_age(ctx),
     )
+    unlocated = _unlocated_sources(ctx)
+    built.services.attrs["unlocated"] = {
+        str(known["service_type"]): {k: str(known.get(k, "")) for k in ("title", "reason", "hint")}
+        for known in unlocated.values()
+        if known.get("table") == "services" and known.get("service_type")
+    }
+    if not unlocated:
+        return built
+    return dataclasses.replace(built, notes=(*_unlocated_notes(unlocated), *built.notes))
+
+
+def _unlocated_sources(ctx: ReportContext) -> dict[str, dict[str, Any]]:
+    """The register's source datasets (that the report's audience may see: those of its ledger)
+    none of whose rows was located in the partnership's area, with why (the store's pool record)."""
+    sources = ctx.store.register_sources()
+    if not sources:
+        return {}
+    ledger = ctx.store.read_ledger()
+    visible = set(ledger["dataset"]) if "dataset" in ledger.columns else set()
+    return {
+        dataset: known
+        for dataset, known in sources.items()
+        if dataset in visible and not known.get("located") and known.get("reason")
+    }
+
+
+def _unlocated_notes(unlocated: dict[str, dict[str, Any]]) -> list[str]:
+    """One sentence per reason: which register sources could not be located, why, and what to do."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for known in unlocated.values():
+        key = (str(known.get("reason", "")), str(known.get("hint", "") or ""))
+        groups.setdefault(key, []).append(str(known.get("title", "")))
+    return [
+        f"{' and '.join(titles)} could not be located, so the register has none of "
+        f"{'them' if len(titles) > 1 else 'its rows'}: {reason}" + (f" ({hint})" if hint else "") + "."
+        for (reason, hint), titles in groups.items()
+    ]
 
 
 def register_notes(register: ResourceRegister, *, services: pd.DataFrame | None = None) -> str:
@@ -185,6 +229,13 @@ def area_services(register: ResourceRegister, *, ctx: ReportContext) -> gpd.GeoD
     return out.sort_values(["service_type", "service_id"], kind="stable").reset_index(drop=True)
 
 
+def _no_services(frame: pd.DataFrame, what: str) -> str:
+    """The sentence "No service point of the register lies in this area, so <what>." and why,
+    when the register's sources could not be located (``attrs["unlocated"]``)."""
+    text = f"No service point of the register lies in this area, so {what}."
+    return f"{text} {unlocated_sentence(frame.attrs.get('unlocated', {}))}".strip()
+
+
 def services_summary(services: pd.DataFrame) -> pd.DataFrame:
     """Services by type and sector: how many, run by whom, real or ILLUSTRATIVE.
 
@@ -192,7 +243,8 @@ def services_summary(services: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame, one row per ``service_type`` and ``partner_sector``: ``service_type``,
     ``theme_name``, ``partner_sector``, ``partners`` (``"; "``-joined), ``n_services``,
-    ``data_status``; sorted by theme then type (no rows when there are no services).
+    ``data_status``; sorted by theme then type (no rows when there are no services, and
+    ``attrs["why_empty"]`` says so).
     """
     require_frame(services)
     require_columns(
@@ -200,7 +252,7 @@ def services_summary(services: pd.DataFrame) -> pd.DataFrame:
     )
     columns = ["service_type", "theme_name", "partner_sector", "partners", "n_services", "data_status"]
     if services.empty:
-        return pd.DataFrame(columns=columns)
+        return why_empty(pd.DataFrame(columns=columns), _no_services(services, "nothing to summarise"))
     grouped = (
         pd.DataFrame(services)
         .groupby(["theme", "service_type", "partner_sector"], as_index=False, dropna=False)
@@ -306,7 +358,8 @@ def supply_by_place(
     ``level``, ``by``, ``n_records``, ``supply``, ``population``, ``supply_per_head``,
     ``supply_per_1000``) plus ``theme_name`` when ``by="theme"`` and ``data_status`` (the
     group's services: ``"ILLUSTRATIVE"``, ``"real"`` or both). Every place × group, 0 where none;
-    no rows when there are no services. ``attrs["level"]`` is ``level``.
+    no rows when there are no services (``attrs["unlocated"]`` then carries the services' own,
+    see :func:`register`). ``attrs["level"]`` is ``level``.
 
     Raises
     ------
@@ -317,6 +370,7 @@ def supply_by_place(
     if len(services) == 0:
         named = ["theme_name"] if by == "theme" else []
         out = pd.DataFrame(columns=["area_code", "area_name", "level", by, *named, *_SUPPLY_COLUMNS])
+        out.attrs["unlocated"] = dict(services.attrs.get("unlocated", {}))
     else:
         status = pd.DataFrame(services).groupby(by)["data_status"].agg(lambda s: "; ".join(sorted(set(s))))
         out = supply_per_head(
@@ -352,7 +406,8 @@ def supply_map_frame(supply: pd.DataFrame, *, ctx: ReportContext) -> gpd.GeoData
     totals["services_per_1000"] = np.where(
         totals["population"] > 0, 1000 * totals["n_services"] / totals["population"], np.nan
     )
-    areas = load_areas(level, geography=ctx.geography, within=ctx.area_code)
+    areas = load_areas(level, geography=ctx.geography)
+    areas = areas[areas["area_code"].isin(codes)]
     return areas[["area_code", "area_name", "geometry"]].merge(
         totals.reset_index(), on="area_code", how="left"
     )
@@ -360,14 +415,16 @@ def supply_map_frame(supply: pd.DataFrame, *, ctx: ReportContext) -> gpd.GeoData
 
 def supply_map(supply: pd.DataFrame, *, ctx: ReportContext) -> Choropleth:
     """A map of all services per 1,000 residents by place (:func:`supply_map_frame`), its title
-    saying ILLUSTRATIVE when made-up services are counted."""
+    saying ILLUSTRATIVE when made-up services are counted, and that the register has none when
+    there are no services."""
     frame = supply_map_frame(supply, ctx=ctx)
     level = supply.attrs.get("level") or default_place_level(ctx)
     return choropleth(
         frame,
         column="services_per_1000",
         legend="per 1,000",
-        title=f"Services per 1,000 residents by {level}{data_label(supply)}",
+        title=f"Services per 1,000 residents by {level}{data_label(supply)}"
+        + ("" if len(supply) else " — no services in the register"),
     )
 
 
@@ -378,7 +435,8 @@ def supply_wide(supply: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame, one row per place, most services per 1,000 residents first: ``area_name``,
     ``population``, ``n_services``, ``services_per_1000``, one column per theme name (services
-    per 1,000), ``data_status``.
+    per 1,000), ``data_status``; no rows when there are no services (``attrs["why_empty"]`` says
+    so).
     """
     require_columns(
         supply,
@@ -386,8 +444,11 @@ def supply_wide(supply: pd.DataFrame) -> pd.DataFrame:
         argument="supply",
     )
     if supply.empty:
-        return pd.DataFrame(
-            columns=["area_name", "population", "n_services", "services_per_1000", "data_status"]
+        return why_empty(
+            pd.DataFrame(
+                columns=["area_name", "population", "n_services", "services_per_1000", "data_status"]
+            ),
+            _no_services(supply, "there is no supply per head to show"),
         )
     wide = supply.pivot_table(
         index="area_code", columns="theme_name", values="supply_per_1000", aggfunc="sum"

@@ -1,11 +1,13 @@
 """What a commissioning report covers: the area's LSOAs, its places, its residents and indicators.
 
 The resource map, commissioning priorities and outcomes monitoring reports are about the
-partnership's area or one of its chapters — a district or a county — and compare its *places*
-(wards, or the districts of a county). Everything here is read from the report's
-:class:`~needskit.reports.context.ReportContext`: the hierarchy of the store, and residents from
-its profile (the partnership's ``residents`` dataset and measure, as published for the report's
-audience), so every report counts people one way.
+partnership's whole area (its code, or the place ``partnership`` of an area of several codes) or
+one of its chapters — a district or a county — and compare its *places* (wards, or the districts
+of a county; a unitary, a district and a county at once, is one place of the district level).
+Everything here is read from the report's :class:`~needskit.reports.context.ReportContext`:
+the hierarchy of the store, and residents from its profile (the partnership's ``residents``
+dataset and measure, as published for the report's audience), so every report counts people one
+way.
 """
 
 from __future__ import annotations
@@ -44,26 +46,30 @@ def area_lsoas(ctx: ReportContext) -> pd.DataFrame:
     Parameters
     ----------
     ctx
-        The report's context; its area must be a district or a county.
+        The report's context; its area must be a district, a county or the partnership's whole
+        area (:attr:`~needskit.reports.context.ReportContext.is_whole_area`).
 
     Returns
     -------
-    DataFrame: the rows of ``ctx.hierarchy`` whose ``<area level>`` is the area's code.
+    DataFrame: the rows of ``ctx.hierarchy`` whose ``<area level>`` is the area's code (for the
+    whole area of several codes, the rows of its LSOAs).
 
     Raises
     ------
     ReportError
-        The area is not a district or a county.
+        The area is not a district, a county or the partnership's whole area.
     """
-    if ctx.area_level not in AREA_LEVELS:
-        raise ReportError(
-            "commissioning reports cover a district or a county",
-            where=f"area {ctx.area_code!r} ({ctx.area_level})",
-            expected="the code of the partnership's area or of one of its chapters (a district or a county)",
-            got=ctx.area_level,
-            hint="use the neighbourhood-profile report for an LSOA, ward or the partnership's own places",
-        )
-    return ctx.hierarchy[ctx.hierarchy[ctx.area_level] == ctx.area_code]
+    if ctx.area_level in AREA_LEVELS:
+        return ctx.hierarchy[ctx.hierarchy[ctx.area_level] == ctx.area_code]
+    if ctx.is_whole_area and ctx.members:
+        return ctx.hierarchy[ctx.hierarchy["lsoa"].isin(ctx.members)]
+    raise ReportError(
+        "commissioning reports cover the partnership's whole area, a district or a county",
+        where=f"area {ctx.area_code!r} ({ctx.area_level})",
+        expected="the code of the partnership's area or of one of its chapters (a district or a county)",
+        got=ctx.area_level,
+        hint="use the neighbourhood-profile report for an LSOA, ward or the partnership's own places",
+    )
 
 
 def check_place_level(ctx: ReportContext, level: str) -> None:
@@ -91,8 +97,23 @@ def check_place_level(ctx: ReportContext, level: str) -> None:
 
 
 def default_place_level(ctx: ReportContext, level: str | None = None) -> str:
-    """``level`` when given, else wards for a district and districts for a county."""
-    return level if level is not None else ("district" if ctx.area_level == "county" else "ward")
+    """``level`` when given, else districts for an area of several (a county, or a partnership of
+    several unitaries) and wards for an area of one (a district or a unitary)."""
+    if level is not None:
+        return level
+    if ctx.area_level == "district":
+        return "ward"
+    return "district" if area_lsoas(ctx)["district"].nunique() > 1 else "ward"
+
+
+def _level_rows(ctx: ReportContext, frame: pd.DataFrame, level: str) -> pd.Series:
+    """Which rows of a profile or indicator frame are of ``level``: for districts, a unitary's
+    county rows too (the report context keeps a unitary's rows as a county's only)."""
+    mask = frame["level"] == level
+    if level == "district":
+        unitaries = set(ctx.hierarchy["district"].dropna()) & set(ctx.hierarchy["county"].dropna())
+        mask |= (frame["level"] == "county") & frame["area_code"].isin(unitaries)
+    return mask
 
 
 def place_codes(ctx: ReportContext, level: str) -> list[str]:
@@ -115,7 +136,7 @@ def place_names(ctx: ReportContext, level: str) -> pd.Series:
 
 def _resident_rows(ctx: ReportContext, *, level: str) -> pd.DataFrame:
     profile = ctx.profile
-    rows = profile[(profile["dataset"] == ctx.residents_dataset) & (profile["level"] == level)]
+    rows = profile[(profile["dataset"] == ctx.residents_dataset) & _level_rows(ctx, profile, level)]
     if ctx.residents_measure:
         rows = rows[rows["measure"] == ctx.residents_measure]
     return rows
@@ -134,7 +155,7 @@ def residents(
         reports the disclosure rule has been applied to them cell by cell, so totals shown are
         publishable.
     level
-        ``"lsoa"``, ``"ward"`` or ``"district"``.
+        ``"lsoa"``, ``"ward"`` or ``"district"`` (a unitary's residents as a county's).
     scope
         The areas of the report's area, or of the whole partnership (for access, whose
         catchments cross district boundaries).
@@ -188,7 +209,7 @@ def indicator_values(
     results = ctx.results
     rows = results[
         results["indicator"].isin(list(indicators))
-        & (results["level"] == level)
+        & _level_rows(ctx, results, level)
         & results["area_code"].isin(list(codes))
     ]
     return select_period(rows, ctx.period)

@@ -25,7 +25,7 @@ from needskit.place import BNG
 from needskit.reports.context import ReportContext
 from needskit.reports.maps import Choropleth, choropleth
 from needskit.reports.scope import area_lsoas, residents
-from needskit.reports.tables import ILLUSTRATIVE_LABEL
+from needskit.reports.tables import ILLUSTRATIVE_LABEL, unlocated_sentence, why_empty
 from needskit.resources import lsoa_centres, nearest_service, two_step_fca
 
 __all__ = [
@@ -121,7 +121,9 @@ def access_table(
     ``area_code``, ``area_name``, ``ward_name``, ``population``, ``centre_method``, then per
     measured type ``<type>_m`` (metres) and ``<type>_nearest`` (the service's name).
     ``attrs["data_status"]`` says per type whether its points are ``"real"`` or
-    ``"ILLUSTRATIVE"``; ``attrs["absent_types"]`` lists the types not in the register.
+    ``"ILLUSTRATIVE"``; ``attrs["absent_types"]`` lists the types not in the register, and
+    ``attrs["unlocated"]`` those of them whose source could not be located (from
+    ``services.attrs``, see :func:`needskit.reports.resource_map.register`).
 
     Raises
     ------
@@ -145,6 +147,8 @@ def access_table(
         ]
     )
     out.attrs["absent_types"] = [t for t in service_types if t not in known]
+    unlocated = services.attrs.get("unlocated", {})
+    out.attrs["unlocated"] = {t: dict(unlocated[t]) for t in out.attrs["absent_types"] if t in unlocated}
     if not present:
         out.attrs["data_status"] = {}
         return out.sort_values("area_code").reset_index(drop=True)
@@ -171,7 +175,8 @@ def access_summary(access: pd.DataFrame, *, far_m: float = 2000.0) -> pd.DataFra
     ``mean_per_resident_m`` (population-weighted mean), ``residents_beyond`` (published residents
     of neighbourhoods whose centre is further than ``far_m``), ``share_residents_beyond``,
     ``far_m``, ``data_status`` (from ``access.attrs``; ``"real"`` when unknown). No rows when
-    the register has none of the types; ``attrs["absent_types"]`` as the access table's.
+    the register has none of the types (``attrs["why_empty"]`` says so);
+    ``attrs["absent_types"]`` and ``attrs["unlocated"]`` as the access table's.
 
     Raises
     ------
@@ -207,12 +212,16 @@ def access_summary(access: pd.DataFrame, *, far_m: float = 2000.0) -> pd.DataFra
             }
         )
     out.attrs["absent_types"] = list(access.attrs.get("absent_types", []))
+    out.attrs["unlocated"] = dict(access.attrs.get("unlocated", {}))
+    if out.empty:
+        why_empty(out, "No distance is measured: the register has none of the service types asked for.")
     return out
 
 
 def access_sentence(summary: pd.DataFrame, *, area_name: str) -> str:
     """One sentence per service type on how far residents are from the nearest one, and which
-    types asked for the register does not have (``summary.attrs["absent_types"]``).
+    types asked for the register does not have (``summary.attrs["absent_types"]``) and why, when
+    their source could not be located (``summary.attrs["unlocated"]``).
 
     Parameters
     ----------
@@ -238,6 +247,8 @@ def access_sentence(summary: pd.DataFrame, *, area_name: str) -> str:
         if absent
         else ""
     )
+    why = unlocated_sentence(summary.attrs.get("unlocated", {}), service_types=absent)
+    missing = f"{missing} {why}".strip()
     if not parts:
         return (
             "The register has no services of the types measured, so distances are not measured. " + missing
@@ -257,7 +268,7 @@ def furthest(access: pd.DataFrame, *, service_type: str | None = None, top: int 
     -------
     DataFrame: ``area_name``, ``ward_name``, ``population``, every ``<type>_m`` and the chosen
     type's ``<type>_nearest``; sorted by ``<service_type>_m`` descending, at most ``top`` rows
-    (no rows when nothing was measured).
+    (no rows when nothing was measured, and ``attrs["why_empty"]`` says so).
 
     Raises
     ------
@@ -266,7 +277,10 @@ def furthest(access: pd.DataFrame, *, service_type: str | None = None, top: int 
     """
     kinds = [c[:-2] for c in access.columns if c.endswith("_m")]
     if not kinds and service_type is None:
-        return pd.DataFrame(columns=["area_name", "ward_name", "population"])
+        return why_empty(
+            pd.DataFrame(columns=["area_name", "ward_name", "population"]),
+            "No distance is measured, so no neighbourhood is listed as furthest from a service.",
+        )
     kind = service_type or kinds[0]
     require_columns(access, [f"{kind}_m", f"{kind}_nearest"], argument="service_type")
     out = access.sort_values([f"{kind}_m", "area_code"], ascending=[False, True], kind="stable").reset_index(
@@ -310,7 +324,8 @@ def gp_accessibility(
     ``practices_per_100k`` (× 100,000), ``services_in_catchment``; ``attrs["needskit_access"]``
     from :func:`~needskit.resources.two_step_fca` plus ``supply`` (what one unit is). When the
     register has no services at all: every neighbourhood, accessibility missing, and
-    ``attrs["needskit_access"]["absent"]`` True.
+    ``attrs["needskit_access"]["absent"]`` True (``["why"]``: why, when the practices' source
+    could not be located).
 
     Raises
     ------
@@ -336,7 +351,12 @@ def gp_accessibility(
             centres.loc[centres["in_area"], ["area_code", "area_name", "ward_name", "population"]]
         )
         fca = here.assign(accessibility=np.nan, practices_per_100k=np.nan, services_in_catchment=0)
-        meta = {"method": "2SFCA", "catchment_m": float(catchment_m), "absent": True}
+        meta = {
+            "method": "2SFCA",
+            "catchment_m": float(catchment_m),
+            "absent": True,
+            "why": unlocated_sentence(services.attrs.get("unlocated", {}), service_types=[service_type]),
+        }
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NeedskitWarning)  # unreached practices are in attrs
@@ -388,7 +408,10 @@ def accessibility_sentence(fca: pd.DataFrame, *, area_name: str) -> str:
     """What the 2SFCA map shows, from the data."""
     meta = fca.attrs.get("needskit_access", {})
     if meta.get("absent"):
-        return f"The register has no GP practices, so GP accessibility in {area_name} is not measured."
+        return (
+            f"The register has no GP practices, so GP accessibility in {area_name} is not measured. "
+            + str(meta.get("why", ""))
+        ).strip()
     none = fca[fca["services_in_catchment"] == 0]
     reached = fca[fca["services_in_catchment"] > 0]
     text = (

@@ -17,7 +17,7 @@ import pandas as pd
 from needskit._checks import require_columns, require_frame
 from needskit.config.catalog import THEMES
 from needskit.errors import ReportError
-from needskit.reports.context import AUDIENCE_WORDS, ReportContext
+from needskit.reports.context import AUDIENCE_WORDS, Note, ReportContext
 
 __all__ = [
     "ILLUSTRATIVE_LABEL",
@@ -28,6 +28,8 @@ __all__ = [
     "show_table",
     "money",
     "methods_text",
+    "unlocated_sentence",
+    "why_empty",
 ]
 
 ILLUSTRATIVE_LABEL = "ILLUSTRATIVE"
@@ -70,6 +72,45 @@ def data_label(df: pd.DataFrame) -> str:
 def theme_names(themes: pd.Series) -> pd.Series:
     """Catalogue theme keys as their names (:data:`needskit.config.THEMES`); unknown keys kept."""
     return themes.map(THEMES).fillna(themes)
+
+
+def unlocated_sentence(
+    unlocated: Mapping[str, Mapping[str, str]], *, service_types: Sequence[str] | None = None
+) -> str:
+    """Why the register has none of some service types: their sources could not be located.
+
+    Parameters
+    ----------
+    unlocated
+        ``service_type -> {"title": source title, "reason": why, "hint": what to do}`` (the
+        ``attrs["unlocated"]`` of :func:`needskit.reports.resource_map.register`'s services).
+    service_types
+        Only these types (default all).
+
+    Returns
+    -------
+    str
+        E.g. "GP practices (NHS ODS epraccur) could not be located: no postcode directory
+        given." — one sentence per reason; "" when nothing is unlocated.
+    """
+    wanted = list(unlocated) if service_types is None else [t for t in service_types if t in unlocated]
+    by_reason: dict[str, list[str]] = {}
+    for kind in wanted:
+        known = unlocated[kind]
+        titles = by_reason.setdefault(str(known.get("reason", "")), [])
+        if known.get("title") not in titles:
+            titles.append(str(known.get("title", kind)))
+    return " ".join(
+        f"{' and '.join(titles)} could not be located{': ' + reason if reason else ''}."
+        for reason, titles in by_reason.items()
+    )
+
+
+def why_empty(df: pd.DataFrame, why: str) -> pd.DataFrame:
+    """``df`` with ``attrs["why_empty"]`` set: the sentence :func:`show_table` shows instead of
+    a table with no rows."""
+    df.attrs["why_empty"] = why
+    return df
 
 
 def shorten(text: str, *, width: int) -> str:
@@ -156,7 +197,9 @@ def show_table(
 
     Returns
     -------
-    pandas Styler (renders as an HTML table; index hidden; missing values blank).
+    pandas Styler (renders as an HTML table; index hidden; missing values blank), or, when
+    ``df`` has no rows and says why (``attrs["why_empty"]``, see :func:`why_empty`), a
+    :class:`~needskit.reports.context.Note` with that sentence instead of an empty table.
 
     Raises
     ------
@@ -164,6 +207,8 @@ def show_table(
         Columns not in the frame.
     """
     require_frame(df)
+    if df.empty and df.attrs.get("why_empty"):
+        return Note(str(df.attrs["why_empty"]))
     if columns is None:
         mapping = {c: c for c in df.columns if c != "geometry"}
     elif isinstance(columns, Mapping):

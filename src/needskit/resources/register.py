@@ -52,8 +52,9 @@ NO_LIST_SIZE_NOTE = (
 
 NO_REGISTER_NOTE = (
     "The partnership has no register of its own services yet: only the national NHS registers "
-    "(GP practices, pharmacies) are shown. Add partners' services as catalogue datasets with a "
-    "register: block (see conf/README.md)."
+    "(GP practices, pharmacies) are used. To add partners' services, spend or catchments, drop their "
+    "files into data/raw/partner/ and list them in conf/catalog.yml as datasets with a register: "
+    "block, then run `needskit run`."
 )
 
 REGISTER_COLUMNS: dict[str, str] = {
