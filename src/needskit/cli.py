@@ -268,7 +268,11 @@ def cycle(store: Path | None, reports: Path | None, audience: str, jobs: int | N
     help="Area code (a chapter, a ward, an LSOA) or a place code (default: the partnership's "
     "whole area; 'partnership' for an area of several codes).",
 )
-@click.option("--period", default=None, help="Period YYYY-MM (default: the latest in the store).")
+@click.option(
+    "--period",
+    default=None,
+    help="Analysis period, e.g. 2025-H1 (default: the latest complete one in the store).",
+)
 @click.option("--comparator", default=None, help="Comparator kind the store holds: parent, england, region.")
 @click.option(
     "--level", default=None, help="Neighbourhood level of maps and tables (default: the notebook's)."

@@ -194,7 +194,9 @@ def series_note(series: pd.DataFrame) -> str:
 
 
 def synthetic_history(series: pd.DataFrame, *, months: int = 24, seed: int = 20240401) -> pd.DataFrame:
-    """Prepend an ILLUSTRATIVE synthetic monthly history to each real series (for demonstration).
+    """Prepend an ILLUSTRATIVE synthetic monthly history to each real series shorter than
+    :data:`MIN_POINTS` months (for demonstration); a real series of 12 months or more is left as
+    it is.
 
     Parameters
     ----------
@@ -232,9 +234,13 @@ def synthetic_history(series: pd.DataFrame, *, months: int = 24, seed: int = 202
             "is not a number of months", where="months", expected="a whole number ≥ 0", got=repr(months)
         )
     real = series[~series["illustrative"].astype(bool)]
-    if months == 0 or real.empty:
+    # only where no real series long enough for limits exists: a real series of 12+ months is
+    # charted as it is
+    n_real = real.groupby("indicator")["period"].nunique()
+    short = real[real["indicator"].isin(n_real[n_real < MIN_POINTS].index)]
+    if months == 0 or short.empty:
         return series.copy()  # keeps attrs
-    ordered = real.sort_values(["indicator", "period"])
+    ordered = short.sort_values(["indicator", "period"])
     ordered = ordered.assign(_mr=ordered.groupby("indicator")["numerator"].diff().abs())
     firsts = ordered.groupby("indicator", sort=False).agg(
         start=("period", "first"),
