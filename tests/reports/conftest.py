@@ -25,9 +25,9 @@ from reports.cases import (
 
 @pytest.fixture(scope="session")
 def report_context(shipped_workspace):
-    """``load_context`` on the shipped store for the 2024-04 period (the area and options given)."""
+    """``load_context`` on the shipped store for the 2025-H1 period (the area and options given)."""
 
-    def make(area: str, *, period: str = "2024-04", **options):
+    def make(area: str, *, period: str = "2025-H1", **options):
         return load_context(
             area=area,
             period=period,

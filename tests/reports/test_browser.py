@@ -120,7 +120,7 @@ def report_html(tmp_path_factory, shipped_store) -> Path:
     result = run_report(
         NOTEBOOKS / "report_small.ipynb",
         area="E07000078",
-        period="2024-04",
+        period="2025-H1",
         formats="html",
         out=out,
         store=shipped_store.path,

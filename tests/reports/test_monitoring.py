@@ -25,25 +25,28 @@ def test_outcome_series_are_the_published_monthly_crime_rates(series):
         "crime_rate_burglary",
         "crime_rate_violence",
     ]
-    assert (series.groupby("indicator")["period"].nunique() == 4).all()
+    assert (series.groupby("indicator")["period"].nunique() == 42).all()  # 2022-01 ... 2025-06
     assert (series["numerator"] % 5 == 0).all()  # counts as published (nhs_digital rounds to 5)
     assert not series["illustrative"].any() and (series["data"] == "real").all()
     note = mo.series_note(series)
-    assert "4 real months (2024-01 to 2024-04)" in note and "fewer than the 12 points" in note
+    assert "42 real months (2022-01 to 2025-06)" in note and "fewer than the 12 points" not in note
     assert mo.series_note(series.iloc[0:0]) == "No outcome indicator has a monthly series in the data."
 
 
 def test_outcome_series_stop_at_the_report_period(report_context, framework):
-    february = mo.outcome_series(
-        report_context("E07000078", period="2024-02", audience="public"), framework=framework
+    earlier = mo.outcome_series(
+        report_context("E07000078", period="2023-H2", audience="public"), framework=framework
     )
     assert (
-        february["period"].max() == "2024-02"
-        and (february.groupby("indicator")["period"].nunique() == 2).all()
+        earlier["period"].max() == "2023-12"  # the last month of the half-year
+        and (earlier.groupby("indicator")["period"].nunique() == 24).all()
     )
 
 
 def test_synthetic_history_is_labelled_seeded_and_before_the_real_months(series):
+    # a real series of 12 months or more is charted as it is: no synthetic history
+    assert mo.synthetic_history(series, months=24, seed=7).equals(series)
+    series = series[series["period"] >= "2025-03"].reset_index(drop=True)  # as if only 4 months were real
     extended = mo.synthetic_history(series, months=24, seed=7)
     made_up = extended[extended["illustrative"]]
     assert len(made_up) == 24 * series["indicator"].nunique()
@@ -52,7 +55,7 @@ def test_synthetic_history_is_labelled_seeded_and_before_the_real_months(series)
     ).all()
     assert made_up["period"].max() < series["period"].min()
     assert made_up.groupby("indicator")["period"].agg(lambda s: list(s) == sorted(s)).all()
-    assert made_up["period"].min() == "2022-01"
+    assert made_up["period"].min() == "2023-03"
     real = extended[~extended["illustrative"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(real[series.columns], series.reset_index(drop=True), check_dtype=False)
     assert mo.synthetic_history(series, months=24, seed=7).equals(extended)
@@ -67,6 +70,13 @@ def test_synthetic_history_is_labelled_seeded_and_before_the_real_months(series)
 
 
 def test_spc_results_read_targets_per_month_and_keep_warnings(series, framework):
+    assert not any(
+        "fewer than 12" in w
+        for w in mo.spc_results(series, framework=framework)["crime_rate_all"].attrs["needskit_report"][
+            "warnings"
+        ]
+    )
+    series = series[series["period"] >= "2025-03"]  # four months: too few for trusted limits
     results = mo.spc_results(series, framework=framework, target_months=12)
     assert list(results) == list(dict.fromkeys(series["indicator"]))
     target = framework.indicators.set_index("indicator_id").loc["crime_rate_all", "target_value"]
@@ -79,9 +89,9 @@ def test_spc_results_read_targets_per_month_and_keep_warnings(series, framework)
 
 def test_board_and_panel_label_illustrative_history(series, framework):
     real = mo.board(mo.spc_results(series, framework=framework), framework=framework)
-    assert (real["data"] == "real (4 months)").all() and (real["n_points"] == 4).all()
+    assert (real["data"] == "real (42 months)").all() and (real["n_points"] == 42).all()
     assert (real["accountable"] == "Positive Lives Partnership").all()
-    extended = mo.synthetic_history(series, months=24)
+    extended = mo.synthetic_history(series[series["period"] >= "2025-03"], months=24)
     charts = mo.spc_results(extended, framework=framework)
     summary = mo.board(charts, framework=framework)
     assert summary["data"].str.startswith("ILLUSTRATIVE synthetic (24) + real (4)").all()

@@ -76,14 +76,14 @@ def test_needs_profile_notebook_for_a_district(shipped_store, tmp_path):
     result = run_report(
         "needs-profile",
         area="E07000078",
-        period="2024-04",
+        period="2025-H1",
         publish="public",
         out=tmp_path,
         store=shipped_store.path,
         project=ROOT,
     )
     html = result.files["html"].read_text(encoding="utf-8")
-    assert "Cheltenham: needs profile, 2024-04" in html
+    assert "Cheltenham: needs profile, 2025-H1" in html
     assert "Headline facts" in html and "Priority neighbourhoods" in html
     assert "Traceback" not in html and "ename" not in html
     assert network_references(html) == []
@@ -106,7 +106,7 @@ def test_neighbourhood_profile_notebook(shipped_store, tmp_path, area):
     result = run_report(
         "neighbourhood-profile",
         area=area,
-        period="2024-04",
+        period="2025-H1",
         publish="public",
         formats=("html",),
         out=tmp_path,
@@ -114,5 +114,5 @@ def test_neighbourhood_profile_notebook(shipped_store, tmp_path, area):
         project=ROOT,
     )
     html = result.files["html"].read_text(encoding="utf-8")
-    assert "neighbourhood profile, 2024-04" in html and "England" in html
+    assert "neighbourhood profile, 2025-H1" in html and "England" in html
     assert "Traceback" not in html

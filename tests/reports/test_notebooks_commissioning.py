@@ -13,7 +13,7 @@ from needskit.reports.export import headings, network_references
 
 REPORTS = {
     "resource-map": {
-        "title": "Cheltenham: resource map, 2024-04",
+        "title": "Cheltenham: resource map, 2025-H1",
         "headings": [
             "About the data",
             "What partners have, and where",
@@ -32,7 +32,7 @@ REPORTS = {
         "files": set(),
     },
     "commissioning-priorities": {
-        "title": "Cheltenham: commissioning priorities, 2024-04",
+        "title": "Cheltenham: commissioning priorities, 2025-H1",
         "headings": [
             "About the data",
             "Priority places and themes",
@@ -50,7 +50,7 @@ REPORTS = {
         "files": {"outcomes_file", "delivery_file"},
     },
     "outcomes-monitoring": {
-        "title": "Cheltenham: outcomes monitoring, 2024-04",
+        "title": "Cheltenham: outcomes monitoring, 2025-H1",
         "headings": [
             "About the data",
             "Board summary: the real months",
@@ -61,7 +61,7 @@ REPORTS = {
         ],
         "text": [
             "ILLUSTRATIVE synthetic (24) + real (4)",
-            "4 real months (2024-01 to 2024-04)",
+            "42 real months (2022-01 to 2025-06)",
             "fewer than the 12 points",
             "Rules used:",
             "real (4 months)",
@@ -95,7 +95,7 @@ def _run(report, shipped_workspace, tmp_path, **options):
     return run_report(
         report,
         area="E07000078",
-        period="2024-04",
+        period="2025-H1",
         store=shipped_workspace.store.path,
         project=shipped_workspace.project.root,
         out=tmp_path,
@@ -148,7 +148,7 @@ def test_resource_map_of_a_store_without_a_register_says_so(tmp_path, shipped_wo
     result = run_report(
         "resource-map",
         area="E07000078",
-        period="2024-04",
+        period="2025-H1",
         store=copy / "processed",
         project=shipped_workspace.project.root,
         out=tmp_path / "reports",

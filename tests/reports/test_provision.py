@@ -18,7 +18,7 @@ def test_need_by_theme_and_its_errors(ctx):
     assert len(need) == 20 * len(pv.THEME_NEED)
     crime = need[need["theme"] == "safer_stronger_communities"]
     assert (crime["need_indicator"] == "crime_rate_all").all() and (
-        crime["need_period"] == "2024-01/2024-04"
+        crime["need_period"] == "2025-H1"
     ).all()
     with pytest.raises(ReportError, match="has no need indicator"):
         pv.need_by_theme(ctx, themes=["culture"])

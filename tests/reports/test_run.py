@@ -363,7 +363,7 @@ def test_each_chapter_batch_runs_in_parallel_and_writes_index(tmp_path, shipped_
     for code in codes:
         assert (out / code / "2025-H1" / "report_tiny.html").is_file()
     county = nbformat.read(out / "E10000013" / "2025-H1" / "report_tiny.ipynb", as_version=4)
-    assert "area E10000013, period 2024-04, map level district" in "".join(
+    assert "area E10000013, period 2025-H1, map level district" in "".join(
         o.get("text", "") for c in county.cells if c.cell_type == "code" for o in c.outputs
     )
     index = (out / "E10000013" / "2025-H1" / "index.html").read_text(encoding="utf-8")
@@ -374,7 +374,7 @@ def test_each_chapter_batch_runs_in_parallel_and_writes_index(tmp_path, shipped_
         ("E10000013", "Gloucestershire"),
     ]:
         assert f"<td>{name}</td>" in index and f"<td>{code}</td>" in index
-    assert 'href="../../E07000080/2024-04/report_tiny.html"' in index
+    assert 'href="../../E07000080/2025-H1/report_tiny.html"' in index
     assert 'href="report_tiny.html"' in index
     assert rx.network_references(index) == []
 

@@ -69,7 +69,7 @@ def test_indicator_values_are_for_the_report_period(ctx):
         ctx, ["crime_rate_all", "imd_score"], level="ward", codes=wards_of(ctx, CHELTENHAM)
     )
     assert len(values) == 2 * 20
-    assert set(values.loc[values["indicator"] == "crime_rate_all", "period"]) == {"2024-01/2024-04"}
+    assert set(values.loc[values["indicator"] == "crime_rate_all", "period"]) == {"2025-H1"}
 
 
 def test_the_whole_area_of_a_partnership_of_several_codes(county_ctx, ctx, activities):

@@ -18,7 +18,7 @@ from needskit.reports import scope, service_access, tables
 
 def test_report_title_names_area_report_period_and_audience(ctx):
     title = tables.report_title(ctx, report="resource map")
-    assert title.startswith("## Cheltenham: resource map, 2024-04")
+    assert title.startswith("## Cheltenham: resource map, 2025-H1")
     assert (
         "Gloucestershire Strategic Partnership" in title
         and "for publication" in title
