@@ -217,8 +217,10 @@ def select_period(results: pd.DataFrame, period: str) -> pd.DataFrame:
     if results.empty:
         return results
     kind = period_kind(period)
-    if kind not in (None, "month"):  # a half-year report does not show its months
-        results = results[results["period"].map(period_kind) != "month"]
+    if kind not in (None, "month"):  # a half-year report shows a series' half-years, not its months
+        kinds = results["period"].map(period_kind)
+        series = set(results.loc[kinds == kind, "indicator"])
+        results = results[~((kinds == "month") & results["indicator"].isin(series))]
     singles = results[~results["period"].str.contains("/")].groupby("indicator")["period"].nunique()
     snapshot = results["indicator"].map(singles).fillna(0) <= 1  # one period only: always shown
     end = results["period"].str.split("/").str[-1].where(~snapshot, "")
