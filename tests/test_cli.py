@@ -132,10 +132,10 @@ def test_console_script_runs_demo(tmp_path):
     assert (store / "profile.parquet").exists() and (store / "ledger.csv").exists()
     assert (tmp_path / "published" / "public" / "store.json").exists()
     reports = tmp_path / "reports"
-    assert (reports / "E10000013" / "2024-04" / "index.html").exists()
+    assert (reports / "E10000013" / "2025-H1" / "index.html").exists()
     for area in ("E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"):
         for suffix in ("html", "pdf"):
-            assert (reports / area / "2024-04" / f"needs-profile.{suffix}").exists(), (area, suffix)
+            assert (reports / area / "2025-H1" / f"needs-profile.{suffix}").exists(), (area, suffix)
     for name in ("resource-map", "commissioning-priorities", "outcomes-monitoring"):
         for area in ("E10000013", "E07000078"):
-            assert (reports / area / "2024-04" / f"{name}.pdf").exists(), (name, area)
+            assert (reports / area / "2025-H1" / f"{name}.pdf").exists(), (name, area)
