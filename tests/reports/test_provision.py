@@ -17,9 +17,7 @@ def test_need_by_theme_and_its_errors(ctx):
     need = pv.need_by_theme(ctx, level="ward")
     assert len(need) == 20 * len(pv.THEME_NEED)
     crime = need[need["theme"] == "safer_stronger_communities"]
-    assert (crime["need_indicator"] == "crime_rate_all").all() and (
-        crime["need_period"] == "2025-H1"
-    ).all()
+    assert (crime["need_indicator"] == "crime_rate_all").all() and (crime["need_period"] == "2025-H1").all()
     with pytest.raises(ReportError, match="has no need indicator"):
         pv.need_by_theme(ctx, themes=["culture"])
     with pytest.raises(ReportError, match="does not compute"):

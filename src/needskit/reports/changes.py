@@ -53,13 +53,13 @@ def _ci(x: float) -> str:
 
 def comparison_periods(ctx: ReportContext) -> dict[str, str]:
     """The periods this one is compared with, when the store has them: ``{"the previous
-    analysis": "2024-H2", "a year earlier": "2024-H1"}`` (a yearly analysis has one)."""
+    analysis": "2024-H2", "the same period a year earlier": "2024-H1"}`` (a yearly analysis has one)."""
     if period_kind(ctx.period) in (None, "month"):
         return {}
     known = set(ctx.store.periods())
     wanted = {
         "the previous analysis": previous_period(ctx.period),
-        "a year earlier": year_earlier(ctx.period),
+        "the same period a year earlier": year_earlier(ctx.period),
     }
     out: dict[str, str] = {}
     for label, period in wanted.items():
@@ -78,12 +78,14 @@ def _sentence(row: pd.Series, *, title: str, unit: str, label: str) -> str:
         if row["measure"] != "difference"
         else f"{_fmt(row['value_before'])}% to {_fmt(row['value'])}%"
     )
-    verb = (
-        "rose"
-        if row["value"] > row["value_before"]
-        else ("fell" if row["value"] < row["value_before"] else "was unchanged, moving")
-    )
-    head = f"{title}: {verb} from {change} since {label} ({row['against']})"
+    if _fmt(row["value"]) == _fmt(row["value_before"]):
+        head = (
+            f"{title}: {_fmt(row['value'])}{'%' if row['measure'] == 'difference' else ' ' + unit} "
+            f"now, as in {label} ({row['against']})"
+        )
+    else:
+        verb = "rose" if row["value"] > row["value_before"] else "fell"
+        head = f"{title}: {verb} from {change} since {label} ({row['against']})"
     if row["measure"] == "rate ratio":
         test = f"rate ratio {_ci(row['change'])}, 95% CI {_ci(row['lower'])} to {_ci(row['upper'])}"
     elif row["measure"] == "difference":
@@ -144,7 +146,10 @@ def what_changed(ctx: ReportContext) -> tuple[pd.DataFrame, Sentences]:
     shown = pd.DataFrame(
         {
             "Indicator": titles,
-            "Compared with": table["compared_with"] + " (" + table["against"] + ")",
+            "Against": table["against"]
+            + table["compared_with"].map(
+                {"the previous analysis": " (previous)", "the same period a year earlier": " (year before)"}
+            ),
             "Before": table["value_before"].round(1),
             "Now": table["value"].round(1),
             "Change (95% CI)": [
