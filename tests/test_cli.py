@@ -127,7 +127,7 @@ def test_console_script_runs_demo(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "get the LSOA police.uk publishes" in result.stdout
+    assert "are placed by the LSOA police.uk publishes" in result.stdout
     store = tmp_path / "processed"
     assert (store / "profile.parquet").exists() and (store / "ledger.csv").exists()
     assert (tmp_path / "published" / "public" / "store.json").exists()

@@ -341,7 +341,7 @@ def test_the_agreement_of_published_codes_and_points_is_pooled_and_summarised(tm
     lines = summary_lines(result)
     assert (
         "crimes: the point lies in the LSOA of the published code for 66.7% of 3 rows assigned by code "
-        "(code_agreement.csv)"
+        "(code_agreement.csv; by period 50.0% to 100.0%)"
     ) in lines
     assert lines[-1].startswith("ledger balances") and sum("code_agreement" in line for line in lines) == 1
 

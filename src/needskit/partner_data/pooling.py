@@ -519,14 +519,18 @@ def summary_lines(result: PoolResult) -> list[str]:
         )
     for name, reason in result.missing.items():
         lines.append(f"{name:<38}not pooled: {reason}")
-    for name, row in (
-        result.agreement.groupby("dataset", sort=False)[["rows_compared", "rows_agreeing"]].sum().iterrows()
-    ):
-        if row["rows_compared"]:
+    for name, part in result.agreement.groupby("dataset", sort=False):
+        compared, agreeing = int(part["rows_compared"].sum()), int(part["rows_agreeing"].sum())
+        if compared:
+            shares = (
+                part.loc[part["rows_compared"] > 0, "rows_agreeing"]
+                / part.loc[part["rows_compared"] > 0, "rows_compared"]
+            )
+            months = f"; by period {shares.min():.1%} to {shares.max():.1%}" if len(shares) > 1 else ""
             lines.append(
                 f"{name}: the point lies in the LSOA of the published code for "
-                f"{row['rows_agreeing'] / row['rows_compared']:.1%} of {row['rows_compared']:,} rows "
-                "assigned by code (code_agreement.csv)"
+                f"{agreeing / compared:.1%} of {compared:,} rows assigned by code "
+                f"(code_agreement.csv{months})"
             )
     warnings = sum(1 for p in result.problems if p.severity == "warning")
     lines.append(f"ledger balances for every dataset and period; {warnings} warnings (see problems.csv)")
