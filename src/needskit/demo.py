@@ -41,8 +41,8 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
         if n:
             publisher = "police.uk" if spec.format == "police_uk" else spec.partner
             echo(
-                f"{publisher} check ({spec.id}): {n:,} located rows are placed by the LSOA {publisher} publishes; "
-                f"the point lies in it for {share:.1%}"
+                f"{publisher} check ({spec.id}): {n:,} located rows are placed by the LSOA {publisher} "
+                f"publishes; the point lies in it for {share:.1%}"
             )
     out = Path(reports) if reports is not None else ws.project.reports
     area = ws.partnership.areas[0]
