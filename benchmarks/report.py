@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "notebooks" / "01-needs-profile.ipynb"
 TEST = ROOT / "tests" / "data" / "notebooks" / "report_small.ipynb"
-PERIOD = os.environ.get("NEEDSKIT_BENCH_PERIOD", "2024-04")
+PERIOD = os.environ.get("NEEDSKIT_BENCH_PERIOD", "2025-H1")
 TARGET_ONE, TARGET_BATCH = 20.0, 60.0
 
 
