@@ -128,7 +128,10 @@ def compare_periods(
     missing = needed - set(results.columns)
     if missing:
         raise SchemaError(
-            "lacks columns", where="compare_periods(results)", expected=sorted(needed), got=sorted(missing)
+            "lacks columns",
+            where="compare_periods(results)",
+            expected=", ".join(sorted(needed)),
+            got=", ".join(sorted(missing)),
         )
     keys = ["indicator", "area_code", "level"]
     now = results[results["period"] == period].drop_duplicates(keys)

@@ -11,6 +11,8 @@ figure).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -25,7 +27,7 @@ __all__ = ["Sentences", "comparison_periods", "gap_over_time", "highest_fifth_ch
 class Sentences:
     """Sentences built from the data, shown as a list (every text escaped, never markup)."""
 
-    def __init__(self, items: list[str | Note]) -> None:
+    def __init__(self, items: Sequence[str | Note]) -> None:
         self.items = [str(item) for item in items]
 
     def __iter__(self):
@@ -219,9 +221,7 @@ def highest_fifth_changes(ctx: ReportContext, *, indicator: str = "crime_rate_al
     )
 
 
-def gap_over_time(
-    ctx: ReportContext, *, indicator: str = "crime_rate_all"
-) -> tuple[pd.DataFrame, list[str | Note]]:
+def gap_over_time(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> tuple[pd.DataFrame, Sentences]:
     """The slope index of inequality (most minus least deprived fifth) of ``indicator`` for this
     period and the ones it is compared with, and "is the gap narrowing?" answered by a test of
     the change in the SII against the previous analysis."""
@@ -248,7 +248,9 @@ def gap_over_time(
         values = values[values["period"] == period]
         if values.empty:
             continue
-        statistic = "proportion" if spec["statistic"] == "proportion" else "rate"
+        statistic: Literal["proportion", "rate"] = (
+            "proportion" if spec["statistic"] == "proportion" else "rate"
+        )
         groups = by_deprivation(
             pd.DataFrame(values.drop(columns="geometry")).assign(imd_decile=values["imd_decile"].astype(int)),
             numerator="numerator",
