@@ -19,6 +19,8 @@ The polarity of the indicator turns a significant increase or decrease into "bet
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -157,30 +159,21 @@ def compare_periods(
             "upper": np.nan,
         }
     )
-    rate = both["statistic"].eq("crude_rate").to_numpy()
-    share = both["statistic"].eq("proportion").to_numpy()
-    if rate.any():
-        r, lo, hi = rate_ratio(
-            both.loc[rate, "numerator"],
-            both.loc[rate, "denominator"],
-            both.loc[rate, "numerator_before"],
-            both.loc[rate, "denominator_before"],
-            confidence,
-        )
-        out.loc[rate, ["measure", "change", "lower", "upper"]] = np.column_stack(
-            [np.full(rate.sum(), "rate ratio", dtype=object), r, lo, hi]
-        )
-    if share.any():
-        d, lo, hi = proportion_difference(
-            both.loc[share, "numerator"],
-            both.loc[share, "denominator"],
-            both.loc[share, "numerator_before"],
-            both.loc[share, "denominator_before"],
-            confidence,
-        )
-        out.loc[share, ["measure", "change", "lower", "upper"]] = np.column_stack(
-            [np.full(share.sum(), "difference", dtype=object), d, lo, hi]
-        )
+    tests: dict[str, tuple[str, Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]]] = {
+        "crude_rate": ("rate ratio", rate_ratio),
+        "proportion": ("difference", proportion_difference),
+    }
+    for statistic, (measure, test) in tests.items():
+        rows = both["statistic"].eq(statistic).to_numpy()
+        if rows.any():
+            counts = [
+                both.loc[rows, c]
+                for c in ("numerator", "denominator", "numerator_before", "denominator_before")
+            ]
+            estimate, lo, hi = test(*counts, confidence)
+            out.loc[rows, ["measure", "change", "lower", "upper"]] = np.column_stack(
+                [np.full(rows.sum(), measure, dtype=object), estimate, lo, hi]
+            )
     for column in ("change", "lower", "upper"):
         out[column] = out[column].astype(float)
     null = np.where(out["measure"] == "rate ratio", 1.0, 0.0)

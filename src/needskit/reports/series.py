@@ -46,6 +46,11 @@ def _monthly(ctx: ReportContext, rows: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values("period")
 
 
+def _series(rows: pd.DataFrame, *, names: pd.Series) -> pd.DataFrame:
+    """Indicator rows in the columns of :data:`_COLUMNS`, each series named by ``names``."""
+    return rows.assign(series=names)[_COLUMNS].reset_index(drop=True)
+
+
 def by_district(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> pd.DataFrame:
     """``indicator`` month by month for each district of the area (the area itself when it is a
     district or smaller). Columns: ``series`` (the district's name), ``title``, ``indicator``,
@@ -67,19 +72,7 @@ def by_district(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> pd.
     names = dict(zip(codes["district"], codes["district_name"], strict=True))
     rows = ctx.results[(ctx.results["indicator"] == indicator) & ctx.results["area_code"].isin(names)]
     rows = _monthly(ctx, rows)
-    return pd.DataFrame(
-        {
-            "series": rows["area_code"].map(names),
-            "title": rows["title"],
-            "indicator": rows["indicator"],
-            "area_code": rows["area_code"],
-            "period": rows["period"],
-            "numerator": rows["numerator"],
-            "denominator": rows["denominator"],
-            "value": rows["value"],
-            "polarity": rows["polarity"],
-        }
-    ).reset_index(drop=True)
+    return _series(rows, names=rows["area_code"].map(names))
 
 
 def by_crime_group(ctx: ReportContext) -> pd.DataFrame:
@@ -91,19 +84,7 @@ def by_crime_group(ctx: ReportContext) -> pd.DataFrame:
     rows = rows.assign(_order=rows["indicator"].map(order).fillna(len(order))).sort_values(
         ["_order", "period"]
     )
-    return pd.DataFrame(
-        {
-            "series": rows["title"],
-            "title": rows["title"],
-            "indicator": rows["indicator"],
-            "area_code": rows["area_code"],
-            "period": rows["period"],
-            "numerator": rows["numerator"],
-            "denominator": rows["denominator"],
-            "value": rows["value"],
-            "polarity": rows["polarity"],
-        }
-    ).reset_index(drop=True)
+    return _series(rows, names=rows["title"])
 
 
 def spc_charts(series: pd.DataFrame) -> dict[str, pd.DataFrame]:

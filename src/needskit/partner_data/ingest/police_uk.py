@@ -61,7 +61,8 @@ NAME = re.compile(
     r"^(?P<month>\d{4}-(?:0[1-9]|1[0-2]))-(?P<force>[a-z0-9-]+?)-(?P<kind>street|outcomes|stop-and-search)"
     r"\.csv(?:\.gz)?$"
 )
-"""police.uk's file names: ``2024-01-gloucestershire-street.csv`` (``.gz`` when compressed)."""
+"""police.uk's file names: ``2024-01-<force>-street.csv``, e.g. ``2024-01-avon-and-somerset-street.csv``
+(``.gz`` when compressed)."""
 NAMED_LIKE = "YYYY-MM-<force>-street.csv (or .csv.gz), or a police.uk zip archive"
 
 
