@@ -77,3 +77,30 @@ def test_the_cycle_produces_each_analysis_once_and_keeps_earlier_ones(tmp_path, 
     history = (reports / area / "index.html").read_text(encoding="utf-8")
     assert history.index("2024-Q2") < history.index("2024-Q1")  # newest first
     assert "against" in history and "in 2024-Q1" in history  # what changed, in one line
+
+
+def test_text_from_data_on_the_history_page_is_never_markup(tmp_path):
+    from importlib import resources
+
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from needskit.reports.changes import Sentences
+
+    hostile = "<img src=x onerror=alert(1)>"
+    assert (
+        "<img" not in Sentences([hostile])._repr_html_()
+        and "<img" not in Sentences([hostile])._repr_markdown_()
+    )
+    env = Environment(
+        loader=FileSystemLoader(str(resources.files("needskit") / "templates" / "report")),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    page = env.get_template("history.html.j2").render(
+        area_name=hostile,
+        area="E1",
+        partnership=hostile,
+        rows=[{"period": "2025-H1", "links": [("HTML", "2025-H1/r.html")], "changed": hostile}],
+        css="",
+        report="r",
+    )
+    assert "<img" not in page and page.count("&lt;img") == 4
