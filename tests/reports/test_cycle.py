@@ -1,9 +1,11 @@
 """needskit.reports.cycle: `needskit cycle` brings the store up to date and produces each due
-analysis once, for the squares partnership (quarters: its crimes are monthly)."""
+analysis once: for the squares partnership (quarters: its crimes are monthly) and for a copy of
+the shipped project to which a new half-year of police months is added."""
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -58,25 +60,7 @@ def test_the_cycle_produces_each_analysis_once_and_keeps_earlier_ones(tmp_path, 
     assert main(["--project", str(root), "cycle", "--reports", str(reports), "--jobs", "1"]) == 0
     assert f"cycle: {area}: nothing new" in capsys.readouterr().out
     assert _hashes(reports) == before
-    # a new quarter arrives: three month files of real rows with their Month changed
-    crimes = pd.read_csv(root / "data" / "raw" / "partner" / "crimes.csv", dtype=str)
-    for old, new in (("2024-01", "2024-04"), ("2024-02", "2024-05"), ("2024-03", "2024-06")):
-        month = crimes[crimes["month"] == old].copy()
-        month["crime_id"] = month["crime_id"].str.replace(old, new)
-        month["month"] = new
-        month.to_csv(root / "data" / "raw" / "partner" / f"crimes_{new}.csv", index=False)
-    third = run_cycle(open_workspace(root), out=reports, jobs=1, parameters=SQUARES_PARAMETERS)
-    assert third.ok, third.failures
-    after = _hashes(reports)
-    new = {name for name in after if name not in before}
-    assert {n.split("/")[1] for n in new if n.count("/") >= 2} == {"2024-Q2"}  # one new period per area
-    for chapter in folders:
-        assert (reports / chapter / "2024-Q2" / "needs-profile.html").exists(), chapter
-    changed = [n for n, digest in before.items() if after.get(n) != digest and n != f"{area}/index.html"]
-    assert changed == []  # every earlier analysis byte-identical (only the history page is rewritten)
-    history = (reports / area / "index.html").read_text(encoding="utf-8")
-    assert history.index("2024-Q2") < history.index("2024-Q1")  # newest first
-    assert "against" in history and "in 2024-Q1" in history  # what changed, in one line
+    # a new period arriving: see the shipped months' test below
 
 
 def test_text_from_data_on_the_history_page_is_never_markup(tmp_path):
@@ -104,3 +88,53 @@ def test_text_from_data_on_the_history_page_is_never_markup(tmp_path):
         report="r",
     )
     assert "<img" not in page and page.count("&lt;img") == 4
+
+
+@pytest.mark.slow
+def test_a_new_half_year_of_the_shipped_months_yields_one_analysis_per_area(tmp_path, shipped_workspace):
+    """The shipped project, copied: its store (the session's) is current, so the first cycle
+    produces 2025-H1 for the county and its six districts; six month files of real rows with
+    their Month changed to 2025-07 ... 12 make the store stale, and the next cycle pools them and
+    produces exactly one new analysis (2025-H2) per area, every earlier file byte-identical."""
+    import gzip
+    import shutil
+
+    tiny = Path(__file__).parents[1] / "data" / "notebooks" / "report_tiny.ipynb"
+    source = shipped_workspace.project.root
+    root = tmp_path / "project"
+    shutil.copytree(source / "conf", root / "conf")
+    shutil.copytree(source / "data" / "raw", root / "data" / "raw")
+    shutil.copytree(shipped_workspace.store.path, root / "data" / "processed")
+    shutil.copytree(shipped_workspace.store.path.parent / "published", root / "data" / "published")
+    reports = tmp_path / "reports"
+    run = {"report": str(tiny), "out": reports, "jobs": 2, "formats": ("html",)}
+
+    first = run_cycle(open_workspace(root), **run)
+    assert first.ok and not first.store_updated and first.produced == ["2025-H1"], first.failures
+    areas = sorted(p.name for p in reports.iterdir() if p.is_dir())
+    assert len(areas) == 7 and first.area in areas  # the county and its six districts
+    before = _hashes(reports)
+    assert run_cycle(open_workspace(root), **run).produced == [] and _hashes(reports) == before
+
+    police = root / "data" / "raw" / "police"
+    for month in range(1, 7):
+        old, new = f"2025-{month:02d}", f"2025-{month + 6:02d}"
+        rows = pd.read_csv(police / f"{old}-gloucestershire-street.csv.gz", dtype=str)
+        rows["Month"] = new
+        rows["Crime ID"] = new + rows["Crime ID"]  # a new crime (ASB rows have no ID and keep none)
+        with gzip.open(police / f"{new}-gloucestershire-street.csv.gz", "wt", newline="") as handle:
+            rows.to_csv(handle, index=False)
+    second = run_cycle(open_workspace(root), **run)
+    assert second.ok and second.store_updated and second.produced == ["2025-H2"], second.failures
+    after = _hashes(reports)
+    new_files = sorted(name for name in after if name not in before)
+    assert {name.split("/")[1] for name in new_files if name.count("/") >= 2} == {"2025-H2"}
+    assert {name.split("/")[0] for name in new_files if name.endswith("report_tiny.html")} == set(areas)
+    changed = [n for n, digest in before.items() if after[n] != digest and n != f"{first.area}/index.html"]
+    assert changed == []  # every earlier analysis byte-identical; only the history page is rewritten
+    history = (reports / first.area / "index.html").read_text(encoding="utf-8")
+    assert history.index("2025-H2") < history.index("2025-H1")  # newest first
+    assert "against" in history and "in 2025-H1" in history  # what changed, in one line
+    store = open_workspace(root).store
+    table = store.period_table().set_index("period")
+    assert bool(table.loc["2025-H2", "complete"]) and int(table.loc["2025-H2", "months_present"]) == 6

@@ -93,7 +93,42 @@ def publish_indicators(results: pd.DataFrame, *, rule: str) -> pd.DataFrame:
                 np.floor(out.loc[counted & ~small, column] / base + 0.5) * base
             )
         out = _from_published_counts(out, (counted & ~small).to_numpy(dtype=bool), exact=exact)
+    out = _protect_periods(out, counted=counted.to_numpy(dtype=bool), rule=rule)
     return _published_comparators(out)
+
+
+SECONDARY_PERIODS = (
+    "withheld so that a withheld count cannot be recovered from its period's total (secondary)"
+)
+"""The reason given for a count withheld by :func:`_protect_periods`."""
+
+
+def _protect_periods(out: pd.DataFrame, *, counted: np.ndarray, rule: str) -> pd.DataFrame:
+    """Withhold, where the months of a series and their period's total would give a withheld
+    count back by subtraction, the smallest other month (see :func:`needskit.disclosure.attack.protect`)."""
+    from needskit.disclosure.attack import period_relations, protect
+
+    keys = ["indicator", "area_code", "period"]
+    if not set(keys) <= set(out.columns) or not counted.any():
+        return out
+    withheld = out["suppressed_reason"].fillna("").str.startswith("small number").to_numpy(dtype=bool)
+    cells = out[counted | withheld].drop_duplicates(keys)
+    relations = period_relations(cells, keys=["indicator", "area_code"])
+    if relations.size == 0:
+        return out
+    extra = protect(cells["numerator"].to_numpy(dtype=float, na_value=np.nan), relations, rule=rule)
+    if not extra.any():
+        return out
+    hidden = pd.MultiIndex.from_frame(cells.loc[extra, keys])
+    rows = pd.MultiIndex.from_frame(out[keys]).isin(hidden)
+    limit_cols = [c for c in out.columns if c.startswith(("lower_", "upper_"))]
+    out.loc[rows, ["value", "numerator"] + limit_cols] = np.nan
+    out.loc[rows, "suppressed_reason"] = SECONDARY_PERIODS
+    if "comparison" in out:
+        out.loc[rows, "comparison"] = "not_compared"
+    if "quintile" in out:
+        out.loc[rows, "quintile"] = pd.NA
+    return out
 
 
 def _published_comparators(out: pd.DataFrame) -> pd.DataFrame:

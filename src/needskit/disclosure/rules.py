@@ -201,6 +201,11 @@ def describe_rule(rule: str | RuleSet) -> str:
     if rs.rounding_base:
         text.append("Percentages were calculated from the published, rounded figures.")
     text.append(
+        "A monthly series and its totals for longer periods (a quarter, half-year or year) were checked "
+        "together: where a withheld month could be worked out from its period's total and the other "
+        "months, the smallest other month was withheld as well."
+    )
+    text.append(
         f"A figure shown as {star} is not zero and is not missing: it was withheld to protect individuals."
     )
     return " ".join(text)

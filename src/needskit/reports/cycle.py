@@ -183,6 +183,7 @@ def run_cycle(
     from needskit import pipeline
     from needskit.reports.batch import run_batch
     from needskit.reports.context import whole_area
+    from needskit.reports.registry import resolve_report
 
     say = echo or (lambda _line: None)
     target = Path(out) if out is not None else ws.project.root / "reports"
@@ -207,7 +208,12 @@ def run_cycle(
     result.area = area
     table = store.period_table()
     complete = table.loc[table["complete"].astype(bool), "period"].tolist() if len(table) else store.periods()
-    due = due_periods(complete, _produced(target, area, report))
+    try:  # a report name, or a notebook path: its outputs are named by the notebook's stem
+        name = resolve_report(report, notebooks=ws.project.root / "notebooks")[0].name
+    except ReportError as error:
+        result.failures.append(f"{report}: {error}")
+        return result
+    due = due_periods(complete, _produced(target, area, name))
     if not due:
         say(
             f"nothing due: every complete period of {area} has its analysis "
@@ -238,7 +244,7 @@ def run_cycle(
             area=area,
             area_name=str(names.get("area_name") or area),
             partnership=str(manifest.get("partnership", {}).get("name", "")),
-            report=report,
+            report=name,
         )
     except (NeedskitError, OSError) as error:
         result.failures.append(f"history page {target / area / 'index.html'}: {error}")
