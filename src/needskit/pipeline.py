@@ -339,6 +339,22 @@ def _why_no_values(store: Store, sources: Sequence[str]) -> str:
     return f"the pooled data give no values for it ({', '.join(sources)})"
 
 
+def _relations_of(ws: Workspace) -> tuple[pd.DataFrame, tuple]:
+    """What the attacker of a published store knows of how its figures add up: which
+    neighbourhoods make up each area and place, and the indicator definitions the store's
+    indicators were computed with."""
+    from needskit.disclosure.audit import membership
+
+    members = membership(ws.store.read_hierarchy(), ws.store.read_place_members())
+    specs: tuple = ()
+    for record in ws.store.stage("indicators").get("config", []):
+        path = ws.project.root / record["file"]
+        if path.suffix in (".yml", ".yaml") and path.is_file():
+            specs = tuple(load_indicators(path, catalog=ws.catalog))
+            break
+    return members, specs
+
+
 def publish(
     ws: Workspace, *, audiences: Sequence[str] | None = None, rule: str | None = None
 ) -> dict[str, Store]:
@@ -354,6 +370,7 @@ def publish(
     ledger = ws.store.read_ledger()
     register = {t: ws.store.read_register(t) for t in ("services", "spend", "catchments")}
     sources = pd.DataFrame(ws.store.manifest().get("sources", []))
+    members, specs = _relations_of(ws)
     written = {}
     for audience in audiences or ws.partnership.audiences:
         published = publish_frames(
@@ -364,6 +381,8 @@ def publish(
             sharing=sharing,
             audience=audience,
             rule=rule,
+            members=members,
+            specs=specs,
         )
         allowed = allowed_datasets(sharing, audience=audience)
         target = ws.published(audience)

@@ -197,7 +197,10 @@ def test_small_number_indicators_are_withheld():
         and np.isnan(a["lower_95"])
         and np.isnan(a["upper_95"])
     )
-    assert a["suppressed_reason"] == "small number withheld (nhs_digital: 1-7)"
+    assert (
+        a["suppressed_reason"]
+        == "small number withheld (nhs_digital: 1-7, or a figure that would reveal one)"
+    )
     assert a["comparison"] == "not_compared" and pd.isna(a["quintile"])  # significance would hint at it
     assert a["denominator"] == 1000  # the denominator alone reveals nothing
     assert out.loc["c", "value"] == 0 and out.loc["c", "suppressed_reason"] == ""  # zeros are shown

@@ -49,21 +49,41 @@ UNBOUNDED = 1e15
 
 @dataclass(frozen=True)
 class Relations:
-    """Relations ``cells[total[r]] == sum(cells[part_cell[i]] for i where part_rel[i] == r)``
-    between the true counts of a table's rows (positions)."""
+    """Relations ``cells[total[r]] == sum(w[i] * cells[part_cell[i]] for i where part_rel[i] == r)``
+    between true counts (positions in a table of counts); the weights ``w`` (``part_weight``,
+    all 1 when ``None``) are positive: an area's share of a neighbourhood apportioned to a place."""
 
     total: np.ndarray
     part_rel: np.ndarray
     part_cell: np.ndarray
+    part_weight: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return len(self.total)
 
+    @property
+    def weights(self) -> np.ndarray:
+        return np.ones(len(self.part_cell)) if self.part_weight is None else self.part_weight
+
     @staticmethod
     def empty() -> Relations:
         none = np.array([], dtype=np.int64)
         return Relations(none, none, none)
+
+    @staticmethod
+    def concat(parts: list[Relations]) -> Relations:
+        """Several sets of relations over the same cells as one."""
+        parts = [r for r in parts if r.size]
+        if not parts:
+            return Relations.empty()
+        offsets = np.cumsum([0] + [r.size for r in parts[:-1]])
+        return Relations(
+            np.concatenate([r.total for r in parts]),
+            np.concatenate([r.part_rel + off for r, off in zip(parts, offsets, strict=True)]),
+            np.concatenate([r.part_cell for r in parts]),
+            np.concatenate([r.weights for r in parts]),
+        )
 
 
 def count_bounds(
@@ -71,6 +91,7 @@ def count_bounds(
     *,
     rule: str | RuleSet,
     secondary: np.ndarray | None = None,
+    fractional: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """What an attacker knows of each true count from its published form under ``rule``.
 
@@ -85,6 +106,10 @@ def count_bounds(
         Published counts, ``NaN`` where withheld.
     secondary
         Flags of counts withheld to protect others (not small themselves): ``[0, UNBOUNDED]``.
+    fractional
+        Flags of counts that may be fractional (apportioned to places): a withheld one is any
+        value above 0 (the rule withholds what rounds to ``1..threshold`` and what lies
+        between 0 and 1).
 
     Returns
     -------
@@ -94,7 +119,8 @@ def count_bounds(
     v = np.asarray(values, dtype=float)
     withheld = np.isnan(v)
     w_lo, w_hi = (0.0 if rs.suppress_zero else 0.5), rs.threshold + 0.5
-    lo, hi = v.copy(), v.copy()
+    slack = 5e-6 * np.abs(v) + 1e-9  # published text keeps six significant figures
+    lo, hi = v - slack, v + slack
     if rs.rounding_base:
         half = rs.rounding_base / 2
         lo, hi = np.maximum(v - half, 0.0), v + half
@@ -102,33 +128,71 @@ def count_bounds(
         hi = np.where((lo < w_lo) & (hi <= w_hi), w_lo, hi)  # a published 0: below the withheld range
     lo = np.where(withheld, w_lo, lo)
     hi = np.where(withheld, w_hi, hi)
+    if fractional is not None:
+        lo = np.where(withheld & np.asarray(fractional, dtype=bool), 0.0, lo)
     if secondary is not None:
         flag = np.asarray(secondary, dtype=bool) & withheld
         lo, hi = np.where(flag, 0.0, lo), np.where(flag, UNBOUNDED, hi)
     return lo, hi
 
 
+def _reducer(index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort order, group starts and targets for reducing values onto ``index`` (``reduceat``)."""
+    order = np.argsort(index, kind="stable")
+    ordered = index[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else ordered
+    return order, starts, ordered[starts] if len(ordered) else ordered
+
+
+def _scatter(op: np.ufunc, target: np.ndarray, reducer: tuple, values: np.ndarray) -> None:
+    order, starts, targets = reducer
+    if len(order):
+        target[targets] = op(target[targets], op.reduceat(values[order], starts))
+
+
 def tighten(
-    lo: np.ndarray, hi: np.ndarray, relations: Relations, *, rounds: int = 200
+    lo: np.ndarray,
+    hi: np.ndarray,
+    relations: Relations,
+    *,
+    whole: np.ndarray | None = None,
+    rounds: int = 200,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Interval propagation through ``relations`` until nothing changes (or ``rounds``): each
-    total lies within the sums of its parts' bounds, each part within the total minus the other
-    parts. Returns new bounds (the inputs are not changed)."""
+    """Interval propagation through ``relations`` until nothing moves by more than 0.001 (or
+    ``rounds``): each total lies within the sums of its parts' bounds, each part within the total
+    minus the other parts; counts flagged ``whole`` (whole numbers) are narrowed to whole numbers
+    each round. Returns new bounds (the inputs are not changed); an unknown upper bound is ``inf``."""
     lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    hi[hi >= UNBOUNDED] = np.inf
+    snap = np.zeros(len(lo), dtype=bool) if whole is None else np.asarray(whole, dtype=bool)
     if relations.size == 0:
         return lo, hi
-    rel, cell, total = relations.part_rel, relations.part_cell, relations.total
+    rel, cell, total, w = relations.part_rel, relations.part_cell, relations.total, relations.weights
+    by_total, by_cell = _reducer(total), _reducer(cell)
+    n = relations.size
     for _ in range(rounds):
         before_lo, before_hi = lo.copy(), hi.copy()
-        sum_lo = np.bincount(rel, weights=lo[cell], minlength=relations.size)
-        sum_hi = np.bincount(rel, weights=hi[cell], minlength=relations.size)
-        np.maximum.at(lo, total, sum_lo)
-        np.minimum.at(hi, total, sum_hi)
-        part_lo = lo[total][rel] - (sum_hi[rel] - hi[cell])
-        part_hi = hi[total][rel] - (sum_lo[rel] - lo[cell])
-        np.maximum.at(lo, cell, part_lo)
-        np.minimum.at(hi, cell, part_hi)
-        if np.array_equal(lo, before_lo) and np.array_equal(hi, before_hi):
+        part_hi = hi[cell]
+        infinite = np.isinf(part_hi)
+        sum_lo = np.bincount(rel, weights=w * lo[cell], minlength=n)
+        sum_hi = np.bincount(rel, weights=np.where(infinite, 0.0, w * part_hi), minlength=n)
+        n_inf = np.bincount(rel, weights=infinite.astype(float), minlength=n)
+        # float sums of many parts drift: every derived bound is loosened by a relative 1e-9
+        scale = 1e-9 * (sum_lo + np.where(n_inf > 0, 0.0, sum_hi)) + 1e-12
+        _scatter(np.maximum, lo, by_total, sum_lo - scale)
+        _scatter(np.minimum, hi, by_total, np.where(n_inf > 0, np.inf, sum_hi + scale))
+        others_inf = (n_inf[rel] - infinite) > 0
+        others_hi = np.where(others_inf, np.inf, sum_hi[rel] - np.where(infinite, 0.0, w * part_hi))
+        with np.errstate(invalid="ignore", over="ignore"):
+            new_lo = (lo[total][rel] - others_hi - scale[rel]) / w
+            new_hi = (hi[total][rel] - (sum_lo[rel] - w * lo[cell]) + scale[rel]) / w
+        _scatter(np.maximum, lo, by_cell, np.where(np.isnan(new_lo), -np.inf, new_lo))
+        _scatter(np.minimum, hi, by_cell, np.where(np.isnan(new_hi), np.inf, new_hi))
+        lo[snap] = np.ceil(lo[snap] - 1e-6)
+        hi[snap] = np.floor(hi[snap] + 1e-6)
+        with np.errstate(invalid="ignore"):
+            moved = (lo - before_lo > 1e-3) | (before_hi - hi > 1e-3)  # creeping by less is no news
+        if not moved.any():
             break
     return lo, hi
 
@@ -148,32 +212,74 @@ def period_relations(table: pd.DataFrame, *, keys: list[str]) -> Relations:
     """
     if table.empty:
         return Relations.empty()
-    frame = table[keys + ["period"]].reset_index(drop=True).astype({"period": str})
-    kinds = frame["period"].map(period_kind)
-    months = frame[kinds == "month"]
-    position = pd.Series(months.index.to_numpy(), index=pd.MultiIndex.from_frame(months[keys + ["period"]]))
+    group = table.groupby(keys, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    labels = table["period"].astype(str).to_numpy()
+    kinds = pd.Series(labels).map({label: period_kind(label) for label in set(labels)}).to_numpy()
+    is_month = kinds == "month"
+    position = pd.Series(
+        np.flatnonzero(is_month), index=pd.MultiIndex.from_arrays([group[is_month], labels[is_month]])
+    )
     position = position[~position.index.duplicated()]
-    totals: list[int] = []
-    rels: list[int] = []
-    cells: list[int] = []
-    wholes = frame[kinds.isin(["quarter", "half-year", "year"])]
-    for label, group in wholes.groupby("period", sort=True):
-        inside = months_in(str(label))
-        wanted = [pd.MultiIndex.from_frame(group[keys].assign(period=month)) for month in inside]
-        found = np.column_stack([position.reindex(w).to_numpy(dtype=float) for w in wanted])
+    totals: list[np.ndarray] = []
+    rels: list[np.ndarray] = []
+    cells: list[np.ndarray] = []
+    count = 0
+    whole = np.isin(kinds, ["quarter", "half-year", "year"])
+    for label in sorted(set(labels[whole])):
+        rows = np.flatnonzero(whole & (labels == label))
+        found = np.column_stack(
+            [
+                position.reindex(
+                    pd.MultiIndex.from_arrays([group[rows], np.full(len(rows), month)])
+                ).to_numpy(dtype=float)
+                for month in months_in(label)
+            ]
+        )
         complete = ~np.isnan(found).any(axis=1)
-        for row, parts in zip(
-            group.index.to_numpy()[complete], found[complete].astype(np.int64), strict=True
-        ):
-            r = len(totals)
-            totals.append(row)
-            rels.extend([r] * len(parts))
-            cells.extend(parts.tolist())
-    if not totals:
+        totals.append(rows[complete])
+        rels.append(np.repeat(np.arange(count, count + int(complete.sum())), found.shape[1]))
+        cells.append(found[complete].astype(np.int64).ravel())
+        count += int(complete.sum())
+    if count == 0:
         return Relations.empty()
     return Relations(
-        np.array(totals, dtype=np.int64), np.array(rels, dtype=np.int64), np.array(cells, dtype=np.int64)
+        np.concatenate(totals).astype(np.int64),
+        np.concatenate(rels).astype(np.int64),
+        np.concatenate(cells).astype(np.int64),
     )
+
+
+def _sums(lo: np.ndarray, hi: np.ndarray, relations: Relations) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per relation: the weighted sums of its parts' lower and finite upper bounds, and how many
+    parts have no upper bound."""
+    rel, cell, w, n = relations.part_rel, relations.part_cell, relations.weights, relations.size
+    infinite = np.isinf(hi[cell])
+    sum_lo = np.bincount(rel, weights=w * lo[cell], minlength=n)
+    sum_hi = np.bincount(rel, weights=np.where(infinite, 0.0, w * hi[cell]), minlength=n)
+    return sum_lo, sum_hi, np.bincount(rel, weights=infinite.astype(float), minlength=n)
+
+
+def _binding(
+    pinned: np.ndarray, lo: np.ndarray, hi: np.ndarray, relations: Relations
+) -> tuple[np.ndarray, np.ndarray]:
+    """The relations that pin a recovered count: those that give a pinned part its upper bound
+    (broken by withholding a part that is known to be above 0) and those that give a pinned part
+    its lower bound or a pinned total either bound (broken by withholding any part)."""
+    rel, cell, total, w = relations.part_rel, relations.part_cell, relations.total, relations.weights
+    sum_lo, sum_hi, n_inf = _sums(lo, hi, relations)
+    infinite = np.isinf(hi[cell])
+    others_hi = np.where(
+        (n_inf[rel] - infinite) > 0, np.inf, sum_hi[rel] - np.where(infinite, 0.0, w * hi[cell])
+    )
+    with np.errstate(invalid="ignore", over="ignore"):
+        implied_hi = (hi[total][rel] - (sum_lo[rel] - w * lo[cell])) / w
+        implied_lo = (lo[total][rel] - others_hi) / w
+    tol = 1e-6 * np.maximum(1.0, np.abs(hi[cell]))
+    part = pinned[cell]
+    from_above = np.unique(rel[part & (np.floor(implied_hi + tol) <= np.floor(hi[cell] + tol))])
+    from_below = np.unique(rel[part & (np.ceil(implied_lo - tol) >= np.ceil(lo[cell] - tol))])
+    totals = np.flatnonzero(pinned[total])
+    return from_above, np.union1d(from_below, totals)
 
 
 def protect(
@@ -182,43 +288,54 @@ def protect(
     *,
     rule: str | RuleSet,
     secondary: np.ndarray | None = None,
-    rounds: int = 50,
+    fractional: np.ndarray | None = None,
+    rounds: int = 100,
 ) -> np.ndarray:
     """Complementary withholding: flags of the counts to withhold besides those already withheld
-    (``NaN`` in ``values``) so that the attacker recovers none.
+    (``NaN`` in ``values``; ``secondary`` flags those already withheld to protect others) so that
+    the attacker recovers none.
 
-    In each relation in which a withheld count is recovered, the smallest published part is
-    withheld (the total when every part is withheld), and the attack is repeated.
+    In each relation that pins a recovered count (:func:`_binding`), the smallest published part
+    that breaks it is withheld, or the relation's total when no part can; then the attack is
+    repeated.
     """
     v = np.asarray(values, dtype=float).copy()
-    extra = np.zeros(len(v), dtype=bool) if secondary is None else np.asarray(secondary, dtype=bool).copy()
+    given = np.zeros(len(v), dtype=bool) if secondary is None else np.asarray(secondary, dtype=bool)
+    extra = given.copy()
+    whole = None if fractional is None else ~np.asarray(fractional, dtype=bool)
+    order = np.argsort(relations.part_rel, kind="stable")
+    starts = np.searchsorted(relations.part_rel[order], np.arange(relations.size + 1))
+    pinned = np.zeros(len(v), dtype=bool)
     for _ in range(rounds):
-        lo, hi = count_bounds(v, rule=rule, secondary=extra)
-        lo, hi = tighten(lo, hi, relations)
+        lo, hi = tighten(
+            *count_bounds(v, rule=rule, secondary=extra, fractional=fractional), relations, whole=whole
+        )
         pinned = recovered(np.isnan(v), lo, hi)
         if not pinned.any():
-            return extra if secondary is None else extra & ~np.asarray(secondary, dtype=bool)
-        order = np.argsort(relations.part_rel, kind="stable")
-        starts = np.searchsorted(relations.part_rel[order], np.arange(relations.size + 1))
-        hit = np.unique(
-            np.concatenate(
-                [relations.part_rel[pinned[relations.part_cell]], np.flatnonzero(pinned[relations.total])]
-            )
-        )
-        for r in hit:
-            parts = relations.part_cell[order[starts[r] : starts[r + 1]]]
-            open_parts = parts[~np.isnan(v[parts])]
-            if open_parts.size:
-                chosen = open_parts[np.argmin(v[open_parts])]
-            elif not np.isnan(v[relations.total[r]]):
-                chosen = relations.total[r]
-            else:
-                continue
-            v[chosen] = np.nan
-            extra[chosen] = True
+            return extra & ~given
+        from_above, any_part = _binding(pinned, lo, hi, relations)
+        changed = False
+        handled: set[int] = set()
+        for relation_ids, positive in ((from_above, True), (any_part, False)):
+            for r in relation_ids:
+                if r in handled:  # one more withheld figure per relation and round
+                    continue
+                handled.add(int(r))
+                parts = relations.part_cell[order[starts[r] : starts[r + 1]]]
+                usable = parts[~np.isnan(v[parts]) & ((v[parts] > 0) if positive else True)]
+                if usable.size:
+                    pick = usable[np.argmin(v[usable])]
+                elif not np.isnan(v[relations.total[r]]):
+                    pick = relations.total[r]
+                else:
+                    continue
+                v[pick], extra[pick], changed = np.nan, True, True
+        if not changed:
+            break
     raise DisclosureError(
-        "complementary withholding did not converge",
+        "complementary withholding could not protect every withheld count",
         where="disclosure.attack.protect",
-        expected=f"no recovered count after {rounds} rounds",
+        expected=f"no recovered count after at most {rounds} rounds",
         got=f"{int(pinned.sum())} still recovered",
+        hint="report this: a published table whose every figure is withheld still gives a count away",
     )

@@ -11,6 +11,10 @@ published store holds for ``public`` or ``partner`` readers:
   where withheld), ``value_published`` the text (``"*"``), ``suppressed`` the flag;
 * indicators whose count numerator would be withheld are withheld too (value, limits and
   counts), with the reason; published counts are rounded as the rule rounds them;
+* the whole published store is attacked as an outsider would (:mod:`needskit.disclosure.audit`:
+  parent - children, place - members, period - period, indicator - categories, rate x
+  population) and more figures are withheld until no withheld count can be worked out; the
+  published log counts what the rule did per table without saying which figure is which;
 * rejected rows, problems and other row-level partner records are never published.
 
 Reports for an audience read only the published store.
@@ -19,7 +23,7 @@ Reports for an audience read only the published store.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -30,7 +34,7 @@ from needskit.disclosure import RULE_SETS, apply_rules, filter_for_audience
 from needskit.disclosure.sharing import Audience
 from needskit.errors import DisclosureError, NeedskitWarning
 
-__all__ = ["Published", "publish", "publish_indicators", "allowed_datasets"]
+__all__ = ["Published", "publish", "publish_indicators", "allowed_datasets", "withheld_reason"]
 
 _TABLE_KEYS = ["dataset", "measure", "level", "period", "vintage", "kind", "sharing"]
 
@@ -80,7 +84,7 @@ def publish_indicators(results: pd.DataFrame, *, rule: str) -> pd.DataFrame:
         small |= counted & (rounded == 0)
     limit_cols = [c for c in out.columns if c.startswith(("lower_", "upper_"))]
     out.loc[small, ["value", "numerator"] + limit_cols] = np.nan
-    out.loc[small, "suppressed_reason"] = f"small number withheld ({rule}: 1-{rs.threshold})"
+    out.loc[small, "suppressed_reason"] = withheld_reason(rule)
     if "comparison" in out:  # a withheld value is not compared either (its significance would hint at it)
         out.loc[small, "comparison"] = "not_compared"
     if "quintile" in out:
@@ -97,10 +101,12 @@ def publish_indicators(results: pd.DataFrame, *, rule: str) -> pd.DataFrame:
     return _published_comparators(out)
 
 
-SECONDARY_PERIODS = (
-    "withheld so that a withheld count cannot be recovered from its period's total (secondary)"
-)
-"""The reason given for a count withheld by :func:`_protect_periods`."""
+def withheld_reason(rule: str) -> str:
+    """The one reason a published indicator gives for being withheld, whether it was small or
+    withheld to protect a small one: readers (and attackers) are not told which."""
+    rs = RULE_SETS[rule]
+    low = 0 if rs.suppress_zero else 1
+    return f"small number withheld ({rule}: {low}-{rs.threshold}, or a figure that would reveal one)"
 
 
 def _protect_periods(out: pd.DataFrame, *, counted: np.ndarray, rule: str) -> pd.DataFrame:
@@ -111,19 +117,21 @@ def _protect_periods(out: pd.DataFrame, *, counted: np.ndarray, rule: str) -> pd
     keys = ["indicator", "area_code", "period"]
     if not set(keys) <= set(out.columns) or not counted.any():
         return out
-    withheld = out["suppressed_reason"].fillna("").str.startswith("small number").to_numpy(dtype=bool)
+    withheld = (out["suppressed_reason"].fillna("") == withheld_reason(rule)).to_numpy(dtype=bool)
     cells = out[counted | withheld].drop_duplicates(keys)
     relations = period_relations(cells, keys=["indicator", "area_code"])
     if relations.size == 0:
         return out
-    extra = protect(cells["numerator"].to_numpy(dtype=float, na_value=np.nan), relations, rule=rule)
+    values = cells["numerator"].to_numpy(dtype=float, na_value=np.nan)
+    # readers are not told which withheld figure is small: any could be of any size
+    extra = protect(values, relations, rule=rule, secondary=np.isnan(values))
     if not extra.any():
         return out
     hidden = pd.MultiIndex.from_frame(cells.loc[extra, keys])
     rows = pd.MultiIndex.from_frame(out[keys]).isin(hidden)
     limit_cols = [c for c in out.columns if c.startswith(("lower_", "upper_"))]
     out.loc[rows, ["value", "numerator"] + limit_cols] = np.nan
-    out.loc[rows, "suppressed_reason"] = SECONDARY_PERIODS
+    out.loc[rows, "suppressed_reason"] = withheld_reason(rule)
     if "comparison" in out:
         out.loc[rows, "comparison"] = "not_compared"
     if "quintile" in out:
@@ -204,9 +212,35 @@ def _from_published_counts(out: pd.DataFrame, rows: np.ndarray, *, exact: np.nda
     return out
 
 
+def _complete_tables(counts: pd.DataFrame) -> pd.DataFrame:
+    """Every table of counts (areas x categories per dataset, measure, level, period) made complete:
+    a category an area has no row for is a true zero (a class no neighbourhood of a region is in,
+    a crime type with no crime) and is added as 0, so that secondary suppression sees the whole
+    table and the zero is published like any other figure."""
+    if counts.empty:
+        return counts
+    table = counts.groupby(_TABLE_KEYS, sort=False, observed=True, dropna=False).ngroup()
+    frame = counts.assign(_table=table.to_numpy())
+    areas = frame[["_table", "area_code"]].drop_duplicates()
+    categories = frame[["_table", "category"]].drop_duplicates()
+    full = areas.merge(categories, on="_table")
+    if len(full) == len(frame):
+        return counts
+    keys = frame.drop_duplicates("_table").set_index("_table")[_TABLE_KEYS]
+    present = pd.MultiIndex.from_frame(frame[["_table", "area_code", "category"]])
+    absent = full[~pd.MultiIndex.from_frame(full).isin(present)]
+    added = absent.join(keys, on="_table").drop(columns="_table").assign(value=0.0)
+    if "area_name" in counts.columns:
+        names = counts.drop_duplicates("area_code").set_index("area_code")["area_name"]
+        added["area_name"] = added["area_code"].map(names)
+    return pd.concat([counts, added.reindex(columns=counts.columns)], ignore_index=True)
+
+
 def _publish_profile(profile: pd.DataFrame, *, rule: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     counts = profile[profile["kind"] != "value"]
     values = profile[profile["kind"] == "value"]
+    if RULE_SETS[rule].secondary:
+        counts = _complete_tables(counts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NeedskitWarning)
         published, log = apply_rules(
@@ -235,6 +269,60 @@ def _publish_profile(profile: pd.DataFrame, *, rule: str) -> tuple[pd.DataFrame,
     ), log
 
 
+def _protect_store(
+    profile: pd.DataFrame,
+    indicators: pd.DataFrame,
+    log: pd.DataFrame,
+    *,
+    members: pd.DataFrame,
+    specs: Sequence,
+    truth_profile: pd.DataFrame,
+    truth_indicators: pd.DataFrame,
+    rule: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Withhold, across the whole published store, the figures that would give a withheld
+    count back (see :mod:`needskit.disclosure.audit`); each is logged as a secondary suppression."""
+    from needskit.disclosure.audit import protect_store, store_cells
+
+    cells = store_cells(
+        profile,
+        indicators,
+        members=members,
+        specs=specs,
+        truth_profile=truth_profile,
+        truth_indicators=truth_indicators,
+    )
+    extra = protect_store(cells, rule=rule)
+    if extra.empty:
+        return profile, indicators, log
+    profile, indicators = profile.copy(), indicators.copy()
+    rows = extra.loc[extra["table"] == "profile", "row"].to_numpy()
+    profile.loc[rows, ["value"]] = np.nan
+    profile.loc[rows, "value_published"] = "*"
+    profile.loc[rows, "suppressed"] = True
+    added = profile.loc[rows, [c for c in log.columns if c in profile.columns]].assign(
+        action="secondary suppression",
+        reason="secondary: a figure that would reveal a withheld count across levels, periods or tables",
+        rule=rule,
+        is_total=False,
+    )
+    log = pd.concat([log, added.reindex(columns=log.columns)], ignore_index=True)
+    keys = ["indicator", "period", "level", "area_code"]
+    hidden = extra[extra["table"] == "indicators"]
+    if len(hidden):
+        wanted = pd.MultiIndex.from_frame(hidden[keys].astype(str))
+        hit = pd.MultiIndex.from_frame(indicators[keys].astype(str)).isin(wanted)
+        limit_cols = [c for c in indicators.columns if c.startswith(("lower_", "upper_"))]
+        indicators.loc[hit, ["value", "numerator"] + limit_cols] = np.nan
+        indicators.loc[hit, "suppressed_reason"] = withheld_reason(rule)
+        if "comparison" in indicators:
+            indicators.loc[hit, "comparison"] = "not_compared"
+        if "quintile" in indicators:
+            indicators.loc[hit, "quintile"] = pd.NA
+        indicators = _published_comparators(indicators)
+    return profile, indicators, log
+
+
 def publish(
     *,
     profile: pd.DataFrame,
@@ -244,6 +332,8 @@ def publish(
     sharing: Mapping[str, str],
     audience: str,
     rule: str,
+    members: pd.DataFrame | None = None,
+    specs: Sequence = (),
 ) -> Published:
     """The internal store's content made fit for ``audience`` under ``rule`` (see the module docstring).
 
@@ -257,6 +347,12 @@ def publish(
         ``"public"`` or ``"partner"``.
     rule
         A rule set of :data:`needskit.disclosure.RULE_SETS`.
+    members, specs
+        Which neighbourhoods make up each area (:func:`needskit.disclosure.audit.membership`)
+        and the indicator definitions: when given, the whole published store is attacked
+        (parent - children, place - members, period - period, indicator - categories) and
+        more figures are withheld until no withheld count can be worked out
+        (:func:`needskit.disclosure.audit.protect_store`).
 
     Returns
     -------
@@ -292,6 +388,17 @@ def publish(
     published_indicators = publish_indicators(
         indicators[usable.to_numpy(dtype=bool)] if len(indicators) else indicators, rule=rule
     )
+    if members is not None:
+        published_profile, published_indicators, log = _protect_store(
+            published_profile,
+            published_indicators,
+            log,
+            members=members,
+            specs=specs,
+            truth_profile=visible,
+            truth_indicators=indicators,
+            rule=rule,
+        )
     published_ledger = ledger[ledger["dataset"].isin(allowed)].reset_index(drop=True)
     published_register = {
         table: frame[frame["dataset"].isin(allowed)].reset_index(drop=True)
@@ -303,6 +410,16 @@ def publish(
         indicators=published_indicators.reset_index(drop=True),
         ledger=published_ledger,
         register=published_register,
-        log=log,
+        log=_log_summary(log),
         withheld_datasets=withheld,
     )
+
+
+def _log_summary(log: pd.DataFrame) -> pd.DataFrame:
+    """What the rule did, per published table and action, without naming cells: a published log
+    that said which withheld figure was small and which protects it would tell an attacker the
+    former lies in the withheld range."""
+    if log.empty or "action" not in log:
+        return log
+    keys = [c for c in ["dataset", "measure", "level", "period", "rule", "action"] if c in log.columns]
+    return log.groupby(keys, dropna=False, observed=True).size().rename("cells").reset_index()

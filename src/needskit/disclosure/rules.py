@@ -201,12 +201,15 @@ def describe_rule(rule: str | RuleSet) -> str:
     if rs.rounding_base:
         text.append("Percentages were calculated from the published, rounded figures.")
     text.append(
-        "A monthly series and its totals for longer periods (a quarter, half-year or year) were checked "
-        "together: where a withheld month could be worked out from its period's total and the other "
-        "months, the smallest other month was withheld as well."
+        "Every published figure was then checked together, as an attacker would combine them: the "
+        "neighbourhoods that make up a ward, a district or one of the partnership's own places, the "
+        "months that make up a longer period, the categories an indicator adds up, and a rate times "
+        "its population; wherever a withheld figure could still be worked out, another figure was "
+        "withheld as well."
     )
     text.append(
-        f"A figure shown as {star} is not zero and is not missing: it was withheld to protect individuals."
+        f"A figure shown as {star} is not missing: it is small, or it was withheld to protect a small "
+        "figure, and which of the two is not said."
     )
     return " ".join(text)
 
