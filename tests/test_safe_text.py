@@ -109,3 +109,7 @@ def test_write_csv_neutralises_and_passes_options(tmp_path):
     write_csv(pd.DataFrame({"name": ["=cmd", "ok"], "n": [-3, 4]}), path, compression="gzip")
     with gzip.open(path, "rt") as handle:
         assert handle.read().splitlines() == ["name,n", "'=cmd,-3", "ok,4"]
+
+
+def test_escape_markdown_keeps_underscores_inside_words():
+    assert escape_markdown("nhs_digital _x_") == r"nhs_digital \_x\_"

@@ -145,7 +145,8 @@ def escape_html(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]{}#!|~])")
+# "_" inside a word (nhs_digital) is never emphasis in CommonMark, so it is left as it is
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*\[\]{}#!|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
 
 
 def escape_markdown(value: Any) -> str:

@@ -356,10 +356,7 @@ def asset_fetcher(*, report: str = "report"):
     """
     from urllib.parse import unquote, urlsplit
 
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
-
-    class _Refused(ReportError, FatalURLFetchingError):
-        pass
+    from weasyprint.urls import URLFetcher
 
     assets = _assets_folder()
 
@@ -375,8 +372,8 @@ def asset_fetcher(*, report: str = "report"):
                 local = Path(unquote(urlsplit(url).path)).resolve()
                 if local.is_relative_to(assets) and local.is_file():
                     return super().fetch(url, headers)
-            shown = url if len(url) <= 80 else url[:77] + "..."
-            raise _Refused(
+            shown = url if len(url) <= 200 else url[:120] + "..." + url[-40:]
+            raise ReportError(
                 "the PDF would load a file that is not one of the report's own",
                 where=f"{report} PDF",
                 expected="needskit's bundled assets or images the report drew (data:image/png|jpeg)",
@@ -395,10 +392,17 @@ def export_pdf(nb, ctx: ExportContext, path: Path) -> int:
     the network stops the export with :class:`ReportError`.
     """
     from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
 
     page = print_html(nb, ctx)
-    document = HTML(
-        string=page, base_url=str(path.parent), url_fetcher=asset_fetcher(report=ctx.report)
-    ).render()
-    document.write_pdf(str(path))
+    try:  # attachments are fetched when the PDF is written, images when it is laid out
+        document = HTML(
+            string=page, base_url=str(path.parent), url_fetcher=asset_fetcher(report=ctx.report)
+        ).render()
+        pdf = document.write_pdf()
+    except FatalURLFetchingError as error:
+        if isinstance(error.__cause__, ReportError):
+            raise error.__cause__ from None
+        raise
+    path.write_bytes(pdf)
     return len(document.pages)
