@@ -333,3 +333,28 @@ def test_the_published_stage_names_only_the_register_sources_of_its_ledger(squar
         marking="PUBLIC",
     )
     assert target.register_sources() == {k: v for k, v in sources.items() if k != hidden}
+
+
+def test_the_pool_stage_csvs_are_safe_to_open_in_a_spreadsheet(pooled):
+    ws, result, store = pooled
+    crimes = result.rejected["crimes"].copy()
+    text = next(c for c in crimes.columns if pd.api.types.is_string_dtype(crimes[c]))
+    crimes[text] = crimes[text].astype(object)
+    crimes.loc[crimes.index[0], text] = '=HYPERLINK("http://x","open")'
+    crimes.loc[crimes.index[-1], text] = "-12.5"
+    result.rejected["crimes"] = crimes
+    write_pool_stage(
+        store,
+        result,
+        areas=_boundaries(ws),
+        centres=None,
+        partnership=ws.partnership.describe(),
+        config_files=[ws.project.partnership_file],
+        patterns=[],
+    )
+    written = pd.read_csv(store.path / "rejected" / "crimes.csv.gz", dtype=str, keep_default_na=False)
+    assert written[text].iat[0] == '\'=HYPERLINK("http://x","open")'
+    assert written[text].iat[-1] == "-12.5"  # a number is not a formula
+    for name in ("ledger.csv", "problems.csv", "code_agreement.csv", "ledger_measures.csv"):
+        cells = pd.read_csv(store.path / name, dtype=str, keep_default_na=False).to_numpy().ravel()
+        assert not [c for c in cells if c[:1] in ("=", "@", "\t", "\r")], name

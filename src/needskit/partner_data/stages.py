@@ -15,6 +15,7 @@ from needskit.config.catalog import DatasetSpec
 from needskit.partner_data.pooling import PoolResult
 from needskit.partner_data.problems import problems_frame
 from needskit.partner_data.store import STORE_VERSION, Store, file_record, now_iso
+from needskit.safe_text import write_csv
 
 __all__ = [
     "write_pool_stage",
@@ -179,16 +180,14 @@ def write_pool_stage(
         profile.attrs = {}
         profile.to_parquet(tmp / "profile.parquet", index=False)
         _write_gpkg(tmp / "profile.gpkg", wide_layers(result.profile, areas))
-        result.ledger.to_csv(tmp / "ledger.csv", index=False)
-        result.measure_ledger.to_csv(tmp / "ledger_measures.csv", index=False)
-        result.agreement.to_csv(tmp / "code_agreement.csv", index=False)
-        problems_frame(result.problems).to_csv(tmp / "problems.csv", index=False)
+        write_csv(result.ledger, tmp / "ledger.csv")
+        write_csv(result.measure_ledger, tmp / "ledger_measures.csv")
+        write_csv(result.agreement, tmp / "code_agreement.csv")
+        write_csv(problems_frame(result.problems), tmp / "problems.csv")
         rejected = tmp / "rejected"
         rejected.mkdir()
         for dataset, frame in result.rejected.items():
-            frame.to_csv(
-                rejected / f"{dataset}.csv.gz", index=False, compression={"method": "gzip", "mtime": 0}
-            )
+            write_csv(frame, rejected / f"{dataset}.csv.gz", compression={"method": "gzip", "mtime": 0})
         geography = tmp / "geography"
         geography.mkdir()
         layers = dict(areas)
@@ -257,7 +256,7 @@ def write_indicators_stage(
         )
         for level in levels:
             part = first[first["level"] == level]
-            part.to_csv(tmp / f"indicators_{level}.csv", index=False)
+            write_csv(part, tmp / f"indicators_{level}.csv")
             written[level] = (
                 store.path / f"indicators_{level}.csv",
                 len(part),
@@ -298,8 +297,8 @@ def write_published_stage(
     with target.transaction("publish") as tmp:
         profile.to_parquet(tmp / "profile.parquet", index=False)
         indicators.to_parquet(tmp / "indicators.parquet", index=False)
-        ledger.to_csv(tmp / "ledger.csv", index=False)
-        disclosure_log.to_csv(tmp / "disclosure_log.csv", index=False)
+        write_csv(ledger, tmp / "ledger.csv")
+        write_csv(disclosure_log, tmp / "disclosure_log.csv")
         geography = tmp / "geography"
         geography.mkdir()
         for name in ("areas.gpkg", "hierarchy.parquet", "places.parquet", "centres.parquet"):

@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from needskit.safe_text import styled
+
 __all__ = [
     "FINGERTIPS_COLOURS",
     "spine_chart",
@@ -227,7 +229,8 @@ def cluster_map(gdf, *, title: str, column: str = "cluster") -> Figure | None:
 
 
 def indicator_styler(table: pd.DataFrame, *, comparator_name: str):
-    """The indicator table as leaders read it: figures rounded, significance in Fingertips colours."""
+    """The indicator table as leaders read it: figures rounded, significance in Fingertips colours
+    (a :class:`~needskit.safe_text.SafeStyler`: titles and headings are escaped text)."""
     shown = pd.DataFrame(
         {
             "Indicator": table["title"],
@@ -251,4 +254,4 @@ def indicator_styler(table: pd.DataFrame, *, comparator_name: str):
     colours = [comparison_colour(c, p) for c, p in zip(table["comparison"], table["polarity"], strict=True)]
     text = ["white" if c in ("#C00000", "#5555E6") else "black" for c in colours]
     styles = [f"background-color: {c}; color: {t}" for c, t in zip(colours, text, strict=True)]
-    return shown.style.hide(axis="index").apply(lambda _: styles, subset=["Compared"], axis=0)
+    return styled(shown).hide(axis="index").apply(lambda _: styles, subset=["Compared"], axis=0)

@@ -28,11 +28,20 @@ import pandas as pd
 
 from needskit.errors import ReportError
 from needskit.reports.appendix import NOTE_ROLE, appendix_html
+from needskit.safe_text import css_string, sanitise_markdown
 
 if TYPE_CHECKING:
     from needskit.disclosure.sharing import Audience
 
-__all__ = ["ExportContext", "prepare_notebook", "export_html", "export_pdf", "network_references", "headings"]
+__all__ = [
+    "ExportContext",
+    "prepare_notebook",
+    "export_html",
+    "export_pdf",
+    "asset_fetcher",
+    "network_references",
+    "headings",
+]
 
 _HTML_PRIORITY = [
     "text/html",
@@ -103,6 +112,8 @@ def prepare_notebook(nb) -> tuple[Any, list[str], list[str]]:
 
     Removes cells tagged ``remove_cell``/``remove-cell``/``hide``, the papermill injected parameters
     and error cells, stderr streams (returned) and methods notes (returned as HTML, for the appendix).
+    Every markdown output of a code cell is built from data, so it is passed through
+    :func:`~needskit.safe_text.sanitise_markdown` (raw HTML and links become text).
     """
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
@@ -121,8 +132,11 @@ def prepare_notebook(nb) -> tuple[Any, list[str], list[str]]:
                     stderr.append(output.get("text", ""))
                     continue
                 meta = output.get("metadata", {}).get("needskit", {})
+                data = output.get("data", {})
+                if "text/markdown" in data:  # built from data: its HTML and links are text
+                    data["text/markdown"] = sanitise_markdown(str(data["text/markdown"]))
                 if isinstance(meta, Mapping) and meta.get("role") == NOTE_ROLE:
-                    notes.append(markdown2html_mistune(output.get("data", {}).get("text/markdown", "")))
+                    notes.append(markdown2html_mistune(data.get("text/markdown", "")))
                     continue
                 kept.append(output)
             cell["outputs"] = kept
@@ -203,11 +217,6 @@ def _environment():
 
 def _asset(name: str) -> str:
     return (resources.files("needskit") / "assets" / name).read_text(encoding="utf-8")
-
-
-def _css_string(text: str) -> str:
-    """A CSS string literal (for ``content:``)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def _common(ctx: ExportContext, notes: list[str]) -> dict[str, Any]:
@@ -315,16 +324,85 @@ def print_html(nb, ctx: ExportContext) -> str:
             body=body,
             css=_asset("print.css"),
             contents=contents,
-            marking_css=_css_string(values["marking"]),
-            footer_css=_css_string(f"{title} \u2014 {ctx.area_name} \u2014 {ctx.period}"),
+            marking_css=css_string(values["marking"]),
+            footer_css=css_string(f"{title} \u2014 {ctx.area_name} \u2014 {ctx.period}"),
         )
     )
 
 
-def export_pdf(nb, ctx: ExportContext, path: Path) -> int:
-    """Write the report as an A4 PDF with WeasyPrint; returns the number of pages."""
-    from weasyprint import HTML
+_IMAGE_DATA = re.compile(r"data:image/(png|jpeg);base64,", re.IGNORECASE)
 
-    document = HTML(string=print_html(nb, ctx), base_url=str(path.parent)).render()
-    document.write_pdf(str(path))
+
+def _assets_folder() -> Path:
+    return Path(str(resources.files("needskit") / "assets")).resolve()
+
+
+def asset_fetcher(*, report: str = "report"):
+    """The URL fetcher WeasyPrint gets: only the project's own assets and the report's images.
+
+    Serves ``file:`` URLs inside ``needskit/assets`` and ``data:image/png`` / ``data:image/jpeg``
+    base64 URIs (the charts and static maps nbconvert embeds). Refuses everything else — any
+    other ``file:`` (a local file would end up inside the PDF), ``http(s):``, other ``data:``
+    types and every other scheme — by raising :class:`ReportError`, which stops the PDF.
+
+    Parameters
+    ----------
+    report
+        Named in the error.
+
+    Returns
+    -------
+    weasyprint.urls.URLFetcher
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
+
+    assets = _assets_folder()
+
+    class AssetFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("file", "data"), fail_on_errors=True)
+
+        def fetch(self, url, headers=None):
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme == "data" and _IMAGE_DATA.match(url):
+                return super().fetch(url, headers)
+            if scheme == "file":
+                local = Path(unquote(urlsplit(url).path)).resolve()
+                if local.is_relative_to(assets) and local.is_file():
+                    return super().fetch(url, headers)
+            shown = url if len(url) <= 200 else url[:120] + "..." + url[-40:]
+            raise ReportError(
+                "the PDF would load a file that is not one of the report's own",
+                where=f"{report} PDF",
+                expected="needskit's bundled assets or images the report drew (data:image/png|jpeg)",
+                got=repr(shown),
+                hint="text from data or config must be escaped, never markup; "
+                "a report shows only what its notebook computed",
+            )
+
+    return AssetFetcher()
+
+
+def export_pdf(nb, ctx: ExportContext, path: Path) -> int:
+    """Write the report as an A4 PDF with WeasyPrint; returns the number of pages.
+
+    WeasyPrint fetches only through :func:`asset_fetcher`: a reference to any other file or to
+    the network stops the export with :class:`ReportError`.
+    """
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    page = print_html(nb, ctx)
+    try:  # attachments are fetched when the PDF is written, images when it is laid out
+        document = HTML(
+            string=page, base_url=str(path.parent), url_fetcher=asset_fetcher(report=ctx.report)
+        ).render()
+        pdf = document.write_pdf()
+    except FatalURLFetchingError as error:
+        if isinstance(error.__cause__, ReportError):
+            raise error.__cause__ from None
+        raise
+    path.write_bytes(pdf)
     return len(document.pages)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import html
 import io
 import math
 import re
@@ -24,6 +23,7 @@ import pandas as pd
 import shapely
 
 from needskit.reports.classes import MISSING_COLOUR, Classes, format_number
+from needskit.safe_text import escape_html
 
 __all__ = ["ASSET_ATTRIBUTE", "EDGE_COLOUR", "Choropleth", "leaflet_assets"]
 
@@ -68,6 +68,10 @@ def _asset_tags() -> str:
 
 # --------------------------------------------------------------------------------------------
 # The map object
+
+
+def _escaped(value: Any) -> Any:
+    return escape_html(value) if isinstance(value, str) else value
 
 
 def _json_value(value: Any, fmt: str) -> Any:
@@ -118,9 +122,12 @@ class Choropleth:
         for i, (geom, row) in enumerate(
             zip(self.lonlat.geometry, self.lonlat[columns].itertuples(index=False), strict=True)
         ):
-            props = {name: _json_value(value, self.fmt) for name, value in zip(columns, row, strict=True)}
+            # Leaflet's tooltip puts these into innerHTML: every value is escaped text
+            props = {
+                name: _escaped(_json_value(value, self.fmt)) for name, value in zip(columns, row, strict=True)
+            }
             props["map_colour"] = self.areas["map_colour"].iat[i]
-            props["map_label"] = self.areas["map_label"].iat[i]
+            props["map_label"] = escape_html(self.areas["map_label"].iat[i])
             features.append(
                 {
                     "type": "Feature",
@@ -150,7 +157,9 @@ class Choropleth:
         m.default_css = []
         fields = list(self.tooltip)
         tooltip = (
-            folium.GeoJsonTooltip(fields=fields, aliases=list(self.aliases), sticky=True) if fields else None
+            folium.GeoJsonTooltip(fields=fields, aliases=[escape_html(a) for a in self.aliases], sticky=True)
+            if fields
+            else None
         )
         folium.GeoJson(
             self.geojson(),
@@ -186,7 +195,7 @@ class Choropleth:
 
     def _legend_html(self) -> str:
         rows = [
-            f'<div><i style="background:{c}"></i>{html.escape(label)} ({n})</div>'
+            f'<div><i style="background:{c}"></i>{escape_html(label)} ({n})</div>'
             for c, label, n in zip(
                 self.classes.colours, self.classes.labels, self.classes.counts, strict=True
             )
@@ -195,9 +204,9 @@ class Choropleth:
         if missing:
             rows.append(
                 f'<div><i style="background:{MISSING_COLOUR}"></i>'
-                f"{html.escape(self.missing_label)} ({missing})</div>"
+                f"{escape_html(self.missing_label)} ({missing})</div>"
             )
-        title = f"<strong>{html.escape(self.legend)}</strong>" if self.legend else ""
+        title = f"<strong>{escape_html(self.legend)}</strong>" if self.legend else ""
         return title + "".join(rows)
 
     def to_html(self, *, include_assets: bool = True) -> str:
@@ -220,7 +229,7 @@ class Choropleth:
             "box-shadow:0 0 4px rgba(0,0,0,.3);line-height:18px;color:#222}"
             ".needskit-legend i{width:14px;height:14px;float:left;margin:2px 6px 0 0;opacity:.85}</style>"
         )
-        caption = f"<figcaption>{html.escape(self.title)}</figcaption>" if self.title else ""
+        caption = f"<figcaption>{escape_html(self.title)}</figcaption>" if self.title else ""
         assets = _asset_tags() if include_assets else ""
         return (
             f'<figure class="needskit-map">\n{assets}{style}{"".join(head)}{caption}\n'

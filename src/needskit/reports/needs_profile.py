@@ -21,6 +21,7 @@ from needskit.needs.periods import months_in, period_kind
 from needskit.place.extent import ENGLAND
 from needskit.reports.context import AUDIENCE_WORDS, Note, ReportContext, select_period
 from needskit.reports.maps import Choropleth, choropleth
+from needskit.safe_text import escape_markdown
 
 __all__ = [
     "PRIORITY_DOMAINS",
@@ -457,12 +458,13 @@ def monthly_series(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> 
 
 
 def title_markdown(ctx: ReportContext, *, report: str = "needs profile") -> str:
-    """The report's heading: area, period and audience, as markdown."""
+    """The report's heading: area, period and audience, as markdown (names escaped: text, not markup)."""
     audience = AUDIENCE_WORDS[ctx.audience]
-    lines = [f"## {ctx.area_name}: {report}, {ctx.period}"]
+    area, period, partnership = (escape_markdown(v) for v in (ctx.area_name, ctx.period, ctx.partnership))
+    lines = [f"## {area}: {escape_markdown(report)}, {period}"]
     lines.append(
-        f"{ctx.partnership + ' · ' if ctx.partnership else ''}"
-        f"Compared with {ctx.comparator_name} · {audience}"
+        f"{partnership + ' · ' if partnership else ''}"
+        f"Compared with {escape_markdown(ctx.comparator_name)} · {audience}"
     )
     return "\n\n".join(lines)
 

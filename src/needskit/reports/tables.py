@@ -18,6 +18,7 @@ from needskit._checks import require_columns, require_frame
 from needskit.config.catalog import THEMES
 from needskit.errors import ReportError
 from needskit.reports.context import AUDIENCE_WORDS, Note, ReportContext
+from needskit.safe_text import escape_markdown, styled
 
 __all__ = [
     "ILLUSTRATIVE_LABEL",
@@ -132,7 +133,7 @@ def report_title(ctx: ReportContext, *, report: str) -> str:
     -------
     str
         Markdown: the heading, then the partnership's name, the audience and, for published
-        reports, the small-number rule.
+        reports, the small-number rule (every name escaped: text, not markup).
 
     Example
     -------
@@ -140,9 +141,10 @@ def report_title(ctx: ReportContext, *, report: str) -> str:
     '## <area name>: resource map, <period>'
     """
     audience = AUDIENCE_WORDS[ctx.audience]
-    rule = f" · small numbers: {ctx.rule}" if ctx.audience != "internal" and ctx.rule else ""
-    partnership = f"{ctx.partnership} · " if ctx.partnership else ""
-    return f"## {ctx.area_name}: {report}, {ctx.period}\n\n{partnership}{audience}{rule}"
+    rule = f" · small numbers: {escape_markdown(ctx.rule)}" if ctx.audience != "internal" and ctx.rule else ""
+    partnership = f"{escape_markdown(ctx.partnership)} · " if ctx.partnership else ""
+    area, period = escape_markdown(ctx.area_name), escape_markdown(ctx.period)
+    return f"## {area}: {escape_markdown(report)}, {period}\n\n{partnership}{audience}{rule}"
 
 
 def money(value: float, digits: int = 0) -> str:
@@ -197,7 +199,8 @@ def show_table(
 
     Returns
     -------
-    pandas Styler (renders as an HTML table; index hidden; missing values blank), or, when
+    :class:`~needskit.safe_text.SafeStyler` (renders as an HTML table, every value and heading
+    escaped text; index hidden; missing values blank), or, when
     ``df`` has no rows and says why (``attrs["why_empty"]``, see :func:`why_empty`), a
     :class:`~needskit.reports.context.Note` with that sentence instead of an empty table.
 
@@ -227,7 +230,7 @@ def show_table(
             formats[label] = fmt
     frame = frame.rename(columns=headings)
     frame.columns = [str(c) for c in frame.columns]
-    return frame.style.hide(axis="index").format(formats, na_rep="")
+    return styled(frame).hide(axis="index").format(formats, na_rep="")
 
 
 _METHODS = {

@@ -1,0 +1,275 @@
+"""needskit.reports.export: text from data and config is never markup in the HTML or the PDF.
+
+Hostile strings go through every kind of output a report shows — the tables of ``show_table``,
+``indicator_styler`` and ``board_table``, a map's tooltips and legend, markdown titles and
+sentences, the cover, header and footer — and come out as text. The notebook is built from the
+helpers' own display outputs (no kernel), so this stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import geopandas as gpd
+import nbformat
+import pandas as pd
+import pypdf
+import pytest
+from IPython.display import Markdown
+from shapely.geometry import box
+
+from needskit.errors import ReportError
+from needskit.reports import charts, maps, monitoring, tables
+from needskit.reports.export import ExportContext, export_html, export_pdf, print_html
+
+SECRET = Path(__file__).parent / "secret.txt"  # never created: the fetcher refuses before reading
+HOSTILE = {
+    "indicator": "Recorded crime <img src=x onerror=window.__pwned=1>",
+    "area": 'Ward "><svg onload=window.__pwned=2></svg>',
+    "partner": f'Partner <a rel="attachment" href="{SECRET.as_uri()}">x</a>',
+    "outcome": "Safer <script>window.__pwned=3</script> streets",
+    "activity": "<iframe src=javascript:window.__pwned=4></iframe> outreach",
+    "partnership": "</style><script>window.__pwned=5</script>",
+}
+RAW = ("<img src=x", "<svg", "<script>window", "<iframe", '<a rel="attachment"')
+
+
+def _display(obj) -> nbformat.NotebookNode:
+    if isinstance(obj, Markdown):
+        data = {"text/markdown": obj.data, "text/plain": "<Markdown>"}
+    elif hasattr(obj, "_repr_mimebundle_"):
+        data = obj._repr_mimebundle_()
+    else:
+        data = {"text/html": obj._repr_html_(), "text/plain": repr(obj)}
+    return nbformat.v4.new_output("display_data", data=data)
+
+
+def _hostile_outputs() -> list:
+    indicators = pd.DataFrame(
+        {
+            "title": [HOSTILE["indicator"]],
+            "period": ["2025-01/2025-06"],
+            "count": [12.0],
+            "value": [3.4],
+            "lower_95": [2.0],
+            "upper_95": [5.0],
+            "comparator_value": [3.0],
+            "comparison": ["similar"],
+            "polarity": ["high_is_bad"],
+            "note": [HOSTILE["area"]],
+        }
+    )
+    board = pd.DataFrame(
+        {
+            "indicator": [HOSTILE["outcome"]],
+            "time": ["2025-06"],
+            "value": [1.0],
+            "mean": [1.0],
+            "lower_limit": [0.5],
+            "upper_limit": [1.5],
+            "target": [1.2],
+            "variation_text": ["common cause"],
+            "assurance_text": [HOSTILE["activity"]],
+            "n_points": [6],
+            "data": ["real"],
+        }
+    )
+    delivery = pd.DataFrame(
+        {
+            "activity": [HOSTILE["activity"]],
+            "partner": [HOSTILE["partner"]],
+            "outcome": [HOSTILE["outcome"]],
+            HOSTILE["area"]: [5000.0],
+        }
+    )
+    areas = gpd.GeoDataFrame(
+        {
+            "area_code": ["A1", "A2", "A3"],
+            "area_name": [HOSTILE["area"], HOSTILE["partner"], "Plain"],
+            "value": [1.0, 2.0, 3.0],
+        },
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(0, 1000, 1000, 2000)],
+        crs="EPSG:27700",
+    )
+    area_map = maps.choropleth(
+        areas,
+        column="value",
+        title=HOSTILE["indicator"],
+        legend=HOSTILE["outcome"],
+        tooltip=["area_name", "value"],
+        aliases=[HOSTILE["partnership"], "Value"],
+        k=3,
+    )
+    ctx = SimpleNamespace(
+        area_name=HOSTILE["area"],
+        period="2025-H1",
+        partnership=HOSTILE["partnership"],
+        audience="public",
+        rule="rounded <b>to</b> 5",
+    )
+    return [
+        Markdown(tables.report_title(ctx, report="resource map")),
+        Markdown(f"{HOSTILE['outcome']} is delivered by {HOSTILE['partner']}.\n\n{HOSTILE['activity']}"),
+        tables.show_table(delivery),
+        tables.show_table(delivery, columns={"activity": HOSTILE["indicator"], "partner": "Partner"}),
+        charts.indicator_styler(indicators, comparator_name=HOSTILE["area"]),
+        monitoring.board_table(board),
+        area_map,
+    ]
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Hostile text")]
+    for obj in _hostile_outputs():
+        cell = nbformat.v4.new_code_cell("shown()")
+        cell.outputs = [_display(obj)]
+        nb.cells.append(cell)
+    ctx = ExportContext(
+        title="Hostile text",
+        report="needs-profile",
+        area="E07000078",
+        area_name=HOSTILE["area"],
+        period="2025-H1",
+        publish="partner",
+        disclosure_rule=None,
+        partnership=HOSTILE["partnership"],
+        date="2 December 2026",
+    )
+    return nb, ctx
+
+
+def test_html_shows_every_hostile_value_as_text(hostile):
+    page = export_html(*hostile)
+    body = page.split('<main class="report-body">', 1)[1]
+    for raw in RAW:
+        assert raw not in body, raw
+    assert "<script>window" not in page and "</style><script>" not in page
+    assert "Recorded crime &lt;img src=x onerror=window.__pwned=1&gt;" in page  # shown, as text
+
+
+def test_map_tooltips_and_aliases_are_escaped_text():
+    area_map = _hostile_outputs()[-1]
+    features = area_map.geojson()["features"]
+    names = {f["properties"]["area_name"] for f in features}
+    assert "Ward &quot;&gt;&lt;svg onload=window.__pwned=2&gt;&lt;/svg&gt;" in names
+    folium_html = area_map.to_html()
+    # the alias as the tooltip's innerHTML gets it (escaped, then JSON-encoded by folium)
+    assert "\\u0026lt;/style\\u0026gt;\\u0026lt;script\\u0026gt;" in folium_html
+
+
+def test_print_html_cover_header_and_footer_are_text(hostile):
+    page = print_html(*hostile)
+    for raw in RAW:
+        assert raw not in page, raw
+
+
+def test_pdf_has_no_attachments_and_no_foreign_file(hostile, tmp_path):
+    assert not SECRET.exists()
+    path = tmp_path / "hostile.pdf"
+    export_pdf(*hostile, path)
+    reader = pypdf.PdfReader(path)
+    assert reader.attachments == {}
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Recorded crime <img src=x" in text  # the value is printed as written
+
+
+def test_the_pdf_fetches_only_bundled_assets_and_drawn_images(hostile, tmp_path):
+    """Should a value ever reach the page unescaped, WeasyPrint still embeds no local file."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password")
+    nb, ctx = hostile
+    nb = nbformat.from_dict(dict(nb))
+    cell = nbformat.v4.new_code_cell("shown()")
+    raw = f'<p><a rel="attachment" href="{secret.as_uri()}">register</a></p>'
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": raw})]
+    nb.cells = [*nb.cells, cell]
+    with pytest.raises(ReportError, match=r"not one of the report's own.*secret\.txt"):
+        export_pdf(nb, ctx, tmp_path / "leak.pdf")
+    assert not (tmp_path / "leak.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "https://example.org/logo.png",
+        "data:text/html,<script>1</script>",
+        "data:image/svg+xml;base64,PHN2Zy8+",
+        "ftp://example.org/x",
+    ],
+)
+def test_the_fetcher_refuses_files_network_and_foreign_data(url):
+    from needskit.reports.export import asset_fetcher
+
+    with pytest.raises(ReportError, match="bundled assets"):
+        asset_fetcher(report="r").fetch(url)
+
+
+def test_the_fetcher_serves_bundled_assets_and_report_images():
+    from importlib import resources
+
+    from needskit.reports.export import asset_fetcher
+
+    fetcher = asset_fetcher(report="r")
+    css = Path(str(resources.files("needskit") / "assets" / "print.css"))
+    assert fetcher.fetch(css.as_uri()).url.endswith("print.css")
+    png = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEA"
+        "HnOcQAAAAABJRU5ErkJggg=="
+    )
+    assert fetcher.fetch(png).url.startswith("data:image/png")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_no_hostile_value_runs_as_script_in_chromium(hostile, tmp_path):
+    from reports.test_browser import CHROMIUM, DevTools, _page_socket, _start_chromium
+
+    if CHROMIUM is None:
+        pytest.skip("no Chromium here (Debian: apt-get install chromium; .ci/run installs it for CI)")
+    page_file = tmp_path / "hostile.html"
+    page_file.write_text(export_html(*hostile), encoding="utf-8")
+    process, port = _start_chromium(tmp_path / "profile")
+    try:
+        page = DevTools(_page_socket(port))
+        page.send("Runtime.enable")
+        page.send("Page.enable")
+        page.send("Page.navigate", url=page_file.resolve().as_uri())
+        page.wait_for("Page.loadEventFired")
+        # build every map tooltip, as hovering would, and keep it in the page
+        opened = page.send(
+            "Runtime.evaluate",
+            expression="""(() => { const seen = []; let injected = 0;
+                for (const v of Object.values(window)) { if (v instanceof L.Map) { v.eachLayer(g => {
+                    if (g.getTooltip && g.getTooltip() && g.eachLayer) { g.eachLayer(l => {
+                        const el = g.getTooltip()._content(l);  // folium's: builds it with innerHTML
+                        document.body.appendChild(el);
+                        seen.push(el.innerText);
+                        injected += document.querySelectorAll('img[src=x], svg[onload]').length;
+                    }); }
+                }); } } return JSON.stringify({seen, injected}); })()""",
+            returnByValue=True,
+        )
+        found = page.send(
+            "Runtime.evaluate",
+            expression="JSON.stringify({pwned: window.__pwned === undefined ? null : window.__pwned,"
+            " injected: document.querySelectorAll("
+            "'img[src=x], svg[onload], iframe, a[rel=attachment]').length,"
+            " shown: document.body.innerText.includes('onerror=window.__pwned=1')})",
+            returnByValue=True,
+        )["result"]["value"]
+        page.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except Exception:
+            process.kill()
+    assert "value" in opened["result"], opened
+    tooltips = json.loads(opened["result"]["value"])
+    assert len(tooltips["seen"]) == 3 and any("onload=window.__pwned=2" in t for t in tooltips["seen"])
+    assert json.loads(found) == {"pwned": None, "injected": 0, "shown": True}
