@@ -305,6 +305,15 @@ class Store:
         for name in ("pool", "indicators"):
             if name not in stages:
                 self.stage(name)
+        errors = int(stages["pool"].get("errors", 0) or 0)
+        if errors:
+            raise StoreError(
+                f"its pool recorded {errors} error-level problem{'s' if errors > 1 else ''} "
+                "(data would be missing from every figure)",
+                where=str(self.path),
+                expected="a pool without errors",
+                hint="see problems.csv (or `needskit validate`), fix the files and run `needskit run`",
+            )
         if manifest.get("audience", "internal") != "internal":
             source = stages.get("publish", {}).get("from", {})
             if internal is not None and internal.exists():
