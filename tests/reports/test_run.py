@@ -727,3 +727,12 @@ def test_two_runs_publishing_into_one_folder_keep_both_manifest_entries(tmp_path
         thread.join(timeout=30)
     assert set(rm.read_manifest(folder)["reports"]) == {"a", "b"}
     assert {p.name for p in folder.iterdir()} == {"a.html", "b.html", "manifest.json"}
+
+
+def test_an_unknown_format_is_echoed_as_given():
+    from needskit.reports.run import parse_formats
+
+    with pytest.raises(ReportError, match=r"got 'html,\.\./\.\./x'|got '\.\./\.\./x'") as info:
+        parse_formats("html,../../x")
+    assert "'../../x'" in str(info.value) and "'/../x'" not in str(info.value)
+    assert parse_formats(" HTML,.pdf ") == ["ipynb", "html", "pdf"]

@@ -102,16 +102,17 @@ def parse_formats(formats: str | Sequence[str]) -> list[str]:
     ReportError
         Unknown format.
     """
-    items = formats.split(",") if isinstance(formats, str) else list(formats)
-    items = [f.strip().lower().lstrip(".") for f in items if f and f.strip()]
-    unknown = [f for f in items if f not in FORMATS]
+    given = formats.split(",") if isinstance(formats, str) else list(formats)
+    given = [f for f in given if f and f.strip()]
+    unknown = [f for f in given if f.strip().lower().removeprefix(".") not in FORMATS]
     if unknown:
         raise ReportError(
             "unknown output format",
             where="--format",
             expected=f"some of {list(FORMATS)}, e.g. 'html,pdf'",
-            got=repr(unknown[0]),
+            got=repr(unknown[0]),  # as given, never a cleaned-up version of it
         )
+    items = [f.strip().lower().removeprefix(".") for f in given]
     return [f for f in FORMATS if f == "ipynb" or f in items]
 
 
