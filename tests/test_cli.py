@@ -139,3 +139,41 @@ def test_console_script_runs_demo(tmp_path):
     for name in ("resource-map", "commissioning-priorities", "outcomes-monitoring"):
         for area in ("E10000013", "E07000078"):
             assert (reports / area / "2025-H1" / f"{name}.pdf").exists(), (name, area)
+
+
+def test_a_file_of_only_invalid_rows_fails_pool_and_every_later_command(squares_project, capsys, tmp_path):
+    # one small month with x and y swapped: 3 rows, under the dataset's max_invalid, all invalid
+    bad = squares_project / "data" / "raw" / "partner" / "crimes_swapped.csv"
+    bad.write_text(
+        "crime_id,month,x,y,crime_type\n"
+        + "".join(f"s{i},2024-02,222500,39450{i},Burglary\n" for i in range(3)),
+        encoding="utf-8",
+    )
+    store = tmp_path / "store"
+    try:
+        code = main(["--project", str(squares_project), "pool", "--store", str(store)])
+        err = capsys.readouterr().err
+        assert code == 1, err
+        assert "needskit: error:" in err and "crimes_swapped.csv" in err and "Traceback" not in err
+        assert main(["--project", str(squares_project), "indicators", "--store", str(store)]) == 0
+        capsys.readouterr()
+        code = main(
+            [
+                "--project",
+                str(squares_project),
+                "report",
+                "needs-profile",
+                "--area",
+                "E10999901",
+                "--store",
+                str(store),
+                "--out",
+                str(tmp_path / "reports"),
+                "--audience",
+                "internal",
+            ]
+        )
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "error-level problem" in err
+    finally:
+        bad.unlink()

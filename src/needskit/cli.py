@@ -144,6 +144,9 @@ def _pool(ws: Any, places: Path | None, datasets: tuple[str, ...]) -> int:
         f"wrote the pool stage of the store {ws.store.path} "
         "(profile, ledger, rejected/, geography/, register/)"
     )
+    for problem in result.problems:  # warnings stay warnings, each with its dataset and file
+        if problem.severity == "warning":
+            click.echo(f"needskit: warning: {problem.line()}", err=True)
     for problem in result.errors:
         click.echo(f"needskit: error: {problem.line()}", err=True)
     return 1 if result.errors else 0

@@ -199,3 +199,51 @@ def test_files_that_are_not_police_uk_street_level_files(tmp_path, make, message
     make(police)
     with pytest.raises(DataError, match=message):
         _read(tmp_path)
+
+
+# ---------------------------------------------------------------------------------- hostile files
+
+
+def test_a_gzip_bomb_fails_fast_while_decompressing(tmp_path, monkeypatch):
+    import gzip
+
+    from needskit.partner_data.ingest.reading import read_bytes
+
+    monkeypatch.setenv("NEEDSKIT_MAX_GZIP_RATIO", "20")
+    path = tmp_path / "bomb.csv.gz"
+    with gzip.open(path, "wb") as out:  # streamed: 4 MB of CSV text, about 10 kB compressed
+        out.write(b"a,b\n")
+        for _ in range(64):
+            out.write(b"1,2\n" * 16_384)
+    with pytest.raises(DataError, match="gzip bomb") as info:
+        read_bytes(path)
+    assert "\n" not in str(info.value) and "NEEDSKIT_MAX_GZIP_RATIO" in str(info.value)
+
+
+def test_a_file_over_the_size_limit_fails_before_it_is_read(tmp_path, monkeypatch):
+    from needskit.partner_data.ingest.reading import read_bytes
+
+    monkeypatch.setenv("NEEDSKIT_MAX_FILE_BYTES", "1000")
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n" + "1,2\n" * 500)
+    with pytest.raises(DataError, match="larger than a partner file may be") as info:
+        read_bytes(path)
+    assert "2,004 bytes" in str(info.value) and str(path) in str(info.value)
+
+
+def test_a_binary_file_is_refused_on_its_first_bytes(tmp_path, monkeypatch):
+    import gzip
+
+    from needskit.partner_data.ingest.reading import read_bytes
+
+    path = tmp_path / "zeros.csv.gz"
+    with gzip.open(path, "wb") as out:
+        for _ in range(8):
+            out.write(bytes(1 << 20))
+    monkeypatch.setenv("NEEDSKIT_MAX_GZIP_RATIO", "100000")  # only the binary check can stop it
+    with pytest.raises(DataError, match="looks like a binary file"):
+        read_bytes(path)
+    plain = tmp_path / "blob.csv"
+    plain.write_bytes(b"\x00\x01" * 10_000)
+    with pytest.raises(DataError, match="looks like a binary file"):
+        read_bytes(plain)

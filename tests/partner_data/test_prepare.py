@@ -417,3 +417,18 @@ def test_a_split_2011_code_without_coordinates_is_unlocated(tmp_path):
     )
     assert (rows["area_code"].iloc[1], rows["how"].iloc[1]) == (U, "by_code")  # a code needs no point
     assert prepared.agreement is not None and prepared.agreement["rows_compared"].tolist() == [0]
+
+
+def test_a_file_whose_every_row_is_invalid_is_an_error_though_the_dataset_share_is_small(tmp_path):
+    lon, lat = CHELTENHAM_POINT
+    points_csv(tmp_path, [(f"a{i}", "2024-01", lon, lat, "Burglary") for i in range(200)], "data-01.csv")
+    points_csv(tmp_path, [(f"b{i}", "2024-02", lon, lat, "Burglary") for i in range(200)], "data-02.csv")
+    # March with latitude and longitude swapped: 3 of 403 rows, under max_invalid (1%)
+    points_csv(tmp_path, [(f"c{i}", "2024-03", lat, lon, "Burglary") for i in range(3)], "data-03.csv")
+    catalog = load_catalog(write_catalog(tmp_path, {"crimes": entry(path="data-*.csv")}))
+    prepared = prepare(catalog["crimes"])
+    errors = [p for p in prepared.problems if p.severity == "error"]
+    assert len(errors) == 1, [p.line() for p in prepared.problems]
+    line = errors[0].line()
+    assert "data-03.csv" in line and "no row of the file is usable" in line
+    assert "coordinates outside Great Britain" in line and "\n" not in line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import threading
 import time
 
@@ -22,8 +23,14 @@ def _snapshot(store: Store) -> dict[str, bytes]:
     return {
         p.relative_to(store.path).as_posix(): p.read_bytes()
         for p in sorted(store.path.rglob("*"))
-        if p.is_file() and p.name != ".lock"
+        if p.is_file()
     }
+
+
+def _leftovers(store: Store) -> list[str]:
+    """Temporary and old folders of a store's writers left beside it."""
+    parent = store.path.parent
+    return sorted(p.name for p in parent.glob(f".{store.path.name}.*") if not p.name.endswith(".lock"))
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -117,12 +124,12 @@ def test_a_failing_transaction_leaves_the_previous_stage(squares_ws):
     before = _snapshot(store)
     with pytest.raises(RuntimeError, match="disk full"):
         with store.transaction("pool") as tmp:
-            assert tmp.parent == store.path and tmp.name.startswith(".tmp-pool-")
+            assert tmp.parent == store.path.parent and tmp.name.startswith(".processed.tmp-")
             pd.DataFrame({"x": [1]}).to_parquet(tmp / "profile.parquet")
             (tmp / "store.json").write_text("{}")
             raise RuntimeError("disk full")
     assert _snapshot(store) == before
-    assert not list(store.path.glob(".tmp-*")) and not list(store.path.glob(".old-*"))
+    assert not _leftovers(store)
 
 
 def test_a_failing_stage_write_leaves_the_previous_stage(squares_ws, monkeypatch):
@@ -159,14 +166,14 @@ def test_a_successful_stage_replaces_files_and_folders_and_writes_the_manifest_l
     assert (store.path / "notes.txt").read_text() == "hello"
     assert store.stage("pool")["finished"] > finished and store.stage("pool")["rows"] == 0
     assert "indicators" in store.manifest()["stages"]  # other stages are kept
-    assert not list(store.path.glob(".tmp-*")) and not list(store.path.glob(".old-*"))
+    assert not _leftovers(store)
 
 
 def test_writers_of_one_store_are_serialised_by_a_lock(tmp_path):
     store = Store(tmp_path / "store")
     events: list[str] = []
     with store.transaction("pool"):
-        with open(store.path / ".lock", "w") as other, pytest.raises(BlockingIOError):
+        with open(store.lock_path, "w") as other, pytest.raises(BlockingIOError):
             fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another process could not write now
 
         def second() -> None:
@@ -179,7 +186,7 @@ def test_writers_of_one_store_are_serialised_by_a_lock(tmp_path):
         events.append("first finishes")
     thread.join(timeout=10)
     assert events == ["first finishes", "second writes"]
-    with open(store.path / ".lock", "w") as other:
+    with open(store.lock_path, "w") as other:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
 
 
@@ -288,3 +295,56 @@ def test_the_code_agreement_of_the_shipped_police_months(shipped_store):
     assert (
         (agreement["rows_agreeing"] / agreement["rows_compared"]).round(9).equals(agreement["share"].round(9))
     )
+
+
+class _Crash(BaseException):
+    """A process killed mid-write: no exception handler and no clean-up runs."""
+
+
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_a_pool_killed_at_any_rename_leaves_the_old_store_complete(squares_ws, monkeypatch, at):
+    import os
+    import shutil
+
+    from needskit import _atomic
+
+    ws = squares_ws
+    before = _snapshot(ws.store)
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == at:
+            raise _Crash
+        return real_replace(src, dst)
+
+    # the portable path (two renames), where a crash can fall between them
+    monkeypatch.setattr(_atomic, "_exchange", lambda a, b: False, raising=False)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(shutil, "rmtree", lambda *a, **k: None)  # killed: nothing is cleaned up
+    try:
+        pool(ws, progress=False)
+        crashed = False
+    except _Crash:
+        crashed = True
+    monkeypatch.undo()
+    ws.store.manifest()  # reading the store finishes or undoes the swap a crash interrupted
+    after = _snapshot(ws.store)
+    # the old store, or the new one complete (a pool writes the same files again)
+    assert after == before if crashed else set(after) == set(before)
+    if crashed:
+        ws.store.check_fresh()
+    pool(ws, progress=False)  # the next run cleans what the killed one left
+    assert not _leftovers(ws.store)
+    assert set(_snapshot(ws.store)) == set(before)
+
+
+def test_a_second_writer_fails_with_one_line_when_the_wait_runs_out(tmp_path, monkeypatch):
+    store = Store(tmp_path / "store")
+    monkeypatch.setenv("NEEDSKIT_LOCK_WAIT", "0")
+    with store.transaction("pool"):
+        with pytest.raises(StoreError, match="another needskit run is writing this store") as info:
+            with store.transaction("indicators"):
+                pass
+    message = str(info.value)
+    assert "\n" not in message and f"process {os.getpid()}" in message and "NEEDSKIT_LOCK_WAIT" in message

@@ -212,6 +212,8 @@ def test_cli_validate_and_pool(tmp_path, capsys):
     assert "ERROR bad" in capsys.readouterr().out
     code = main(["--project", str(root), "pool", "--dataset", "crimes", "--store", str(tmp_path / "p")])
     assert code == 0 and (tmp_path / "p" / "ledger.csv").exists()
+    # warnings stay warnings, each listed with its dataset and file
+    assert "needskit: warning: WARNING crimes: crimes.csv:" in capsys.readouterr().err
     (root / "conf" / "partnership.yml").write_text("name: Squares\narea: [Squareshire]\n", encoding="utf-8")
     assert main(["--project", str(root), "validate"]) == 2
     err = capsys.readouterr().err

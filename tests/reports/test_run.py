@@ -607,3 +607,132 @@ def test_scheduling_doc_systemd_calendar():
 def _second_ini() -> list[str]:
     blocks = re.findall(r"```ini\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
     return [line for block in blocks[1:] for line in block.splitlines()]
+
+
+# ------------------------------------------------------------------------------- atomic publish
+
+
+class _Crash(BaseException):
+    """A process killed mid-publish: no handler and no clean-up runs."""
+
+
+def _old_folder(folder: Path) -> dict[str, bytes]:
+    folder.mkdir(parents=True)
+    for name, text in (("r.ipynb", "old nb"), ("r.html", "old html"), ("r.pdf", "old pdf")):
+        (folder / name).write_text(text)
+    entry = {
+        "formats": ["ipynb", "html", "pdf"],
+        "files": {"ipynb": "r.ipynb", "html": "r.html", "pdf": "r.pdf"},
+        "sha256": {
+            f: hashlib.sha256(f"old {k}".encode()).hexdigest()
+            for f, k in (("ipynb", "nb"), ("html", "html"), ("pdf", "pdf"))
+        },
+    }
+    (folder / "manifest.json").write_text(json.dumps({"manifest_version": 1, "reports": {"r": entry}}))
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def _new_files(tmp: Path) -> dict[str, Path]:
+    tmp.mkdir()
+    files = {}
+    for fmt, text in (("ipynb", "new nb"), ("html", "new html"), ("pdf", "new pdf")):
+        files[fmt] = tmp / f"r.{fmt}"
+        files[fmt].write_text(text)
+    return files
+
+
+def _checked():
+    from types import SimpleNamespace
+
+    return SimpleNamespace(area="E07000078", area_name="Cheltenham", period="2025-H1")
+
+
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_a_publish_killed_at_any_rename_leaves_the_old_report_or_the_new_one(tmp_path, monkeypatch, at):
+    import os
+
+    from needskit import _atomic
+    from needskit.reports import run as rr
+
+    folder = tmp_path / "E07000078" / "2025-H1"
+    before = _old_folder(folder)
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == at:
+            raise _Crash
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(_atomic, "_exchange", lambda a, b: False, raising=False)  # two renames
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(shutil, "rmtree", lambda *a, **k: None)  # killed: nothing cleaned up
+    try:
+        rr._publish(folder, _new_files(tmp_path / "work"), "r", {"files": {}}, _checked())
+        crashed = False
+    except _Crash:
+        crashed = True
+    monkeypatch.undo()
+    from needskit._atomic import locked, recover
+
+    with locked(folder):
+        recover(folder)  # what the next run does first
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    if crashed:
+        assert after == before  # never a new HTML beside the old PDF and manifest
+    else:
+        assert {after[f"r.{f}"] for f in ("ipynb", "html", "pdf")} == {b"new nb", b"new html", b"new pdf"}
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".2025-H1.lock", "2025-H1"]
+
+
+def test_if_changed_checks_the_outputs_against_their_hashes(tmp_path):
+    folder = tmp_path / "E07000078" / "2025-H1"
+    _old_folder(folder)
+    entry = rm.manifest_entry(folder, "r")
+    current = {**entry, "formats": ["ipynb", "html", "pdf"]}
+    assert rm.unchanged(entry, current, folder=folder)
+    (folder / "r.html").write_text("a new HTML left by a crash")  # same name, other content
+    assert not rm.unchanged(entry, current, folder=folder)
+    older = {k: v for k, v in entry.items() if k != "sha256"}  # no hashes: never trusted
+    assert not rm.unchanged(older, current, folder=folder)
+
+
+def test_two_runs_publishing_into_one_folder_keep_both_manifest_entries(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from needskit.reports import run as rr
+
+    folder = tmp_path / "E07000078" / "2025-H1"
+    real_read = rr.read_manifest
+
+    def slow_read(path):
+        data = real_read(path)
+        time.sleep(0.2)  # both runs would read the manifest before either writes it
+        return data
+
+    monkeypatch.setattr(rr, "read_manifest", slow_read)
+    threads = []
+    for name in ("a", "b"):
+        work = tmp_path / f"work-{name}"
+        work.mkdir()
+        (work / f"{name}.html").write_text(name)
+        files = {"html": work / f"{name}.html"}
+        threads.append(
+            threading.Thread(target=rr._publish, args=(folder, files, name, {"files": {}}, _checked()))
+        )
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert set(rm.read_manifest(folder)["reports"]) == {"a", "b"}
+    assert {p.name for p in folder.iterdir()} == {"a.html", "b.html", "manifest.json"}
+
+
+def test_an_unknown_format_is_echoed_as_given():
+    from needskit.reports.run import parse_formats
+
+    with pytest.raises(ReportError, match=r"got 'html,\.\./\.\./x'|got '\.\./\.\./x'") as info:
+        parse_formats("html,../../x")
+    assert "'../../x'" in str(info.value) and "'/../x'" not in str(info.value)
+    assert parse_formats(" HTML,.pdf ") == ["ipynb", "html", "pdf"]

@@ -550,6 +550,26 @@ def prepare_dataset(
             )
         )
 
+    # a file none of whose rows is usable (lat/lon swapped in one month's file) is an error even
+    # when the dataset's share of invalid rows is small: the month would be missing silently
+    if n and rows["_file"].nunique() > 1 and (rows["status"] == "assigned").any():
+        invalid = (rows["status"] == "invalid") | (rows["reason"] == "outside the partnership area")
+        by_file = invalid.groupby(rows["_file"], sort=True).agg(["sum", "size"])
+        for name, counts in by_file[by_file["sum"] == by_file["size"]].iterrows():
+            first = rows.loc[invalid & (rows["_file"] == name), "reason"].value_counts().index[0]
+            problems.append(
+                Problem(
+                    dataset=spec.id,
+                    severity="error",
+                    what="no row of the file is usable (invalid, or outside the partnership area)",
+                    file=str(name),
+                    count=int(counts["size"]),
+                    expected="usable rows in every file of the dataset",
+                    got=f"{int(counts['size']):,} of {int(counts['size']):,} rows, mostly: {first}",
+                    hint="fix or remove the file (swapped columns? another format?) and pool again",
+                )
+            )
+
     records = measure_records(spec, frame, rows, measures, parsed, keep=rows["status"] == "assigned")
     comparator_records = None
     if spec.comparators and g.kind == "area_code":

@@ -25,6 +25,20 @@ __all__ = [
     "source_table",
 ]
 
+POOL_OUTPUTS = (
+    "profile.parquet",
+    "profile.gpkg",
+    "ledger.csv",
+    "ledger_measures.csv",
+    "code_agreement.csv",
+    "problems.csv",
+    "rejected",
+    "geography",
+    "register",
+)
+"""What the pool stage alone writes: a new pool drops the old pool's files it does not write again
+(the rejected rows of a dataset no longer pooled, the places of a place file now empty)."""
+
 SOURCE_COLUMNS = [
     "dataset",
     "title",
@@ -175,7 +189,7 @@ def write_pool_stage(
     """Write the pool stage: profile, QGIS layers, ledgers, code agreement, problems, rejected rows,
     the partnership's geography and the resource register."""
     root = store.root
-    with store.transaction("pool") as tmp:
+    with store.transaction("pool", owns=POOL_OUTPUTS) as tmp:
         profile = result.profile.copy()
         profile.attrs = {}
         profile.to_parquet(tmp / "profile.parquet", index=False)
@@ -294,7 +308,7 @@ def write_published_stage(
     geography (open boundaries), the register rows the audience may see, the ledger of the
     datasets it may see, and the disclosure log. Nothing row-level from partners is copied."""
     manifest = source.manifest()
-    with target.transaction("publish") as tmp:
+    with target.transaction("publish", owns=("*",)) as tmp:
         profile.to_parquet(tmp / "profile.parquet", index=False)
         indicators.to_parquet(tmp / "indicators.parquet", index=False)
         write_csv(ledger, tmp / "ledger.csv")

@@ -17,21 +17,19 @@ and notebooks never pool, compute an indicator or apply disclosure themselves::
     indicators.parquet          every indicator, area, period and comparator (+ indicators_<level>.csv)
 
 A published store (``data/published/<audience>/``, written by ``needskit publish``) has the same
-layout with disclosure control applied and nothing row-level. Each stage is written to a
-temporary folder and moved into place file by file, the manifest last, under a lock; a stage
-that fails leaves the previous one intact.
+layout with disclosure control applied and nothing row-level. Each stage writes a new store
+folder beside the old one and swaps it in with one atomic rename, under a lock beside the store
+(``.processed.lock``): a stage that fails or crashes leaves the previous store complete.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
+import fnmatch
 import functools
 import json
 import os
-import shutil
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from needskit._atomic import link_tree, lock_path, locked, recover, staged_folder
 from needskit.config.project import data_files, expand_path, sha256_file
 from needskit.errors import StoreError
 from needskit.place.geography import BOUNDARY_LEVELS, Geography
@@ -101,6 +100,9 @@ class Store:
             No store here (with the command that makes one).
         """
         path = self.path / MANIFEST
+        if not self.path.exists() and any(self.path.parent.glob(f".{self.path.name}.old-*")):
+            with locked(self._real(), what="store"):  # a swap a crash interrupted: the old store back
+                recover(self._real())
         if not path.is_file():
             raise StoreError(
                 "no store here",
@@ -303,6 +305,15 @@ class Store:
         for name in ("pool", "indicators"):
             if name not in stages:
                 self.stage(name)
+        errors = int(stages["pool"].get("errors", 0) or 0)
+        if errors:
+            raise StoreError(
+                f"its pool recorded {errors} error-level problem{'s' if errors > 1 else ''} "
+                "(data would be missing from every figure)",
+                where=str(self.path),
+                expected="a pool without errors",
+                hint="see problems.csv (or `needskit validate`), fix the files and run `needskit run`",
+            )
         if manifest.get("audience", "internal") != "internal":
             source = stages.get("publish", {}).get("from", {})
             if internal is not None and internal.exists():
@@ -360,36 +371,39 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    @contextlib.contextmanager
-    def transaction(self, stage: str) -> Iterator[Path]:
-        """Write a stage: yields a temporary folder; on success its files replace the store's,
-        the manifest last; on failure the store is untouched. Runs that write the same store
-        are serialised by a lock."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            tmp = self.path / f".tmp-{stage}-{uuid.uuid4().hex[:8]}"
-            tmp.mkdir()
-            try:
-                yield tmp
-                for item in sorted(tmp.iterdir(), key=lambda p: p.name == MANIFEST):
-                    self._replace(item, self.path / item.name)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-                for stale in self.path.glob(".tmp-*"):
-                    if stale != tmp:
-                        shutil.rmtree(stale, ignore_errors=True)
+    @property
+    def lock_path(self) -> Path:
+        """The lock file of the store's writers: ``.<folder name>.lock`` beside the folder."""
+        return lock_path(self._real())
 
-    @staticmethod
-    def _replace(source: Path, target: Path) -> None:
-        if source.is_dir():
-            old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:8]}")
-            if target.exists():
-                os.replace(target, old)
-            os.replace(source, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(source, target)
+    def _real(self) -> Path:
+        return Path(os.path.realpath(self.path))
+
+    @contextlib.contextmanager
+    def transaction(self, stage: str, *, owns: Sequence[str] = ()) -> Iterator[Path]:
+        """Write a stage: yields an empty temporary folder for the stage's files.
+
+        On success a new store folder is made beside the old one (the stage's files, and links to
+        the old store's other entries except those the stage ``owns``: names or glob patterns it
+        alone writes, dropped even when it writes them no more) and swapped in with one atomic
+        rename, so a crash leaves the old store or the new one, complete. On failure the store is
+        untouched. Runs that write the same store are serialised by a lock beside it (a second
+        run waits, then fails with one line); temporary folders of crashed runs are removed.
+        """
+        target = self._real()
+        with locked(target, what="store"):
+            with staged_folder(target, keep=lambda _name: False) as new:
+                yield new
+                written = {item.name for item in new.iterdir()}
+                if target.is_dir():
+                    for entry in sorted(target.iterdir()):
+                        if (
+                            entry.name in written
+                            or entry.name.startswith(".tmp-")
+                            or any(fnmatch.fnmatchcase(entry.name, pattern) for pattern in owns)
+                        ):
+                            continue
+                        link_tree(entry, new / entry.name)
 
     def updated_manifest(self, stage: str, record: Mapping[str, Any], **top: Any) -> dict[str, Any]:
         """The manifest with ``stage`` set to ``record`` (and its finish time) and top-level keys set."""

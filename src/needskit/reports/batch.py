@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from needskit._atomic import locked
 from needskit.config.project import find_project
 from needskit.errors import NeedskitError, ReportError
 from needskit.partner_data.store import Store
@@ -303,5 +304,6 @@ def write_index(
         css=css,
     )
     path = folder / "index.html"
-    write_text_atomic(path, page)
+    with locked(folder, what="report folder", error=ReportError):  # not lost to a report's swap
+        write_text_atomic(path, page)
     return path

@@ -197,9 +197,12 @@ def run_cycle(
     except StoreError as stale:
         say(f"store out of date ({stale.what if hasattr(stale, 'what') else stale}): running the pipeline")
         try:
-            pipeline.run(ws, echo=None)
+            pooled = pipeline.run(ws, echo=None)
         except NeedskitError as error:
             result.failures.append(f"pipeline: {error}")
+            return result
+        if pooled.errors:  # no analysis from a pool that lost data (a month, a file)
+            result.failures += [f"pool: {problem.line()}" for problem in pooled.errors]
             return result
         result.store_updated = True
     store = ws.published(audience) if audience != "internal" else ws.store

@@ -148,10 +148,12 @@ def manifest_entry(folder: Path, report: str) -> dict[str, Any] | None:
 
 
 def unchanged(previous: Mapping[str, Any] | None, current: Mapping[str, Any], *, folder: Path) -> bool:
-    """True when ``previous`` (from the manifest) ran with the same inputs and every output exists.
+    """True when ``previous`` (from the manifest) ran with the same inputs and every output is the
+    file it recorded.
 
     Compared: the parameters, the notebook's and every input file's SHA-256, the needskit version
-    and the git commit, and the formats asked for.
+    and the git commit, the formats asked for, and each output's SHA-256 against the manifest's
+    (an entry without output hashes, from an older version, is never unchanged).
     """
     if not previous:
         return False
@@ -163,7 +165,12 @@ def unchanged(previous: Mapping[str, Any] | None, current: Mapping[str, Any], *,
         if _canonical(previous.get(key)) != _canonical(current.get(key)):
             return False
     files = previous.get("files", {})
-    return all((folder / files.get(fmt, "\0")).is_file() for fmt in current.get("formats", []))
+    hashes = previous.get("sha256", {})
+    for fmt in current.get("formats", []):
+        path = folder / files.get(fmt, "\0")
+        if not path.is_file() or fmt not in hashes or sha256_file(path) != hashes[fmt]:
+            return False  # missing, or not the file the manifest describes (a crash, an edit)
+    return True
 
 
 def _canonical(value: Any) -> str:

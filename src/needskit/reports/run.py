@@ -1,9 +1,11 @@
 """Run a report: check parameters, execute the notebook with papermill, export, publish atomically.
 
 One run writes ``<out>/<area>/<period>/<report>.ipynb|.html|.pdf`` and its entry in
-``<out>/<area>/<period>/manifest.json``. Everything is first written to a temporary folder under
-``<out>/.tmp/`` and moved into place only when every format succeeded, so a failing run never
-touches the previous good report; the failed executed notebook is kept under
+``<out>/<area>/<period>/manifest.json`` (with each output's SHA-256). Everything is first written
+to a working folder under ``<out>/.tmp/`` (those of killed runs are removed by the next run);
+when every format succeeded, a new report folder is made beside the old one and swapped in with
+one atomic rename under the folder's lock, so a failing or killed run never leaves a new HTML
+beside an old PDF or manifest; the failed executed notebook is kept under
 ``<out>/_failed/<area>/<period>/`` for debugging.
 """
 
@@ -14,9 +16,7 @@ import functools
 import hashlib
 import json
 import os
-import shutil
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from needskit._atomic import locked, recover, scratch, staged_folder
 from needskit.config.project import Project, find_project
 from needskit.errors import ReportError
 from needskit.partner_data.store import Store
@@ -101,16 +102,17 @@ def parse_formats(formats: str | Sequence[str]) -> list[str]:
     ReportError
         Unknown format.
     """
-    items = formats.split(",") if isinstance(formats, str) else list(formats)
-    items = [f.strip().lower().lstrip(".") for f in items if f and f.strip()]
-    unknown = [f for f in items if f not in FORMATS]
+    given = formats.split(",") if isinstance(formats, str) else list(formats)
+    given = [f for f in given if f and f.strip()]
+    unknown = [f for f in given if f.strip().lower().removeprefix(".") not in FORMATS]
     if unknown:
         raise ReportError(
             "unknown output format",
             where="--format",
             expected=f"some of {list(FORMATS)}, e.g. 'html,pdf'",
-            got=repr(unknown[0]),
+            got=repr(unknown[0]),  # as given, never a cleaned-up version of it
         )
+    items = [f.strip().lower().removeprefix(".") for f in given]
     return [f for f in FORMATS if f == "ipynb" or f in items]
 
 
@@ -286,6 +288,8 @@ def run_report(
         spec, nb_path, checked, wanted, extra_inputs, kernel_name, store=reading, project=proj
     )
 
+    with locked(folder, what="report folder", error=ReportError):
+        recover(folder)  # a publish a crash interrupted: the old folder back, temporary ones removed
     if if_changed:
         previous = manifest_entry(folder, spec.name)
         if previous is not None and unchanged(previous, entry, folder=folder):
@@ -302,10 +306,9 @@ def run_report(
                 previous,
             )
 
-    tmp = out / TMP_DIR / f"{checked.area}-{checked.period}-{spec.name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True, exist_ok=True)
     failed = out / FAILED_DIR / checked.area / checked.period / f"{spec.name}.ipynb"
-    try:
+    # a private working folder, removed afterwards; those of runs that were killed are removed too
+    with scratch(out / TMP_DIR, f"{checked.area}-{checked.period}-{spec.name}") as tmp:
         executed = tmp / f"{spec.name}.ipynb"
         _execute(
             nb_path, executed, checked, spec, failed, kernel=entry["kernel"], timeout=timeout, cwd=proj.root
@@ -329,13 +332,8 @@ def run_report(
         entry["seconds"] = round(time.perf_counter() - started_clock, 2)
         entry["files"] = {fmt: path.name for fmt, path in files.items()}
         entry["bytes"] = {fmt: path.stat().st_size for fmt, path in files.items()}
-        published = _publish(tmp, folder, files, spec.name, entry, checked)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            (out / TMP_DIR).rmdir()
-        except OSError:
-            pass
+        entry["sha256"] = {fmt: sha256_file(path) for fmt, path in files.items()}
+        published = _publish(folder, files, spec.name, entry, checked)
     if failed.exists():
         failed.unlink()
     return ReportResult(
@@ -501,29 +499,33 @@ def _export(
 
 
 def _publish(
-    tmp: Path,
     folder: Path,
     files: Mapping[str, Path],
     name: str,
     entry: dict[str, Any],
     checked: ReportParameters,
 ) -> dict[str, Path]:
-    """Move every output into place (atomic renames on one file system), the manifest last."""
-    folder.mkdir(parents=True, exist_ok=True)
-    published = {}
-    for fmt, path in files.items():
-        target = folder / path.name
-        os.replace(path, target)
-        published[fmt] = target
-    manifest = read_manifest(folder)
-    manifest.update(
-        {
-            "manifest_version": 1,
-            "area": checked.area,
-            "area_name": checked.area_name,
-            "period": checked.period,
-        }
-    )
-    manifest["reports"][name] = entry
-    write_json_atomic(folder / MANIFEST_NAME, manifest)
-    return published
+    """Put the outputs and the manifest entry in place: a new folder is made beside ``folder``
+    (links to its other reports, these outputs, the updated manifest) and swapped in with one
+    atomic rename, under the folder's lock, so a crash leaves the old folder or the new one and
+    two runs never lose each other's manifest entry."""
+    with (
+        locked(folder, what="report folder", error=ReportError),
+        staged_folder(
+            folder, keep=lambda entry_name: entry_name not in {p.name for p in files.values()}
+        ) as new,
+    ):
+        for path in files.values():
+            os.replace(path, new / path.name)
+        manifest = read_manifest(new)
+        manifest.update(
+            {
+                "manifest_version": 1,
+                "area": checked.area,
+                "area_name": checked.area_name,
+                "period": checked.period,
+            }
+        )
+        manifest["reports"][name] = entry
+        write_json_atomic(new / MANIFEST_NAME, manifest)
+    return {fmt: folder / path.name for fmt, path in files.items()}

@@ -32,6 +32,7 @@ import pandas as pd
 
 from needskit.errors import DataError
 from needskit.partner_data.ingest.reading import (
+    check_member_size,
     decode_text,
     gunzip,
     number_rows,
@@ -127,6 +128,7 @@ def _read_zip(path: Path, raw: bytes, encoding: str) -> pd.DataFrame:
             if named is None or named[2] != "street":
                 continue  # outcomes, stop-and-search (and anything else police.uk adds)
             label = f"{path.name}:{info.filename}"
+            check_member_size(info.file_size, info.compress_size, label)
             try:
                 member = gunzip(archive.read(info), label)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a CRC error, a truncated member

@@ -2,36 +2,141 @@
 
 from __future__ import annotations
 
-import gzip
 import io
+import os
 import re
+import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 from needskit.errors import DataError
 
+MAX_BYTES_ENV = "NEEDSKIT_MAX_FILE_BYTES"
+"""Environment variable: the most bytes a partner file may hold, decompressed (default 4 GB)."""
+MAX_RATIO_ENV = "NEEDSKIT_MAX_GZIP_RATIO"
+"""Environment variable: the most a gzip file may grow when decompressed (default 200 times)."""
+_CHUNK = 1 << 20
+
+
+def _limit(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _too_big(where: Path | str, size: str, limit: int) -> DataError:
+    return DataError(
+        "is larger than a partner file may be",
+        where=str(where),
+        expected=f"at most {limit:,} bytes of data",
+        got=size,
+        hint=f"split the file, or raise {MAX_BYTES_ENV} if it is genuine",
+    )
+
+
+def _refuse_binary(head: bytes, where: Path | str) -> None:
+    """Fail fast on the first bytes: a NUL byte is never in CSV text."""
+    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(
+            "looks like a binary file, not CSV text", where=str(where), hint="check the catalogue's format"
+        )
+
 
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when it is gzip (by magic number, not by name)."""
+    """The file's bytes, gunzipped when it is gzip (by magic number, not by name).
+
+    Read with limits, so a huge or hostile file fails fast with one line instead of filling the
+    memory: at most ``NEEDSKIT_MAX_FILE_BYTES`` bytes (default 4 GB) and, for gzip, at most
+    ``NEEDSKIT_MAX_GZIP_RATIO`` times the compressed size (default 200; a gzip bomb), checked while
+    decompressing; a file whose first bytes are binary is refused before it is read further.
+    """
     if not path.exists():
         raise DataError("file not found", where=str(path), hint="check the catalogue's path glob")
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b" and path.suffix == ".gz":
+    limit = int(_limit(MAX_BYTES_ENV, 4e9))
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+        if head[:2] != b"\x1f\x8b":
+            if path.suffix == ".gz":
+                raise DataError(
+                    "is not gzip-compressed although it is named .gz", where=str(path), expected="gzip data"
+                )
+            if head[:4] != b"PK\x03\x04":  # a zip archive is read member by member
+                _refuse_binary(head, path)
+            if size > limit:
+                raise _too_big(path, f"{size:,} bytes", limit)
+            return head + handle.read()
+        if size > limit:
+            raise _too_big(path, f"{size:,} bytes compressed", limit)
+        handle.seek(0)
+        return _gunzip_stream(handle, path, compressed=size, limit=limit)
+
+
+def _gunzip_stream(handle: BinaryIO, where: Path | str, *, compressed: int, limit: int) -> bytes:
+    ratio = _limit(MAX_RATIO_ENV, 200.0)
+    cap = min(limit, max(int(compressed * ratio), 1 << 20))  # small files may grow more
+    out = bytearray()
+    checked = False
+    stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    pending = b""
+    try:
+        while True:
+            if not pending:
+                pending = handle.read(_CHUNK)
+                if not pending:
+                    if not stream.eof:
+                        raise DataError("is a damaged gzip file", where=str(where), got="truncated data")
+                    break
+            if stream.eof:
+                if pending[:2] != b"\x1f\x8b":
+                    break  # trailing bytes after the last member
+                stream = zlib.decompressobj(16 + zlib.MAX_WBITS)  # concatenated gzip members
+            out += stream.decompress(pending, cap + 1 - len(out))
+            pending = stream.unconsumed_tail or stream.unused_data
+            if len(out) > cap:
+                raise DataError(
+                    "decompresses to more than a partner file may hold (a gzip bomb?)",
+                    where=str(where),
+                    expected=f"at most {cap:,} bytes ({ratio:g} times the {compressed:,} compressed)",
+                    got=f"more than {cap:,} bytes",
+                    hint=f"check the file; raise {MAX_RATIO_ENV} or {MAX_BYTES_ENV} if it is genuine",
+                )
+            if not checked and len(out) >= 4096:
+                _refuse_binary(bytes(out[:4096]), where)
+                checked = True
+    except zlib.error as exc:
+        raise DataError("is a damaged gzip file", where=str(where), got=str(exc)) from exc
+    if not checked:
+        _refuse_binary(bytes(out[:4096]), where)
+    return bytes(out)
+
+
+def check_member_size(size: int, compressed: int, where: str) -> None:
+    """Refuse an archive member that would decompress beyond the limits of :func:`read_bytes`
+    (from the sizes the archive declares, before reading it)."""
+    limit = int(_limit(MAX_BYTES_ENV, 4e9))
+    ratio = _limit(MAX_RATIO_ENV, 200.0)
+    cap = min(limit, max(int(compressed * ratio), 1 << 20))
+    if size > cap:
         raise DataError(
-            "is not gzip-compressed although it is named .gz", where=str(path), expected="gzip data"
+            "decompresses to more than a partner file may hold (a zip bomb?)",
+            where=where,
+            expected=f"at most {cap:,} bytes",
+            got=f"{size:,} bytes from {compressed:,} compressed",
+            hint=f"check the file; raise {MAX_RATIO_ENV} or {MAX_BYTES_ENV} if it is genuine",
         )
-    return gunzip(raw, path)
 
 
 def gunzip(raw: bytes, where: Path | str) -> bytes:
-    """``raw`` decompressed when it is gzip (by magic number), else as it is."""
+    """``raw`` decompressed when it is gzip (by magic number), else as it is; with the limits of
+    :func:`read_bytes`."""
     if raw[:2] != b"\x1f\x8b":
         return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
-        raise DataError("is a damaged gzip file", where=str(where), got=str(exc)) from exc
+    limit = int(_limit(MAX_BYTES_ENV, 4e9))
+    return _gunzip_stream(io.BytesIO(raw), where, compressed=len(raw), limit=limit)
 
 
 def decode_text(raw: bytes, path: Path | str, *, encoding: str = "utf-8") -> str:
