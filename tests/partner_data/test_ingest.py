@@ -247,3 +247,46 @@ def test_a_binary_file_is_refused_on_its_first_bytes(tmp_path, monkeypatch):
     plain.write_bytes(b"\x00\x01" * 10_000)
     with pytest.raises(DataError, match="looks like a binary file"):
         read_bytes(plain)
+
+
+def test_a_layer_in_another_crs_than_the_catalogue_says_is_refused(tmp_path):
+    """A GeoPackage layer in OSGB36 lat/lon (EPSG:4277) catalogued as WGS84 (EPSG:4326) would put
+    points some 100 m off, in the wrong neighbourhood, without any other sign; a Web Mercator layer
+    likewise. The error names the dataset, the file and the layer's CRS."""
+    points = [Point(-2.0787, 51.8994), Point(-2.2448, 51.8642)]
+    for crs in ("EPSG:4277", "EPSG:3857"):
+        layer = gpd.GeoDataFrame(
+            {"id": ["a", "b"], "month": ["2024-01"] * 2, "type": ["x"] * 2}, geometry=points
+        )
+        layer.set_crs("EPSG:4326").to_crs(crs).to_file(tmp_path / "sites.gpkg")
+        spec = load_catalog(
+            write_catalog(
+                tmp_path,
+                {
+                    "sites": entry(
+                        path="sites.gpkg",
+                        format="gpkg",
+                        geography={"kind": "points", "x": "_x", "y": "_y", "crs": "EPSG:4326"},
+                    )
+                },
+            )
+        )["sites"]
+        with pytest.raises(DataError, match="different coordinate reference system") as info:
+            read_dataset(spec)
+        message = str(info.value)
+        assert "'sites'" in message and "sites.gpkg" in message and crs in message and "EPSG:4326" in message
+    # the CRS the catalogue declares: read as before
+    layer.set_crs("EPSG:4326").to_file(tmp_path / "sites.gpkg")
+    spec = load_catalog(
+        write_catalog(
+            tmp_path,
+            {
+                "sites": entry(
+                    path="sites.gpkg",
+                    format="gpkg",
+                    geography={"kind": "points", "x": "_x", "y": "_y", "crs": "EPSG:4326"},
+                )
+            },
+        )
+    )["sites"]
+    assert read_dataset(spec)["_x"].round(4).tolist() == [-2.0787, -2.2448]

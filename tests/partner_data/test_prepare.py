@@ -432,3 +432,36 @@ def test_a_file_whose_every_row_is_invalid_is_an_error_though_the_dataset_share_
     line = errors[0].line()
     assert "data-03.csv" in line and "no row of the file is usable" in line
     assert "coordinates outside Great Britain" in line and "\n" not in line
+
+
+def test_an_area_coded_table_with_a_repeated_area_and_category_is_not_added_up(tmp_path):
+    """Two rows for the same LSOA and category would be summed into one figure without a word;
+    the repeat is rejected with an error-level problem naming the key, and the first row kept."""
+    (tmp_path / "visits.csv").write_text(
+        "lsoa,year,service,visits\n"
+        "E01022163,2024,gp,12\n"
+        "E01022163,2024,gp,12\n"  # sent twice
+        "E01022163,2024,dentist,3\n"
+        "E01022164,2024,gp,7\n",
+        encoding="utf-8",
+    )
+    spec = load_catalog(
+        write_catalog(
+            tmp_path,
+            {
+                "visits": entry(
+                    path="visits.csv",
+                    geography={"kind": "area_code", "column": "lsoa", "level": "lsoa", "vintage": 2021},
+                    period={"column": "year", "format": "%Y", "range": ["2024", "2024"]},
+                    record_id=None,
+                    measures=[{"name": "visits", "column": "visits", "category": "service"}],
+                )
+            },
+        )
+    )["visits"]
+    prepared = prepare(spec)
+    rows = prepared.rows
+    assert rows["status"].tolist() == ["assigned", "invalid", "assigned", "assigned"]
+    assert rows.loc[1, "reason"] == "the same area and category appears twice"
+    problem = [p for p in prepared.problems if "appears twice" in p.what][0]
+    assert problem.severity == "error" and "E01022163 / 2024 / gp" in str(problem.got)

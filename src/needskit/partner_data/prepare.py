@@ -512,6 +512,25 @@ def prepare_dataset(
             column=g.column,
             severity="info",
         )
+        # a table of figures by area (not records, which have an id or feed the register): the
+        # same area, period and category twice is not added up
+        from_columns = [m for m, column, _ in measures if column is not None]
+        if from_columns and not spec.record_id and spec.register is None:
+            keys = [g.column] + ([spec.period.column] if spec.period.column else [])
+            keys += sorted({m.category for m in from_columns if m.category})
+            keyed = frame[keys].astype("string").apply(lambda c: c.str.strip()).assign(**{g.column: codes})
+            repeated = (status == "ok") & keyed.duplicated(keep="first") & (status == "ok")
+            mark(
+                repeated,
+                "invalid",
+                "the same area" + (" and category" if len(keys) > 1 else "") + " appears twice",
+                column=", ".join(keys),
+                values=keyed.astype("string").agg(" / ".join, axis=1),
+                expected="one row per area" + (", period and category" if len(keys) > 1 else ""),
+                hint="the first row is kept and the repeats are not added up: remove the repeated rows, "
+                "or give the dataset a record_id if each row is one record to add up",
+                severity="error",
+            )
         assigned_code = codes.where(status == "ok")
         how = pd.Series(np.where(status == "ok", "by_code", ""), index=frame.index, dtype="object")
     else:

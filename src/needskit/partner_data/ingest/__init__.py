@@ -52,6 +52,37 @@ def read_file(path: Path, format: str, options: dict | None = None) -> pd.DataFr
     return ADAPTERS[format](Path(path), dict(options or {}))
 
 
+def _check_crs(spec: DatasetSpec, path: Path, frame: pd.DataFrame) -> None:
+    """A layer that carries its own CRS (GeoPackage) must have the one the catalogue declares:
+    points read in the wrong CRS land in the wrong neighbourhood without any other sign."""
+    own = frame.attrs.get("crs")
+    declared = getattr(spec.geography, "crs", None)
+    if not own or not declared:
+        return
+    from pyproj import CRS
+
+    try:
+        same = CRS.from_user_input(own).equals(CRS.from_user_input(declared), ignore_axis_order=True)
+    except Exception as exc:  # pyproj raises CRSError for unknown inputs
+        raise DataError(
+            "has a CRS that cannot be compared with the catalogue's",
+            where=f"dataset {spec.id!r} ({path})",
+            expected=str(declared),
+            got=f"{own} ({exc})",
+        ) from exc
+    if not same:
+        authority = CRS.from_user_input(own).to_authority()
+        name = ":".join(authority) if authority else own
+        raise DataError(
+            "layer is in a different coordinate reference system from the catalogue's",
+            where=f"dataset {spec.id!r} ({path})",
+            expected=str(declared),
+            got=name,
+            hint=f'set `crs: "{name}"` for {spec.id} in conf/catalog.yml if the layer is right, '
+            "or reproject the layer",
+        )
+
+
 def read_dataset(spec: DatasetSpec) -> pd.DataFrame:
     """Read every file of a catalogue entry into one frame (``_file``, ``_row`` say where each row
     came from)."""
@@ -65,6 +96,8 @@ def read_dataset(spec: DatasetSpec) -> pd.DataFrame:
             hint="check the path glob, or run make data-build",
         )
     read = [read_file(f, spec.format, dict(spec.options)) for f in files]
+    for path, part in zip(files, read, strict=True):
+        _check_crs(spec, path, part)
     frames = [f for f in read if len(f)] or read[:1]  # files with no rows to read (police.uk outcomes)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if spec.format in DATASET_CHECKS:
