@@ -516,17 +516,19 @@ def prepare_dataset(
         # same area, period and category twice is not added up
         from_columns = [m for m, column, _ in measures if column is not None]
         if from_columns and not spec.record_id and spec.register is None:
-            keys = [g.column] + ([spec.period.column] if spec.period.column else [])
-            keys += sorted({m.category for m in from_columns if m.category})
-            keyed = frame[keys].astype("string").apply(lambda c: c.str.strip()).assign(**{g.column: codes})
-            repeated = (status == "ok") & keyed.duplicated(keep="first") & (status == "ok")
+            code_column = str(g.column)
+            categories = sorted({str(m.category) for m in from_columns if m.category})
+            keys = [code_column] + ([str(spec.period.column)] if spec.period.column else []) + categories
+            keyed = frame[keys].astype("string").apply(lambda c: c.str.strip())
+            keyed[code_column] = codes
+            repeated = (status == "ok") & keyed.duplicated(keep="first")
             mark(
                 repeated,
                 "invalid",
-                "the same area" + (" and category" if len(keys) > 1 else "") + " appears twice",
+                "the same area" + (" and category" if categories else "") + " appears twice",
                 column=", ".join(keys),
                 values=keyed.astype("string").agg(" / ".join, axis=1),
-                expected="one row per area" + (", period and category" if len(keys) > 1 else ""),
+                expected="one row per area" + (" and category" if categories else "") + " (and period)",
                 hint="the first row is kept and the repeats are not added up: remove the repeated rows, "
                 "or give the dataset a record_id if each row is one record to add up",
                 severity="error",
