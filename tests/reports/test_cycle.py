@@ -138,3 +138,14 @@ def test_a_new_half_year_of_the_shipped_months_yields_one_analysis_per_area(tmp_
     store = open_workspace(root).store
     table = store.period_table().set_index("period")
     assert bool(table.loc["2025-H2", "complete"]) and int(table.loc["2025-H2", "months_present"]) == 6
+
+
+def test_sentences_and_notes_are_plain_text_in_markdown():
+    """In JupyterLab a note or sentence is rendered as markdown: text from data makes no link,
+    emphasis or HTML there either."""
+    from needskit.reports.changes import Sentences
+    from needskit.reports.context import Note
+
+    hostile = "[click](javascript:alert(1)) *St Mary's* <b>x</b>"
+    for markdown in (Note(hostile)._repr_markdown_(), Sentences([hostile])._repr_markdown_()):
+        assert "](" not in markdown.replace("\\](", "") and "<b>" not in markdown and "\\*St" in markdown

@@ -42,9 +42,9 @@ class Sentences:
         return "<ul>" + "".join(f"<li>{html.escape(t, quote=False)}</li>" for t in self.items) + "</ul>"
 
     def _repr_markdown_(self) -> str:
-        import html
+        from needskit.safe_text import escape_markdown
 
-        return "\n".join(f"- {html.escape(t, quote=False)}" for t in self.items)
+        return "\n".join(f"- {escape_markdown(t)}" for t in self.items)
 
 
 def _ci(x: float) -> str:

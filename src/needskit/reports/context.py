@@ -52,7 +52,9 @@ class Note:
     text: str
 
     def _repr_markdown_(self) -> str:
-        return html.escape(self.text, quote=False)
+        from needskit.safe_text import escape_markdown
+
+        return escape_markdown(self.text)
 
     def _repr_html_(self) -> str:
         return f'<p class="not-available">{html.escape(self.text, quote=False)}</p>'
