@@ -108,8 +108,10 @@ def test_gp_accessibility_for_the_area(centres, register, ctx):
     sentence = sa.accessibility_sentence(fca, area_name="Cheltenham")
     assert "3.0 km" in sentence and "2SFCA" in sentence
     assert isinstance(sa.gp_access_map(fca), Choropleth)
-    with pytest.raises(SchemaError, match="service types"):
-        sa.gp_accessibility(centres, services=register.services, ctx=ctx, service_type="dentist")
+    # a register without the service type (a partnership without NHS data) says so; it does not stop
+    dentists = sa.gp_accessibility(centres, services=register.services, ctx=ctx, service_type="dentist")
+    assert dentists.attrs["needskit_access"]["absent"] and dentists["accessibility"].isna().all()
+    assert "no dentist" in sa.accessibility_sentence(dentists, area_name="Cheltenham")
 
 
 def test_access_without_services_says_so(bare_ctx):

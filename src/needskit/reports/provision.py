@@ -143,7 +143,15 @@ def need_by_theme(
     unavailable = {t: ctx.unavailable_note(mapping[t]) for t in wanted if mapping[t] in ctx.unavailable}
     wanted = [t for t in wanted if t not in unavailable]
     unknown = sorted({mapping[t] for t in wanted} - set(ctx.results["indicator"]))
-    if unknown:
+    if unknown and theme_need is None:  # the default needs the national catalogue's indicators
+        for t in [t for t in wanted if mapping[t] in unknown]:
+            unavailable[t] = (
+                f"{t.replace('_', ' ').capitalize()}: no need indicator: this partnership's "
+                f"conf/indicators.yml has no {mapping[t]!r} (pass theme_need={{theme: indicator}} "
+                "to use one of its own)."
+            )
+        wanted = [t for t in wanted if mapping[t] not in unknown]
+    elif unknown:
         raise ReportError(
             "names indicators the report does not compute",
             where=f"theme_need {unknown}",

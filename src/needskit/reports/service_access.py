@@ -323,14 +323,9 @@ def gp_accessibility(
     ``population``, ``accessibility`` (practices per resident within reach),
     ``practices_per_100k`` (× 100,000), ``services_in_catchment``; ``attrs["needskit_access"]``
     from :func:`~needskit.resources.two_step_fca` plus ``supply`` (what one unit is). When the
-    register has no services at all: every neighbourhood, accessibility missing, and
-    ``attrs["needskit_access"]["absent"]`` True (``["why"]``: why, when the practices' source
-    could not be located).
-
-    Raises
-    ------
-    SchemaError
-        The register has services but none of ``service_type``.
+    register has no services of ``service_type`` (none at all, or a partnership without NHS
+    data): every neighbourhood, accessibility missing, and ``attrs["needskit_access"]["absent"]``
+    True (``["why"]``: why, when it can say).
 
     Notes
     -----
@@ -341,12 +336,10 @@ def gp_accessibility(
     practices = services[services["service_type"] == service_type] if len(services) else services
     supply = f"1 per {service_type.replace('_', ' ')} (no list sizes)"
     if practices.empty:
-        if len(services):
-            raise SchemaError(
-                "names service types the register does not have",
-                where=f"service_type={service_type!r}",
-                expected=f"one of {sorted(set(services['service_type'].astype(str)))}",
-            )
+        why = unlocated_sentence(services.attrs.get("unlocated", {}), service_types=[service_type])
+        if len(services):  # a partnership whose register holds no GP practices (no NHS ODS data)
+            kinds = ", ".join(sorted({str(k).replace("_", " ") for k in services["service_type"]}))
+            why = f"It holds {kinds}, and no {service_type.replace('_', ' ')}."
         here = pd.DataFrame(
             centres.loc[centres["in_area"], ["area_code", "area_name", "ward_name", "population"]]
         )
@@ -355,7 +348,7 @@ def gp_accessibility(
             "method": "2SFCA",
             "catchment_m": float(catchment_m),
             "absent": True,
-            "why": unlocated_sentence(services.attrs.get("unlocated", {}), service_types=[service_type]),
+            "why": why,
         }
     else:
         with warnings.catch_warnings():

@@ -1,0 +1,118 @@
+"""Text from data and config is never markup, end to end: the squares partnership with hostile
+strings in its name, an indicator title and a partner's service names is pooled, published and
+reported (needs profile and resource map, as `needskit report` makes them for the public); the
+HTML shows every string as text, no script runs in headless Chromium, and the PDF has no
+attachment."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from needskit.pipeline import open_workspace, run
+from needskit.reports import run_report
+from needskit.reports.context import whole_area
+from squares import write_squares_project
+
+NAME = "Squares <img src=x onerror=window.__pwned=1>"
+TITLE = "Crimes <svg onload=window.__pwned=2> per 1,000 residents"
+SERVICE = '"><script>window.__pwned=3</script>'
+PARAMETERS = {"headline": "['crime_rate']", "mapped": "['imd_score', 'crime_rate']", "focus": "crime_rate"}
+
+
+@pytest.fixture(scope="module")
+def hostile_reports(tmp_path_factory):
+    root = write_squares_project(tmp_path_factory.mktemp("hostile"))
+    partnership = root / "conf" / "partnership.yml"
+    partnership.write_text(
+        partnership.read_text(encoding="utf-8").replace(
+            "name: Squares Community Partnership", f"name: {json.dumps(NAME)}"
+        ),
+        encoding="utf-8",
+    )
+    indicators = root / "conf" / "indicators.yml"
+    data = yaml.safe_load(indicators.read_text(encoding="utf-8"))
+    data["indicators"]["crime_rate"]["title"] = TITLE
+    indicators.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    services = root / "data" / "raw" / "partner" / "services.csv"
+    frame = pd.read_csv(services, dtype=str)
+    frame["name"] = frame["name"].replace({"Library": SERVICE})
+    frame.to_csv(services, index=False)
+    ws = open_workspace(root)
+    run(ws, progress=False)
+    out = root / "reports"
+    made = {}
+    for report, formats, parameters in (
+        ("needs-profile", ("html", "pdf"), PARAMETERS),
+        ("resource-map", ("html",), {}),
+    ):
+        result = run_report(
+            report,
+            area=whole_area("", ws.store.manifest()),
+            out=out,
+            formats=formats,
+            project=root,
+            parameters={**parameters, "audience": "public"},
+        )
+        made[report] = result.folder / f"{report}.html"
+    return made
+
+
+def test_every_hostile_string_is_shown_as_text(hostile_reports):
+    for report, path in hostile_reports.items():
+        page = path.read_text(encoding="utf-8")
+        for raw in ("<img src=x", "<svg onload", "<script>window.__pwned"):
+            assert raw not in page, (report, raw)
+        assert "&lt;img src=x onerror=window.__pwned=1&gt;" in page, report  # the partnership, as text
+    assert "&lt;svg onload=window.__pwned=2&gt;" in hostile_reports["needs-profile"].read_text(
+        encoding="utf-8"
+    )
+    assert "&lt;script&gt;window.__pwned=3&lt;/script&gt;" in hostile_reports["resource-map"].read_text(
+        encoding="utf-8"
+    )
+
+
+def test_the_pdf_has_no_attachment(hostile_reports):
+    from pypdf import PdfReader
+
+    reader = PdfReader(hostile_reports["needs-profile"].with_suffix(".pdf"))
+    assert not reader.attachments and len(reader.pages) > 1
+    assert "window.__pwned=2" in "".join(page.extract_text() for page in reader.pages[:3])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_no_script_from_data_runs_in_chromium(hostile_reports, tmp_path):
+    from reports.test_browser import CHROMIUM, DevTools, _page_socket, _start_chromium
+
+    if CHROMIUM is None:
+        pytest.skip("no Chromium here (Debian: apt-get install chromium; .ci/run installs it for CI)")
+    process, port = _start_chromium(tmp_path / "profile")
+    found = {}
+    try:
+        for report, path in hostile_reports.items():
+            page = DevTools(_page_socket(port))
+            page.send("Runtime.enable")
+            page.send("Page.enable")
+            page.send("Page.navigate", url=path.resolve().as_uri())
+            page.wait_for("Page.loadEventFired")
+            found[report] = page.send(
+                "Runtime.evaluate",
+                expression="JSON.stringify({pwned: window.__pwned === undefined ? null : window.__pwned,"
+                " injected: document.querySelectorAll('img[src=x], svg[onload], script:not([src])')"
+                ".length > 0 && [...document.querySelectorAll('script:not([src])')]"
+                ".some(s => s.textContent.includes('__pwned'))})",
+                returnByValue=True,
+            )["result"]["value"]
+            page.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except Exception:
+            process.kill()
+    for report, value in found.items():
+        assert json.loads(value) == {"pwned": None, "injected": False}, report
