@@ -177,3 +177,26 @@ def test_a_file_of_only_invalid_rows_fails_pool_and_every_later_command(squares_
         assert code == 2 and len(err.strip().splitlines()) == 1 and "error-level problem" in err
     finally:
         bad.unlink()
+
+
+def test_audit_attacks_the_published_store(tmp_path, capsys):
+    """`needskit audit` works out nothing from what `needskit run` published (exact counts with
+    secondary suppression, the rule most open to differencing); once a published figure is
+    withheld by hand without protecting it, it finds the figure from its area's total and exits 1."""
+    root = write_squares_project(tmp_path / "squares")
+    conf = root / "conf" / "partnership.yml"
+    conf.write_text(conf.read_text().replace("rule: nhs_digital", "rule: lt5_secondary"), encoding="utf-8")
+    assert main(["--project", str(root), "run"]) == 0
+    capsys.readouterr()
+    assert main(["--project", str(root), "audit"]) == 0
+    out = capsys.readouterr().out
+    assert "published counts" in out and "no withheld count can be worked out" in out
+    path = root / "data" / "published" / "public" / "profile.parquet"
+    profile = pd.read_parquet(path)
+    counts = profile[(profile["level"] == "lsoa") & (profile["kind"] == "count") & ~profile["suppressed"]]
+    target = counts[(counts["value"] > 4) & (counts["dataset"] == "deaths")].index[0]
+    profile.loc[target, ["value", "value_published", "suppressed"]] = [float("nan"), "*", True]
+    profile.to_parquet(path)
+    assert main(["--project", str(root), "audit"]) == 1
+    err = capsys.readouterr().err
+    assert "withheld counts can be worked out" in err and str(profile.loc[target, "area_code"]) in err

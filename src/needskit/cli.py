@@ -203,6 +203,41 @@ def publish(store: Path | None, audiences: tuple[str, ...]) -> None:
 @cli.command()
 @_store_option
 @click.option(
+    "--audience",
+    default="public",
+    show_default=True,
+    type=click.Choice(["public", "partner"]),
+    help="The published store to attack.",
+)
+def audit(store: Path | None, audience: str) -> None:
+    """Attack a published store as an outsider would: add and subtract its figures (areas and
+    their neighbourhoods, places and their members, periods and their months, indicators and their
+    categories) and report any withheld count that can be worked out. Exits 1 if any can."""
+    from needskit.pipeline import audit as run_audit
+
+    cells, found = run_audit(_workspace(store), audience=audience)
+    frame = cells.frame
+    click.echo(
+        f"audit ({audience}): {len(frame):,} published counts, {int(frame['withheld'].sum()):,} withheld, "
+        f"{cells.relations.size:,} ways of adding them up"
+    )
+    if found.empty:
+        click.echo("no withheld count can be worked out from the published figures")
+        return
+    click.echo(f"{len(found):,} withheld counts can be worked out, e.g.:", err=True)
+    for _, row in found.head(10).iterrows():
+        what = row["dataset"] if row["table"] == "profile" else row["indicator"]
+        click.echo(
+            f"  {row['table']} {what} {row['level']} {row['area_code']} {row['period']}: "
+            f"{row['found_from']:g} to {row['found_to']:g}",
+            err=True,
+        )
+    raise SystemExit(1)
+
+
+@cli.command()
+@_store_option
+@click.option(
     "--places", type=click.Path(path_type=Path), default=None, help="Places file (default conf/places.yml)."
 )
 def run(store: Path | None, places: Path | None) -> None:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -353,6 +353,27 @@ def _relations_of(ws: Workspace) -> tuple[pd.DataFrame, tuple]:
             specs = tuple(load_indicators(path, catalog=ws.catalog))
             break
     return members, specs
+
+
+def audit(ws: Workspace, *, audience: str = "public") -> tuple[Any, pd.DataFrame]:
+    """Attack the published store for ``audience`` as an outsider would
+    (:mod:`needskit.disclosure.audit`) and return the counts attacked (their relations) and the
+    withheld counts it works out (none, when the publish step did its job)."""
+    from needskit.disclosure.audit import attack_store, store_cells
+
+    published = ws.published(audience)
+    published.check_fresh(internal=ws.store)
+    members, specs = _relations_of(ws)
+    cells = store_cells(
+        published.read_profile(),
+        published.read_indicators(),
+        members=members,
+        specs=specs,
+        truth_profile=ws.store.read_profile(),
+        truth_indicators=ws.store.read_indicators(),
+    )
+    rule = str(published.manifest().get("disclosure_rule") or ws.partnership.disclosure_rule)
+    return cells, attack_store(cells, rule=rule)
 
 
 def publish(
