@@ -167,9 +167,24 @@ def tighten(
     snap = np.zeros(len(lo), dtype=bool) if whole is None else np.asarray(whole, dtype=bool)
     if relations.size == 0:
         return lo, hi
-    rel, cell, total, w = relations.part_rel, relations.part_cell, relations.total, relations.weights
-    by_total, by_cell = _reducer(total), _reducer(cell)
+    by_total, by_cell = _reducer(relations.total), _reducer(relations.part_cell)
     n = relations.size
+    with np.errstate(all="ignore"):  # infinite bounds meet in sums and differences
+        return _propagate(lo, hi, relations, snap, by_total, by_cell, n, rounds)
+
+
+def _propagate(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    relations: Relations,
+    snap: np.ndarray,
+    by_total: tuple,
+    by_cell: tuple,
+    n: int,
+    rounds: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rounds of :func:`tighten`."""
+    rel, cell, total, w = relations.part_rel, relations.part_cell, relations.total, relations.weights
     for _ in range(rounds):
         before_lo, before_hi = lo.copy(), hi.copy()
         part_hi = hi[cell]
@@ -183,15 +198,13 @@ def tighten(
         _scatter(np.minimum, hi, by_total, np.where(n_inf > 0, np.inf, sum_hi + scale))
         others_inf = (n_inf[rel] - infinite) > 0
         others_hi = np.where(others_inf, np.inf, sum_hi[rel] - np.where(infinite, 0.0, w * part_hi))
-        with np.errstate(invalid="ignore", over="ignore"):
-            new_lo = (lo[total][rel] - others_hi - scale[rel]) / w
-            new_hi = (hi[total][rel] - (sum_lo[rel] - w * lo[cell]) + scale[rel]) / w
+        new_lo = (lo[total][rel] - others_hi - scale[rel]) / w
+        new_hi = (hi[total][rel] - (sum_lo[rel] - w * lo[cell]) + scale[rel]) / w
         _scatter(np.maximum, lo, by_cell, np.where(np.isnan(new_lo), -np.inf, new_lo))
         _scatter(np.minimum, hi, by_cell, np.where(np.isnan(new_hi), np.inf, new_hi))
         lo[snap] = np.ceil(lo[snap] - 1e-6)
         hi[snap] = np.floor(hi[snap] + 1e-6)
-        with np.errstate(invalid="ignore"):
-            moved = (lo - before_lo > 1e-3) | (before_hi - hi > 1e-3)  # creeping by less is no news
+        moved = (lo - before_lo > 1e-3) | (before_hi - hi > 1e-3)  # creeping by less is no news
         if not moved.any():
             break
     return lo, hi
@@ -201,7 +214,8 @@ def recovered(withheld: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     """Flags of withheld counts the attacker pins down: at most one whole number lies within
     their bounds (for a fractional count: known to within one)."""
     eps = 1e-9
-    return np.asarray(withheld, dtype=bool) & (np.floor(hi + eps) - np.ceil(lo - eps) <= 0)
+    with np.errstate(all="ignore"):
+        return np.asarray(withheld, dtype=bool) & (np.floor(hi + eps) - np.ceil(lo - eps) <= 0)
 
 
 def period_relations(table: pd.DataFrame, *, keys: list[str]) -> Relations:
