@@ -434,15 +434,17 @@ def test_a_file_whose_every_row_is_invalid_is_an_error_though_the_dataset_share_
     assert "coordinates outside Great Britain" in line and "\n" not in line
 
 
-def test_an_area_coded_table_with_a_repeated_area_and_category_is_not_added_up(tmp_path):
-    """Two rows for the same LSOA and category would be summed into one figure without a word;
-    the repeat is rejected with an error-level problem naming the key, and the first row kept."""
+def test_an_area_coded_table_with_a_repeated_area_and_category_is_not_added_up_silently(tmp_path):
+    """A row sent twice would be summed into one figure without a word: it is rejected with an
+    error-level problem; rows for the same LSOA and category that differ elsewhere (one per
+    partner) are added up, and a warning says so."""
     (tmp_path / "visits.csv").write_text(
-        "lsoa,year,service,visits\n"
-        "E01022163,2024,gp,12\n"
-        "E01022163,2024,gp,12\n"  # sent twice
-        "E01022163,2024,dentist,3\n"
-        "E01022164,2024,gp,7\n",
+        "lsoa,year,service,partner,visits\n"
+        "E01022163,2024,gp,NHS,12\n"
+        "E01022163,2024,gp,NHS,12\n"  # sent twice
+        "E01022163,2024,dentist,NHS,3\n"
+        "E01022164,2024,gp,NHS,7\n"
+        "E01022164,2024,gp,Council,2\n",  # another partner's part of the same figure
         encoding="utf-8",
     )
     spec = load_catalog(
@@ -461,7 +463,9 @@ def test_an_area_coded_table_with_a_repeated_area_and_category_is_not_added_up(t
     )["visits"]
     prepared = prepare(spec)
     rows = prepared.rows
-    assert rows["status"].tolist() == ["assigned", "invalid", "assigned", "assigned"]
-    assert rows.loc[1, "reason"] == "the same area and category appears twice"
-    problem = [p for p in prepared.problems if "appears twice" in p.what][0]
-    assert problem.severity == "error" and "E01022163 / 2024 / gp" in str(problem.got)
+    assert rows["status"].tolist() == ["assigned", "invalid", "assigned", "assigned", "assigned"]
+    assert rows.loc[1, "reason"] == "the same row appears twice"
+    twice = [p for p in prepared.problems if p.what == "the same row appears twice"][0]
+    assert twice.severity == "error" and "E01022163 / 2024 / gp" in str(twice.got)
+    shared = [p for p in prepared.problems if "added up" in p.what][0]
+    assert shared.severity == "warning" and shared.count == 2 and "E01022164 / 2024 / gp" in str(shared.got)

@@ -512,8 +512,9 @@ def prepare_dataset(
             column=g.column,
             severity="info",
         )
-        # a table of figures by area (not records, which have an id or feed the register): the
-        # same area, period and category twice is not added up
+        # a table of figures by area (not records, which have an id or feed the register): a row
+        # sent twice is rejected; rows that share an area, period and category but differ
+        # elsewhere (e.g. one per partner) are added up, and a warning says so
         from_columns = [m for m, column, _ in measures if column is not None]
         if from_columns and not spec.record_id and spec.register is None:
             code_column = str(g.column)
@@ -521,18 +522,37 @@ def prepare_dataset(
             keys = [code_column] + ([str(spec.period.column)] if spec.period.column else []) + categories
             keyed = frame[keys].astype("string").apply(lambda c: c.str.strip())
             keyed[code_column] = codes
-            repeated = (status == "ok") & keyed.duplicated(keep="first")
+            content = [c for c in frame.columns if c not in META_COLUMNS]
+            twice = (status == "ok") & frame[content].duplicated(keep="first")
+            shown = keyed.astype("string").agg(" / ".join, axis=1)
             mark(
-                repeated,
+                twice,
                 "invalid",
-                "the same area" + (" and category" if categories else "") + " appears twice",
+                "the same row appears twice",
                 column=", ".join(keys),
-                values=keyed.astype("string").agg(" / ".join, axis=1),
-                expected="one row per area" + (" and category" if categories else "") + " (and period)",
-                hint="the first row is kept and the repeats are not added up: remove the repeated rows, "
-                "or give the dataset a record_id if each row is one record to add up",
+                values=shown,
+                expected="each row once",
+                hint="the first is kept: remove the repeat, or give the dataset a record_id if each row "
+                "is one record",
                 severity="error",
             )
+            ok = status == "ok"
+            shared = pd.Series(False, index=frame.index)
+            shared[ok] = keyed[ok].duplicated(keep=False)
+            summed = rows_problem(
+                spec.id,
+                frame,
+                shared,
+                what="rows share an area" + (" and category" if categories else "") + " and are added up",
+                severity="warning",
+                column=", ".join(keys),
+                values=shown,
+                expected="one row per area" + (" and category" if categories else "") + " (and period)",
+                hint="check that the rows are parts of one figure (e.g. one per partner), not two "
+                "versions of it; give the dataset a record_id to say so",
+            )
+            if summed is not None and shared.any():
+                problems.append(summed)
         assigned_code = codes.where(status == "ok")
         how = pd.Series(np.where(status == "ok", "by_code", ""), index=frame.index, dtype="object")
     else:
