@@ -82,13 +82,7 @@ def publish_indicators(results: pd.DataFrame, *, rule: str) -> pd.DataFrame:
     small = counted & (rounded > 0) & (rounded <= rs.threshold)
     if rs.suppress_zero:
         small |= counted & (rounded == 0)
-    limit_cols = [c for c in out.columns if c.startswith(("lower_", "upper_"))]
-    out.loc[small, ["value", "numerator"] + limit_cols] = np.nan
-    out.loc[small, "suppressed_reason"] = withheld_reason(rule)
-    if "comparison" in out:  # a withheld value is not compared either (its significance would hint at it)
-        out.loc[small, "comparison"] = "not_compared"
-    if "quintile" in out:
-        out.loc[small, "quintile"] = pd.NA
+    _withhold(out, small.to_numpy(dtype=bool), rule=rule)
     if rs.rounding_base:
         base = rs.rounding_base
         exact = out["numerator"].to_numpy(dtype=float, na_value=np.nan, copy=True)
@@ -128,7 +122,13 @@ def _protect_periods(out: pd.DataFrame, *, counted: np.ndarray, rule: str) -> pd
     if not extra.any():
         return out
     hidden = pd.MultiIndex.from_frame(cells.loc[extra, keys])
-    rows = pd.MultiIndex.from_frame(out[keys]).isin(hidden)
+    _withhold(out, pd.MultiIndex.from_frame(out[keys]).isin(hidden), rule=rule)
+    return out
+
+
+def _withhold(out: pd.DataFrame, rows: np.ndarray, *, rule: str) -> None:
+    """Withhold the indicators of ``rows`` in place: value, count and limits, with the one reason;
+    a withheld value is not compared or ranked either (its significance would hint at it)."""
     limit_cols = [c for c in out.columns if c.startswith(("lower_", "upper_"))]
     out.loc[rows, ["value", "numerator"] + limit_cols] = np.nan
     out.loc[rows, "suppressed_reason"] = withheld_reason(rule)
@@ -136,7 +136,6 @@ def _protect_periods(out: pd.DataFrame, *, counted: np.ndarray, rule: str) -> pd
         out.loc[rows, "comparison"] = "not_compared"
     if "quintile" in out:
         out.loc[rows, "quintile"] = pd.NA
-    return out
 
 
 def _published_comparators(out: pd.DataFrame) -> pd.DataFrame:
@@ -311,14 +310,7 @@ def _protect_store(
     hidden = extra[extra["table"] == "indicators"]
     if len(hidden):
         wanted = pd.MultiIndex.from_frame(hidden[keys].astype(str))
-        hit = pd.MultiIndex.from_frame(indicators[keys].astype(str)).isin(wanted)
-        limit_cols = [c for c in indicators.columns if c.startswith(("lower_", "upper_"))]
-        indicators.loc[hit, ["value", "numerator"] + limit_cols] = np.nan
-        indicators.loc[hit, "suppressed_reason"] = withheld_reason(rule)
-        if "comparison" in indicators:
-            indicators.loc[hit, "comparison"] = "not_compared"
-        if "quintile" in indicators:
-            indicators.loc[hit, "quintile"] = pd.NA
+        _withhold(indicators, pd.MultiIndex.from_frame(indicators[keys].astype(str)).isin(wanted), rule=rule)
         indicators = _published_comparators(indicators)
     return profile, indicators, log
 
