@@ -461,21 +461,22 @@ def export_geopackage(
     from needskit.errors import ReportError
     from needskit.reports.geopackage import geopackage_content, write_geopackage
 
-    published = ws.published(audience)
-    published.check_fresh(internal=ws.store)
-    content = geopackage_content(published, period=period)
-    name = f"indicators-{audience}-{content.period}.gpkg"
-    target = ws.project.reports / "geopackage" / name if out is None else Path(out)
-    if target.is_dir():
-        target = target / name
-    if target.suffix.lower() != ".gpkg":
+    given = Path(out) if out is not None else None
+    if given is not None and not given.is_dir() and given.suffix.lower() != ".gpkg":
         raise ReportError(
             "is not a GeoPackage file name",
             where=f"--out {out}",
             expected="a path ending .gpkg, or a folder",
-            got=target.name,
-            hint=f"e.g. --out {target.with_suffix('.gpkg').name}",
+            got=given.name,
+            hint=f"e.g. --out {given.with_suffix('.gpkg').name}",
         )
+    published = ws.published(audience)
+    published.check_fresh(internal=ws.store)
+    content = geopackage_content(published, period=period)
+    name = f"indicators-{audience}-{content.period}.gpkg"
+    target = ws.project.reports / "geopackage" / name if given is None else given
+    if target.is_dir():
+        target = target / name
     return write_geopackage(content, target), content
 
 

@@ -186,3 +186,6 @@ def test_export_command_writes_a_file_and_refuses_a_bad_name(shipped_workspace, 
     code = main(["--project", root, "export", "gpkg", "--store", store, "--out", str(tmp_path / "x.shp")])
     err = capsys.readouterr().err
     assert code == 2 and "is not a GeoPackage file name" in err and len(err.strip().splitlines()) == 1
+    code = main(["--project", root, "export", "gpkg", "--store", store, "--period", "1999-H1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "1999-H1: is not an analysis period of the store" in err

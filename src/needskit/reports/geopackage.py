@@ -40,7 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from needskit.errors import SchemaError, StoreError
+from needskit.errors import ReportError, SchemaError, StoreError
 from needskit.partner_data.store import Store
 from needskit.place.geography import BOUNDARY_LEVELS
 from needskit.reports.qgis_style import LayerStyle, graduated_style
@@ -80,6 +80,26 @@ _STATISTIC_WORDS = {
     "value": "published value",
 }
 _COUNTED = ("proportion", "crude_rate", "dsr", "isr")
+_COLUMNS = [
+    "indicator",
+    "title",
+    "unit",
+    "statistic",
+    "sources",
+    "method",
+    "level",
+    "area_code",
+    "period",
+    "value",
+    "lower_95",
+    "upper_95",
+    "numerator",
+    "denominator",
+    "suppressed_reason",
+    "comparator",
+    "comparison",
+    "comparison_method",
+]
 
 
 @dataclass
@@ -286,8 +306,10 @@ def indicator_layer(
     kinds += sorted(set(indicators["comparator"].dropna()) - set(kinds))
     letters = _comparator_codes(kinds)
     present = [i for i in order if i in set(indicators["indicator"])]
+    groups = dict(list(indicators.groupby("indicator", sort=False, observed=True)))
     for indicator in present:
-        rows_of = indicators[indicators["indicator"] == indicator]
+        rows_of = groups[indicator]
+        by_kind = dict(list(rows_of.groupby("comparator", sort=False, observed=True)))
         own = rows_of.drop_duplicates("area_code").set_index("area_code")
         first = rows_of.iloc[0]
         stem = stems[indicator]
@@ -338,9 +360,13 @@ def indicator_layer(
             **info,
         )
         for kind in kinds:
-            part = rows_of[rows_of["comparator"] == kind].drop_duplicates("area_code").set_index("area_code")
+            if kind not in by_kind:
+                continue
+            part = by_kind[kind].drop_duplicates("area_code").set_index("area_code")
             if part.empty or "comparison" not in part:
                 continue
+            if part["comparison"].fillna("no comparator").eq("no comparator").all():
+                continue  # no comparator value for this indicator at this level (England's for an LSOA)
             name = f"{stem}_c{letters[kind]}"
             columns[name] = codes.map(part["comparison"]).astype("string")
             compared = _COMPARATOR_WORDS.get(kind, kind)
@@ -377,6 +403,28 @@ def _latest_complete(store: Store) -> str:
     if found is None:
         raise StoreError("has no period to show", where=str(store.path), hint="run `needskit run`")
     return found
+
+
+def _check_period(store: Store, period: str, *, audience: str) -> None:
+    """A period asked for is one of the store's, and complete when it is for the public."""
+    known = store.periods()
+    if period not in known:
+        raise ReportError(
+            "is not an analysis period of the store",
+            where=f"--period {period}",
+            expected=f"one of {known[-6:]}",
+            got=period,
+        )
+    table = store.period_table()
+    row = table[table["period"] == period]
+    if audience == "public" and len(row) and not bool(row["complete"].iloc[0]):
+        raise ReportError(
+            "is not complete: its figures would change as the missing months arrive",
+            where=f"--period {period}",
+            expected="a complete period for the public",
+            got=f"months missing: {row['missing'].iloc[0]}",
+            hint=f"export {_latest_complete(store)!r}, or --audience partner",
+        )
 
 
 def _headline(frame: pd.DataFrame, *, order: Sequence[str], stems: Mapping[str, str]) -> str | None:
@@ -421,6 +469,8 @@ def geopackage_content(
     ------
     StoreError
         The internal store, or a store without indicators.
+    ReportError
+        ``period`` is not one of the store's, or is incomplete and the store is public.
     """
     from needskit.config.attribution import ATTRIBUTION
     from needskit.disclosure.publish import withheld_reason
@@ -437,8 +487,25 @@ def geopackage_content(
         )
     rule = str(manifest.get("disclosure_rule", ""))
     shown = period or _latest_complete(store)
+    if period is not None:
+        _check_period(store, period, audience=audience)
     order = list(store.stage("indicators").get("indicators", []))
-    indicators = store.read_indicators()
+    available = store.area_levels()
+    places_levels = (
+        sorted(set(store.read_areas(PLACES_LAYER)["level"].astype(str))) if PLACES_LAYER in available else []
+    )
+    import pyarrow.parquet as pq
+
+    present = set(pq.read_schema(store.path / "indicators.parquet").names)
+    indicators = store.read_indicators(
+        levels=[lv for lv in levels if lv in available] + places_levels,
+        columns=[c for c in _COLUMNS if c in present],
+    )
+    # plain Python strings: the many small selections below are several times faster than on
+    # Arrow-backed strings
+    indicators = indicators.astype(
+        {c: object for c in indicators.columns if pd.api.types.is_string_dtype(indicators[c])}
+    )
     order += sorted(set(indicators["indicator"]) - set(order))
     if headline is not None and headline not in order:
         raise SchemaError(
@@ -457,7 +524,6 @@ def geopackage_content(
     boundary = next(
         (t for d, t in titles.items() if d == "boundaries"), "ONS boundaries (Open Geography Portal)"
     )
-    available = store.area_levels()
     wanted = [lv for lv in levels if lv in available]
     if PLACES_LAYER in available:
         wanted.append(PLACES_LAYER)
