@@ -46,11 +46,18 @@ def test_missing_values_are_a_grey_class_not_a_hole():
 def test_text_from_configuration_is_escaped_in_the_map_tip_and_aliases():
     hostile = 'Crime <script>alert(1)</script> [% @layer_id %] "q"'
     style = graduated_style(
-        _frame([1.0, 2.0, 3.0]), layer="lsoa", field="v", title=hostile, aliases={"v": hostile}, k=2
+        _frame([1.0, 2.0, 3.0]),
+        layer="lsoa",
+        field="v",
+        title=hostile,
+        unit="it's [% 1 %]",
+        aliases={"v": hostile},
+        k=2,
     )
     root = ET.fromstring(style.qml.split("\n", 1)[1])
     tip = root.findtext("mapTip") or ""
-    assert "<script>" not in tip and "[% @layer_id" not in tip
+    assert "<script>" not in tip and "[% @layer_id" not in tip and "[% 1" not in tip
+    assert "it's" not in tip  # a quote would end the expression's string literal
     alias = root.find("aliases/alias[@field='v']")
     assert alias is not None and alias.get("name") == hostile  # an attribute, escaped by the writer
 

@@ -364,10 +364,12 @@ def graduated_style(
     no_data = bool(np.isnan(values).any())
     columns = [str(c) for c in frame.columns if c != "geometry"]
     shown = f'format_number("{field}", {decimals})'
-    words = _tip_text(title or field) + (f" ({_tip_text(unit)})" if unit else "")
+    # the unit after the value ("12.3%", "36.3 score"), unless the title already says it
+    after = "" if not unit or unit.lower() in (title or "").lower() else unit if unit == "%" else f" {unit}"
+    suffix = f" || '{_tip_text(after)}'" if after else ""  # escaped: no quote ends the literal
     map_tip = (
-        f'<b>[% "{display}" %]</b><br>{words}: '
-        f"[% if(\"{field}\" IS NULL, '{NO_DATA_LABEL.lower()}', {shown}) %]"
+        f'<b>[% "{display}" %]</b><br>{_tip_text(title or field)}: '
+        f"[% if(\"{field}\" IS NULL, '{NO_DATA_LABEL.lower()}', {shown}{suffix}) %]"
     )
     outline = "0.1" if len(frame) > 100 else "0.26"
     qml = _qml(
