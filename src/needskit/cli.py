@@ -235,6 +235,43 @@ def audit(store: Path | None, audience: str) -> None:
     raise SystemExit(1)
 
 
+@cli.group()
+def export() -> None:
+    """Export a published store for other tools."""
+
+
+@export.command("gpkg")
+@_store_option
+@click.option(
+    "--audience",
+    default="public",
+    show_default=True,
+    type=click.Choice(["public", "partner"]),
+    help="The published store to export.",
+)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="GeoPackage file or folder (default reports/geopackage/indicators-<audience>-<period>.gpkg).",
+)
+@click.option(
+    "--period", default=None, help="Analysis period, e.g. 2025-H1 (default: the latest complete one)."
+)
+def export_gpkg(store: Path | None, audience: str, out: Path | None, period: str | None) -> None:
+    """A QGIS-ready GeoPackage of the published store: a layer per level and the places, with each
+    indicator's value, interval, counts, comparison and withheld flag; a field dictionary; a
+    graduated style per layer in layer_styles (QGIS opens each layer classified)."""
+    from needskit.pipeline import export_geopackage
+
+    path, content = export_geopackage(_workspace(store), audience=audience, out=out, period=period)
+    layers = ", ".join(f"{name} ({len(frame):,})" for name, frame in content.layers.items())
+    click.echo(
+        f"wrote {path} ({audience}, {content.period}): layers {layers}; "
+        f"{len(content.dictionary):,} fields in field_dictionary; {len(content.styles)} layer styles"
+    )
+
+
 @cli.command()
 @_store_option
 @click.option(

@@ -52,6 +52,7 @@ __all__ = [
     "pool",
     "compute",
     "publish",
+    "export_geopackage",
     "run",
     "INDICATOR_LEVELS",
     "PARTNERSHIP_PLACE",
@@ -424,8 +425,59 @@ def publish(
             rule_text=describe_rule(rule),
             marking=publication_marking(cast(Audience, audience)),  # publish_frames checked it
         )
+        _add_geopackage(target)
         written[audience] = target
     return written
+
+
+def _add_geopackage(published: Store) -> None:
+    """Write the QGIS-ready GeoPackage into a published store (one more atomic stage)."""
+    from needskit.reports.geopackage import GEOPACKAGE, geopackage_content, write_geopackage
+
+    content = geopackage_content(published)
+    with published.transaction("geopackage") as tmp:
+        write_geopackage(content, tmp / GEOPACKAGE)
+
+
+def export_geopackage(
+    ws: Workspace, *, audience: str = "public", out: str | Path | None = None, period: str | None = None
+) -> tuple[Path, Any]:
+    """Write the QGIS-ready GeoPackage of the published store for ``audience`` to ``out``
+    (default ``reports/geopackage/indicators-<audience>-<period>.gpkg``; a folder gets that
+    name inside it), for the analysis ``period`` (default: the latest complete one).
+
+    Returns
+    -------
+    (Path, GeoPackageContent)
+        The file written and what it holds (:mod:`needskit.reports.geopackage`).
+
+    Raises
+    ------
+    StoreError
+        No published store for ``audience``, or one older than the internal store.
+    ReportError
+        ``out`` is not a ``.gpkg`` file.
+    """
+    from needskit.errors import ReportError
+    from needskit.reports.geopackage import geopackage_content, write_geopackage
+
+    given = Path(out) if out is not None else None
+    if given is not None and not given.is_dir() and given.suffix.lower() != ".gpkg":
+        raise ReportError(
+            "is not a GeoPackage file name",
+            where=f"--out {out}",
+            expected="a path ending .gpkg, or a folder",
+            got=given.name,
+            hint=f"e.g. --out {given.with_suffix('.gpkg').name}",
+        )
+    published = ws.published(audience)
+    published.check_fresh(internal=ws.store)
+    content = geopackage_content(published, period=period)
+    name = f"indicators-{audience}-{content.period}.gpkg"
+    target = ws.project.reports / "geopackage" / name if given is None else given
+    if target.is_dir():
+        target = target / name
+    return write_geopackage(content, target), content
 
 
 def run(

@@ -17,7 +17,8 @@ and notebooks never pool, compute an indicator or apply disclosure themselves::
     indicators.parquet          every indicator, area, period and comparator (+ indicators_<level>.csv)
 
 A published store (``data/published/<audience>/``, written by ``needskit publish``) has the same
-layout with disclosure control applied and nothing row-level. Each stage writes a new store
+layout with disclosure control applied and nothing row-level, and ``indicators.gpkg`` for QGIS
+(:mod:`needskit.reports.geopackage`). Each stage writes a new store
 folder beside the old one and swaps it in with one atomic rename, under a lock beside the store
 (``.processed.lock``): a stage that fails or crashes leaves the previous store complete.
 """
@@ -177,15 +178,24 @@ class Store:
         return pd.read_parquet(self._file("profile.parquet", stage="pool"), filters=filters or None)
 
     def read_indicators(
-        self, *, levels: Sequence[str] | None = None, comparator: str | None = None
+        self,
+        *,
+        levels: Sequence[str] | None = None,
+        comparator: str | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Every indicator for every area, period and comparator kind (or one comparator kind)."""
+        """Every indicator for every area, period and comparator kind (or one comparator kind;
+        only some ``columns``)."""
         filters: list[tuple[str, str, Any]] = []
         if levels is not None:
             filters.append(("level", "in", list(levels)))
         if comparator is not None:
             filters.append(("comparator", "==", comparator))
-        return pd.read_parquet(self._file("indicators.parquet", stage="indicators"), filters=filters or None)
+        return pd.read_parquet(
+            self._file("indicators.parquet", stage="indicators"),
+            filters=filters or None,
+            columns=list(columns) if columns is not None else None,
+        )
 
     def read_ledger(self) -> pd.DataFrame:
         return pd.read_csv(self._file("ledger.csv", stage="pool"))
