@@ -212,7 +212,9 @@ def publish(store: Path | None, audiences: tuple[str, ...]) -> None:
 def audit(store: Path | None, audience: str) -> None:
     """Attack a published store as an outsider would: add and subtract its figures (areas and
     their neighbourhoods, places and their members, periods and their months, indicators and their
-    categories) and report any withheld count that can be worked out. Exits 1 if any can."""
+    categories), knowing which withheld figures are small, and report any withheld count that can
+    be worked out. Exits 1 if further withholding could have protected one; counts that the rule
+    itself gives away (every figure of a sum withheld) are reported as a warning."""
     from needskit.pipeline import audit as run_audit
 
     cells, found = run_audit(_workspace(store), audience=audience)
@@ -221,10 +223,28 @@ def audit(store: Path | None, audience: str) -> None:
         f"audit ({audience}): {len(frame):,} published counts, {int(frame['withheld'].sum()):,} withheld, "
         f"{cells.relations.size:,} ways of adding them up"
     )
+    by_rule = found[found["inherent"].to_numpy(dtype=bool)]
+    found = found[~found["inherent"].to_numpy(dtype=bool)]
+    if len(by_rule):
+        click.echo(
+            f"warning: {len(by_rule):,} withheld counts are given away by the rule itself: every figure of a "
+            "sum they are in is withheld or 0, and the rule's range pins them (e.g. seven neighbourhoods "
+            "withheld under an area of at most seven had one each). No further withholding can protect "
+            "them; a rule that also withholds zeros can (disclosure: rule: opensafely).",
+            err=True,
+        )
+        _echo_cells(by_rule)
     if found.empty:
-        click.echo("no withheld count can be worked out from the published figures")
+        other = " other" if len(by_rule) else ""
+        click.echo(f"no{other} withheld count can be worked out from the published figures")
         return
     click.echo(f"{len(found):,} withheld counts can be worked out, e.g.:", err=True)
+    _echo_cells(found)
+    raise SystemExit(1)
+
+
+def _echo_cells(found: Any) -> None:
+    """Up to ten cells the audit worked out, one line each (to standard error)."""
     for _, row in found.head(10).iterrows():
         what = row["dataset"] if row["table"] == "profile" else row["indicator"]
         click.echo(
@@ -232,7 +252,6 @@ def audit(store: Path | None, audience: str) -> None:
             f"{row['found_from']:g} to {row['found_to']:g}",
             err=True,
         )
-    raise SystemExit(1)
 
 
 @cli.group()

@@ -365,6 +365,7 @@ def audit(ws: Workspace, *, audience: str = "public") -> tuple[Any, pd.DataFrame
     published = ws.published(audience)
     published.check_fresh(internal=ws.store)
     members, specs = _relations_of(ws)
+    rule = str(published.manifest().get("disclosure_rule") or ws.partnership.disclosure_rule)
     cells = store_cells(
         published.read_profile(),
         published.read_indicators(),
@@ -372,8 +373,8 @@ def audit(ws: Workspace, *, audience: str = "public") -> tuple[Any, pd.DataFrame
         specs=specs,
         truth_profile=ws.store.read_profile(),
         truth_indicators=ws.store.read_indicators(),
+        rule=rule,
     )
-    rule = str(published.manifest().get("disclosure_rule") or ws.partnership.disclosure_rule)
     return cells, attack_store(cells, rule=rule)
 
 

@@ -12,6 +12,7 @@ from needskit.disclosure.attack import (
     UNBOUNDED,
     Relations,
     count_bounds,
+    inherent,
     period_relations,
     protect,
     recovered,
@@ -70,6 +71,48 @@ def test_complementary_withholding_leaves_nothing_to_recover():
     assert not recovered(np.isnan(published), lo, hi).any()
     # nothing to protect: nothing withheld
     assert not protect(np.array([10, 7, 6, 8, 5, 9, 45.0]), _half_year(None), rule="lt5_secondary").any()
+
+
+def test_an_attacker_who_knows_which_figures_are_small_is_defeated_where_withholding_can():
+    """Five neighbourhoods withheld (each 1) under a published area of 5: knowing that each is
+    small (1-4 under lt5_secondary), the attacker has each >= 1, so each = 1. Withholding the
+    area defeats it. Four under an area itself withheld (at most 4) are given away by the rule
+    alone: nothing to withhold helps, only a rule that withholds zeros."""
+    five = np.array([NAN] * 5 + [5.0])
+    sum_of_five = Relations(np.array([5]), np.zeros(5, dtype=np.int64), np.arange(5))
+    lo, hi = tighten(*count_bounds(five, rule="lt5_secondary"), sum_of_five, whole=np.ones(6, dtype=bool))
+    assert recovered(np.isnan(five), lo, hi)[:5].all()
+    blind = count_bounds(five, rule="lt5_secondary", secondary=np.isnan(five))  # not told which is small
+    assert not recovered(np.isnan(five), *tighten(*blind, sum_of_five, whole=np.ones(6, dtype=bool))).any()
+    assert not inherent(five, sum_of_five, rule="lt5_secondary").any()
+    extra = protect(five, sum_of_five, rule="lt5_secondary")
+    assert extra.tolist() == [False] * 5 + [True]
+    four = np.array([NAN] * 5)
+    sum_of_four = Relations(np.array([4]), np.zeros(4, dtype=np.int64), np.arange(4))
+    assert inherent(four, sum_of_four, rule="lt5_secondary").all()
+    assert not protect(four, sum_of_four, rule="lt5_secondary").any()
+    with_a_zero = Relations(np.array([4]), np.zeros(5, dtype=np.int64), np.array([0, 1, 2, 3, 5]))
+    four_and_zero = np.array([NAN] * 5 + [0.0])
+    assert inherent(four_and_zero, with_a_zero, rule="lt5_secondary")[:5].all()
+    assert not inherent(four, sum_of_four, rule="opensafely").any()
+
+
+def test_a_count_pinned_through_a_withheld_area_is_protected_in_the_area_above():
+    """Five neighbourhoods of one each (withheld) in a ward withheld to protect them, whose
+    district (15) and other ward (10) are published: ward = 15 - 10 = 5 gives them all away.
+    Nothing in the ward's own sum can be withheld; the other ward is."""
+    values = np.array([NAN] * 5 + [NAN, 10.0, 15.0])
+    secondary = np.array([False] * 5 + [True, False, False])
+    relations = Relations(np.array([5, 7]), np.array([0] * 5 + [1, 1]), np.array([0, 1, 2, 3, 4, 5, 6]))
+    whole = np.ones(8, dtype=bool)
+    lo, hi = tighten(*count_bounds(values, rule="lt5_secondary", secondary=secondary), relations, whole=whole)
+    assert recovered(np.isnan(values) & ~secondary, lo, hi)[:5].all()
+    extra = protect(values, relations, rule="lt5_secondary", secondary=secondary)
+    assert extra[6] or extra[7]
+    values[extra] = NAN
+    bounds = count_bounds(values, rule="lt5_secondary", secondary=secondary | extra)
+    lo, hi = tighten(*bounds, relations, whole=whole)
+    assert not recovered(np.isnan(values) & ~secondary & ~extra, lo, hi).any()
 
 
 def test_period_relations_join_complete_periods_to_their_months():
@@ -157,6 +200,7 @@ def test_a_ward_and_its_neighbourhoods_give_no_withheld_count_back():
         members=membership(hierarchy, places),
         truth_profile=profile(truth),
         truth_indicators=pd.DataFrame(),
+        rule="lt5_secondary",
     )
     found = attack_store(cells, rule="lt5_secondary")
     assert found["area_code"].tolist() == ["L3"] and found["found_from"].round(3).tolist() == [3.0]
@@ -171,6 +215,7 @@ def test_a_ward_and_its_neighbourhoods_give_no_withheld_count_back():
         members=membership(hierarchy, places),
         truth_profile=profile(truth),
         truth_indicators=pd.DataFrame(),
+        rule="lt5_secondary",
     )
     assert attack_store(again, rule="lt5_secondary").empty
 
@@ -212,12 +257,25 @@ def test_the_attacker_recovers_no_withheld_count_from_the_shipped_public_store(s
     public = ws.published("public")
     members, specs = _relations_of(ws)
     truth = {"truth_profile": ws.store.read_profile(), "truth_indicators": ws.store.read_indicators()}
-    cells = store_cells(
-        public.read_profile(), public.read_indicators(), members=members, specs=specs, **truth
-    )
-    assert cells.relations.size > 100_000 and cells.frame["withheld"].sum() > 50_000
     rule = ws.partnership.disclosure_rule
-    assert attack_store(cells, rule=rule).empty
+    blind = store_cells(
+        public.read_profile(),
+        public.read_indicators(),
+        members=members,
+        specs=specs,
+        rule=rule,
+        knows_small=False,
+        **truth,
+    )
+    assert blind.relations.size > 100_000 and blind.frame["withheld"].sum() > 50_000
+    assert attack_store(blind, rule=rule).empty
+    # told (or guessing) which withheld figures are small, the attacker works out only what the
+    # rule itself gives away: sums whose every figure is withheld or 0
+    cells = store_cells(
+        public.read_profile(), public.read_indicators(), members=members, specs=specs, rule=rule, **truth
+    )
+    found = attack_store(cells, rule=rule)
+    assert found["inherent"].all()
     # without the store's protection (rounding and primary suppression only) the attack works some out
     from needskit.disclosure.publish import publish as publish_frames
 
@@ -230,7 +288,7 @@ def test_the_attacker_recovers_no_withheld_count_from_the_shipped_public_store(s
         audience="public",
         rule=rule,
     )
-    unprotected = store_cells(bare.profile, bare.indicators, members=members, specs=specs, **truth)
-    assert len(attack_store(unprotected, rule=rule)) > 0
+    unprotected = store_cells(bare.profile, bare.indicators, members=members, specs=specs, rule=rule, **truth)
+    assert (~attack_store(unprotected, rule=rule)["inherent"]).sum() > 0
     log = pd.read_csv(public.path / "disclosure_log.csv")
     assert "area_code" not in log.columns and log["action"].eq("secondary suppression").any()

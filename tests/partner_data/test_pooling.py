@@ -9,7 +9,7 @@ import pytest
 
 from needskit.config import load_catalog, load_places
 from needskit.errors import DataError
-from needskit.partner_data.pooling import PROFILE_COLUMNS, PoolResult, summary_lines
+from needskit.partner_data.pooling import PROFILE_COLUMNS, PoolResult, name_case, summary_lines
 from needskit.place import build_places
 from partner_files import (
     CHELTENHAM_POINT,
@@ -196,6 +196,17 @@ def test_partnership_places_are_pooled_like_levels(tmp_path):
 
 
 # ---------------------------------------------------------------------------------- the resource register
+
+
+def test_names_in_capitals_are_cased_as_people_write_them():
+    names = pd.Series(["GEORGE'S PRACTICE", "O'BRIEN SURGERY", "ROSS-ON-WYE MEDICAL CENTRE", None])
+    assert name_case(names).tolist()[:3] == [
+        "George's Practice",
+        "O'Brien Surgery",
+        "Ross-on-Wye Medical Centre",
+    ]
+    assert name_case(names).isna().tolist() == [False, False, False, True]
+    assert name_case(pd.Series(["THE CHURCH OF ENGLAND SCHOOL"])).tolist() == ["The Church of England School"]
 
 
 def test_a_register_block_gives_the_located_rows_to_the_register(tmp_path):

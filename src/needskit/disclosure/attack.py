@@ -14,7 +14,9 @@ What the attacker combines
     (:func:`tighten`) narrows every count from every relation it is in, repeatedly, until nothing
     changes: the differencing attack (total minus the other parts) and its chains.
 Recovered
-    A withheld count whose interval holds at most one whole number (:func:`recovered`).
+    A withheld count whose interval holds at most one whole number (:func:`recovered`). Some are
+    given away by the rule alone (:func:`inherent`): under a rule that publishes zeros, an area of
+    at most 7 whose 7 neighbourhoods are all withheld had one in each.
 
 :func:`protect` withholds, for each relation in which a withheld count is recovered, the
 smallest published part (or the total when no part is left) and attacks again, until nothing is
@@ -37,6 +39,7 @@ __all__ = [
     "UNBOUNDED",
     "Relations",
     "count_bounds",
+    "inherent",
     "period_relations",
     "protect",
     "recovered",
@@ -65,6 +68,15 @@ class Relations:
     @property
     def weights(self) -> np.ndarray:
         return np.ones(len(self.part_cell)) if self.part_weight is None else self.part_weight
+
+    def select(self, keep: np.ndarray) -> Relations:
+        """The relations flagged in ``keep`` (by relation), renumbered."""
+        keep = np.asarray(keep, dtype=bool)
+        new_id = np.cumsum(keep) - 1
+        parts = keep[self.part_rel]
+        return Relations(
+            self.total[keep], new_id[self.part_rel[parts]], self.part_cell[parts], self.weights[parts]
+        )
 
     @staticmethod
     def empty() -> Relations:
@@ -296,6 +308,80 @@ def _binding(
     return from_above, np.union1d(from_below, totals)
 
 
+def inherent(
+    values: np.ndarray,
+    relations: Relations,
+    *,
+    rule: str | RuleSet,
+    secondary: np.ndarray | None = None,
+    fractional: np.ndarray | None = None,
+) -> np.ndarray:
+    """Flags of withheld counts given away by relations whose every figure is withheld or a
+    published zero: the rule's withheld range alone pins them (seven neighbourhoods of one count
+    each under an area of at most seven), so no further withholding can protect them; only a rule
+    that also withholds zeros can."""
+    v = np.asarray(values, dtype=float)
+    if relations.size == 0:
+        return np.zeros(len(v), dtype=bool)
+    published = ~np.isnan(v)
+    positive = published & (np.nan_to_num(v) > 0)
+    open_parts = np.bincount(
+        relations.part_rel, weights=positive[relations.part_cell], minlength=relations.size
+    )
+    closed = relations.select((open_parts == 0) & ~published[relations.total])
+    # only the counts in those sums matter: attack them alone
+    used = np.unique(np.concatenate([closed.total, closed.part_cell]))
+    local = Relations(
+        np.searchsorted(used, closed.total),
+        closed.part_rel,
+        np.searchsorted(used, closed.part_cell),
+        closed.weights,
+    )
+    frac = None if fractional is None else np.asarray(fractional, dtype=bool)[used]
+    sec = None if secondary is None else np.asarray(secondary, dtype=bool)[used]
+    whole = np.ones(len(used), dtype=bool) if frac is None else ~frac
+    lo, hi = tighten(*count_bounds(v[used], rule=rule, secondary=sec, fractional=frac), local, whole=whole)
+    flags = np.zeros(len(v), dtype=bool)
+    flags[used] = recovered(~published[used], lo, hi)
+    return flags
+
+
+def _around(flags: np.ndarray, relations: Relations) -> np.ndarray:
+    """The relations that hold a flagged count, as a part or as the total."""
+    return np.union1d(relations.part_rel[flags[relations.part_cell]], np.flatnonzero(flags[relations.total]))
+
+
+def _widen(
+    pinned: np.ndarray,
+    v: np.ndarray,
+    extra: np.ndarray,
+    relations: Relations,
+    *,
+    order: np.ndarray,
+    starts: np.ndarray,
+) -> bool:
+    """Withhold one figure (the smallest published part above 0, else the published total) in
+    every relation around the pinned counts and the withheld counts they share a relation with:
+    for a count pinned through a chain of withheld figures (a withheld area's bound from its own
+    parent). Returns whether anything was withheld."""
+    near = _around(pinned, relations)
+    members = np.zeros(len(v), dtype=bool)
+    members[relations.part_cell[np.isin(relations.part_rel, near)]] = True
+    members[relations.total[near]] = True
+    changed = False
+    for r in _around(members & np.isnan(v), relations):
+        parts = relations.part_cell[order[starts[r] : starts[r + 1]]]
+        usable = parts[~np.isnan(v[parts]) & (v[parts] > 0)]
+        if usable.size:
+            pick = usable[np.argmin(v[usable])]
+        elif not np.isnan(v[relations.total[r]]):
+            pick = relations.total[r]
+        else:
+            continue
+        v[pick], extra[pick], changed = np.nan, True, True
+    return changed
+
+
 def protect(
     values: np.ndarray,
     relations: Relations,
@@ -303,11 +389,14 @@ def protect(
     rule: str | RuleSet,
     secondary: np.ndarray | None = None,
     fractional: np.ndarray | None = None,
+    sensitive: np.ndarray | None = None,
     rounds: int = 100,
 ) -> np.ndarray:
     """Complementary withholding: flags of the counts to withhold besides those already withheld
     (``NaN`` in ``values``; ``secondary`` flags those already withheld to protect others) so that
-    the attacker recovers none.
+    the attacker recovers none but those the rule itself gives away (:func:`inherent`).
+    Only ``sensitive`` counts need protecting (by default those withheld on entry): a figure
+    withheld to protect another may be worked out, as long as what it protects cannot.
 
     In each relation that pins a recovered count (:func:`_binding`), the smallest published part
     that breaks it is withheld, or the relation's total when no part can; then the attack is
@@ -316,15 +405,18 @@ def protect(
     v = np.asarray(values, dtype=float).copy()
     given = np.zeros(len(v), dtype=bool) if secondary is None else np.asarray(secondary, dtype=bool)
     extra = given.copy()
-    whole = None if fractional is None else ~np.asarray(fractional, dtype=bool)
+    whole = np.ones(len(v), dtype=bool) if fractional is None else ~np.asarray(fractional, dtype=bool)
     order = np.argsort(relations.part_rel, kind="stable")
     starts = np.searchsorted(relations.part_rel[order], np.arange(relations.size + 1))
     pinned = np.zeros(len(v), dtype=bool)
+    guarded = np.isnan(v) if sensitive is None else np.asarray(sensitive, dtype=bool) & np.isnan(v)
     for _ in range(rounds):
         lo, hi = tighten(
             *count_bounds(v, rule=rule, secondary=extra, fractional=fractional), relations, whole=whole
         )
-        pinned = recovered(np.isnan(v), lo, hi)
+        pinned = recovered(guarded, lo, hi)
+        if pinned.any():  # what the rule alone gives away, which withholding more cannot help
+            pinned &= ~inherent(v, relations, rule=rule, secondary=extra, fractional=fractional)
         if not pinned.any():
             return extra & ~given
         from_above, any_part = _binding(pinned, lo, hi, relations)
@@ -334,7 +426,6 @@ def protect(
             for r in relation_ids:
                 if r in handled:  # one more withheld figure per relation and round
                     continue
-                handled.add(int(r))
                 parts = relations.part_cell[order[starts[r] : starts[r + 1]]]
                 usable = parts[~np.isnan(v[parts]) & ((v[parts] > 0) if positive else True)]
                 if usable.size:
@@ -343,7 +434,10 @@ def protect(
                     pick = relations.total[r]
                 else:
                     continue
+                handled.add(int(r))
                 v[pick], extra[pick], changed = np.nan, True, True
+        if not changed:  # the bound comes through withheld figures: open the sums around them
+            changed = _widen(pinned, v, extra, relations, order=order, starts=starts)
         if not changed:
             break
     raise DisclosureError(

@@ -18,8 +18,10 @@ Relations are proposed from the store's structure (its hierarchy, places and ind
 definitions) and kept only where they hold in the internal data, so the attacker uses only true
 arithmetic. :func:`attack_store` lists the withheld counts the attacker pins down;
 :func:`protect_store` withholds more (the smallest published figure of the smallest relation a
-recovered count is in) until it pins down none. An attacker is assumed to know which withheld
-figures are secondary (they could be anything).
+recovered count is in) until it pins down none. The attacker is assumed to know which withheld
+figures are small (in the rule's withheld range) and which protect others (they could be
+anything): outputs do not say, but guessing that every withheld figure is small is right for
+most of them (:func:`store_cells`).
 """
 
 from __future__ import annotations
@@ -30,15 +32,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from needskit.disclosure.attack import Relations, count_bounds, period_relations, protect, recovered, tighten
-from needskit.disclosure.rules import RuleSet
+from needskit.disclosure.attack import (
+    Relations,
+    count_bounds,
+    inherent,
+    period_relations,
+    protect,
+    recovered,
+    tighten,
+)
+from needskit.disclosure.rules import RuleSet, resolve_rule
 
 __all__ = [
     "Cells",
     "attack_store",
     "membership",
     "protect_store",
-    "secondary_from_log",
     "store_cells",
 ]
 
@@ -64,6 +73,11 @@ class Cells:
     @property
     def secondary(self) -> np.ndarray:
         return self.frame["secondary"].to_numpy(dtype=bool)
+
+    @property
+    def sensitive(self) -> np.ndarray:
+        """Withheld because small (the figures the rule protects)."""
+        return self.frame["small"].to_numpy(dtype=bool)
 
     @property
     def fractional(self) -> np.ndarray:
@@ -199,27 +213,7 @@ def _true(relations: Relations, truth: np.ndarray) -> Relations:
     )
     total = truth[relations.total]
     ok = (missing == 0) & ~np.isnan(total) & (np.abs(total - sums) <= 1e-6 * np.maximum(1.0, np.abs(total)))
-    keep = np.flatnonzero(ok)
-    new_id = np.full(relations.size, -1, dtype=np.int64)
-    new_id[keep] = np.arange(len(keep))
-    parts = ok[relations.part_rel]
-    return Relations(
-        relations.total[keep],
-        new_id[relations.part_rel[parts]],
-        relations.part_cell[parts],
-        w[parts],
-    )
-
-
-def secondary_from_log(profile: pd.DataFrame, log: pd.DataFrame) -> pd.Series:
-    """Flags (by ``profile``'s index) of the counts the disclosure log says were withheld by
-    secondary suppression."""
-    if log is None or log.empty or profile.empty or "action" not in log:
-        return pd.Series(False, index=profile.index)
-    chosen = log[log["action"] == "secondary suppression"]
-    keys = pd.MultiIndex.from_frame(chosen[_PROFILE_KEYS].astype(str))
-    flags = pd.MultiIndex.from_frame(profile[_PROFILE_KEYS].astype(str)).isin(keys)
-    return pd.Series(flags, index=profile.index)
+    return relations.select(ok)
 
 
 def _keyed(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -238,17 +232,21 @@ def store_cells(
     specs: Sequence = (),
     truth_profile: pd.DataFrame,
     truth_indicators: pd.DataFrame,
-    profile_secondary: pd.Series | None = None,
-    reasons_published: bool = False,
+    rule: str | RuleSet,
+    knows_small: bool = True,
 ) -> Cells:
     """The counts of a published ``profile`` and ``indicators`` and the relations between them
     that hold in the internal data (``truth_*``: the internal tables they were published from).
 
-    What the attacker knows of a withheld figure depends on whether the output says why it was
-    withheld (``reasons_published``): if it does, a small one lies in the rule's withheld range
-    and one withheld to protect others (``profile_secondary``, flags by the profile's index)
-    could be anything; needskit's published stores and reports do not say, so every withheld
-    figure could be anything (``>= 0``).
+    What the attacker knows of a withheld figure (``secondary`` in the result: any value
+    ``>= 0``; otherwise the ``rule``'s withheld range): needskit's outputs do not say why a figure
+    was withheld, but an attacker who guesses that every withheld figure is small guesses right
+    for most of them, and is then as strong as one who is told. So by default
+    (``knows_small``) the attacker knows which withheld figures are small (their true value
+    lies in the rule's withheld range) and that the others could be anything; with
+    ``knows_small=False`` every withheld figure could be anything. Either way only the small
+    ones (``small`` in the result) must not be worked out: a figure withheld to protect another
+    may be, as long as what it protects cannot.
     """
     frames = []
     truths = []
@@ -256,11 +254,6 @@ def store_cells(
     indicators, truth_indicators = (_keyed(t, _INDICATOR_KEYS) for t in (indicators, truth_indicators))
     if len(profile):
         counts = profile[profile["kind"] != "value"]
-        secondary = (
-            profile_secondary.reindex(counts.index, fill_value=False).to_numpy(dtype=bool)
-            if profile_secondary is not None
-            else np.zeros(len(counts), dtype=bool)
-        )
         frame = (
             counts[_PROFILE_KEYS]
             .astype(str)
@@ -269,7 +262,7 @@ def store_cells(
                 row=counts.index.to_numpy(),
                 value=counts["value"].to_numpy(dtype=float, na_value=np.nan),
                 withheld=counts["suppressed"].fillna(False).to_numpy(dtype=bool),
-                secondary=secondary,
+                secondary=False,
             )
         )
         frames.append(frame)
@@ -308,15 +301,14 @@ def store_cells(
         truths.append(by_key.reindex(pd.MultiIndex.from_frame(frame[_INDICATOR_KEYS])).to_numpy(dtype=float))
     if not frames:
         return Cells(
-            pd.DataFrame(columns=["table", "row", "value", "withheld", "secondary"]), Relations.empty()
+            pd.DataFrame(columns=["table", "row", "value", "withheld", "secondary", "small", "fractional"]),
+            Relations.empty(),
         )
     cells = pd.concat(frames, ignore_index=True)
     # withheld cells that were never counted (no data) are not cells
     truth = np.concatenate(truths)
     keep = ~(cells["withheld"].to_numpy() & np.isnan(truth))
     cells, truth = cells[keep].reset_index(drop=True), truth[keep]
-    if not reasons_published:
-        cells["secondary"] = cells["withheld"]
     for column in set(_PROFILE_KEYS + _INDICATOR_KEYS) & set(cells.columns):
         cells[column] = cells[column].astype("category")
     apportioned = members.loc[members["weight"] < 1, "level"].unique() if len(members) else []
@@ -335,6 +327,13 @@ def store_cells(
     cells["fractional"] = cells["level"].isin(list(apportioned)).to_numpy(dtype=bool) | uneven.to_numpy(
         dtype=bool
     )
+    withheld = cells["withheld"].to_numpy(dtype=bool)
+    rs = resolve_rule(rule)
+    small = (truth >= (0.0 if rs.suppress_zero else 0.5)) & (truth < rs.threshold + 0.5)
+    # a fractional count (apportioned to a place) below 1 is withheld as small too
+    small |= cells["fractional"].to_numpy(dtype=bool) & (truth > 0) & (truth < rs.threshold + 0.5)
+    cells["small"] = withheld & small
+    cells["secondary"] = withheld & ~small if knows_small else withheld
     is_profile = (cells["table"] == "profile").to_numpy()
     profile_keys = ["dataset", "measure", "category", "period", "vintage"]
     relations = [
@@ -355,19 +354,25 @@ def store_cells(
 
 
 def attack_store(cells: Cells, *, rule: str | RuleSet) -> pd.DataFrame:
-    """The withheld cells the attacker pins down (their keys), with the value it finds."""
-    lo, hi = tighten(
-        *count_bounds(cells.values, rule=rule, secondary=cells.secondary, fractional=cells.fractional),
-        cells.relations,
-        whole=~cells.fractional,
+    """The withheld cells the attacker pins down (their keys), with the value it finds and
+    whether the rule alone gives it away (``inherent``: :func:`needskit.disclosure.attack.inherent`)."""
+    bounds = count_bounds(cells.values, rule=rule, secondary=cells.secondary, fractional=cells.fractional)
+    lo, hi = tighten(*bounds, cells.relations, whole=~cells.fractional)
+    pinned = recovered(cells.sensitive, lo, hi)
+    given_away = inherent(
+        cells.values, cells.relations, rule=rule, secondary=cells.secondary, fractional=cells.fractional
     )
-    pinned = recovered(cells.frame["withheld"].to_numpy(dtype=bool), lo, hi)
-    return cells.frame[pinned].assign(found_from=lo[pinned], found_to=hi[pinned])
+    return cells.frame[pinned].assign(found_from=lo[pinned], found_to=hi[pinned], inherent=given_away[pinned])
 
 
 def protect_store(cells: Cells, *, rule: str | RuleSet) -> pd.DataFrame:
     """The cells to withhold as well so that :func:`attack_store` pins down none."""
     extra = protect(
-        cells.values, cells.relations, rule=rule, secondary=cells.secondary, fractional=cells.fractional
+        cells.values,
+        cells.relations,
+        rule=rule,
+        secondary=cells.secondary,
+        fractional=cells.fractional,
+        sensitive=cells.sensitive,
     )
     return cells.frame[extra]

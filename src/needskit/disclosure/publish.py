@@ -290,6 +290,7 @@ def _protect_store(
         specs=specs,
         truth_profile=truth_profile,
         truth_indicators=truth_indicators,
+        rule=rule,
     )
     extra = protect_store(cells, rule=rule)
     if extra.empty:

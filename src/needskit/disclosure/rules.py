@@ -204,9 +204,15 @@ def describe_rule(rule: str | RuleSet) -> str:
         "Every published figure was then checked together, as an attacker would combine them: the "
         "neighbourhoods that make up a ward, a district or one of the partnership's own places, the "
         "months that make up a longer period, the categories an indicator adds up, and a rate times "
-        "its population; wherever a withheld figure could still be worked out, another figure was "
-        "withheld as well."
+        "its population, even knowing which withheld figures are small; wherever a withheld figure "
+        "could still be worked out, another figure was withheld as well."
     )
+    if not rs.suppress_zero:
+        text.append(
+            "Because zeros are shown, a withheld figure is at least 1: where every figure of a total is "
+            "withheld and the total is itself small (seven neighbourhoods withheld in an area of at most "
+            "seven), each can be told to be 1, and withholding more cannot prevent it."
+        )
     text.append(
         f"A figure shown as {star} is not missing: it is small, or it was withheld to protect a small "
         "figure, and which of the two is not said."

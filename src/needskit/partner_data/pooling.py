@@ -17,6 +17,7 @@ Nothing here touches files: :class:`~needskit.partner_data.store.Store` writes t
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -264,6 +265,30 @@ def _names(
     return profile["area_code"].map(names)
 
 
+_MINOR_WORDS = frozenset({"and", "at", "by", "de", "for", "in", "of", "on", "the", "upon", "with"})
+
+
+def name_case(names: pd.Series) -> pd.Series:
+    """Names published in capitals (NHS ODS: ``GEORGE'S PRACTICE``) in the case people write them:
+    ``George's Practice``, ``O'Brien Surgery``, ``Ross-on-Wye Medical Centre``, ``Church of England``.
+
+    Every word is capitalised except an apostrophe's ``s`` and, inside a name, ``and``, ``of``,
+    ``on``, ``the`` and similar short words.
+    """
+
+    def word(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if match.start() > 0 and text in _MINOR_WORDS:
+            return text
+        return text[:1].upper() + text[1:]
+
+    def one(name: str) -> str:
+        lowered = re.sub(r"[a-z]+", word, name.lower())
+        return re.sub(r"'S\b", "'s", lowered)
+
+    return names.astype("string").map(one, na_action="ignore").astype("string")
+
+
 def register_rows(prepared: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
     """The assigned rows of a dataset with a ``register:`` block, in register columns.
 
@@ -286,7 +311,7 @@ def register_rows(prepared: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
         if key != "title_case":
             out[key] = value
     for column in title_case if isinstance(title_case, list) else [title_case]:
-        out[column] = out[column].astype("string").str.title()
+        out[column] = name_case(out[column])
     if reg.table == "services":
         if "service_id" not in out.columns and spec.record_id:
             out["service_id"] = rows[spec.record_id].to_numpy()
