@@ -19,6 +19,7 @@ from needskit.disclosure.attack import (
     tighten,
 )
 from needskit.disclosure.publish import publish_indicators, withheld_reason
+from needskit.disclosure.rules import resolve_rule
 
 NAN = np.nan
 
@@ -240,7 +241,13 @@ def test_no_withheld_count_of_the_shipped_series_is_recovered_across_periods(shi
     assert len(cells) > 100_000 and np.isnan(values).any()
     lo, hi = count_bounds(values, rule=rule, secondary=np.isnan(values))  # which is small is not said
     lo, hi = tighten(lo, hi, period_relations(cells, keys=["indicator", "area_code"]))
-    assert not recovered(np.isnan(values), lo, hi).any()
+    # a figure withheld to protect a small one may be worked out; the small ones may not
+    internal = shipped_workspace.store.read_indicators().drop_duplicates(keys).set_index(keys)["numerator"]
+    true = internal.reindex(pd.MultiIndex.from_frame(cells[keys])).to_numpy(dtype=float, na_value=np.nan)
+    low = 0 if resolve_rule(rule).suppress_zero else 1
+    small = np.isnan(values) & (true >= low) & (true <= resolve_rule(rule).threshold)
+    assert small.sum() > 1_000
+    assert not recovered(small, lo, hi).any()
 
 
 @pytest.mark.slow

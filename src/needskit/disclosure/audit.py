@@ -366,12 +366,25 @@ def attack_store(cells: Cells, *, rule: str | RuleSet) -> pd.DataFrame:
 
 
 def protect_store(cells: Cells, *, rule: str | RuleSet) -> pd.DataFrame:
-    """The cells to withhold as well so that :func:`attack_store` pins down none."""
+    """The cells to withhold as well so that :func:`attack_store` pins down none but those the
+    rule itself gives away, and an attacker who is not told which withheld figures are small
+    (so cannot use that a small one is at least 1) pins down none at all."""
     extra = protect(
         cells.values,
         cells.relations,
         rule=rule,
         secondary=cells.secondary,
+        fractional=cells.fractional,
+        sensitive=cells.sensitive,
+    )
+    # the rule's give-aways are the informed attacker's; one who must allow for any withheld
+    # figure being anything finds them another way, where withholding more does help
+    values = np.where(extra, np.nan, cells.values)
+    extra |= protect(
+        values,
+        cells.relations,
+        rule=rule,
+        secondary=np.isnan(values),
         fractional=cells.fractional,
         sensitive=cells.sensitive,
     )
