@@ -16,8 +16,9 @@ def test_choropleth_both_renderings_share_classes(districts):
     assert list(chart.areas.columns[:3]) == ["area_code", "area_name", "area_km2"]
     assert {"map_class", "map_colour", "map_label"} <= set(chart.areas.columns)
     assert chart.areas.crs.equals("EPSG:27700") and chart.lonlat.crs.equals("EPSG:4326")
-    bundle = chart._repr_mimebundle_()
+    bundle, metadata = chart._repr_mimebundle_()
     assert set(bundle) == {"text/html", "image/png", "text/plain"}
+    assert metadata == {"image/png": {"alt": chart.description}}  # the PDF's img alt text
     png = base64.b64decode(bundle["image/png"])
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     page = bundle["text/html"]
@@ -32,7 +33,7 @@ def test_choropleth_both_renderings_share_classes(districts):
     ]
     assert figure.axes[0].get_title(loc="left") == "Area"
     # include/exclude are honoured
-    assert set(chart._repr_mimebundle_(include={"image/png"})) == {"image/png", "text/plain"}
+    assert set(chart._repr_mimebundle_(include={"image/png"})[0]) == {"image/png", "text/plain"}
 
 
 def test_choropleth_html_is_self_contained(districts):

@@ -1,8 +1,12 @@
 """The map object: one classified choropleth, rendered interactive (folium) or static (matplotlib).
 
-:class:`Choropleth` holds the display frame and the shared :class:`~needskit.reports.classes.Classes`;
+:class:`Choropleth` holds the display frame (areas simplified as a coverage, so neighbours share
+their edges), optional outlines of the areas above them (e.g. districts over LSOAs, dissolved
+from the same simplified areas) and the shared :class:`~needskit.reports.classes.Classes`.
 ``_repr_mimebundle_`` carries both ``text/html`` (folium, Leaflet inlined from
-``needskit/assets``, no tiles, no CDN) and ``image/png`` (matplotlib). Build one with
+``needskit/assets``, no tiles, no CDN; with its text description and a collapsed data table, see
+:mod:`needskit.reports.map_text`) and ``image/png`` (matplotlib, from the same geometry), the
+PNG with the description as its ``alt`` text. Build one with
 :func:`needskit.reports.maps.choropleth`.
 """
 
@@ -22,12 +26,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from needskit.reports.classes import MISSING_COLOUR, Classes, format_number
+from needskit.errors import ReportError
+from needskit.reports.classes import MISSING_COLOUR, WITHHELD_COLOUR, Classes, format_number
+from needskit.reports.map_text import MISSING_CLASS, WITHHELD_CLASS, data_table_html, ranked
 from needskit.safe_text import escape_html
 
-__all__ = ["ASSET_ATTRIBUTE", "EDGE_COLOUR", "Choropleth", "leaflet_assets"]
+__all__ = ["ASSET_ATTRIBUTE", "EDGE_COLOUR", "OUTLINE_COLOUR", "Choropleth", "leaflet_assets"]
 
 EDGE_COLOUR = "#ffffff"
+"""Colour of the thin lines between areas."""
+OUTLINE_COLOUR = "#1d1d1b"
+"""Colour of the outlines drawn over the areas (e.g. district boundaries over LSOAs)."""
+EDGE_WEIGHT = 0.35
+"""Width of the lines between areas in the interactive map (CSS pixels)."""
+OUTLINE_WEIGHT = 1.6
+"""Width of the outlines in the interactive map (CSS pixels)."""
 ASSET_ATTRIBUTE = "data-needskit-asset"
 """Attribute marking an inlined library in a map's HTML; the report export keeps one copy of each."""
 
@@ -70,12 +83,8 @@ def _asset_tags() -> str:
 # The map object
 
 
-def _escaped(value: Any) -> Any:
-    return escape_html(value) if isinstance(value, str) else value
-
-
-def _json_value(value: Any, fmt: str) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+def _display(value: Any, fmt: str) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (float, np.floating)):
         return format_number(float(value), fmt)
@@ -91,13 +100,23 @@ class Choropleth:
     Attributes
     ----------
     areas
-        The display frame in EPSG:27700 (simplified): the input's ``code_column``, ``name_column``,
-        ``column`` and tooltip columns, plus ``map_class`` (-1 = no data), ``map_colour`` and
-        ``map_label``.
-    title, legend
-        Map title and legend title.
+        The display frame in EPSG:27700 (simplified as a coverage): the input's ``area_code``,
+        ``name_column``, ``column`` and tooltip columns, plus ``map_class`` (0.. the classes,
+        -1 no data, -2 withheld), ``map_colour`` and ``map_label``; ``attrs["simplified"]`` says
+        how the geometry was simplified.
+    lonlat
+        The same in EPSG:4326, coordinates rounded: the geometry the interactive map embeds.
+    column, title, legend
+        The mapped column, the map's title and the legend's title (the unit).
     classes
         The shared classification (:class:`Classes`).
+    tooltip, aliases
+        Columns shown on hover or tap, and their labels.
+    outlines, outlines_lonlat, outline_label
+        Boundaries drawn over the areas (``area_code``, geometry; EPSG:27700 and EPSG:4326) and
+        what they are, e.g. "District boundaries"; None when there are none.
+    description
+        The map's text alternative, built from the data (:func:`~needskit.reports.map_text.map_description`).
     """
 
     areas: gpd.GeoDataFrame
@@ -111,20 +130,73 @@ class Choropleth:
     fmt: str = "{:,.1f}"
     height: int = 480
     missing_label: str = "No data"
+    withheld_label: str = "Withheld"
+    name_column: str | None = "area_name"
+    outlines: gpd.GeoDataFrame | None = None
+    outlines_lonlat: gpd.GeoDataFrame | None = None
+    outline_label: str | None = None
+    description: str = ""
     dpi: int = 150
     _png: bytes | None = field(default=None, repr=False)
+
+    # ---------------------------------------------------------------- shared
+    def _value_text(self, value: Any, klass: int) -> str:
+        if klass == WITHHELD_CLASS:
+            return "withheld"
+        if klass == MISSING_CLASS:
+            return "no data"
+        return _display(value, self.fmt)
+
+    def legend_rows(self) -> list[tuple[str, str, int]]:
+        """``(colour, label, number of areas)`` of each legend row: the classes, then withheld and
+        no data when some areas are."""
+        rows = list(zip(self.classes.colours, self.classes.labels, self.classes.counts, strict=True))
+        klass = self.areas["map_class"].to_numpy()
+        for code, colour, label in (
+            (WITHHELD_CLASS, WITHHELD_COLOUR, self.withheld_label),
+            (MISSING_CLASS, MISSING_COLOUR, self.missing_label),
+        ):
+            n = int((klass == code).sum())
+            if n:
+                rows.append((colour, label, n))
+        return rows
+
+    def data_table(self) -> pd.DataFrame:
+        """The map's data as a reader sees it: one row per area from the highest value, the
+        tooltip columns (named by their labels, values formatted, "withheld" where a value was
+        withheld) and the class."""
+        order = ranked(self.areas, column=self.column, name_column=self.name_column)
+        out = {}
+        for name, alias in zip(self.tooltip, self.aliases, strict=True):
+            if name == self.column:
+                out[alias] = [
+                    self._value_text(v, int(c)) for v, c in zip(order[name], order["map_class"], strict=True)
+                ]
+            else:
+                out[alias] = [_display(v, self.fmt) for v in order[name]]
+        if self.column not in self.tooltip:
+            pairs = zip(order[self.column], order["map_class"], strict=True)
+            out[self.legend or self.column] = [self._value_text(v, int(c)) for v, c in pairs]
+        out["Class"] = order["map_label"].astype(str).tolist()
+        return pd.DataFrame(out)
 
     # ---------------------------------------------------------------- interactive
     def geojson(self) -> dict[str, Any]:
         """The FeatureCollection embedded in the map (lon/lat, rounded, display properties only)."""
         features = []
         columns = list(dict.fromkeys([*self.tooltip, self.column]))
+        klass = self.areas["map_class"].to_numpy()
         for i, (geom, row) in enumerate(
             zip(self.lonlat.geometry, self.lonlat[columns].itertuples(index=False), strict=True)
         ):
             # Leaflet's tooltip puts these into innerHTML: every value is escaped text
             props = {
-                name: _escaped(_json_value(value, self.fmt)) for name, value in zip(columns, row, strict=True)
+                name: escape_html(
+                    self._value_text(value, int(klass[i]))
+                    if name == self.column
+                    else _display(value, self.fmt)
+                )
+                for name, value in zip(columns, row, strict=True)
             }
             props["map_colour"] = self.areas["map_colour"].iat[i]
             props["map_label"] = escape_html(self.areas["map_label"].iat[i])
@@ -166,14 +238,34 @@ class Choropleth:
             name=self.title or self.column,
             style_function=lambda f: {
                 "fillColor": f["properties"]["map_colour"],
-                "color": "#ffffff",
-                "weight": 0.8,
-                "fillOpacity": 0.85,
+                "color": EDGE_COLOUR,
+                "weight": EDGE_WEIGHT,
+                "opacity": 0.9,
+                "fillOpacity": 0.9,
             },
-            highlight_function=lambda f: {"weight": 2.5, "color": "#333333"},
+            highlight_function=lambda f: {"weight": 2.5, "color": "#333333", "opacity": 1},
             tooltip=tooltip,
         ).add_to(m)
         m.fit_bounds([[miny, minx], [maxy, maxx]])
+
+        if self.outlines_lonlat is not None and len(self.outlines_lonlat):
+            lines = {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(geom)}
+                    for geom in self.outlines_lonlat.geometry
+                ],
+            }
+            outlines = MacroElement()
+            outlines._template = Template(
+                """{% macro script(this, kwargs) %}
+                L.geoJson({{ this.lines|tojson }}, {interactive: false, style: {{ this.style|tojson }}})
+                    .addTo({{ this._parent.get_name() }});
+                {% endmacro %}"""
+            )
+            outlines.lines = lines
+            outlines.style = {"color": OUTLINE_COLOUR, "weight": OUTLINE_WEIGHT, "opacity": 1, "fill": False}
+            m.add_child(outlines)
 
         legend = MacroElement()
         legend._template = Template(
@@ -195,22 +287,20 @@ class Choropleth:
 
     def _legend_html(self) -> str:
         rows = [
-            f'<div><i style="background:{c}"></i>{escape_html(label)} ({n})</div>'
-            for c, label, n in zip(
-                self.classes.colours, self.classes.labels, self.classes.counts, strict=True
-            )
+            f'<div><i style="background:{c}"></i>{escape_html(label)} ({n:,})</div>'
+            for c, label, n in self.legend_rows()
         ]
-        missing = int((self.classes.class_of < 0).sum())
-        if missing:
+        if self.outline_label and self.outlines is not None and len(self.outlines):
             rows.append(
-                f'<div><i style="background:{MISSING_COLOUR}"></i>'
-                f"{escape_html(self.missing_label)} ({missing})</div>"
+                f'<div><i class="needskit-legend-line" style="border-color:{OUTLINE_COLOUR}"></i>'
+                f"{escape_html(self.outline_label)}</div>"
             )
         title = f"<strong>{escape_html(self.legend)}</strong>" if self.legend else ""
         return title + "".join(rows)
 
     def to_html(self, *, include_assets: bool = True) -> str:
-        """A self-contained HTML fragment (no iframe, no network): Leaflet inlined, then the map."""
+        """A self-contained HTML fragment (no iframe, no network): Leaflet inlined, then the map
+        in a ``<figure>`` with its title, its description and its data table."""
         from folium import Figure
 
         m = self.to_folium()
@@ -222,23 +312,51 @@ class Choropleth:
             if name == "meta_http" or type(child).__name__ in ("JavascriptLink", "CssLink"):
                 continue
             head.append(_GLOBAL_STYLES.sub("", child.render()))
-        style = (
-            "<style>.needskit-map{margin:0 0 1em 0}.needskit-map figcaption{font-weight:600;margin:.3em 0}"
-            ".needskit-map .leaflet-container{background:#ffffff;font:12px/1.4 sans-serif}"
-            ".needskit-legend{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
-            "box-shadow:0 0 4px rgba(0,0,0,.3);line-height:18px;color:#222}"
-            ".needskit-legend i{width:14px;height:14px;float:left;margin:2px 6px 0 0;opacity:.85}</style>"
+        ident = m.get_name()
+        title = self.title or self.legend or self.column
+        label = (
+            f"Interactive map: {title}. Drag or use the arrow keys to move, + and - to zoom; "
+            "the values are in the data table below the map."
         )
-        caption = f"<figcaption>{escape_html(self.title)}</figcaption>" if self.title else ""
+        html = fig.html.render()
+        html, found = re.subn(
+            rf'(<div class="folium-map" id="{ident}")',
+            rf'\1 role="region" aria-label="{escape_html(label)}" aria-describedby="{ident}-about"',
+            html,
+            count=1,
+        )
+        if not found:  # folium changed its markup: fail loudly rather than lose the label
+            raise ReportError(
+                "could not label the interactive map",
+                where=f"map {title!r}",
+                expected=f'<div class="folium-map" id="{ident}"> in folium\'s HTML',
+                got=html[:120],
+                hint="folium's markup changed: update needskit.reports.map_rendering",
+            )
+        table = data_table_html(
+            self.data_table(),
+            caption=title,
+            summary=f"Data table of this map ({len(self.areas):,} areas)",
+            numeric=[a for n, a in zip(self.tooltip, self.aliases, strict=True) if n == self.column]
+            or [self.legend or self.column],
+            table_id=f"{ident}-data",
+        )
+        caption = (
+            f'<figcaption id="{ident}-title">{escape_html(self.title)}</figcaption>' if self.title else ""
+        )
+        labelled = f' aria-labelledby="{ident}-title"' if self.title else ""
         assets = _asset_tags() if include_assets else ""
         return (
-            f'<figure class="needskit-map">\n{assets}{style}{"".join(head)}{caption}\n'
-            f"{fig.html.render()}\n<script>\n{fig.script.render()}\n</script>\n</figure>"
+            f"{assets}{_STYLE}{''.join(head)}\n"
+            f'<figure class="needskit-map"{labelled}>{caption}\n{html}\n'
+            f'<p class="needskit-map-about" id="{ident}-about">{escape_html(self.description)}</p>\n'
+            f"{table}\n</figure>\n<script>\n{fig.script.render()}\n</script>"
         )
 
     # ---------------------------------------------------------------- static
     def figure(self, *, figsize: tuple[float, float] = (7.0, 6.0)):
-        """The static map as a matplotlib ``Figure`` (not registered with pyplot)."""
+        """The static map as a matplotlib ``Figure`` (not registered with pyplot), drawn from the
+        same simplified geometry as the interactive map."""
         return _draw_static(self, figsize=figsize)
 
     def to_png(self) -> bytes:
@@ -251,15 +369,20 @@ class Choropleth:
         return self._png
 
     # ---------------------------------------------------------------- display
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(data, metadata)``: the interactive and the static map; the static map's ``alt``
+        text (nbconvert writes it on the ``<img>``, WeasyPrint into the tagged PDF) is the
+        description."""
         bundle: dict[str, Any] = {}
+        metadata: dict[str, Any] = {}
         wanted = lambda mime: (include is None or mime in include) and not (exclude and mime in exclude)  # noqa: E731
         if wanted("text/html"):
             bundle["text/html"] = self.to_html()
         if wanted("image/png"):
             bundle["image/png"] = base64.b64encode(self.to_png()).decode("ascii")
-        bundle["text/plain"] = repr(self)
-        return bundle
+            metadata["image/png"] = {"alt": self.description}
+        bundle["text/plain"] = self.description or repr(self)
+        return bundle, metadata
 
     def __repr__(self) -> str:
         return (
@@ -268,26 +391,43 @@ class Choropleth:
         )
 
 
+_STYLE = (
+    "<style>.needskit-map{margin:0 0 1.5em 0}.needskit-map figcaption{font-weight:600;margin:.3em 0}"
+    ".needskit-map .leaflet-container{background:#ffffff;font:12px/1.4 sans-serif}"
+    ".needskit-map .leaflet-container:focus{outline:3px solid #005eb8;outline-offset:2px}"
+    ".needskit-legend{background:rgba(255,255,255,.94);padding:6px 8px;border-radius:4px;"
+    "box-shadow:0 0 4px rgba(0,0,0,.3);line-height:18px;color:#1d1d1b}"
+    ".needskit-legend i{width:14px;height:14px;float:left;margin:2px 6px 0 0;"
+    "border:1px solid rgba(0,0,0,.25);box-sizing:border-box}"
+    ".needskit-legend i.needskit-legend-line{height:0;margin-top:9px;border:0;border-top:2px solid}"
+    ".needskit-map-about{font-size:.9em;margin:.4em 0}"
+    ".needskit-map-data summary{cursor:pointer;color:#005eb8;margin:.3em 0}"
+    ".needskit-map-table th[scope=row]{font-weight:normal;text-align:left}"
+    ".needskit-map-table .num{text-align:right;white-space:nowrap}</style>\n"
+)
+
+
 def _draw_static(chart: Choropleth, *, figsize: tuple[float, float]):
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     fig = Figure(figsize=figsize)
     ax = fig.add_subplot(1, 1, 1)
-    chart.areas.plot(ax=ax, color=chart.areas["map_colour"].tolist(), edgecolor=EDGE_COLOUR, linewidth=0.4)
+    chart.areas.plot(ax=ax, color=chart.areas["map_colour"].tolist(), edgecolor=EDGE_COLOUR, linewidth=0.15)
+    has_outlines = chart.outlines is not None and len(chart.outlines) > 0
+    if chart.outlines is not None and has_outlines:
+        chart.outlines.boundary.plot(ax=ax, color=OUTLINE_COLOUR, linewidth=0.8)
     ax.set_axis_off()
     ax.set_aspect("equal")
     if chart.title:
         ax.set_title(chart.title, loc="left", fontsize=12, fontweight="bold")
-    handles = [
-        Patch(facecolor=c, edgecolor="#999999", label=f"{label} ({n})")
-        for c, label, n in zip(chart.classes.colours, chart.classes.labels, chart.classes.counts, strict=True)
+    handles: list[Any] = [
+        Patch(facecolor=c, edgecolor="#999999", label=f"{label} ({n:,})")
+        for c, label, n in chart.legend_rows()
     ]
-    missing = int((chart.classes.class_of < 0).sum())
-    if missing:
-        handles.append(
-            Patch(facecolor=MISSING_COLOUR, edgecolor="#999999", label=f"{chart.missing_label} ({missing})")
-        )
+    if has_outlines and chart.outline_label:
+        handles.append(Line2D([], [], color=OUTLINE_COLOUR, linewidth=1.2, label=chart.outline_label))
     ax.legend(
         handles=handles,
         title=chart.legend or None,
