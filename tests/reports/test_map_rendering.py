@@ -114,7 +114,10 @@ def test_map_has_a_text_alternative_and_a_data_table(districts, shipped_geograph
     assert cells[2][0] == "&lt;b&gt;Cheltenham&lt;/b&gt;"
     # hover or tap shows the name and the value, or "withheld"
     props = {f["properties"]["area_name"]: f["properties"]["value"] for f in chart.geojson()["features"]}
-    assert props[frame["area_name"].iat[1]] == "withheld" and props["&lt;b&gt;Cheltenham&lt;/b&gt;"] == "12.5"
+    assert props[frame["area_name"].iat[1]] == "withheld" and props["<b>Cheltenham</b>"] == "12.5"
+    assert (
+        "<b>Cheltenham" not in page.split("</figure>")[1]
+    )  # the script's JSON escapes it; tooltips are text
     # outlines drawn over the areas, not clickable; the legend names classes, withheld and outlines
     assert page.count("interactive: false") == 1
     legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", page).group(1))
@@ -136,3 +139,12 @@ def test_map_description_names_the_extremes():
         "Map: V. 8 areas shaded in 1 class of %: 1.0 – 8.0 (8 areas). Highest: Area C (8.0), Area E (7.0), "
         "Area G (6.0). Lowest: Area B (1.0), Area F (2.0), Area D (3.0)."
     )
+
+
+def test_encoded_rings_decode_to_the_same_coordinates():
+    rng = np.random.default_rng(7)
+    ring = np.round(np.cumsum(rng.normal(0, 0.001, (500, 2)), axis=0) + [-2.1, 51.8], 5)
+    text = map_rendering.encode_ring(ring)
+    assert np.array_equal(np.round(map_rendering.decode_ring(text), 5), ring)
+    assert len(text) < 6 * len(ring)  # GeoJSON takes ~20 characters a vertex
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", text)  # nothing to escape in JSON, HTML or a template

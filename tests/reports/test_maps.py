@@ -25,6 +25,11 @@ def test_choropleth_geometry_is_simplified_and_rounded(districts):
     assert after < before
     geojson = chart.geojson()
     coords = json.dumps([f["geometry"] for f in geojson["features"]])
+    # the map embeds exactly these coordinates, encoded
+    embedded = chart.embedded_polygons()
+    for drawn, feature in zip(embedded, geojson["features"], strict=True):
+        expected = shapely.get_coordinates(shapely.geometry.shape(feature["geometry"]))
+        assert np.array_equal(np.round(shapely.get_coordinates(drawn), 5), expected)
     decimals = [len(x.split(".")[1]) for x in re.findall(r"-?\d+\.\d+", coords)]
     assert max(decimals) <= 5
     lons = np.array([float(x) for x in re.findall(r"\[(-?\d+\.\d+), ", coords)])
@@ -75,9 +80,9 @@ def test_static_map_outlines_and_choropleth(districts):
 
 
 def _embedded_polygons(chart) -> gpd.GeoSeries:
-    """The polygons the interactive map embeds (its GeoJSON), back in British National Grid."""
-    shapes = [shapely.geometry.shape(f["geometry"]) for f in chart.geojson()["features"]]
-    return gpd.GeoSeries(shapes, crs="EPSG:4326").to_crs(BNG)
+    """The polygons the interactive map embeds (decoded from its payload), back in British
+    National Grid."""
+    return gpd.GeoSeries(chart.embedded_polygons(), crs="EPSG:4326").to_crs(BNG)
 
 
 def _neighbours(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -422,6 +422,7 @@ def choropleth(
         outlines_lonlat=outlines_lonlat,
         outline_label=outline_label if outlines is not None else None,
         description=description,
+        precision=int(precision),
     )
 
 
