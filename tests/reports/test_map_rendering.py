@@ -49,6 +49,7 @@ def test_choropleth_html_is_self_contained(districts):
     assert "sourceMappingURL" not in page and "url(images/" not in page
     assert "L.tileLayer" not in page.split("</script>", 1)[1]  # no tile server: the map draws offline
     assert "html, body" not in page  # folium's full-page styles are not carried into a report
+    assert "viewport" not in page and "user-scalable" not in page  # nor its zoom lock
     assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
 
 

@@ -45,6 +45,8 @@ ASSET_ATTRIBUTE = "data-needskit-asset"
 """Attribute marking an inlined library in a map's HTML; the report export keeps one copy of each."""
 
 _GLOBAL_STYLES = re.compile(r"<style>\s*(html,\s*body|#map)\s*\{[^}]*\}\s*</style>", re.IGNORECASE)
+_VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>\s*", re.IGNORECASE)
+"""folium's page-wide viewport (``user-scalable=no`` stops readers zooming: WCAG 1.4.4)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,7 +316,7 @@ class Choropleth:
         for name, child in fig.header._children.items():
             if name == "meta_http" or type(child).__name__ in ("JavascriptLink", "CssLink"):
                 continue
-            head.append(_GLOBAL_STYLES.sub("", child.render()))
+            head.append(_VIEWPORT.sub("", _GLOBAL_STYLES.sub("", child.render())))
         ident = m.get_name()
         title = self.title or self.legend or self.column
         label = (
