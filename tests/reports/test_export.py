@@ -39,8 +39,9 @@ RAW = ("<img src=x", "<svg", "<script>window", "<iframe", '<a rel="attachment"')
 def _display(obj) -> nbformat.NotebookNode:
     if isinstance(obj, Markdown):
         data = {"text/markdown": obj.data, "text/plain": "<Markdown>"}
-    elif hasattr(obj, "_repr_mimebundle_"):
-        data = obj._repr_mimebundle_()
+    elif hasattr(obj, "_repr_mimebundle_"):  # (data, metadata), as IPython takes it
+        data, metadata = obj._repr_mimebundle_()
+        return nbformat.v4.new_output("display_data", data=data, metadata=metadata)
     else:
         data = {"text/html": obj._repr_html_(), "text/plain": repr(obj)}
     return nbformat.v4.new_output("display_data", data=data)
@@ -155,10 +156,14 @@ def test_map_tooltips_and_aliases_are_escaped_text():
     area_map = _hostile_outputs()[-1]
     features = area_map.geojson()["features"]
     names = {f["properties"]["area_name"] for f in features}
-    assert "Ward &quot;&gt;&lt;svg onload=window.__pwned=2&gt;&lt;/svg&gt;" in names
-    folium_html = area_map.to_html()
-    # the alias as the tooltip's innerHTML gets it (escaped, then JSON-encoded by folium)
-    assert "\\u0026lt;/style\\u0026gt;\\u0026lt;script\\u0026gt;" in folium_html
+    assert HOSTILE["area"] in names  # plain text: the map's script sets it as a text node
+    folium_html = area_map.to_html(include_assets=False)  # (Leaflet itself writes "<svg")
+    for raw in RAW:
+        assert raw not in folium_html, raw
+    assert "\\u003c/style\\u003e\\u003cscript\\u003e" in folium_html  # the alias, in the script's JSON
+    assert "textContent = label" in folium_html and "textContent = values[i]" in folium_html  # tooltips
+    # the description and the data table show it as text
+    assert "&lt;/style&gt;&lt;script&gt;window.__pwned=5&lt;/script&gt;" in folium_html
 
 
 def test_print_html_cover_header_and_footer_are_text(hostile):
@@ -244,13 +249,12 @@ def test_no_hostile_value_runs_as_script_in_chromium(hostile, tmp_path):
         opened = page.send(
             "Runtime.evaluate",
             expression="""(() => { const seen = []; let injected = 0;
-                for (const v of Object.values(window)) { if (v instanceof L.Map) { v.eachLayer(g => {
-                    if (g.getTooltip && g.getTooltip() && g.eachLayer) { g.eachLayer(l => {
-                        const el = g.getTooltip()._content(l);  // folium's: builds it with innerHTML
-                        document.body.appendChild(el);
-                        seen.push(el.innerText);
+                for (const v of Object.values(window)) { if (v instanceof L.Map) { v.eachLayer(l => {
+                    if (l.feature && l.getTooltip && l.getTooltip()) {
+                        l.openTooltip(l.getBounds().getCenter());  // as hovering or tapping does
+                        seen.push(l.getTooltip().getElement().innerText);
                         injected += document.querySelectorAll('img[src=x], svg[onload]').length;
-                    }); }
+                    }
                 }); } } return JSON.stringify({seen, injected}); })()""",
             returnByValue=True,
         )

@@ -9,6 +9,7 @@ nbconvert, WeasyPrint) into tmp folders, reading the shipped example's store bui
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -190,9 +191,9 @@ def test_print_html_prefers_static_maps(shipped_store):
     from needskit.reports.maps import choropleth
 
     chart = choropleth(shipped_store.read_areas("district").assign(v=range(6)), column="v", k=3)
-    data = chart._repr_mimebundle_()
+    data, metadata = chart._repr_mimebundle_()
     cell = next(c for c in nb.cells if "choropleth(" in c.source and "districts" in c.source)
-    cell.outputs = [nbformat.v4.new_output("display_data", data=data)]
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data, metadata=metadata)]
     ctx = rx.ExportContext(
         title="T",
         report="t",
@@ -206,6 +207,7 @@ def test_print_html_prefers_static_maps(shipped_store):
     )
     printed = rx.print_html(nb, ctx)
     assert "<script" not in printed and "data:image/png;base64," in printed
+    assert f'alt="{html.escape(chart.description)}"' in printed  # the static map's text alternative
     assert "L.map(" not in printed
     assert "@top-center" in printed and "PARTNER" in printed.upper()  # running marking for partner outputs
     page = rx.export_html(nb, ctx)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from needskit.errors import SchemaError
 
-__all__ = ["SCHEMES", "MISSING_COLOUR", "Classes", "classify", "format_number"]
+__all__ = ["SCHEMES", "MISSING_COLOUR", "WITHHELD_COLOUR", "Classes", "classify", "format_number"]
 
 Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "user_defined"]
 SCHEMES: tuple[str, ...] = ("quantiles", "natural_breaks", "equal_interval", "user_defined")
@@ -26,6 +26,9 @@ deterministic), ``EqualInterval`` and ``UserDefined`` (with ``bins=``)."""
 
 MISSING_COLOUR = "#d9d9d9"
 """Colour of the areas without a value (class -1, "No data")."""
+
+WITHHELD_COLOUR = "#969696"
+"""Colour of the areas whose value was withheld to protect small numbers (class -2, "Withheld")."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from needskit.errors import ReportError
 from needskit.needs.periods import months_in, period_kind
 from needskit.place.extent import ENGLAND
 from needskit.reports.context import AUDIENCE_WORDS, Note, ReportContext, select_period
-from needskit.reports.maps import Choropleth, choropleth
+from needskit.reports.maps import Choropleth, choropleth, with_parent
 from needskit.safe_text import escape_markdown
 
 __all__ = [
@@ -143,12 +143,16 @@ def indicator_map(ctx: ReportContext, indicator: str) -> Choropleth | Note:
     if not ctx.available(indicator):
         return Note(ctx.unavailable_note(indicator))
     info = ctx.info(indicator)
-    frame = neighbourhood_indicator(ctx, indicator)
+    frame = with_parent(neighbourhood_indicator(ctx, indicator), hierarchy=ctx.hierarchy, level=ctx.level)
     return choropleth(
         frame,
         column="value",
         title=f"{info['title']} by {_level_words(ctx.level)}",
         legend=str(info["unit"]) or "value",
+        area_label=_level_words(ctx.level).capitalize(),
+        withheld="suppressed_reason",
+        outline_by="parent_code",
+        outline_label="District boundaries",
     )
 
 
@@ -486,7 +490,8 @@ def neighbourhood_comparison(ctx: ReportContext) -> pd.DataFrame:
 
 def area_map_frame(ctx: ReportContext) -> gpd.GeoDataFrame:
     """The area's neighbourhoods among all neighbourhoods of its district(s), flagged ``in_area``
-    (1 inside, 0 outside) with the deprivation score, for a locator map."""
+    (1 inside, 0 outside) with the deprivation score, for a locator map; ``area_outline`` holds
+    the area's code inside it (``choropleth(outline_by="area_outline")`` outlines the area)."""
     table = ctx.hierarchy
     districts = table.loc[table["lsoa"].isin(ctx.neighbourhoods["area_code"]), "district"].unique()
     lsoas = ctx.store.read_areas("lsoa")
@@ -501,4 +506,7 @@ def area_map_frame(ctx: ReportContext) -> gpd.GeoDataFrame:
     ]
     around["imd_score"] = around["area_code"].map(imd.set_index("area_code")["value"])
     around["in_area"] = around["area_code"].isin(ctx.neighbourhoods["area_code"]).astype(int)
+    around["area_outline"] = (  # the area's outline drawn over the map
+        pd.Series(ctx.area_code, index=around.index, dtype="string").where(around["in_area"] == 1)
+    )
     return around

@@ -25,7 +25,7 @@ from needskit.errors import SchemaError, describe_values
 from needskit.place import BNG, load_areas
 from needskit.reports.charts import ReportFigure
 from needskit.reports.context import ReportContext
-from needskit.reports.maps import Choropleth, choropleth
+from needskit.reports.maps import Choropleth, choropleth, with_parent
 from needskit.reports.scope import (
     area_lsoas,
     check_place_level,
@@ -419,10 +419,14 @@ def supply_map(supply: pd.DataFrame, *, ctx: ReportContext) -> Choropleth:
     there are no services."""
     frame = supply_map_frame(supply, ctx=ctx)
     level = supply.attrs.get("level") or default_place_level(ctx)
+    frame = with_parent(frame, hierarchy=ctx.hierarchy, level=level)
     return choropleth(
         frame,
         column="services_per_1000",
-        legend="per 1,000",
+        legend="services per 1,000 residents",
+        area_label=str(level).capitalize(),
+        outline_by="parent_code",
+        outline_label="District boundaries",
         title=f"Services per 1,000 residents by {level}{data_label(supply)}"
         + ("" if len(supply) else " — no services in the register"),
     )

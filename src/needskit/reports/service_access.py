@@ -23,7 +23,7 @@ from needskit._checks import require_columns
 from needskit.errors import NeedskitWarning, SchemaError
 from needskit.place import BNG
 from needskit.reports.context import ReportContext
-from needskit.reports.maps import Choropleth, choropleth
+from needskit.reports.maps import Choropleth, choropleth, with_parent
 from needskit.reports.scope import area_lsoas, residents
 from needskit.reports.tables import ILLUSTRATIVE_LABEL, unlocated_sentence, why_empty
 from needskit.resources import lsoa_centres, nearest_service, two_step_fca
@@ -377,23 +377,33 @@ def gp_accessibility(
     return out
 
 
-def gp_access_map(fca: gpd.GeoDataFrame) -> Choropleth:
+def gp_access_map(fca: gpd.GeoDataFrame, *, ctx: ReportContext | None = None) -> Choropleth:
     """A map of GP practices per 100,000 residents within reach (:func:`gp_accessibility`); when the
-    register has no services, the practices within reach (none) under a title that says so."""
+    register has no services, the practices within reach (none) under a title that says so. With
+    ``ctx``, the district boundaries are drawn over the neighbourhoods."""
+    outline_by = outline_label = None
+    if ctx is not None:
+        fca = with_parent(fca, hierarchy=ctx.hierarchy, level="lsoa")
+        outline_by, outline_label = "parent_code", "District boundaries"
     if fca.attrs.get("needskit_access", {}).get("absent"):
         return choropleth(
             fca,
             column="services_in_catchment",
             legend="practices",
             title="GP practices within reach: the register has no GP practices",
+            area_label="Neighbourhood",
+            outline_by=outline_by,
+            outline_label=outline_label,
         )
     return choropleth(
         fca,
         column="practices_per_100k",
         title="GP practices per 100,000 residents within reach (2SFCA)",
-        legend="per 100,000",
+        legend="practices per 100,000 residents",
         tooltip=["area_name", "ward_name", "practices_per_100k"],
         aliases=["Neighbourhood", "Ward", "Practices per 100,000"],
+        outline_by=outline_by,
+        outline_label=outline_label,
     )
 
 
