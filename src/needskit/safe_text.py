@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -41,12 +42,46 @@ __all__ = [
 # HTML tables
 
 
+# pandas' table template with header cells marked for assistive technology: a column heading is
+# <th scope="col">, a row heading <th scope="row"> (WCAG 1.3.1); otherwise pandas' own markup.
+def _row_block(block: str, heading: str, scope: str) -> str:
+    cell = (
+        '<{{c.type}}{% if not exclude_styles %}{% if c.id is defined %} id="T_{{uuid}}_{{c.id}}"{% endif %}'
+        ' class="{{c.class}}"{% endif %}'
+        f'{{% if c.type == "th" and "{heading}" in c.class %}} scope="{scope}"{{% endif %}}'
+        " {{c.attributes}}>{{c.display_value}}</{{c.type}}>"
+    )
+    return (
+        f"{{% block {block} %}}\n    <tr>\n{{% for c in r %}}\n{{% if c.is_visible != False %}}\n"
+        f"      {cell}\n{{% endif %}}\n{{% endfor %}}\n    </tr>\n{{% endblock {block} %}}\n"
+    )
+
+
+_TABLE_TEMPLATE = (
+    '{% extends "html_table.tpl" %}\n'
+    + _row_block("head_tr", "col_heading", "col")
+    + _row_block("tr", "row_heading", "row")
+)
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.ChoiceLoader([jinja2.DictLoader({"safe_table.tpl": _TABLE_TEMPLATE}), Styler.loader]),
+    trim_blocks=True,
+)
+
+
 class SafeStyler(Styler):
     """A pandas Styler whose cells, headers, index and caption are always escaped text.
 
     ``format`` and ``format_index`` force ``escape="html"`` and no automatic hyperlinks, so a
     format added later (``styler.format("{:,.2f}", subset=...)``) cannot switch escaping off.
+    Column headings render as ``<th scope="col">`` and row headings as ``<th scope="row">``
+    (pandas' template, extended as :meth:`~pandas.io.formats.style.Styler.from_custom_template`
+    does).
     """
+
+    env = _TEMPLATES
+    template_html = _TEMPLATES.get_template("html.tpl")
+    template_html_table = _TEMPLATES.get_template("safe_table.tpl")
+    template_html_style = _TEMPLATES.get_template("html_style.tpl")
 
     def __init__(self, data: pd.DataFrame | pd.Series, **options: Any) -> None:
         options["escape"] = "html"

@@ -129,7 +129,7 @@ def test_priority_neighbourhoods_and_drivers(public):
     priority = analysis.priority_neighbourhoods(public)
     assert len(priority) == 5 and (priority["imd_decile"] <= 2).all()
     assert priority["imd_rank"].is_monotonic_increasing
-    assert priority.loc[0, "area_code"] == "E01022147" and "Income (1)" in priority.loc[0, "drivers"]
+    assert priority.loc[0, "area_code"] == "E01022147" and "Income (decile 1)" in priority.loc[0, "drivers"]
 
 
 def test_inequality_hot_spots_and_trend(public):

@@ -155,7 +155,11 @@ def _table(
 ) -> str:
     out = [f'<table class="{cls}">']
     if header:
-        out.append("<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead>")
+        out.append(
+            "<thead><tr>"
+            + "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
+            + "</tr></thead>"
+        )
     out.append("<tbody>")
     for row in rows:
         out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")

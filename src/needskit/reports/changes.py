@@ -20,6 +20,7 @@ import pandas as pd
 from needskit.needs.change import compare_periods, gap_change
 from needskit.needs.periods import period_kind, previous_period, year_earlier
 from needskit.reports.context import Note, ReportContext
+from needskit.reports.tables import figures
 
 __all__ = ["Sentences", "comparison_periods", "gap_over_time", "highest_fifth_changes", "what_changed"]
 
@@ -168,7 +169,7 @@ def what_changed(ctx: ReportContext) -> tuple[pd.DataFrame, Sentences]:
         }
     )
     ordered = [text for _, text in sorted(sentences, key=lambda pair: pair[0])]
-    return shown, Sentences(ordered)
+    return figures(shown, ["Change (95% CI)"]), Sentences(ordered)
 
 
 def highest_fifth_changes(ctx: ReportContext, *, indicator: str = "crime_rate_all") -> Sentences:

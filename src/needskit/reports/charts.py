@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from needskit.reports.tables import lay_out
 from needskit.safe_text import styled
 
 __all__ = [
@@ -230,10 +231,16 @@ def cluster_map(gdf, *, title: str, column: str = "cluster") -> Figure | None:
 
 def indicator_styler(table: pd.DataFrame, *, comparator_name: str):
     """The indicator table as leaders read it: figures rounded, significance in Fingertips colours
-    (a :class:`~needskit.safe_text.SafeStyler`: titles and headings are escaped text)."""
+    (a :class:`~needskit.safe_text.SafeStyler`: titles and headings are escaped text), laid out
+    for the page by :func:`~needskit.reports.tables.lay_out` (figures never wrapped); each
+    indicator's unit follows its title unless the title already says it."""
+    units = table["unit"] if "unit" in table else pd.Series("", index=table.index)
     shown = pd.DataFrame(
         {
-            "Indicator": table["title"],
+            "Indicator": [
+                f"{t} ({u})" if isinstance(u, str) and u and u not in str(t) else t
+                for t, u in zip(table["title"], units, strict=True)
+            ],
             "Period": table["period"].str.replace("/", " to "),
             "Count": table["count"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
             "Value": table["value"].map(lambda v: "*" if pd.isna(v) else f"{v:,.1f}"),
@@ -254,4 +261,8 @@ def indicator_styler(table: pd.DataFrame, *, comparator_name: str):
     colours = [comparison_colour(c, p) for c, p in zip(table["comparison"], table["polarity"], strict=True)]
     text = ["white" if c in ("#C00000", "#5555E6") else "black" for c in colours]
     styles = [f"background-color: {c}; color: {t}" for c, t in zip(colours, text, strict=True)]
-    return styled(shown).hide(axis="index").apply(lambda _: styles, subset=["Compared"], axis=0)
+    figures = ["Count", "Value", "95% interval", comparator_name] + (
+        ["England"] if "england_value" in table else []
+    )
+    shown = styled(shown).hide(axis="index").apply(lambda _: styles, subset=["Compared"], axis=0)
+    return lay_out(shown, figures=figures, whole=["Period"])

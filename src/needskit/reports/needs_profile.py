@@ -21,6 +21,7 @@ from needskit.needs.periods import months_in, period_kind
 from needskit.place.extent import ENGLAND
 from needskit.reports.context import AUDIENCE_WORDS, Note, ReportContext, select_period
 from needskit.reports.maps import Choropleth, choropleth, with_parent
+from needskit.reports.tables import show_table
 from needskit.safe_text import escape_markdown
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "need_by_neighbourhood",
     "deprivation",
     "priority_neighbourhoods",
+    "priority_table",
     "headline_facts",
     "inequality_by_decile",
     "hot_spot_areas",
@@ -186,7 +188,8 @@ def priority_neighbourhoods(ctx: ReportContext, *, share: float = 0.2) -> pd.Dat
     """Neighbourhoods among the most deprived nationally (IoD2025 decile ≤ 2 for 20%, 1 for 10%),
     with what drives their need: the domains in which each is in the most deprived 10% or 20%
     of England. Columns: ``area_code``, ``area_name``, ``ward``, ``imd_rank``, ``imd_decile``,
-    ``most_deprived``, ``drivers``."""
+    ``most_deprived``, ``drivers`` (``"Income (decile 1); Crime (decile 2)"``: every such domain,
+    in the index's order). :func:`priority_table` shows it in a report."""
     iod = deprivation(ctx)
     if iod.empty or "imd_decile" not in iod:
         return pd.DataFrame(
@@ -209,17 +212,49 @@ def priority_neighbourhoods(ctx: ReportContext, *, share: float = 0.2) -> pd.Dat
     for code in frame["area_code"]:
         row = iod.loc[code]
         named = [
-            f"{label} ({int(row[f'{key}_decile'])})"
+            f"{label} (decile {int(row[f'{key}_decile'])})"
             for key, label in PRIORITY_DOMAINS.items()
             if f"{key}_decile" in row and row[f"{key}_decile"] <= worst
         ]
-        drivers.append(", ".join(named) if named else "no single domain in the worst 20%")
+        drivers.append("; ".join(named) if named else f"no single domain in the worst {worst}0%")
     frame["drivers"] = drivers
     frame["imd_rank"] = frame["imd_rank"].astype(int)
     frame["imd_decile"] = frame["imd_decile"].astype(int)
     return frame[
         ["area_code", "area_name", "ward", "imd_rank", "imd_decile", "most_deprived", "drivers"]
     ].reset_index(drop=True)
+
+
+def priority_table(ctx: ReportContext, *, share: float = 0.2):
+    """The priority neighbourhoods as a report shows them (:func:`priority_neighbourhoods`):
+    neighbourhood and ward names, IMD rank and decile, and every deprivation domain driving need.
+
+    Returns
+    -------
+    :class:`~needskit.safe_text.SafeStyler` laid out by :func:`~needskit.reports.tables.show_table`
+    (no index, readable headings, ranks with thousands separators and never wrapped, the drivers
+    in full); a :class:`~needskit.reports.context.Note` when no neighbourhood of the area is
+    among the most deprived (or the store has no deprivation index).
+    """
+    frame = priority_neighbourhoods(ctx, share=share)
+    worst = f"{round(share * 100)}%"
+    if frame.empty:
+        why = (
+            f"No neighbourhood of {ctx.area_name} is among the {worst} most deprived in England."
+            if "imd_decile" in deprivation(ctx)
+            else f"The store holds no deprivation index for the neighbourhoods of {ctx.area_name}."
+        )
+        return Note(why)
+    return show_table(
+        frame,
+        columns={
+            "area_name": "Neighbourhood",
+            "ward": "Ward",
+            "imd_rank": "IMD rank (1 = most deprived)",
+            "imd_decile": "IMD decile",
+            "drivers": f"Deprivation domains in England's most deprived {worst}",
+        },
+    )
 
 
 def headline_facts(

@@ -5,10 +5,16 @@ The resource map, commissioning priorities and outcomes monitoring reports (note
 formatted), head every report with :func:`report_title`, mark anything built on made-up data
 with :data:`ILLUSTRATIVE_LABEL` (:func:`data_label`) and print a methods paragraph per report
 (:func:`methods_text`). Nothing here reads the store.
+
+Every report table (these and the needs profile's indicator table) is laid out by
+:func:`lay_out`: columns of figures are right-aligned in tabular figures and never wrapped, text
+wraps only between words, so that WeasyPrint's automatic table layout sizes each column from its
+content on A4 (``assets/print.css``) as the browser does on screen (``assets/report.css``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -18,7 +24,7 @@ from needskit._checks import require_columns, require_frame
 from needskit.config.catalog import THEMES
 from needskit.errors import ReportError
 from needskit.reports.context import AUDIENCE_WORDS, Note, ReportContext
-from needskit.safe_text import escape_markdown, styled
+from needskit.safe_text import SafeStyler, escape_markdown, styled
 
 __all__ = [
     "ILLUSTRATIVE_LABEL",
@@ -27,6 +33,8 @@ __all__ = [
     "shorten",
     "report_title",
     "show_table",
+    "lay_out",
+    "figures",
     "money",
     "methods_text",
     "unlocated_sentence",
@@ -159,48 +167,226 @@ def _column_format(name: str, series: pd.Series) -> Any:
     if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return None
     lowered = name.lower()
+    if "year" in lowered and pd.api.types.is_integer_dtype(series):
+        return "{:.0f}"  # 2025, not 2,025
     if "share" in lowered:
         return "{:.1%}"
-    if "percentile" in lowered or "score" in lowered and "imd" not in lowered:
-        return "{:.2f}"
     if any(key in lowered for key in _MONEY):
         return (lambda v: money(v, 2)) if "per_head" in lowered else money
+    if "percentile" in lowered or "score" in lowered and "imd" not in lowered:
+        return "{:,.2f}"
     if lowered.endswith("_m") or lowered.endswith("(m)"):
         return "{:,.0f}"
+    if "per_" in lowered or "per " in lowered:  # a rate (services per 1,000), not a count
+        return "{:,.1f}"
     if pd.api.types.is_integer_dtype(series) or lowered.startswith(_WHOLE) or lowered.endswith(_WHOLE):
         return "{:,.0f}"
     return "{:,.1f}"
 
 
+# words written in capitals in a heading, and a column name's unit suffix as the heading shows it
+_ACRONYMS = {
+    "gp": "GP",
+    "imd": "IMD",
+    "iod": "IoD",
+    "nhs": "NHS",
+    "lsoa": "LSOA",
+    "msoa": "MSOA",
+    "id": "ID",
+    "ids": "IDs",
+    "ods": "ODS",
+    "icb": "ICB",
+    "vcse": "VCSE",
+    "sii": "SII",
+    "rii": "RII",
+    "spc": "SPC",
+    "2sfca": "2SFCA",
+    "ci": "CI",
+}
+_UNITS = {"m": "(m)", "km": "(km)", "km2": "(km²)", "gbp": "(£)", "pct": "(%)"}
+
+
 def _heading(column: str) -> str:
-    """``supply_per_1000`` -> ``Supply per 1,000``; ``gp_practice_m`` -> ``Gp practice (m)``; a
-    column that is already a label (capitals or spaces, e.g. a ward name) is kept as it is."""
+    """A column name as a heading: ``supply_per_1000`` -> ``Supply per 1,000``,
+    ``gp_practice_m`` -> ``GP practice (m)``, ``spend_gbp`` -> ``Spend (£)``,
+    ``share_high_need`` -> ``Share high need (%)``, ``n_services`` -> ``Services (number)``; a
+    column that is already a label (capitals or spaces, e.g. a ward name) is kept as it is, its
+    first letter made a capital."""
     if column != column.lower() or " " in column:
+        return column[:1].upper() + column[1:]
+    text = column.replace("_per_1000", " per 1,000").replace("_per_100k", " per 100,000")
+    words = [w for w in text.split("_") if w]
+    if not words:
         return column
-    text = column[:-2] + " (m)" if column.endswith("_m") else column
-    text = text.replace("_per_1000", " per 1,000").replace("_per_100k", " per 100,000").replace("imd", "IMD")
-    text = text.replace("_", " ")
-    return text[0].upper() + text[1:]
+    unit = ""
+    if len(words) > 1 and words[-1] in _UNITS:
+        unit = _UNITS[words.pop()]
+    elif "share" in words:
+        unit = "(%)"
+    if words[0] == "n" and len(words) > 1:
+        words = words[1:]
+        unit = unit or "(number)"
+    words = [_ACRONYMS.get(w, w) for w in words]
+    first = words[0]
+    words[0] = first if first in _ACRONYMS.values() else first[:1].upper() + first[1:]
+    return " ".join([*words, unit]) if unit else " ".join(words)
+
+
+TABLE_CLASS = "needskit-table"
+"""The class of every report table laid out by :func:`lay_out` (``print.css``, ``report.css``)."""
+
+# The A4 text width (210 mm less 2 x 17 mm margins, print.css) in ems of each table type size
+# of print.css, the padding of a column in those ems, and the width of a character (DejaVu Sans:
+# digits 0.64 em, lower case about 0.6 em; bold headings a little wider).
+_PRINT_WIDTH_MM = 176.0
+_DENSITY = {"": (7.5, 3.2), "compact": (6.5, 2.0), "dense": (6.0, 1.2)}  # type size pt, padding mm
+_CHAR_EM, _BOLD = 0.62, 1.08
+_BREAK = re.compile(r"\s+|(?<=-)")  # where a browser may wrap text: spaces, after a hyphen
+
+
+def _density(styler: SafeStyler, figures: Sequence[str], whole: Sequence[str]) -> str:
+    """The type size class at which the table's narrowest layout fits the A4 text width.
+
+    Each column is at least as wide as its longest heading word, its longest figure or whole
+    cell, or its longest word of text (the min-content width of automatic table layout);
+    ``"tight"`` when even the densest size does not fit (text may then break inside a word).
+    """
+    rows = [line.split("\t") for line in styler.to_string(delimiter="\t").splitlines()]
+    if not rows:
+        return ""
+    heading, body = rows[0], rows[1:]
+    keep = set(figures) | set(whole)
+    chars = 0.0
+    for i, label in enumerate(heading):
+        widest = max((len(w) for w in _BREAK.split(label)), default=0) * _BOLD
+        for row in body:
+            cell = row[i] if i < len(row) else ""
+            longest = len(cell) if label in keep else max((len(w) for w in _BREAK.split(cell)), default=0)
+            widest = max(widest, longest)
+        chars += widest
+    for name, (size, padding) in _DENSITY.items():
+        em_mm = size * 0.3528
+        if chars * _CHAR_EM + len(heading) * padding / em_mm <= _PRINT_WIDTH_MM / em_mm:
+            return name
+    return "dense tight"
+
+
+# a text value written as a figure: "1,234", "−£50", "12.5%", "× 1.05 (0.98 to 1.12)", "3.4 – 5.1"
+_FIGURE_TEXT = re.compile(
+    r"^[\s\d.,%£×*+\-−–()]*\d[\s\d.,%£×*+\-−–()]*(?:\s(?:to|pp)\b[\s\d.,%£×*+\-−–()]*)*$"
+)
+
+
+def figures(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy of ``df`` whose text ``columns`` :func:`show_table` lays out as figures.
+
+    Numeric columns are figures anyway; this is for numbers already written as text (an interval
+    ``× 1.05 (0.98 to 1.12)``, a change ``+1.2 pp``), kept on one line and right-aligned.
+
+    Raises
+    ------
+    SchemaError
+        Columns not in the frame.
+    """
+    require_columns(df, list(columns), argument="columns")
+    out = df.copy()
+    out.attrs["figures"] = [*out.attrs.get("figures", []), *columns]
+    return out
+
+
+def lay_out(styler: SafeStyler, *, figures: Sequence[str] = (), whole: Sequence[str] = ()) -> SafeStyler:
+    """Mark a report table for its layout on screen and on A4: figures never wrap.
+
+    Parameters
+    ----------
+    styler
+        The table as it is shown (its columns are the headings).
+    figures
+        Headings of the columns of numbers, including numbers written as text (an interval,
+        ``£1,234``, a rank).
+    whole
+        Headings of text columns kept on one line (short codes and periods such as
+        ``2025-H1``, which would otherwise break at the hyphen).
+
+    Returns
+    -------
+    SafeStyler
+        ``styler``: the table has class :data:`TABLE_CLASS`; every cell of a figures column has
+        class ``figure`` (right-aligned, tabular figures, never wrapped: ``print.css`` and
+        ``report.css``) and its heading is right-aligned; a whole column's cells have class
+        ``whole``; other text is left-aligned. Headings and text wrap only between words, so each
+        column is as wide as its longest word or figure at least (the automatic table layout of
+        WeasyPrint and browsers sizes the rest from the content). A table too wide for A4 at the
+        print type size also has class ``compact`` or ``dense`` (smaller type and padding,
+        chosen from an estimate of its narrowest layout) and, when even that does not fit,
+        ``tight`` (text and headings, never a figure, may then break inside a word rather
+        than run off the page).
+
+    Raises
+    ------
+    SchemaError
+        A figures column the table does not show.
+
+    Example
+    -------
+    >>> html = lay_out(styled(pd.DataFrame({"Ward": ["A"], "Residents": ["3,440"]})),
+    ...                figures=["Residents"]).to_html()
+    >>> 'class="needskit-table"' in html and "figure" in html
+    True
+    """
+    require_columns(styler.data, list(figures), argument="figures")
+    require_columns(styler.data, list(whole), argument="whole")
+    data = styler.data
+    kinds = ["figure" if c in figures else "whole" if c in whole else "" for c in data.columns]
+    classes = pd.DataFrame(
+        [kinds] * len(data),
+        index=data.index,
+        columns=data.columns,
+    )
+    styler.set_td_classes(classes)
+    density = _density(styler, figures, whole)
+    styler.set_table_attributes(f'class="{TABLE_CLASS}{" " + density if density else ""}"')
+    if figures:
+        right = [{"selector": "th.col_heading", "props": [("text-align", "right")]}]
+        styler.set_table_styles({c: right for c in dict.fromkeys(figures)}, overwrite=False)
+    return styler
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def _written_as_figures(series: pd.Series) -> bool:
+    """A text column whose every value is a figure (or blank)."""
+    if not (pd.api.types.is_string_dtype(series) or series.dtype == object):
+        return False
+    values = [str(v).strip() for v in series.dropna()]
+    values = [v for v in values if v]
+    return bool(values) and all(_FIGURE_TEXT.match(v) for v in values)
 
 
 def show_table(
     df: pd.DataFrame, *, columns: Mapping[str, str] | Sequence[str] | None = None, top: int | None = None
 ):
-    """A table as leaders read it: chosen columns, readable headings, £ and thousands formatted.
+    """A table as leaders read it: chosen columns, readable headings, £ and thousands formatted,
+    laid out for the page (:func:`lay_out`).
 
     Parameters
     ----------
     df
-        Any table of the report modules. Not modified.
+        Any table of the report modules. Not modified. Columns of numbers written as text can be
+        named in ``df.attrs["figures"]`` (:func:`figures`); text columns whose every value is a
+        number written out (``"1,234"``, ``"× 1.05 (0.98 to 1.12)"``) are found anyway.
     columns
-        Columns to show, or ``{column: heading}``; default every column, headed in sentence case.
+        Columns to show, or ``{column: heading}``; default every column, headed in sentence case
+        with the unit of a suffix (``_m``: metres, ``_gbp``: £) in brackets.
     top
         Show only the first ``top`` rows (the caller sorts).
 
     Returns
     -------
     :class:`~needskit.safe_text.SafeStyler` (renders as an HTML table, every value and heading
-    escaped text; index hidden; missing values blank), or, when
+    escaped text; index hidden; missing values blank; numbers right-aligned and never wrapped), or, when
     ``df`` has no rows and says why (``attrs["why_empty"]``, see :func:`why_empty`), a
     :class:`~needskit.reports.context.Note` with that sentence instead of an empty table.
 
@@ -219,18 +405,27 @@ def show_table(
     else:
         mapping = {c: c for c in columns}
     require_columns(df, list(mapping), argument="columns")
-    frame = pd.DataFrame(df[list(mapping)]).head(top) if top else pd.DataFrame(df[list(mapping)])
-    formats = {}
-    headings = {}
+    frame = pd.DataFrame(df[list(mapping)]).reset_index(drop=True)
+    frame = frame.head(top) if top else frame
+    for column in frame.columns:  # yes and no, not True and False
+        if pd.api.types.is_bool_dtype(frame[column]):
+            frame[column] = frame[column].map({True: "yes", False: "no"})
+    declared = set(df.attrs.get("figures", []))
+    formats, headings, numbers = {}, {}, []
     for column, heading in mapping.items():
         label = heading if heading != column else _heading(column)
         headings[column] = label
         fmt = _column_format(column if heading == column else heading, frame[column])
+        if fmt == "{:.1%}" and label.endswith("(%)"):  # the unit is in the heading
+            fmt = _percent
         if fmt:
             formats[label] = fmt
+        if fmt or column in declared or _written_as_figures(frame[column]):
+            numbers.append(label)
     frame = frame.rename(columns=headings)
     frame.columns = [str(c) for c in frame.columns]
-    return styled(frame).hide(axis="index").format(formats, na_rep="")
+    table = styled(frame).hide(axis="index").format(formats, na_rep="")
+    return lay_out(table, figures=numbers)
 
 
 _METHODS = {
