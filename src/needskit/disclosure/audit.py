@@ -369,23 +369,30 @@ def protect_store(cells: Cells, *, rule: str | RuleSet) -> pd.DataFrame:
     """The cells to withhold as well so that :func:`attack_store` pins down none but those the
     rule itself gives away, and an attacker who is not told which withheld figures are small
     (so cannot use that a small one is at least 1) pins down none at all."""
-    extra = protect(
-        cells.values,
-        cells.relations,
-        rule=rule,
-        secondary=cells.secondary,
-        fractional=cells.fractional,
-        sensitive=cells.sensitive,
-    )
+    extra = np.zeros(len(cells.frame), dtype=bool)
     # the rule's give-aways are the informed attacker's; one who must allow for any withheld
-    # figure being anything finds them another way, where withholding more does help
-    values = np.where(extra, np.nan, cells.values)
-    extra |= protect(
-        values,
-        cells.relations,
-        rule=rule,
-        secondary=np.isnan(values),
-        fractional=cells.fractional,
-        sensitive=cells.sensitive,
-    )
+    # figure being anything finds them another way, where withholding more does help; and what
+    # that withholds can change what the rule alone gives away: take turns until neither adds
+    for _ in range(5):
+        values = np.where(extra, np.nan, cells.values)
+        informed = protect(
+            values,
+            cells.relations,
+            rule=rule,
+            secondary=cells.secondary | extra,
+            fractional=cells.fractional,
+            sensitive=cells.sensitive,
+        )
+        values = np.where(informed, np.nan, values)
+        blind = protect(
+            values,
+            cells.relations,
+            rule=rule,
+            secondary=np.isnan(values),
+            fractional=cells.fractional,
+            sensitive=cells.sensitive,
+        )
+        if not (informed | blind).any():
+            break
+        extra |= informed | blind
     return cells.frame[extra]
