@@ -61,7 +61,7 @@ METHODS: dict[str, tuple[str, str]] = {
         "of that count. Points outside the limits differ by more than chance would explain. The "
         "compare-areas table shows every indicator for England, the area and the areas compared "
         "with it, each cell coloured by its comparison (colour-blind-safe colours, with the word); "
-        "both show only published values, and \"withheld\" where a value was withheld.",
+        'both show only published values, and "withheld" where a value was withheld.',
     ),
     "quantiles": (
         "Quintiles",
