@@ -8,6 +8,7 @@ import sys
 
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 
 import needskit
 from needskit.cli import main
@@ -139,6 +140,14 @@ def test_console_script_runs_demo(tmp_path):
     for name in ("resource-map", "commissioning-priorities", "outcomes-monitoring"):
         for area in ("E10000013", "E07000078"):
             assert (reports / area / "2025-H1" / f"{name}.pdf").exists(), (name, area)
+    # the county chapter compares its districts: the rug and the funnel plot, with text alternatives
+    county = (reports / "E10000013" / "2025-H1" / "needs-profile.html").read_text(encoding="utf-8")
+    assert 'class="needskit-compare-areas"' in county and 'alt="Funnel plot: ' in county
+    printed = " ".join(
+        " ".join(page.extract_text().split())
+        for page in PdfReader(reports / "E10000013" / "2025-H1" / "needs-profile.pdf").pages
+    )
+    assert "Compare areas" in printed and "Funnel plot: Recorded crime" in printed  # the caption
 
 
 def test_a_file_of_only_invalid_rows_fails_pool_and_every_later_command(squares_project, capsys, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,7 +170,8 @@ def test_charts_are_figures(public):
     assert isinstance(charts.quantile_bars(bars, title="x", ylabel="y"), Figure)
     by_period, _ = analysis.period_trend(public)
     assert isinstance(charts.trend_chart(by_period, title="x", ylabel="y"), Figure)
-    assert charts.comparison_colour("worse") == "#C00000" and charts.comparison_colour("better") == "#92D050"
+    assert charts.comparison_colour("worse") == "#D55E00" and charts.comparison_colour("better") == "#009E73"
+    assert fig.alt.startswith("Spine chart: Cheltenham.")
 
 
 def test_select_period_prefers_spans_and_keeps_snapshots():
@@ -182,3 +185,67 @@ def test_select_period_prefers_spans_and_keeps_snapshots():
     assert sorted(chosen["period"]) == ["2021", "2024-01/2024-03"]
     chosen = select_period(frame, "2024-02")
     assert sorted(chosen["period"]) == ["2021", "2024-02"]
+
+
+# -------------------------------------------------------------------------- compare areas (county chapter)
+
+
+def test_county_funnel_reads_the_published_districts(county_ctx):
+    funnel = analysis.funnel_data(county_ctx, indicator="crime_rate_all")
+    published = select_period(county_ctx.results, county_ctx.period)
+    districts = published[(published["indicator"] == "crime_rate_all") & (published["level"] == "district")]
+    county = published[(published["indicator"] == "crime_rate_all") & (published["area_code"] == "E10000013")]
+    points = funnel.points.set_index("area_code")
+    assert sorted(points.index) == sorted(districts["area_code"]) and len(points) == 6
+    for column in ("numerator", "denominator", "value"):
+        assert points.loc[districts["area_code"], column].tolist() == districts[column].tolist(), column
+    assert (points["numerator"] % 5 == 0).all()  # the public store's rounded counts, not the internal ones
+    assert funnel.centre == county["value"].item() and funnel.comparator_name == "Gloucestershire"
+    above = points[points["funnel_position"] == "above"]
+    assert len(above) and (above["value"] > above["control_upper_95"]).all()
+    assert (points.loc[points["funnel_comparison"] == "worse", "value"] > funnel.centre).all()
+    assert funnel.curve["denominator"].between(0, 1.06 * points["denominator"].max()).all()
+    # a district's report, an indicator without a denominator: a sentence instead
+    assert "in the Gloucestershire report" in str(
+        analysis.funnel_data(
+            dataclasses.replace(
+                county_ctx,
+                area_code="E07000078",
+                area_name="Cheltenham",
+                area_level="district",
+                comparator_name="Gloucestershire",
+            ),
+            indicator="crime_rate_all",
+        )
+    )
+    assert "needs a proportion or a rate" in str(analysis.funnel_data(county_ctx, indicator="imd_score"))
+
+
+def test_county_compare_areas_and_withheld_values(county_ctx):
+    table = analysis.compare_areas(county_ctx)
+    areas = table.drop_duplicates("area_code")
+    assert areas["role"].tolist() == ["england", "area"] + ["compared"] * 6
+    assert areas["area_name"].tolist()[:2] == ["England", "Gloucestershire"]
+    published = select_period(county_ctx.results, county_ctx.period).set_index(["indicator", "area_code"])
+    districts = table[table["role"] == "compared"]
+    keys = list(zip(districts["indicator"], districts["area_code"], strict=True))
+    assert districts["value"].tolist() == published.loc[keys, "value"].tolist()
+    assert districts["comparison"].tolist() == published.loc[keys, "comparison"].tolist()
+    assert set(table.loc[table["role"] == "england", "comparison"]) <= {"benchmark", "no_data", "withheld"}
+    # a value the published store withheld shows as withheld in the rug and under the funnel
+    results = county_ctx.results.copy()
+    hit = (
+        (results["indicator"] == "crime_rate_all")
+        & (results["area_code"] == "E07000079")
+        & (results["period"] == county_ctx.period)
+    )
+    results.loc[hit, ["value", "lower_95", "upper_95", "numerator"]] = np.nan
+    results.loc[hit, "suppressed_reason"] = "fewer than 8 events"
+    withheld = dataclasses.replace(county_ctx, results=results)
+    rug = charts.compare_areas_table(analysis.compare_areas(withheld))
+    row = rug.cells.set_index("Indicator").loc[
+        "Recorded crime (excluding anti-social behaviour) per 1,000 residents"
+    ]
+    assert row["Cotswold"] == "withheld" and row["Gloucester"].endswith("\nworse")
+    fig = charts.funnel_plot(analysis.funnel_data(withheld, indicator="crime_rate_all"))
+    assert "Withheld: Cotswold." in fig.alt and "5 districts of Gloucestershire" in fig.alt

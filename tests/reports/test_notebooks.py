@@ -4,6 +4,7 @@ from papermill in any folder and from ``needskit report`` — on the shipped exa
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import papermill
@@ -69,6 +70,20 @@ def test_notebook_runs_from_jupyterlab_in_the_notebooks_folder(name, shipped_sto
     nb = nbformat.read(executed, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    html = [
+        str(o.get("data", {}).get("text/html", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    ]
+    charts = [h for h in html if h.startswith('<figure class="needskit-chart">')]
+    assert all(re.search(r'<img [^>]*alt="[^"]{20,}"', h) for h in charts), name  # every chart has a text
+    if name == "01-needs-profile.ipynb":  # the partnership's whole area: the county chapter
+        assert any("needskit-compare-areas" in h and "Gloucestershire with England" in h for h in html)
+        assert any('alt="Funnel plot: ' in h and "districts of Gloucestershire" in h for h in charts)
+        assert any('alt="Spine chart: ' in h for h in charts) and any(
+            'alt="Line chart: ' in h for h in charts
+        )
 
 
 @pytest.mark.slow
@@ -85,6 +100,7 @@ def test_needs_profile_notebook_for_a_district(shipped_store, tmp_path):
     html = result.files["html"].read_text(encoding="utf-8")
     assert "Cheltenham: needs profile, 2025-H1" in html
     assert "Headline facts" in html and "Priority neighbourhoods" in html
+    assert "Cheltenham is compared with the other districts of Gloucestershire" in html  # not here
     assert "Traceback" not in html and "ename" not in html
     assert network_references(html) == []
     assert html.count('class="leaflet') > 0 or "L.geoJson" in html or "L.geoJSON" in html

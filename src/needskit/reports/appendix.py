@@ -53,6 +53,16 @@ METHODS: dict[str, tuple[str, str]] = {
         "when the comparator's value lies within its 95% (or 99.8%) interval, and otherwise higher "
         "or lower; the indicator's polarity turns higher or lower into better or worse.",
     ),
+    "funnel": (
+        "Funnel plots and compare areas",
+        "A funnel plot shows each area's value against its denominator around its comparator's "
+        "value, with Fingertips' control limits at 95% and 99.8%: for proportions the Wilson score "
+        "limits of the count expected at the comparator's value, for rates the exact Poisson limits "
+        "of that count. Points outside the limits differ by more than chance would explain. The "
+        "compare-areas table shows every indicator for England, the area and the areas compared "
+        "with it, each cell coloured by its comparison (colour-blind-safe colours, with the word); "
+        'both show only published values, and "withheld" where a value was withheld.',
+    ),
     "quantiles": (
         "Quintiles",
         "Areas are placed in quintiles within their comparator's areas with the Fingertips quantile "

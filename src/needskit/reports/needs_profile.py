@@ -10,6 +10,7 @@ need, inequality by deprivation, hot spots and trend. Nothing here computes an i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
@@ -43,6 +44,10 @@ __all__ = [
     "facts_markdown",
     "neighbourhood_comparison",
     "area_map_frame",
+    "Funnel",
+    "areas_compared",
+    "funnel_data",
+    "compare_areas",
 ]
 
 PRIORITY_DOMAINS = {
@@ -545,3 +550,237 @@ def area_map_frame(ctx: ReportContext) -> gpd.GeoDataFrame:
         pd.Series(ctx.area_code, index=around.index, dtype="string").where(around["in_area"] == 1)
     )
     return around
+
+
+# ---------------------------------------------------------------- Fingertips compare-areas views
+
+
+def areas_compared(ctx: ReportContext, *, level: str = "district") -> pd.DataFrame:
+    """The report period's published rows of the areas of ``level`` compared with this area (the
+    county's districts), every indicator; no rows when none is (a district's report, a unitary).
+
+    Columns as :attr:`ReportContext.results` (``numerator``, ``denominator``, ``value``,
+    ``comparison`` with this area as comparator, ``suppressed_reason`` ...)."""
+    results = select_period(ctx.results, ctx.period)
+    return results[(results["level"] == level) & (results["comparator_code"] == ctx.area_code)].reset_index(
+        drop=True
+    )
+
+
+def _nothing_compared(ctx: ReportContext, level: str) -> Note:
+    """Why a report has no compare-areas views: its area has no ``level`` areas compared with it."""
+    words = _level_words(level)
+    if ctx.area_level == level:
+        return Note(
+            f"{ctx.area_name} is compared with the other {words}s of {ctx.comparator_name} "
+            f"(compare areas, funnel plots) in the {ctx.comparator_name} report."
+        )
+    return Note(
+        f"No {words}s are compared with {ctx.area_name}, so this report has no compare-areas view "
+        "or funnel plot."
+    )
+
+
+def _withheld(rows: pd.DataFrame) -> pd.Series:
+    """True where the published store withheld the value (disclosure control or reliability)."""
+    reason = rows["suppressed_reason"].fillna("").astype(str)
+    return rows["value"].isna() & (reason != "")
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """What a funnel plot draws, all from the published store.
+
+    Attributes
+    ----------
+    points
+        One row per area: ``area_code``, ``area_name``, ``numerator``, ``denominator``, ``value``,
+        ``withheld`` (bool), ``suppressed_reason`` and, for areas with a value, the control
+        limits at their denominator and ``funnel_position`` / ``funnel_level`` /
+        ``funnel_comparison`` (:func:`needskit.needs.statistics.funnel_limits`).
+    curve
+        The control limits over a grid of denominators (``denominator``, ``control_lower_95``,
+        ``control_upper_95``, ``control_lower_99_8``, ``control_upper_99_8``).
+    centre
+        The comparator's value (the centre line).
+    indicator, title, unit, period, polarity, statistic
+        The indicator's definition.
+    comparator_name, areas_word
+        The comparator (this area) and what the points are ("districts of Gloucestershire").
+    """
+
+    points: pd.DataFrame
+    curve: pd.DataFrame
+    centre: float
+    indicator: str
+    title: str
+    unit: str
+    period: str
+    polarity: str
+    statistic: str
+    comparator_name: str
+    areas_word: str
+
+
+def funnel_data(
+    ctx: ReportContext, *, indicator: str, level: str = "district", grid: int = 240
+) -> Funnel | Note:
+    """An indicator's funnel plot across the areas compared with this area (the county's districts):
+    each area's published value against its denominator, the area's own value as the centre line,
+    and Fingertips' 95% and 99.8% control limits around it.
+
+    Parameters
+    ----------
+    ctx
+        The report's context (the county: its districts are the points).
+    indicator
+        A proportion or a rate (crude or directly standardised) of the store.
+    level
+        Level of the areas plotted.
+    grid
+        Number of denominators the limits are drawn at.
+
+    Returns
+    -------
+    Funnel, or a :class:`Note` saying why there is no funnel (no areas compared with this one,
+    an indicator without a denominator, no published value for the comparator).
+    """
+    from needskit.needs.statistics import FUNNEL_STATISTICS, funnel_limits
+
+    if not ctx.available(indicator):
+        return Note(ctx.unavailable_note(indicator))
+    info = ctx.info(indicator)
+    rows = areas_compared(ctx, level=level)
+    rows = rows[rows["indicator"] == indicator]
+    words = f"{_level_words(level)}s of {ctx.area_name}"
+    if rows.empty:
+        return _nothing_compared(ctx, level)
+    if info["statistic"] not in FUNNEL_STATISTICS:
+        return Note(
+            f"{info['title']}: a funnel plot needs a proportion or a rate with its denominator; "
+            f"this indicator is a {info['statistic'].replace('_', ' ')}."
+        )
+    centre = (
+        float(rows["comparator_value"].dropna().iloc[0]) if rows["comparator_value"].notna().any() else np.nan
+    )
+    if not np.isfinite(centre):
+        return Note(f"{info['title']}: {ctx.area_name} has no published value, so there is no centre line.")
+    multiplier = float(info["multiplier"])
+    points = pd.DataFrame(
+        {
+            "area_code": rows["area_code"].to_numpy(),
+            "area_name": rows["area_name"].astype(str).to_numpy(),
+            "numerator": rows["numerator"].to_numpy(dtype=float),
+            "denominator": rows["denominator"].to_numpy(dtype=float),
+            "value": rows["value"].to_numpy(dtype=float),
+            "withheld": _withheld(rows).to_numpy(),
+            "suppressed_reason": rows["suppressed_reason"].fillna("").astype(str).to_numpy(),
+        }
+    )
+    points = funnel_limits(
+        points,
+        denominator="denominator",
+        comparator=centre,
+        statistic=info["statistic"],
+        multiplier=multiplier,
+        value="value",
+        polarity=info["polarity"],
+    ).sort_values("area_name", ignore_index=True)
+    sizes = points["denominator"].dropna()
+    sizes = sizes[sizes > 0]
+    if sizes.empty:
+        return Note(f"{info['title']}: no published denominators for the {words}.")
+    # PHEindicatormethods' axis: from zero when the areas' sizes differ more than twofold
+    low = 0.0 if sizes.max() > 2 * sizes.min() else 0.95 * sizes.min()
+    denominators = np.linspace(max(low, 1.0), 1.05 * sizes.max(), grid)
+    if info["statistic"] != "proportion" and centre > 0:
+        # a rate's limits step with each whole expected event: draw them through the steps' corners
+        # (denominators of a whole number of expected events), as PHEindicatormethods does
+        events = np.unique(np.round(denominators * centre / multiplier))
+        events = events[events >= 1]
+        if len(events) >= 2:
+            denominators = events * multiplier / centre
+    curve = funnel_limits(
+        pd.DataFrame({"denominator": denominators}),
+        denominator="denominator",
+        comparator=centre,
+        statistic=info["statistic"],
+        multiplier=multiplier,
+    )
+    return Funnel(
+        points=points,
+        curve=curve,
+        centre=centre,
+        indicator=indicator,
+        title=str(info["title"]),
+        unit=str(info["unit"] or ""),
+        period=str(rows["period"].iloc[0]),
+        polarity=str(info["polarity"]),
+        statistic=str(info["statistic"]),
+        comparator_name=ctx.area_name,
+        areas_word=words,
+    )
+
+
+def compare_areas(ctx: ReportContext, *, level: str = "district") -> pd.DataFrame | Note:
+    """Fingertips' compare-areas view ("tartan rug") as a tidy table: every indicator for England,
+    this area and the areas compared with it (the county's districts), with the published value
+    and the store's comparison of each area with its comparator.
+
+    Returns
+    -------
+    DataFrame
+        One row per indicator and area: ``indicator``, ``title``, ``unit``, ``period``,
+        ``polarity``, ``area_code``, ``area_name``, ``role`` (``england``, ``area`` or
+        ``compared``), ``level`` (of the area), ``value``, ``comparison`` (``better`` ...
+        ``not_compared``, ``withheld`` where the value was withheld, ``no_data`` where there is no
+        row, ``benchmark`` for England), ``comparator_name``
+        (what the cell is compared with; empty for England). Indicators in the store's order,
+        areas England, this area, then the compared areas by name. A :class:`Note` when no area
+        is compared with this one.
+    """
+    below = areas_compared(ctx, level=level)
+    if below.empty:
+        return _nothing_compared(ctx, level)
+    chosen = select_period(ctx.results, ctx.period)
+    own = chosen[chosen["area_code"] == ctx.area_code]
+    england = chosen[chosen["area_code"] == ENGLAND]
+    names = below.drop_duplicates("area_code").sort_values("area_name")
+    areas = [(ENGLAND, "England", "england", "")]
+    areas.append((ctx.area_code, ctx.area_name, "area", ctx.comparator_name))
+    areas += [
+        (code, str(name), "compared", ctx.area_name)
+        for code, name in zip(names["area_code"], names["area_name"], strict=True)
+    ]
+    order = [i for i in ctx.indicator_order if (below["indicator"] == i).any()]
+    info = below.drop_duplicates("indicator").set_index("indicator")
+    frames = []
+    for code, name, role, against in areas:
+        rows = england if role == "england" else own if role == "area" else below[below["area_code"] == code]
+        rows = rows.drop_duplicates("indicator").set_index("indicator").reindex(order)
+        withheld = rows["value"].isna() & rows["suppressed_reason"].fillna("").astype(str).ne("")
+        comparison = rows["comparison"].fillna("not_compared").astype(object)
+        comparison = comparison.where(~rows["value"].isna(), "no_data")
+        comparison = comparison.where(~withheld, "withheld")
+        if role == "england":
+            comparison = comparison.where(comparison.isin(["withheld", "no_data"]), "benchmark")
+        comparison = comparison.replace({"no comparator": "not_compared"})
+        frames.append(
+            pd.DataFrame(
+                {
+                    "indicator": order,
+                    "title": info.loc[order, "title"].astype(str).to_numpy(),
+                    "unit": info.loc[order, "unit"].fillna("").astype(str).to_numpy(),
+                    "period": rows["period"].fillna(info.loc[order, "period"]).astype(str).to_numpy(),
+                    "polarity": info.loc[order, "polarity"].astype(str).to_numpy(),
+                    "area_code": code,
+                    "area_name": name,
+                    "role": role,
+                    "level": "country" if role == "england" else ctx.area_level if role == "area" else level,
+                    "value": rows["value"].to_numpy(dtype=float),
+                    "comparison": comparison.to_numpy(dtype=object),
+                    "comparator_name": against,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

@@ -12,7 +12,8 @@ Grouping: :func:`proportion` and :func:`crude_rate` compute one result per row w
 
 Modules: :mod:`.limits` (array-level confidence limits), :mod:`.stats` (proportion, crude
 rate, mean), :mod:`.standardised` (DSR, ISR), :mod:`.life_table` (life expectancy),
-:mod:`.benchmark` (comparisons, quantiles, trend), :mod:`.ages` (age bands, ESP2013).
+:mod:`.benchmark` (comparisons, quantiles, trend), :mod:`.funnel` (control limits
+for funnel plots and SPC comparisons), :mod:`.ages` (age bands, ESP2013).
 """
 
 from needskit.needs.statistics.ages import ESP2013, ESP2013_BANDS, LIFE_TABLE_BANDS, parse_band
@@ -23,6 +24,7 @@ from needskit.needs.statistics.benchmark import (
     quantiles,
     trend,
 )
+from needskit.needs.statistics.funnel import FUNNEL_STATISTICS, control_limits, funnel_limits
 from needskit.needs.statistics.life_table import life_expectancy
 from needskit.needs.statistics.limits import (
     byars_limits,
@@ -46,6 +48,9 @@ __all__ = [
     "compare",
     "quantiles",
     "trend",
+    "funnel_limits",
+    "control_limits",
+    "FUNNEL_STATISTICS",
     "wilson_limits",
     "byars_limits",
     "exact_poisson_limits",

@@ -115,6 +115,20 @@ def first_reason(conditions: Sequence[tuple[npt.NDArray[np.bool_] | np.bool_, st
     return np.select([c for c, _ in conditions], [r for _, r in conditions], default="").astype(object)
 
 
+def judge(direction: np.ndarray, polarity: np.ndarray) -> np.ndarray:
+    """Turn higher/lower into better/worse by polarity (no_judgement keeps higher/lower)."""
+    return np.select(
+        [
+            (direction == "higher") & (polarity == "high_is_good"),
+            (direction == "higher") & (polarity == "high_is_bad"),
+            (direction == "lower") & (polarity == "high_is_good"),
+            (direction == "lower") & (polarity == "high_is_bad"),
+        ],
+        ["better", "worse", "worse", "better"],
+        default=direction,
+    ).astype(object)
+
+
 def normalise_polarity(polarity: object, *, argument: str = "polarity") -> str:
     if isinstance(polarity, str):
         value = POLARITY_ALIASES.get(polarity, polarity)

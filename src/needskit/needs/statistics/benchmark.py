@@ -20,19 +20,20 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from needskit._checks import require_columns, require_frame, require_non_negative, require_numeric
 from needskit.errors import SchemaError
 from needskit.needs.statistics._common import (
     first_reason,
     group_keys,
+    judge,
     polarity_per_row,
     refuse_collisions,
     require_column_name,
     require_greater_equal,
 )
-from needskit.needs.statistics.limits import confidence_levels, level_label, z_value
+from needskit.needs.statistics.funnel import control_limits
+from needskit.needs.statistics.limits import confidence_levels, level_label
 
 __all__ = ["compare", "quantiles", "trend", "COMPARISON_METHODS", "TREND_CRITICAL_VALUE"]
 
@@ -45,20 +46,6 @@ _METHOD_NAMES = {
     "spc_proportion": "SPC for proportions",
     "spc_dsr": "SPC for DSRs",
 }
-
-
-def _judge(direction: np.ndarray, polarity: np.ndarray) -> np.ndarray:
-    """Turn higher/lower into better/worse by polarity (no_judgement keeps higher/lower)."""
-    return np.select(
-        [
-            (direction == "higher") & (polarity == "high_is_good"),
-            (direction == "higher") & (polarity == "high_is_bad"),
-            (direction == "lower") & (polarity == "high_is_good"),
-            (direction == "lower") & (polarity == "high_is_bad"),
-        ],
-        ["better", "worse", "worse", "better"],
-        default=direction,
-    ).astype(object)
 
 
 def _comparator_values(df: pd.DataFrame, comparator: str | float) -> np.ndarray:
@@ -193,49 +180,22 @@ def compare(
             similar = (lo <= comp) & (comp <= hi)
             direction = np.where(v < comp, "lower", "higher")
     else:
-        z = z_value(level)
         if method == "spc_proportion":
-            unit = 100.0 if multiplier is None else float(multiplier)
             cols = _needs(df, method, numerator=numerator, denominator=denominator)
-            x, n = cols["numerator"], cols["denominator"]
+            n = cols["denominator"]
             with np.errstate(divide="ignore", invalid="ignore"):
-                observed = x / n
-                p0 = comp / unit
-                expected = n * p0
-                spread = z * np.sqrt(z**2 + 4 * expected * (1 - expected / n))
-                lo = (2 * expected + z**2 - spread) / (2 * (n + z**2))
-                hi = (2 * expected + z**2 + spread) / (2 * (n + z**2))
-            usable = ~(np.isnan(observed) | np.isnan(comp)) & (n > 0) & np.isfinite(lo) & np.isfinite(hi)
-            control_lower, control_upper = lo * unit, hi * unit
+                observed = cols["numerator"] / n * (100.0 if multiplier is None else float(multiplier))
+            lo, hi = control_limits(n, comp, statistic="proportion", confidence=level, multiplier=multiplier)
         else:  # spc_dsr
-            unit = 100_000.0 if multiplier is None else float(multiplier)
             cols = _needs(df, method, value=value, denominator=denominator)
             observed, n = cols["value"], cols["denominator"]
-            alpha = 1 - level
-            with np.errstate(divide="ignore", invalid="ignore"):
-                expected = comp * n / unit
-                low_events = np.ceil(expected)
-                high_events = np.floor(expected)
-                lo_count = np.where(
-                    low_events > 0,
-                    stats.chi2.ppf(alpha / 2, 2 * np.where(low_events > 0, low_events, 1)) / 2,
-                    0.0,
-                )
-                hi_count = stats.chi2.ppf(1 - alpha / 2, 2 * high_events + 2) / 2
-                lo = lo_count / n * unit
-                hi = hi_count / n * unit
-            usable = (
-                ~(np.isnan(observed) | np.isnan(comp))
-                & (n > 0)
-                & (comp >= 0)
-                & np.isfinite(lo)
-                & np.isfinite(hi)
-            )
-            control_lower, control_upper = lo, hi
+            lo, hi = control_limits(n, comp, statistic="dsr", confidence=level, multiplier=multiplier)
+        usable = ~(np.isnan(observed) | np.isnan(lo) | np.isnan(hi))
+        control_lower, control_upper = lo, hi
         with np.errstate(invalid="ignore"):
             similar = (lo <= observed) & (observed <= hi)
             direction = np.where(observed > hi, "higher", "lower")
-    outcome = np.where(similar, "similar", _judge(direction.astype(object), pol))
+    outcome = np.where(similar, "similar", judge(direction.astype(object), pol))
     outcome = np.where(usable, outcome, "not_compared").astype(object)
 
     out = df.copy()
@@ -582,7 +542,7 @@ def trend(
                 expected="one polarity per group",
             )
         pol = pol_frame.first().reindex(range(n_groups)).to_numpy(dtype=object)
-        judged = _judge(
+        judged = judge(
             np.select([outcome == "increasing", outcome == "decreasing"], ["higher", "lower"], "").astype(
                 object
             ),
