@@ -51,15 +51,8 @@ def run(shipped_store):
     return call
 
 
-@pytest.fixture(scope="module")
-def small_report(tmp_path_factory, run):
-    """One real run of the small notebook for Cheltenham, HTML and PDF."""
-    out = tmp_path_factory.mktemp("reports")
-    result = run(SMALL, area="E07000078", period="2025-H1", out=out)
-    return out, result
-
-
 # ------------------------------------------------------------------------------- outputs
+# (``small_report``, one real run of the small notebook for Cheltenham, is the session's: conftest.py)
 
 
 def test_outputs_and_manifest_written(small_report, shipped_store):
