@@ -8,6 +8,7 @@ helpers' own display outputs (no kernel), so this stays cheap.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -260,3 +261,17 @@ def test_no_hostile_value_runs_as_script_in_chromium(hostile, tmp_path, browser)
     assert tooltips["injected"] == 0
     assert found == {"pwned": None, "injected": 0, "shown": True}
     assert log.requests == [], log.requests
+
+
+def test_the_document_title_names_the_report_area_and_period_once(hostile):
+    from needskit.reports.export import document_title
+
+    _nb, ctx = hostile
+    plain = dataclasses.replace(ctx, title="Needs profile", area_name="Cheltenham")
+    assert document_title(plain) == "Needs profile \u2014 Cheltenham \u2014 2025-H1"
+    named = dataclasses.replace(plain, title="Cheltenham: needs profile, 2025-H1")
+    assert document_title(named) == "Cheltenham: needs profile, 2025-H1"
+    page = print_html(*hostile)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    area = "Ward &#34;&gt;&lt;svg onload=window.__pwned=2&gt;&lt;/svg&gt;"  # text, not markup
+    assert title == f"Hostile text \u2014 {area} \u2014 2025-H1"
