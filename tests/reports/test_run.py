@@ -368,7 +368,7 @@ def test_each_chapter_batch_runs_in_parallel_and_writes_index(tmp_path, shipped_
         ("E07000083", "Tewkesbury"),
         ("E10000013", "Gloucestershire"),
     ]:
-        assert f"<td>{name}</td>" in index and f"<td>{code}</td>" in index
+        assert f'<th scope="row">{name}</th>' in index and f"<td>{code}</td>" in index
     assert 'href="../../E07000080/2025-H1/report_tiny.html"' in index
     assert 'href="report_tiny.html"' in index
     assert rx.network_references(index) == []
