@@ -137,9 +137,12 @@ def test_console_script_runs_demo(tmp_path):
     for area in ("E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"):
         for suffix in ("html", "pdf"):
             assert (reports / area / "2025-H1" / f"needs-profile.{suffix}").exists(), (area, suffix)
+    index = (reports / "E10000013" / "2025-H1" / "index.html").read_text(encoding="utf-8")
     for name in ("resource-map", "commissioning-priorities", "outcomes-monitoring"):
         for area in ("E10000013", "E07000078"):
             assert (reports / area / "2025-H1" / f"{name}.pdf").exists(), (name, area)
+        # the index, written last, links every report of each area
+        assert f'href="{name}.html"' in index and f'href="../../E07000078/2025-H1/{name}.pdf"' in index
     # the county chapter compares its districts: the rug and the funnel plot, with text alternatives
     county = (reports / "E10000013" / "2025-H1" / "needs-profile.html").read_text(encoding="utf-8")
     assert 'class="needskit-compare-areas"' in county and 'alt="Funnel plot: ' in county

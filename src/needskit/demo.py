@@ -4,10 +4,11 @@
    the store, compute and benchmark every indicator, publish for each audience;
 2. for datasets assigned by their publisher's own LSOA codes (police.uk), report how often a row's
    point lies in that LSOA (the pool measured it: ``code_agreement.csv``);
-3. produce the regular needs analysis: the partnership's area and each chapter (HTML + PDF +
-   manifest, in parallel) with an index, for the public;
-4. produce the resource map, commissioning priorities and outcomes monitoring for the area and
-   its first chapter (in parallel, one worker per core).
+3. produce the resource map, commissioning priorities and outcomes monitoring for the area and
+   its first chapter (in parallel, one worker per core);
+4. produce the regular needs analysis: the partnership's area and each chapter (HTML + PDF +
+   manifest, in parallel), for the public, with the period's index, which links every report
+   of every area (so it is written last).
 
 Nothing here names a partnership: everything follows from the project's ``conf/``.
 """
@@ -50,11 +51,6 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
     produce = functools.partial(
         report_command, out=out, echo=echo, progress=False, store=store, project=ws.project.root
     )
-    echo(
-        f"producing the needs profile: {ws.area.area_name} and its {len(ws.area.chapters)} "
-        f"{ws.area.chapter_level} chapters ..."
-    )
-    produce("needs-profile", area=area, each_chapter=True)
     first = ws.area.chapters[0] if ws.area.chapters else area
     echo(
         "producing the resource map, commissioning priorities and outcomes monitoring "
@@ -69,6 +65,11 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
     for report in done:
         shown = ", ".join(str(path) for fmt, path in report.files.items() if fmt != "ipynb")
         echo(f"wrote {shown} ({report.seconds:.1f} s)")
+    echo(
+        f"producing the needs profile: {ws.area.area_name} and its {len(ws.area.chapters)} "
+        f"{ws.area.chapter_level} chapters, and the index of every report ..."
+    )
+    produce("needs-profile", area=area, each_chapter=True)
     if failed:
         name, error = next(iter(failed.items()))
         raise ReportError(

@@ -69,6 +69,7 @@ def test_text_from_data_on_the_history_page_is_never_markup(tmp_path):
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from needskit.reports.changes import Sentences
+    from needskit.reports.index_pages import PublishedReport
 
     hostile = "<img src=x onerror=alert(1)>"
     assert (
@@ -83,11 +84,19 @@ def test_text_from_data_on_the_history_page_is_never_markup(tmp_path):
         area_name=hostile,
         area="E1",
         partnership=hostile,
-        rows=[{"period": "2025-H1", "links": [("HTML", "2025-H1/r.html")], "changed": hostile}],
+        rows=[
+            {
+                "period": "2025-H1",
+                "reports": [PublishedReport("r", hostile, (("HTML", "2025-H1/r.html"),))],
+                "index": None,
+                "changed": hostile,
+            }
+        ],
         css="",
         report="r",
     )
-    assert "<img" not in page and page.count("&lt;img") == 4
+    # the title, h1 and caption (area), the partnership, the report title (text, aria-label), the change
+    assert "<img" not in page and page.count("&lt;img") == 7
 
 
 @pytest.mark.slow
@@ -135,6 +144,11 @@ def test_a_new_half_year_of_the_shipped_months_yields_one_analysis_per_area(tmp_
     history = (reports / first.area / "index.html").read_text(encoding="utf-8")
     assert history.index("2025-H2") < history.index("2025-H1")  # newest first
     assert "against" in history and "in 2025-H1" in history  # what changed, in one line
+    # every period links its report and its index of every area; each index links every period
+    for period in ("2025-H1", "2025-H2"):
+        assert f'href="{period}/report_tiny.html"' in history and f'href="{period}/index.html"' in history
+        index = (reports / first.area / period / "index.html").read_text(encoding="utf-8")
+        assert 'href="../index.html"' in index and index.count("report_tiny.html") == len(areas)
     store = open_workspace(root).store
     table = store.period_table().set_index("period")
     assert bool(table.loc["2025-H2", "complete"]) and int(table.loc["2025-H2", "months_present"]) == 6

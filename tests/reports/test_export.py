@@ -8,7 +8,7 @@ helpers' own display outputs (no kernel), so this stays cheap.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -231,49 +231,47 @@ def test_the_fetcher_serves_bundled_assets_and_report_images():
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_no_hostile_value_runs_as_script_in_chromium(hostile, tmp_path):
-    from reports.test_browser import CHROMIUM, DevTools, _page_socket, _start_chromium
+def test_no_hostile_value_runs_as_script_in_chromium(hostile, tmp_path, browser):
+    from reports.browser import open_page
 
-    if CHROMIUM is None:
-        pytest.skip("no Chromium here (Debian: apt-get install chromium; .ci/run installs it for CI)")
     page_file = tmp_path / "hostile.html"
     page_file.write_text(export_html(*hostile), encoding="utf-8")
-    process, port = _start_chromium(tmp_path / "profile")
+    page, log = open_page(browser, page_file)
     try:
-        page = DevTools(_page_socket(port))
-        page.send("Runtime.enable")
-        page.send("Page.enable")
-        page.send("Page.navigate", url=page_file.resolve().as_uri())
-        page.wait_for("Page.loadEventFired")
         # build every map tooltip, as hovering would, and keep it in the page
-        opened = page.send(
-            "Runtime.evaluate",
-            expression="""(() => { const seen = []; let injected = 0;
+        tooltips = page.evaluate(
+            """() => { const seen = []; let injected = 0;
                 for (const v of Object.values(window)) { if (v instanceof L.Map) { v.eachLayer(l => {
                     if (l.feature && l.getTooltip && l.getTooltip()) {
                         l.openTooltip(l.getBounds().getCenter());  // as hovering or tapping does
                         seen.push(l.getTooltip().getElement().innerText);
                         injected += document.querySelectorAll('img[src=x], svg[onload]').length;
                     }
-                }); } } return JSON.stringify({seen, injected}); })()""",
-            returnByValue=True,
+                }); } } return {seen, injected}; }"""
         )
-        found = page.send(
-            "Runtime.evaluate",
-            expression="JSON.stringify({pwned: window.__pwned === undefined ? null : window.__pwned,"
-            " injected: document.querySelectorAll("
-            "'img[src=x], svg[onload], iframe, a[rel=attachment]').length,"
-            " shown: document.body.innerText.includes('onerror=window.__pwned=1')})",
-            returnByValue=True,
-        )["result"]["value"]
-        page.close()
+        found = page.evaluate(
+            """() => ({pwned: window.__pwned === undefined ? null : window.__pwned,
+                injected: document.querySelectorAll(
+                    'img[src=x], svg[onload], iframe, a[rel=attachment]').length,
+                shown: document.body.innerText.includes('onerror=window.__pwned=1')})"""
+        )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except Exception:
-            process.kill()
-    assert "value" in opened["result"], opened
-    tooltips = json.loads(opened["result"]["value"])
+        page.context.close()
     assert len(tooltips["seen"]) == 3 and any("onload=window.__pwned=2" in t for t in tooltips["seen"])
-    assert json.loads(found) == {"pwned": None, "injected": 0, "shown": True}
+    assert tooltips["injected"] == 0
+    assert found == {"pwned": None, "injected": 0, "shown": True}
+    assert log.requests == [], log.requests
+
+
+def test_the_document_title_names_the_report_area_and_period_once(hostile):
+    from needskit.reports.export import document_title
+
+    _nb, ctx = hostile
+    plain = dataclasses.replace(ctx, title="Needs profile", area_name="Cheltenham")
+    assert document_title(plain) == "Needs profile \u2014 Cheltenham \u2014 2025-H1"
+    named = dataclasses.replace(plain, title="Cheltenham: needs profile, 2025-H1")
+    assert document_title(named) == "Cheltenham: needs profile, 2025-H1"
+    page = print_html(*hostile)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    area = "Ward &#34;&gt;&lt;svg onload=window.__pwned=2&gt;&lt;/svg&gt;"  # text, not markup
+    assert title == f"Hostile text \u2014 {area} \u2014 2025-H1"

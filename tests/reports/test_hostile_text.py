@@ -134,34 +134,21 @@ def test_the_pdf_has_no_attachment(hostile_reports):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_no_script_from_data_runs_in_chromium(hostile_reports, tmp_path):
-    from reports.test_browser import CHROMIUM, DevTools, _page_socket, _start_chromium
+def test_no_script_from_data_runs_in_chromium(hostile_reports, browser):
+    from reports.browser import open_page
 
-    if CHROMIUM is None:
-        pytest.skip("no Chromium here (Debian: apt-get install chromium; .ci/run installs it for CI)")
-    process, port = _start_chromium(tmp_path / "profile")
     found = {}
-    try:
-        for report, path in hostile_reports.items():
-            page = DevTools(_page_socket(port))
-            page.send("Runtime.enable")
-            page.send("Page.enable")
-            page.send("Page.navigate", url=path.resolve().as_uri())
-            page.wait_for("Page.loadEventFired")
-            found[report] = page.send(
-                "Runtime.evaluate",
-                expression="JSON.stringify({pwned: window.__pwned === undefined ? null : window.__pwned,"
-                " injected: document.querySelectorAll('img[src=x], svg[onload], script:not([src])')"
-                ".length > 0 && [...document.querySelectorAll('script:not([src])')]"
-                ".some(s => s.textContent.includes('__pwned'))})",
-                returnByValue=True,
-            )["result"]["value"]
-            page.close()
-    finally:
-        process.terminate()
+    for report, path in hostile_reports.items():
+        page, log = open_page(browser, path)
         try:
-            process.wait(timeout=10)
-        except Exception:
-            process.kill()
+            found[report] = page.evaluate(
+                """() => ({pwned: window.__pwned === undefined ? null : window.__pwned,
+                    injected: document.querySelectorAll('img[src=x], svg[onload], script:not([src])')
+                        .length > 0 && [...document.querySelectorAll('script:not([src])')]
+                        .some(s => s.textContent.includes('__pwned'))})"""
+            )
+        finally:
+            page.context.close()
+        assert log.requests == [], (report, log.requests)
     for report, value in found.items():
-        assert json.loads(value) == {"pwned": None, "injected": False}, report
+        assert value == {"pwned": None, "injected": False}, report

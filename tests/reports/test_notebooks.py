@@ -12,7 +12,6 @@ import pytest
 from pypdf import PdfReader
 
 from needskit.config.project import project_dir
-from needskit.reports import run_report
 from needskit.reports.export import network_references
 from needskit.reports.run import kernel_for_reports
 
@@ -87,16 +86,8 @@ def test_notebook_runs_from_jupyterlab_in_the_notebooks_folder(name, shipped_sto
 
 
 @pytest.mark.slow
-def test_needs_profile_notebook_for_a_district(shipped_store, tmp_path):
-    result = run_report(
-        "needs-profile",
-        area="E07000078",
-        period="2025-H1",
-        publish="public",
-        out=tmp_path,
-        store=shipped_store.path,
-        project=ROOT,
-    )
+def test_needs_profile_notebook_for_a_district(executed_reports):
+    result = executed_reports.get("needs-profile", "E07000078")  # public, HTML and PDF
     html = result.files["html"].read_text(encoding="utf-8")
     assert "Cheltenham: needs profile, 2025-H1" in html
     assert "Headline facts" in html and "Priority neighbourhoods" in html
@@ -118,17 +109,8 @@ def test_needs_profile_notebook_for_a_district(shipped_store, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("area", ["E01022147", "west-cheltenham"])
-def test_neighbourhood_profile_notebook(shipped_store, tmp_path, area):
-    result = run_report(
-        "neighbourhood-profile",
-        area=area,
-        period="2025-H1",
-        publish="public",
-        formats=("html",),
-        out=tmp_path,
-        store=shipped_store.path,
-        project=ROOT,
-    )
+def test_neighbourhood_profile_notebook(executed_reports, area):
+    result = executed_reports.get("neighbourhood-profile", area)  # public, HTML
     html = result.files["html"].read_text(encoding="utf-8")
     assert "neighbourhood profile, 2025-H1" in html and "England" in html
     assert "Traceback" not in html

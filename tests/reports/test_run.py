@@ -51,15 +51,8 @@ def run(shipped_store):
     return call
 
 
-@pytest.fixture(scope="module")
-def small_report(tmp_path_factory, run):
-    """One real run of the small notebook for Cheltenham, HTML and PDF."""
-    out = tmp_path_factory.mktemp("reports")
-    result = run(SMALL, area="E07000078", period="2025-H1", out=out)
-    return out, result
-
-
 # ------------------------------------------------------------------------------- outputs
+# (``small_report``, one real run of the small notebook for Cheltenham, is the session's: conftest.py)
 
 
 def test_outputs_and_manifest_written(small_report, shipped_store):
@@ -375,7 +368,7 @@ def test_each_chapter_batch_runs_in_parallel_and_writes_index(tmp_path, shipped_
         ("E07000083", "Tewkesbury"),
         ("E10000013", "Gloucestershire"),
     ]:
-        assert f"<td>{name}</td>" in index and f"<td>{code}</td>" in index
+        assert f'<th scope="row">{name}</th>' in index and f"<td>{code}</td>" in index
     assert 'href="../../E07000080/2025-H1/report_tiny.html"' in index
     assert 'href="report_tiny.html"' in index
     assert rx.network_references(index) == []

@@ -163,6 +163,8 @@ def methods_note(
 def _table(
     rows: Sequence[Sequence[object]], header: Sequence[str] | None = None, cls: str = "appendix-table"
 ) -> str:
+    """An HTML table; with ``header``, column headers, else (a list of name and value) the first
+    cell of each row is the row's header (WCAG 1.3.1: headers are marked, not only bold)."""
     out = [f'<table class="{cls}">']
     if header:
         out.append(
@@ -172,7 +174,9 @@ def _table(
         )
     out.append("<tbody>")
     for row in rows:
-        out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
+        cells = [html.escape(str(c)) for c in row]
+        first = f"<td>{cells[0]}</td>" if header else f'<th scope="row">{cells[0]}</th>'
+        out.append("<tr>" + first + "".join(f"<td>{c}</td>" for c in cells[1:]) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 

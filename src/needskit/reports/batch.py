@@ -1,4 +1,5 @@
-"""Run one report for a county and each of its districts in parallel, and link them from an index page."""
+"""Run one report for a county and each of its districts in parallel, and link them, with every other
+report of those areas and the period, from an index page."""
 
 from __future__ import annotations
 
@@ -106,6 +107,7 @@ def run_batch(
     project: str | Path | None = None,
     formats: str | Sequence[str] = ("html", "pdf"),
     parameters: Mapping[str, Any] | None = None,
+    history: bool = False,
     **kwargs: Any,
 ) -> BatchResult:
     """The area's report and one per chapter, run in parallel, with an ``index.html``.
@@ -125,11 +127,14 @@ def run_batch(
         Show a tqdm progress bar on stderr.
     out, store, project, formats, parameters, **kwargs
         Passed to :func:`~needskit.reports.run_report` for every chapter.
+    history
+        The index links the area's history page of every period (``needskit cycle`` writes it).
 
     Returns
     -------
     BatchResult
-        ``index`` is ``<out>/<area>/<period>/index.html``.
+        ``index`` is ``<out>/<area>/<period>/index.html``, linking every report of each area and
+        the period found in ``out`` (:func:`write_index`).
 
     Raises
     ------
@@ -190,9 +195,7 @@ def run_batch(
         bar.close()
     order = {code: i for i, code in enumerate(areas)}
     result.results.sort(key=lambda r: order[r.area])
-    result.index = write_index(
-        result, areas=areas, out=out, formats=parse_formats(formats), title=spec.title, store=reading
-    )
+    result.index = write_index(result, areas=areas, out=out, title=spec.title, store=reading, history=history)
     result.seconds = time.perf_counter() - started
     if result.errors:
         first_area, first_error = next(iter(result.errors.items()))
@@ -247,14 +250,25 @@ def _collect(result: BatchResult, task: Mapping[str, Any], get: Callable[[], Rep
 
 
 def write_index(
-    result: BatchResult, *, areas: Sequence[str], out: Path, formats: Sequence[str], title: str, store: Store
+    result: BatchResult,
+    *,
+    areas: Sequence[str],
+    out: Path,
+    title: str,
+    store: Store,
+    history: bool = False,
 ) -> Path:
-    """Write ``<out>/<area>/<period>/index.html`` linking every chapter's HTML and PDF.
-
-    A chapter that failed in this run links its previous good report, if there is one, and says so.
+    """Write ``<out>/<area>/<period>/index.html``: a row per area (``areas``, the area and its
+    chapters), linking the HTML and PDF of **every** report of that area and period found in the
+    reports folder (:func:`~needskit.reports.index_pages.published_reports`: needs profile,
+    resource map, commissioning priorities, outcomes monitoring, ...), and the status of this
+    batch's report. A chapter whose report failed in this run links its previous good report, if
+    there is one, and says so. With ``history``, the page also links the area's history page
+    (``<out>/<area>/index.html``, every period: :func:`~needskit.reports.cycle.write_history`).
     """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+    from needskit.reports.index_pages import published_reports, report_columns
     from needskit.reports.manifest import write_text_atomic
 
     frame = store.read_hierarchy()
@@ -266,25 +280,21 @@ def write_index(
     folder = out / result.area / result.period
     folder.mkdir(parents=True, exist_ok=True)
     done = {r.area: r for r in result.results}
+    found = {code: published_reports(out / code / result.period, relative_to=folder) for code in areas}
+    columns = report_columns(list(found.values()))
     rows = []
     for code in areas:
-        chapter = out / code / result.period
-        links = []
-        for fmt in ("html", "pdf"):
-            if fmt in formats:
-                target = chapter / f"{result.report}.{fmt}"
-                if target.exists():
-                    links.append((fmt, os.path.relpath(target, folder).replace(os.sep, "/")))
+        by_name = {report.name: report for report in found[code]}
         if code in done:
             status, text = done[code].status, "up to date" if done[code].status == "unchanged" else "written"
         else:
             status = "failed"
-            text = "failed in this run" + ("; previous report shown" if links else "")
+            text = "failed in this run" + ("; previous report shown" if result.report in by_name else "")
         rows.append(
             {
                 "area": code,
                 "area_name": names.get(code, code),
-                "links": links,
+                "reports": [by_name.get(name) for name, _ in columns],
                 "status": status,
                 "status_text": text,
             }
@@ -300,7 +310,9 @@ def write_index(
         period=result.period,
         date=f"{dt.date.today().day} {dt.date.today():%B %Y}",
         partnership=partnership,
+        columns=columns,
         rows=rows,
+        history="../index.html" if history else None,
         css=css,
     )
     path = folder / "index.html"

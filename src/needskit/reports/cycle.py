@@ -2,8 +2,9 @@
 
 One idempotent step: bring the store up to date from ``data/raw`` (only when it is older than its
 inputs), produce every analysis that is **due and not yet produced** — for the partnership's area
-and each chapter, HTML + PDF + manifest — and write the area's history page
-(``reports/<area>/index.html``). Nothing else is written: an analysis already produced is never
+and each chapter, HTML + PDF + manifest, with the period's index of every report and chapter —
+and write the area's history page (``reports/<area>/index.html``: every period, each with every
+report of the area in it). Nothing else is written: an analysis already produced is never
 run again, so it stays byte-identical, and the history page is rewritten only when its content
 changes. A failure is reported (one line each, exit non-zero from the CLI) and leaves every
 earlier analysis untouched (each report is written to a temporary folder and moved into place).
@@ -84,10 +85,14 @@ def due_periods(complete: Sequence[str], produced: Sequence[str]) -> list[str]:
 def history_rows(
     store: Any, *, out: Path, area: str, report: str, indicator: str | None = None
 ) -> list[dict]:
-    """One row per period with the area's report in ``out``, newest first: the period, links to
-    its HTML, PDF and chapters' index, and what changed since the previous period in one line."""
+    """One row per period with any report of the area in ``out``, newest first: the period, the
+    links of every report of the area in that period (``reports``: the needs profile, resource
+    map, commissioning priorities, outcomes monitoring, ... that are there, each its HTML and
+    PDF), the period's index of every report and chapter (``index``, when there is one), and what
+    changed since the previous period in one line (``changed``, on ``report``'s indicator)."""
     from needskit.needs.change import compare_periods
     from needskit.needs.periods import previous_period
+    from needskit.reports.index_pages import periods_with_reports, published_reports
 
     results = store.read_indicators(comparator=store.manifest()["stages"]["indicators"]["comparators"][0])
     own = results[results["area_code"] == area]
@@ -95,17 +100,10 @@ def history_rows(
     wanted = indicator or (str(series["indicator"].iloc[0]) if len(series) else None)
     rows = []
     folder = out / area
-    for period in sorted(_produced(out, area, report), reverse=True):
+    for period in periods_with_reports(folder):
         here = folder / period
-        links = [
-            (label, f"{period}/{name}")
-            for label, name in (
-                ("HTML", f"{report}.html"),
-                ("PDF", f"{report}.pdf"),
-                ("chapters", "index.html"),
-            )
-            if (here / name).exists()
-        ]
+        reports = published_reports(here, relative_to=folder)
+        index = f"{period}/index.html" if (here / "index.html").is_file() else None
         line = "no earlier analysis to compare with"
         if wanted is not None:
             before = previous_period(period)
@@ -122,7 +120,7 @@ def history_rows(
                     f"{title}: {row['value']:,.1f} against {row['value_before']:,.1f} in {before} "
                     f"({ratio}{verdict})"
                 )
-        rows.append({"period": period, "links": links, "changed": line})
+        rows.append({"period": period, "reports": reports, "index": index, "changed": line})
     return rows
 
 
@@ -234,6 +232,7 @@ def run_cycle(
                 project=ws.project.root,
                 formats=formats,
                 parameters={**(parameters or {}), "audience": audience},
+                history=True,
             )
             result.produced.append(period)
             say(f"produced {report} {area} {period}: {len(batch.results)} reports, index {batch.index}")

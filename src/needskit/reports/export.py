@@ -9,7 +9,7 @@ the methods-and-provenance appendix (:mod:`needskit.reports.appendix`).
 * **PDF** prefers ``image/png`` over ``text/html``, so each map is its static twin; the page is
   then laid out for A4 by ``assets/print.css``: cover, contents with page numbers
   (``target-counter``), page numbers in the footer, the publication marking at the top of every
-  page of partner and internal outputs.
+  page of partner and internal outputs. The PDF is tagged (PDF/UA-1), with its title and language.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ __all__ = [
     "asset_fetcher",
     "network_references",
     "headings",
+    "document_title",
 ]
 
 _HTML_PRIORITY = [
@@ -62,6 +63,9 @@ _PRINT_PRIORITY = [
 _ASSET = re.compile(r'<(script|style) data-needskit-asset="([^"]+)">(.*?)</\1>\s*', re.DOTALL)
 _HEADING = re.compile(r'<h([1-3])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
+# A map's figure brings its own page's <meta> (a viewport that forbids zooming, WCAG 1.4.4):
+# the report's head has the page's own, so every <meta> inside the body is dropped.
+_BODY_META = re.compile(r"<meta\b[^>]*>\s*", re.IGNORECASE)
 _REMOVE_TAGS = {"remove_cell", "remove-cell", "hide", "injected-parameters", "papermill-error-cell-tag"}
 
 
@@ -219,6 +223,13 @@ def _asset(name: str) -> str:
     return (resources.files("needskit") / "assets" / name).read_text(encoding="utf-8")
 
 
+def document_title(ctx: ExportContext) -> str:
+    """The page's and the PDF's title (WCAG 2.4.2): the report's title, with the area and period
+    added when it does not name them already."""
+    missing = [part for part in (ctx.area_name, ctx.period) if part and part not in ctx.title]
+    return " \u2014 ".join([ctx.title, *missing])
+
+
 def _common(ctx: ExportContext, notes: list[str]) -> dict[str, Any]:
     from needskit.disclosure import publication_marking
 
@@ -235,6 +246,7 @@ def _common(ctx: ExportContext, notes: list[str]) -> dict[str, Any]:
         marking = f"PROVISIONAL: {ctx.period} is not complete ({ctx.provisional}). {marking}"
     return {
         "ctx": ctx,
+        "document_title": document_title(ctx),
         "marking": marking,
         "running_marking": ctx.publish in ("partner", "internal") or bool(ctx.provisional),
         "appendix": appendix,
@@ -263,6 +275,7 @@ def export_html(nb, ctx: ExportContext) -> str:
     clean, notes, _ = prepare_notebook(nb)
     body = _body(clean, priority=_HTML_PRIORITY, anchors=True)
     body, assets = _split_assets(body)
+    body = _BODY_META.sub("", body)
     ctx = dataclasses.replace(ctx, title=_title(body, ctx.title))
     values = _common(ctx, notes)
     page = (
@@ -325,7 +338,7 @@ def print_html(nb, ctx: ExportContext) -> str:
             css=_asset("print.css"),
             contents=contents,
             marking_css=css_string(values["marking"]),
-            footer_css=css_string(f"{title} \u2014 {ctx.area_name} \u2014 {ctx.period}"),
+            footer_css=css_string(values["document_title"]),
         )
     )
 
@@ -385,11 +398,18 @@ def asset_fetcher(*, report: str = "report"):
     return AssetFetcher()
 
 
-def export_pdf(nb, ctx: ExportContext, path: Path) -> int:
-    """Write the report as an A4 PDF with WeasyPrint; returns the number of pages.
+PDF_VARIANT = "pdf/ua-1"
+"""The PDF is tagged for assistive technology: WeasyPrint's PDF/UA-1 variant writes the structure
+tree (headings, paragraphs, lists, tables with their header cells, figures with their alt text),
+the document's language (``<html lang>``) and title (``<title>``, shown by viewers)."""
 
-    WeasyPrint fetches only through :func:`asset_fetcher`: a reference to any other file or to
-    the network stops the export with :class:`ReportError`.
+
+def export_pdf(nb, ctx: ExportContext, path: Path) -> int:
+    """Write the report as a tagged A4 PDF (PDF/UA-1) with WeasyPrint; returns the number of pages.
+
+    The PDF carries a structure tree, the language ``en-GB`` and the title "report — area —
+    period" (:data:`PDF_VARIANT`). WeasyPrint fetches only through :func:`asset_fetcher`: a
+    reference to any other file or to the network stops the export with :class:`ReportError`.
     """
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
@@ -399,7 +419,7 @@ def export_pdf(nb, ctx: ExportContext, path: Path) -> int:
         document = HTML(
             string=page, base_url=str(path.parent), url_fetcher=asset_fetcher(report=ctx.report)
         ).render()
-        pdf = document.write_pdf()
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
     except FatalURLFetchingError as error:
         if isinstance(error.__cause__, ReportError):
             raise error.__cause__ from None

@@ -30,6 +30,7 @@ from needskit.errors import NeedskitWarning, SchemaError
 from needskit.needs.periods import is_month, months_in, period_kind
 from needskit.reports.charts import ReportFigure
 from needskit.reports.context import Note, ReportContext
+from needskit.reports.contrast import text_colour
 from needskit.reports.tables import ILLUSTRATIVE_LABEL, shorten, show_table, why_empty
 
 __all__ = [
@@ -478,14 +479,15 @@ def board_table(summary: pd.DataFrame):
         "special cause": COLOURS["special cause (no judgement)"],
     }
 
-    def paint(value: Any) -> str:
-        for key, colour in colours.items():
-            if str(value).startswith(key):
-                return f"background-color: {colour}; color: {'black' if key == 'common cause' else 'white'}"
-        return {
-            "consistently fails target": "background-color: #e46c0a; color: white",
-            "consistently meets target": "background-color: #00b0f0; color: white",
-        }.get(str(value), "")
+    assurance = {
+        "consistently fails target": COLOURS["special cause concerning"],
+        "consistently meets target": COLOURS["special cause improving"],
+    }
+
+    def paint(value: Any) -> str:  # Making Data Count colours; text black or white, at least AA
+        colour = next((c for key, c in colours.items() if str(value).startswith(key)), None)
+        colour = colour or assurance.get(str(value))
+        return f"background-color: {colour}; color: {text_colour(colour)}" if colour else ""
 
     precise = ["Value", "Mean", "Lower limit", "Upper limit", "Target (monthly)"]
     return styler.format("{:,.2f}", subset=precise, na_rep="").map(paint, subset=["Variation", "Assurance"])
