@@ -370,16 +370,24 @@ def _widen(
     members[relations.total[near]] = True
     changed = False
     for r in _around(members & np.isnan(v), relations):
-        parts = relations.part_cell[order[starts[r] : starts[r + 1]]]
-        usable = parts[~np.isnan(v[parts]) & (v[parts] > 0)]
-        if usable.size:
-            pick = usable[np.argmin(v[usable])]
-        elif not np.isnan(v[relations.total[r]]):
-            pick = relations.total[r]
-        else:
-            continue
-        v[pick], extra[pick], changed = np.nan, True, True
+        pick = _complement(r, v, relations, order=order, starts=starts, positive=True)
+        if pick is not None:
+            v[pick], extra[pick], changed = np.nan, True, True
     return changed
+
+
+def _complement(
+    r: int, v: np.ndarray, relations: Relations, *, order: np.ndarray, starts: np.ndarray, positive: bool
+) -> int | None:
+    """The figure to withhold to open relation ``r``: its smallest published part (above 0 when
+    ``positive``), else its published total, else none."""
+    parts = relations.part_cell[order[starts[r] : starts[r + 1]]]
+    usable = parts[~np.isnan(v[parts]) & ((v[parts] > 0) if positive else True)]
+    if usable.size:
+        return int(usable[np.argmin(v[usable])])
+    if not np.isnan(v[relations.total[r]]):
+        return int(relations.total[r])
+    return None
 
 
 def protect(
@@ -426,13 +434,8 @@ def protect(
             for r in relation_ids:
                 if r in handled:  # one more withheld figure per relation and round
                     continue
-                parts = relations.part_cell[order[starts[r] : starts[r + 1]]]
-                usable = parts[~np.isnan(v[parts]) & ((v[parts] > 0) if positive else True)]
-                if usable.size:
-                    pick = usable[np.argmin(v[usable])]
-                elif not np.isnan(v[relations.total[r]]):
-                    pick = relations.total[r]
-                else:
+                pick = _complement(r, v, relations, order=order, starts=starts, positive=positive)
+                if pick is None:
                     continue
                 handled.add(int(r))
                 v[pick], extra[pick], changed = np.nan, True, True
