@@ -315,9 +315,33 @@ def _safe_ids(body: str) -> str:
     return re.sub(r'(href="#)([^"]+)(")', lambda m: m.group(1) + clean(m.group(2)) + m.group(3), body)
 
 
+def _captioned_figures(nb) -> None:
+    """Give every static image that carries a caption (a map's PNG: ``metadata["image/png"]``
+    ``caption`` and ``description``) a visible caption in print: the output becomes a
+    ``<figure>`` of the image (its alt text kept) and a ``<figcaption>``, as the charts print."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data, meta = output.get("data", {}), output.get("metadata", {}).get("image/png", {})
+            if "image/png" not in data or not isinstance(meta, Mapping) or not meta.get("caption"):
+                continue
+            alt = html.escape(str(meta.get("alt", "")), quote=True)
+            about = str(meta.get("description", ""))
+            output["data"] = {
+                "text/html": (
+                    f'<figure class="needskit-map-print"><img src="data:image/png;base64,'
+                    f'{str(data["image/png"]).strip()}" alt="{alt}">'
+                    f'<figcaption><span class="needskit-map-caption">{html.escape(str(meta["caption"]))}'
+                    f"</span>{' ' + html.escape(about) if about else ''}</figcaption></figure>"
+                ),
+                "text/plain": data.get("text/plain", ""),
+            }
+
+
 def print_html(nb, ctx: ExportContext) -> str:
-    """The HTML WeasyPrint lays out: cover, contents, body with static maps, appendix."""
+    """The HTML WeasyPrint lays out: cover, contents, body with static maps (each with its
+    caption), appendix."""
     clean, notes, _ = prepare_notebook(nb)
+    _captioned_figures(clean)
     body = _body(clean, priority=_PRINT_PRIORITY, anchors=True)  # ids for the contents; links hidden by CSS
     body, _assets = _split_assets(body)  # no scripts in print
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.DOTALL | re.IGNORECASE)

@@ -420,15 +420,27 @@ def supply_map(supply: pd.DataFrame, *, ctx: ReportContext) -> Choropleth:
     frame = supply_map_frame(supply, ctx=ctx)
     level = supply.attrs.get("level") or default_place_level(ctx)
     frame = with_parent(frame, hierarchy=ctx.hierarchy, level=level)
+    title = f"Services per 1,000 residents by {level}{data_label(supply)}" + (
+        "" if len(supply) else " — no services in the register"
+    )
+    register_sources = "; ".join(
+        str(known["title"])
+        for known in ctx.store.register_sources().values()
+        if known.get("table") == "services" and known.get("located")
+    )
+    caption = (
+        f"{title}, {ctx.period}. Sources: {register_sources or 'the resource register'}; residents: "
+        f"{ctx.source_text(ctx.residents_dataset)}."
+    )
     return choropleth(
         frame,
         column="services_per_1000",
+        caption=caption,
         legend="services per 1,000 residents",
         area_label=str(level).capitalize(),
         outline_by="parent_code",
         outline_label="District boundaries",
-        title=f"Services per 1,000 residents by {level}{data_label(supply)}"
-        + ("" if len(supply) else " — no services in the register"),
+        title=title,
     )
 
 
