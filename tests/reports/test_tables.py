@@ -154,6 +154,12 @@ def test_unlocated_sentence_groups_sources_by_reason():
 # ------------------------------------------------------------------------------ layout on the page
 
 
+def test_codes_in_words():
+    codes = pd.Series(["gp_practice", "central_government", "nhs", None])
+    assert tables.in_words(codes).tolist()[:3] == ["GP practice", "central government", "NHS"]
+    assert tables.in_words(codes).isna().tolist() == [False, False, False, True]
+
+
 def test_headings_are_words_with_units():
     cases = {
         "supply_per_1000": "Supply per 1,000",

@@ -34,7 +34,14 @@ from needskit.reports.scope import (
     residents,
     residents_by_age,
 )
-from needskit.reports.tables import ILLUSTRATIVE_LABEL, data_label, theme_names, unlocated_sentence, why_empty
+from needskit.reports.tables import (
+    ILLUSTRATIVE_LABEL,
+    data_label,
+    in_words,
+    theme_names,
+    unlocated_sentence,
+    why_empty,
+)
 from needskit.resources import REGISTER_COLUMNS, ResourceRegister, build_register, supply_per_head
 
 __all__ = [
@@ -263,7 +270,8 @@ def services_summary(services: pd.DataFrame) -> pd.DataFrame:
         )
     )
     grouped["theme_name"] = theme_names(grouped["theme"])
-    grouped["service_type"] = grouped["service_type"].astype(str).str.replace("_", " ")
+    grouped["service_type"] = in_words(grouped["service_type"].astype(str))
+    grouped["partner_sector"] = in_words(grouped["partner_sector"])
     return grouped[columns]
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "ILLUSTRATIVE_LABEL",
     "data_label",
     "theme_names",
+    "in_words",
     "shorten",
     "report_title",
     "show_table",
@@ -204,6 +205,18 @@ _ACRONYMS = {
     "ci": "CI",
 }
 _UNITS = {"m": "(m)", "km": "(km)", "km2": "(km²)", "gbp": "(£)", "pct": "(%)"}
+
+
+def in_words(values: pd.Series) -> pd.Series:
+    """Codes written for machines as words for readers: ``gp_practice`` -> ``GP practice``,
+    ``central_government`` -> ``central government``, ``nhs`` -> ``NHS`` (missing kept)."""
+
+    def one(value: Any) -> Any:
+        if pd.isna(value):
+            return value
+        return " ".join(_ACRONYMS.get(w, w) for w in str(value).replace("_", " ").split())
+
+    return values.map(one)
 
 
 def _heading(column: str) -> str:
