@@ -790,8 +790,8 @@ def compare_areas_table(table: pd.DataFrame | Note, *, caption: str = "") -> Com
         .set_table_attributes('class="needskit-compare-areas-table"')
     )
     used = [k for k in COMPARISON_COLOURS if k in set(table["comparison"]) and k not in ("no comparator",)]
-    legend_frame = pd.DataFrame(
-        [[COMPARISON_WORDS[k] for k in used]], columns=[COMPARISON_WORDS[k] for k in used]
+    legend_frame = pd.DataFrame(  # its one row headed by a row header (no empty header cell)
+        [[COMPARISON_WORDS[k] for k in used]], columns=[COMPARISON_WORDS[k] for k in used], index=["Colours"]
     )
     legend_fill = pd.DataFrame(
         [
@@ -802,10 +802,10 @@ def compare_areas_table(table: pd.DataFrame | Note, *, caption: str = "") -> Com
             ]
         ],
         columns=legend_frame.columns,
+        index=legend_frame.index,
     )
     legend = (
         styled(legend_frame)
-        .hide(axis="index")
         .hide(axis="columns")
         .apply(lambda _: legend_fill, axis=None)
         .set_caption("Key: the colour of each comparison, with its word")
