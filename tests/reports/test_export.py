@@ -249,6 +249,12 @@ def test_a_heading_stays_with_the_table_after_it(hostile, tmp_path):
         )
         page = next(p for p in pages if "Compare areas Every indicator" in p)
         assert "Indicator 00" in page, (lines, page[-300:])
+    # nor the heading and the sentence from the data under it, away from the table they introduce
+    for lines in (20, 26):
+        said = Markdown("Recorded crime: 31 neighbourhoods form high-high clusters.")
+        pages = _laid_out(tmp_path, hostile, [_filler(lines), "## Hot spots", said, rug], "lead-in")
+        page = next(p for p in pages if "Hot spots Recorded crime: 31" in p)
+        assert "Indicator 00" in page, (lines, page[-300:])
 
 
 def test_no_table_leaves_its_last_row_alone_on_a_page(hostile, tmp_path):

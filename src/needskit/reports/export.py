@@ -337,11 +337,31 @@ def _captioned_figures(nb) -> None:
             }
 
 
+_LEAD_IN = "needskit-lead-in"
+_LEAD_IN_CHARS = 600
+
+
+def _lead_ins(nb) -> None:
+    """Tag each code cell that shows only a short text (a sentence from the data under a section's
+    heading) so that print keeps it with what follows (``print.css``: ``celltag_needskit-lead-in``),
+    as a heading is: the table or figure it introduces is not left for the next page alone."""
+    for cell in nb.cells:
+        outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
+        shown = ("display_data", "execute_result")
+        data = [o.get("data", {}) for o in outputs if o.get("output_type") in shown]
+        if not data or len(data) != len(outputs) or not all("text/markdown" in d for d in data):
+            continue
+        if sum(len(str(d["text/markdown"])) for d in data) <= _LEAD_IN_CHARS:
+            tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+            tags.append(_LEAD_IN)
+
+
 def print_html(nb, ctx: ExportContext) -> str:
     """The HTML WeasyPrint lays out: cover, contents, body with static maps (each with its
     caption), appendix."""
     clean, notes, _ = prepare_notebook(nb)
     _captioned_figures(clean)
+    _lead_ins(clean)
     body = _body(clean, priority=_PRINT_PRIORITY, anchors=True)  # ids for the contents; links hidden by CSS
     body, _assets = _split_assets(body)  # no scripts in print
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.DOTALL | re.IGNORECASE)
