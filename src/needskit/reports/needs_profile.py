@@ -329,11 +329,14 @@ def headline_facts(
         row = rows.iloc[0]
         unit = f" {row['unit']}" if isinstance(row.get("unit"), str) and row["unit"] else ""
         counted = f" ({row['count']:,.0f} counted)" if pd.notna(row["count"]) else ""
-        facts.append(
-            f"{row['title']}, {row['period'].replace('/', ' to ')}: {_fmt(row['value'])}{unit}{counted} "
-            f"against {_fmt(row['comparator_value'])} in {row['comparator']} "
-            f"({_comparison_words(row['comparison'])})."
+        words = _comparison_words(row["comparison"])
+        against = (
+            f" against {_fmt(row['comparator_value'])} in {row['comparator']} ({words})"
+            if pd.notna(row["comparator_value"])
+            else f" ({row['comparator']} has no value to compare with)"
         )
+        when = row["period"].replace("/", " to ")
+        facts.append(f"{row['title']}, {when}: {_fmt(row['value'])}{unit}{counted}{against}.")
     worse = table[table["comparison"] == "worse"]["title"].tolist()
     better = table[table["comparison"] == "better"]["title"].tolist()
     if worse:
