@@ -194,6 +194,8 @@ def _laid_out(tmp_path, hostile, cells: list, name: str) -> list[str]:
     for item in cells:
         if isinstance(item, str):
             nb.cells.append(nbformat.v4.new_markdown_cell(item))
+        elif isinstance(item, nbformat.NotebookNode):
+            nb.cells.append(item)
         else:
             cell = nbformat.v4.new_code_cell("shown()")
             cell.outputs = [_display(item)]
@@ -252,7 +254,8 @@ def test_a_heading_stays_with_the_table_after_it(hostile, tmp_path):
     # nor the heading and the sentence from the data under it, away from the table they introduce
     for lines in (20, 26):
         said = Markdown("Recorded crime: 31 neighbourhoods form high-high clusters.")
-        pages = _laid_out(tmp_path, hostile, [_filler(lines), "## Hot spots", said, rug], "lead-in")
+        silent = nbformat.v4.new_code_cell("spots = hot_spots()")  # a computation: no output
+        pages = _laid_out(tmp_path, hostile, [_filler(lines), "## Hot spots", silent, said, rug], "lead-in")
         page = next(p for p in pages if "Hot spots Recorded crime: 31" in p)
         assert "Indicator 00" in page, (lines, page[-300:])
 

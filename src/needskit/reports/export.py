@@ -360,6 +360,9 @@ def print_html(nb, ctx: ExportContext) -> str:
     """The HTML WeasyPrint lays out: cover, contents, body with static maps (each with its
     caption), appendix."""
     clean, notes, _ = prepare_notebook(nb)
+    # a code cell that shows nothing (a computation) would sit between a heading and what the
+    # heading introduces, as a place where a page may break: print leaves it out
+    clean.cells = [c for c in clean.cells if c.get("cell_type") != "code" or c.get("outputs")]
     _captioned_figures(clean)
     _lead_ins(clean)
     body = _body(clean, priority=_PRINT_PRIORITY, anchors=True)  # ids for the contents; links hidden by CSS
