@@ -3,8 +3,10 @@ commands on a partnership that is not the built-in example; the demo as `make de
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -134,6 +136,9 @@ def test_console_script_runs_demo(tmp_path):
     assert (tmp_path / "published" / "public" / "store.json").exists()
     reports = tmp_path / "reports"
     assert (reports / "E10000013" / "2025-H1" / "index.html").exists()
+    # the closing line names the index that links every report (a file, not a folder)
+    opened = re.search(r"open (\S+) to read every report", result.stdout.strip().splitlines()[-1])
+    assert opened and Path(opened[1]) == reports / "E10000013" / "2025-H1" / "index.html"
     for area in ("E10000013", "E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"):
         for suffix in ("html", "pdf"):
             assert (reports / area / "2025-H1" / f"needs-profile.{suffix}").exists(), (area, suffix)

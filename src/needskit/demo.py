@@ -15,20 +15,25 @@ Nothing here names a partnership: everything follows from the project's ``conf/`
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from needskit.errors import ReportError
 from needskit.partner_data.checks import agreement_by_dataset
 from needskit.pipeline import Workspace, run
-from needskit.reports.batch import run_reports
-from needskit.reports.command import report_command
+from needskit.reports.batch import run_batch, run_reports
+from needskit.reports.run import ReportResult
 
 __all__ = ["run_demo", "COMMISSIONING_REPORTS"]
 
 COMMISSIONING_REPORTS = ("resource-map", "commissioning-priorities", "outcomes-monitoring")
+
+
+def _wrote(results: Sequence[ReportResult], echo: Callable[[str], None]) -> None:
+    for report in results:
+        shown = ", ".join(str(path) for fmt, path in report.files.items() if fmt != "ipynb")
+        echo(f"wrote {shown} ({report.seconds:.1f} s)")
 
 
 def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str], None] = print) -> dict:
@@ -48,9 +53,6 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
     out = Path(reports) if reports is not None else ws.project.reports
     area = ws.partnership.areas[0]
     store = ws.store.path if ws.store.path != ws.project.store else None
-    produce = functools.partial(
-        report_command, out=out, echo=echo, progress=False, store=store, project=ws.project.root
-    )
     first = ws.area.chapters[0] if ws.area.chapters else area
     echo(
         "producing the resource map, commissioning priorities and outcomes monitoring "
@@ -62,18 +64,19 @@ def run_demo(ws: Workspace, *, reports: Path | None = None, echo: Callable[[str]
         for code in dict.fromkeys((area, first))
     ]
     done, failed = run_reports(tasks)
-    for report in done:
-        shown = ", ".join(str(path) for fmt, path in report.files.items() if fmt != "ipynb")
-        echo(f"wrote {shown} ({report.seconds:.1f} s)")
+    _wrote(done, echo)
     echo(
         f"producing the needs profile: {ws.area.area_name} and its {len(ws.area.chapters)} "
         f"{ws.area.chapter_level} chapters, and the index of every report ..."
     )
-    produce("needs-profile", area=area, each_chapter=True)
+    batch = run_batch(
+        "needs-profile", area=area, progress=False, out=out, store=store, project=ws.project.root
+    )
+    _wrote(batch.results, echo)
     if failed:
         name, error = next(iter(failed.items()))
         raise ReportError(
             f"{len(failed)} of {len(tasks)} reports failed; first, {name}: {error}", where="demo"
         )
-    echo(f"done in {time.perf_counter() - started:.1f} s; open {out / area} (index.html) to read the reports")
+    echo(f"done in {time.perf_counter() - started:.1f} s; open {batch.index} to read every report")
     return {"result": result, "agreement": agreement, "reports": out}

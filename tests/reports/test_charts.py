@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from needskit.needs.statistics import funnel_limits
@@ -148,6 +149,31 @@ def test_compare_areas_table_colours_and_words():
         assert f">{word}</td>" in view.legend.to_html(), word
     assert "compared with Squares County" in html and "Squares County with England" in html
     assert "<img src=x" not in html and "&lt;img src=x" in html  # names are text, not markup
+
+
+def test_compare_areas_headings_each_have_room_for_their_longest_word():
+    # a county's districts: no heading may run into the next (each column holds its name's
+    # longest word in the bold heading, ~1.55 mm a character on A4, and its padding)
+    names = ["England", "Gloucestershire", "Cheltenham", "Cotswold", "Forest of Dean", "Gloucester",
+             "Stroud", "Tewkesbury"]  # fmt: skip
+    rug = _rug()
+    rug = pd.concat(
+        [
+            rug[rug["role"] != "compared"].replace({"Squares County": names[1]}),
+            *(
+                rug[rug["area_code"] == "D1"].assign(area_code=f"D{i}", area_name=n)
+                for i, n in enumerate(names[2:])
+            ),
+        ]
+    )
+    html = charts.compare_areas_table(rug)._repr_html_()
+    widths = [float(w) for _, w in re.findall(r"th:nth-child\((\d+)\) \{\s*width: ([\d.]+)%", html)]
+    assert len(widths) == 2 + len(names) and sum(widths) == pytest.approx(100, abs=0.05)
+    for name, width in zip(names, widths[2:], strict=True):
+        longest = min(max(len(w) for w in name.split()), 12)  # longer words are hyphenated
+        assert width * 1.76 >= longest * 1.55 + 1.6, (name, width)
+    assert widths[0] >= 20  # the indicator's name keeps a readable column
+    assert "border-left: 1px solid #FFFFFF" in html  # a rule between the columns
 
 
 def test_compare_areas_table_passes_a_note_through():

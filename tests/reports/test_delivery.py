@@ -74,10 +74,14 @@ def test_outcome_need_and_delivery_against_need(activities, ctx, framework):
     assert len(need) == len(framework.outcomes) * 20
     chosen = need.drop_duplicates("outcome_id").set_index("outcome_id")["need_indicator"]
     assert chosen["2.3"] == "crime_rate_all" and chosen["1.1"] == "imd_score"
+    titles = need.drop_duplicates("outcome_id").set_index("outcome_id")["need_title"]
+    assert titles["1.1"] == "Index of Multiple Deprivation 2025 score"  # readers see the name, not the id
+    assert titles["2.3"].startswith("Recorded crime")
     assert need["need"].notna().all()
     rows = dl.delivery_in_area(activities, ctx=ctx)
     table = dl.delivery_vs_need(rows, need=need)
     assert len(table) == len(rows.drop_duplicates(["activity_id", "outcome_id"]))
+    assert not table["need_title"].str.contains("_").any()
     assert (table["n_places"] == 20).all() and not table[
         "away_from_need"
     ].any()  # county-wide reaches every ward

@@ -9,6 +9,7 @@ helpers' own display outputs (no kernel), so this stays cheap.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -170,6 +171,103 @@ def test_print_html_cover_header_and_footer_are_text(hostile):
     page = print_html(*hostile)
     for raw in RAW:
         assert raw not in page, raw
+
+
+def test_the_printed_map_has_a_visible_caption(hostile, tmp_path):
+    area_map = _hostile_outputs()[-1]
+    page = print_html(*hostile)
+    figure = page.split('<figure class="needskit-map-print">', 1)[1].split("</figure>", 1)[0]
+    caption = figure.split("<figcaption>", 1)[1]
+    assert "Recorded crime &lt;img src=x onerror=window.__pwned=1&gt;" in caption  # the title, as text
+    assert caption.count("3 areas shaded in 3 classes") == 1  # and the description
+    assert re.search(r"alt=[\"']Map: Recorded crime &lt;img", figure)  # the image keeps its alt text
+    path = tmp_path / "captioned.pdf"
+    export_pdf(*hostile, path)
+    text = " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(path).pages)
+    assert area_map.description.split(":")[0] in text and "3 areas shaded in 3 classes" in text
+
+
+def _laid_out(tmp_path, hostile, cells: list, name: str) -> list[str]:
+    """The text of each page of a PDF of ``cells`` (markdown text or display objects)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Layout")]
+    for item in cells:
+        if isinstance(item, str):
+            nb.cells.append(nbformat.v4.new_markdown_cell(item))
+        elif isinstance(item, nbformat.NotebookNode):
+            nb.cells.append(item)
+        else:
+            cell = nbformat.v4.new_code_cell("shown()")
+            cell.outputs = [_display(item)]
+            nb.cells.append(cell)
+    export_pdf(nb, hostile[1], tmp_path / f"{name}.pdf")
+    return [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(tmp_path / f"{name}.pdf").pages]
+
+
+def _long_rug(n: int) -> pd.DataFrame:
+    """The tidy compare-areas table of ``n`` indicators for England, a county and three districts."""
+    areas = [
+        ("E92000001", "England", "england", "", "country"),
+        ("C1", "Squares County", "area", "England", "county"),
+    ]
+    areas += [(f"D{i}", f"District {i}", "compared", "Squares County", "district") for i in range(3)]
+    return pd.DataFrame(
+        [
+            {
+                "indicator": f"i{k:02d}",
+                "title": f"Indicator {k:02d} with a long name that wraps over two lines",
+                "unit": "%",
+                "period": "2025-H1",
+                "polarity": "high_is_bad",
+                "area_code": code,
+                "area_name": name,
+                "role": role,
+                "level": level,
+                "value": 10.0 + k,
+                "comparison": "benchmark" if role == "england" else "not_compared",
+                "comparator_name": against,
+            }
+            for k in range(n)
+            for code, name, role, against, level in areas
+        ]
+    )
+
+
+def _filler(lines: int) -> Markdown:
+    """The output of the section before (a code cell's, as a report's sentences are)."""
+    return Markdown("\n\n".join(f"Filler paragraph {i} of the section before." for i in range(lines)))
+
+
+def test_a_heading_stays_with_the_table_after_it(hostile, tmp_path):
+    # a long tartan rug (whole rows, its header repeated) after a heading and its introduction,
+    # wherever the heading falls on the page: never the heading alone at the foot of a page
+    rug = charts.compare_areas_table(_long_rug(30))
+    for lines in (20, 26, 30, 33):
+        pages = _laid_out(
+            tmp_path,
+            hostile,
+            [_filler(lines), "## Compare areas\n\nEvery indicator, every area.", rug],
+            "rug",
+        )
+        page = next(p for p in pages if "Compare areas Every indicator" in p)
+        assert "Indicator 00" in page, (lines, page[-300:])
+    # nor the heading and the sentence from the data under it, away from the table they introduce
+    for lines in (20, 26):
+        said = Markdown("Recorded crime: 31 neighbourhoods form high-high clusters.")
+        silent = nbformat.v4.new_code_cell("spots = hot_spots()")  # a computation: no output
+        pages = _laid_out(tmp_path, hostile, [_filler(lines), "## Hot spots", silent, said, rug], "lead-in")
+        page = next(p for p in pages if "Hot spots Recorded crime: 31" in p)
+        assert "Indicator 00" in page, (lines, page[-300:])
+
+
+def test_no_table_leaves_its_last_row_alone_on_a_page(hostile, tmp_path):
+    rows = pd.DataFrame(
+        {"area_name": [f"Row {i:02d} of the table" for i in range(40)], "n_places": range(40)}
+    )
+    for lines in (1, 2, 14):  # 1: the 40th row would fall alone on the next page
+        pages = _laid_out(tmp_path, hostile, [_filler(lines), tables.show_table(rows)], "widow")
+        counts = [n for p in pages if (n := len(re.findall(r"Row \d\d of the table", p)))]
+        assert sum(counts) == 40 and counts[-1] > 1, (lines, counts)  # no last row alone
 
 
 def test_pdf_has_no_attachments_and_no_foreign_file(hostile, tmp_path):

@@ -22,7 +22,15 @@ def test_choropleth_both_renderings_share_classes(districts):
     assert chart.areas.crs.equals("EPSG:27700") and chart.lonlat.crs.equals("EPSG:4326")
     bundle, metadata = chart._repr_mimebundle_()
     assert set(bundle) == {"text/html", "image/png", "text/plain"}
-    assert metadata == {"image/png": {"alt": chart.description}}  # the PDF's img alt text
+    # the PDF's img alt text, and the caption printed under the static map (the title by default)
+    assert metadata == {
+        "image/png": {"alt": chart.description, "caption": "Area", "description": chart.description}
+    }
+    captioned = maps.choropleth(
+        districts, column="area_km2", title="Area", caption="Area, 2021. Source: ONS."
+    )
+    assert captioned._repr_mimebundle_()[1]["image/png"]["caption"] == "Area, 2021. Source: ONS."
+    assert ">Area, 2021. Source: ONS.</figcaption>" in captioned.to_html(include_assets=False)
     png = base64.b64decode(bundle["image/png"])
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     page = bundle["text/html"]

@@ -33,6 +33,7 @@ def test_outcome_series_are_the_published_monthly_crime_rates(series):
     assert not series["illustrative"].any() and (series["data"] == "real").all()
     note = mo.series_note(series)
     assert "real months (2022-01 to 2025-06)" in note and "fewer than the 12 points" not in note
+    assert "Burglary per 1,000 residents" in note and "crime_rate" not in note
     assert mo.series_note(series.iloc[0:0]) == "No outcome indicator has a monthly series in the data."
 
 
@@ -117,7 +118,9 @@ def test_board_and_panel_label_illustrative_history(series, framework):
 def test_rules_targets_untracked_and_partnership_view(series, framework, ctx, activities):
     assert mo.rules_text().startswith("Rules used:")
     sentence = mo.targets_sentence(framework, series=series, target_months=12)
-    assert "crime_rate_all: 40 by 2027-03-31 → 3.33 a month" in sentence and "ILLUSTRATIVE" in sentence
+    crime = "Recorded crime (excluding anti-social behaviour) per 1,000 residents"
+    assert f"{crime}: 40 by 2027-03-31 → 3.33 a month" in sentence and "ILLUSTRATIVE" in sentence
+    assert "crime_rate" not in sentence  # indicators by their names, not their ids
     untracked = mo.untracked_indicators(framework, series=series, ctx=ctx)
     assert not set(untracked["indicator_id"]) & set(series["indicator"])
     status = untracked.set_index("indicator_id")["status"]
@@ -127,6 +130,8 @@ def test_rules_targets_untracked_and_partnership_view(series, framework, ctx, ac
     rows = dl.delivery_in_area(activities, ctx=ctx)
     view = mo.partnership_view(framework, summary=summary, delivery=rows).set_index("partnership")
     assert view.loc["Positive Lives Partnership", "charted"] == 4 and view["charted"].sum() == 4
+    assert "Burglary per 1,000 residents: " in view.loc["Positive Lives Partnership", "icons"]
+    assert "crime_rate" not in view.loc["Positive Lives Partnership", "icons"]
     # the unconfirmed "Gloucestershire first?" does not count as delivery for the Strategic Leadership Group
     assert view.loc["Strategic Leadership Group", "n_activities"] == 0
     assert (view["data_status"] == "ILLUSTRATIVE budgets").all()

@@ -190,6 +190,12 @@ def test_select_period_prefers_spans_and_keeps_snapshots():
 # -------------------------------------------------------------------------- compare areas (county chapter)
 
 
+def test_headline_fact_without_a_comparator_value_says_so(county_ctx):
+    # England has no police.uk crime rate: the county's fact says so rather than "against n/a"
+    crime = next(f for f in analysis.headline_facts(county_ctx) if f.startswith("Recorded crime"))
+    assert "n/a" not in crime and "(England has no value to compare with)." in crime
+
+
 def test_county_funnel_reads_the_published_districts(county_ctx):
     funnel = analysis.funnel_data(county_ctx, indicator="crime_rate_all")
     published = select_period(county_ctx.results, county_ctx.period)

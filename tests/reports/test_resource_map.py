@@ -57,7 +57,8 @@ def test_area_services_are_inside_the_area_and_labelled(services, register, ctx)
 def test_services_summary_adds_up(services):
     summary = rm.services_summary(services)
     assert summary["n_services"].sum() == len(services)
-    assert summary.loc[summary["service_type"] == "gp practice", "data_status"].tolist() == ["real"]
+    assert summary.loc[summary["service_type"] == "GP practice", "data_status"].tolist() == ["real"]
+    assert not summary["partner_sector"].str.contains("_").any()  # "central government", not a code
 
 
 def test_assets_map_is_a_figure_labelled_illustrative(services, ctx):

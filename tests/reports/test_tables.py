@@ -154,6 +154,12 @@ def test_unlocated_sentence_groups_sources_by_reason():
 # ------------------------------------------------------------------------------ layout on the page
 
 
+def test_codes_in_words():
+    codes = pd.Series(["gp_practice", "central_government", "nhs", None])
+    assert tables.in_words(codes).tolist()[:3] == ["GP practice", "central government", "NHS"]
+    assert tables.in_words(codes).isna().tolist() == [False, False, False, True]
+
+
 def test_headings_are_words_with_units():
     cases = {
         "supply_per_1000": "Supply per 1,000",
@@ -197,6 +203,24 @@ def test_every_table_marks_headers_figures_and_hides_the_index():
     assert [density(n) for n in (4, 8, 9, 12)] == ["", "compact", "dense", "dense tight"]
     declared = tables.show_table(tables.figures(frame, ["note"]))
     assert 'class="data row1 col5 figure" >2 withheld<' in declared.to_html()
+
+
+def test_identifiers_and_codes_are_text_not_figures():
+    # an outcome ID "1.1" or a code looks like a figure but is text: left-aligned, kept whole
+    frame = pd.DataFrame(
+        {
+            "outcome_id": ["1.1", "2.3"],
+            "area_code": ["1", "2"],
+            "Outcome": ["Safer", "Healthier"],
+            "n_places": [3, 4],
+        }
+    )
+    html = tables.show_table(frame).to_html()
+    assert 'class="data row0 col0 whole" >1.1<' in html and 'class="data row1 col1 whole" >2<' in html
+    assert 'class="data row0 col3 figure" >3<' in html
+    assert "th.col_heading.col0" not in html and "th.col_heading.col3" in html  # only figures right
+    renamed = tables.show_table(frame, columns={"outcome_id": "Outcome ID", "n_places": "Places"}).to_html()
+    assert 'col0 whole" >1.1<' in renamed
 
 
 def test_the_indicator_table_marks_figures_and_says_units(ctx):

@@ -668,11 +668,10 @@ class CompareAreas:
         self.legend, self.table, self.cells = legend, table, cells
 
     def _repr_html_(self) -> str:
+        # the table is about a page long: it runs over pages in print (whole rows, its header row
+        # repeated), so the section's heading is never left alone above it; the key stays with it
         return (
-            '<div class="needskit-compare-areas" style="break-inside: avoid; page-break-inside: avoid;">'
-            + self.legend.to_html()
-            + self.table.to_html()
-            + "</div>"
+            '<div class="needskit-compare-areas">' + self.legend.to_html() + self.table.to_html() + "</div>"
         )
 
 
@@ -684,6 +683,28 @@ def _cell_text(value: float, comparison: str) -> str:
     if comparison == "benchmark":
         return _fmt(value)
     return f"{_fmt(value)}\n{COMPARISON_WORDS.get(comparison, comparison)}"
+
+
+# The rug's fixed layout on A4 (176 mm of text width, print.css): the period takes 7%, each area
+# column at least the width of its name's longest word in the bold heading (0.9 x 7.5 pt DejaVu
+# Sans Bold: about 1.6 mm a character; a longer word is hyphenated, so at most 12 counted) or of
+# "compared" in its cells, plus its padding; the indicator column the rest (at least 20%).
+_RUG_WIDTH_MM, _RUG_CHAR_MM, _RUG_PAD_MM = 176.0, 1.6, 2.0
+_RUG_PERIOD, _RUG_INDICATOR_MIN = 7.0, 20.0
+
+
+def _rug_widths(names: Sequence[str]) -> tuple[float, list[float]]:
+    """The indicator column's width and each area column's, in percent of the table's width."""
+    need = [
+        100
+        * (min(max(max((len(w) for w in str(name).split()), default=0), 8), 12) * _RUG_CHAR_MM + _RUG_PAD_MM)
+        / _RUG_WIDTH_MM
+        for name in names
+    ]
+    room = 100 - _RUG_PERIOD - _RUG_INDICATOR_MIN
+    if sum(need) > room:  # too many areas for A4: each its share of what there is
+        need = [room * n / sum(need) for n in need]
+    return 100 - _RUG_PERIOD - sum(need), need
 
 
 def compare_areas_table(table: pd.DataFrame | Note, *, caption: str = "") -> CompareAreas | Note:
@@ -735,29 +756,29 @@ def compare_areas_table(table: pd.DataFrame | Note, *, caption: str = "") -> Com
             f"{own['area_name']} with {own['comparator_name'] or 'its comparator'} (95% confidence). "
             "Each cell shows the published value and the comparison's word; England is the benchmark."
         )
-    # fixed layout (A4): the indicator 28%, the period 8%, each area a share of the rest by the
-    # longest word of its name (room for "compared" at least; a long name is hyphenated once)
-    words = [min(max(max(len(w) for w in str(name).split()), 10), 12) for name in areas["area_name"]]
+    indicator_width, widths = _rug_widths(list(areas["area_name"]))
     cell_style = [
-        {"selector": "", "props": "table-layout: fixed; width: 100%;"},
+        {
+            "selector": "",
+            "props": "table-layout: fixed; width: 100%; break-inside: auto; page-break-inside: auto;",
+        },
         {
             "selector": "td",
-            "props": "white-space: pre-line; text-align: center; font-size: 0.9em; padding: 2px 2px; "
-            "overflow-wrap: normal; word-break: normal; box-sizing: border-box;",
+            "props": "white-space: pre-line; text-align: center; font-size: 0.9em; padding: 2px 3px; "
+            "overflow-wrap: normal; word-break: normal; box-sizing: border-box; "
+            "border-left: 1px solid #FFFFFF;",
         },
         {"selector": "td:nth-child(1)", "props": "text-align: left; white-space: normal;"},
         {"selector": "td:nth-child(2)", "props": "white-space: nowrap;"},
         {
             "selector": "th",
-            "props": "font-size: 0.9em; vertical-align: bottom; text-align: center; padding: 2px 2px; "
-            "overflow-wrap: normal; word-break: normal; hyphens: auto; box-sizing: border-box;",
+            "props": "font-size: 0.9em; vertical-align: bottom; text-align: center; padding: 2px 3px; "
+            "overflow-wrap: normal; word-break: normal; hyphens: auto; box-sizing: border-box; "
+            "border-left: 1px solid #FFFFFF;",
         },
-        {"selector": "th:nth-child(1)", "props": "width: 28%; text-align: left;"},
-        {"selector": "th:nth-child(2)", "props": "width: 8%;"},
-        *(
-            {"selector": f"th:nth-child({i + 3})", "props": f"width: {64 * w / sum(words):.2f}%;"}
-            for i, w in enumerate(words)
-        ),
+        {"selector": "th:nth-child(1)", "props": f"width: {indicator_width:.2f}%; text-align: left;"},
+        {"selector": "th:nth-child(2)", "props": f"width: {_RUG_PERIOD:.2f}%;"},
+        *({"selector": f"th:nth-child({i + 3})", "props": f"width: {w:.2f}%;"} for i, w in enumerate(widths)),
         {"selector": "caption", "props": "caption-side: top; text-align: left;"},
     ]
     shown = (
@@ -769,8 +790,8 @@ def compare_areas_table(table: pd.DataFrame | Note, *, caption: str = "") -> Com
         .set_table_attributes('class="needskit-compare-areas-table"')
     )
     used = [k for k in COMPARISON_COLOURS if k in set(table["comparison"]) and k not in ("no comparator",)]
-    legend_frame = pd.DataFrame(
-        [[COMPARISON_WORDS[k] for k in used]], columns=[COMPARISON_WORDS[k] for k in used]
+    legend_frame = pd.DataFrame(  # its one row headed by a row header (no empty header cell)
+        [[COMPARISON_WORDS[k] for k in used]], columns=[COMPARISON_WORDS[k] for k in used], index=["Colours"]
     )
     legend_fill = pd.DataFrame(
         [
@@ -781,15 +802,16 @@ def compare_areas_table(table: pd.DataFrame | Note, *, caption: str = "") -> Com
             ]
         ],
         columns=legend_frame.columns,
+        index=legend_frame.index,
     )
     legend = (
         styled(legend_frame)
-        .hide(axis="index")
         .hide(axis="columns")
         .apply(lambda _: legend_fill, axis=None)
         .set_caption("Key: the colour of each comparison, with its word")
         .set_table_styles(
             [
+                {"selector": "", "props": "break-after: avoid; page-break-after: avoid;"},
                 {"selector": "caption", "props": "caption-side: top; text-align: left;"},
                 {"selector": "td", "props": "overflow-wrap: normal; word-break: normal;"},
             ]

@@ -11,6 +11,7 @@ number comes from the store.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,6 +181,19 @@ class ReportContext:
         if known:
             return f"{known['title']}: not available, {known['reason']}."
         return f"{indicator}: not available, it is not an indicator of the store (conf/indicators.yml)."
+
+    def source_text(self, datasets: str | Sequence[str]) -> str:
+        """The titles of datasets as readers know them (the store's ``sources``: "GP practices
+        (NHS ODS epraccur)"), for a caption; a dataset the store does not list is named by its id.
+
+        Parameters
+        ----------
+        datasets
+            Dataset ids, or the ``sources`` text of an indicator (ids separated by commas).
+        """
+        ids = [d.strip() for d in datasets.split(",")] if isinstance(datasets, str) else list(datasets)
+        known = {str(r.get("dataset")): str(r.get("title")) for r in self.store.manifest().get("sources", [])}
+        return "; ".join(dict.fromkeys(known.get(d, d) for d in ids if d))
 
     @property
     def datasets(self) -> list[str]:

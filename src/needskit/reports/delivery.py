@@ -63,6 +63,7 @@ _AGAINST_NEED = [
     "partner",
     "away_from_need",
     "need_indicator",
+    "need_title",
     "illustrative",
 ]
 
@@ -339,7 +340,7 @@ def outcome_need(
     Returns
     -------
     DataFrame, one row per outcome and place: ``outcome_id``, ``place_code``, ``place_name``,
-    ``need``, ``need_indicator``.
+    ``need``, ``need_indicator`` and its title as readers know it, ``need_title``.
     """
     level = default_place_level(ctx, level)
     codes = place_codes(ctx, level)
@@ -360,8 +361,10 @@ def outcome_need(
     )
     grid["need"] = np.where(grid["polarity"] == "high_is_good", -grid["need"], grid["need"])
     grid["place_name"] = grid["place_code"].map(place_names(ctx, level))
+    titles = ctx.results.drop_duplicates("indicator").set_index("indicator")["title"]
+    grid["need_title"] = grid["indicator_id"].map(titles).fillna(grid["indicator_id"])
     return grid.rename(columns={"indicator_id": "need_indicator"})[
-        ["outcome_id", "place_code", "place_name", "need", "need_indicator"]
+        ["outcome_id", "place_code", "place_name", "need", "need_indicator", "need_title"]
     ]
 
 
@@ -373,8 +376,8 @@ def delivery_vs_need(rows: pd.DataFrame, *, need: pd.DataFrame, top: float = 0.2
     DataFrame from :func:`needskit.commissioning.delivery_away_from_need` (``activity_id``,
     ``outcome_id``, ``n_places``, ``n_high_need_places``, ``share_high_need``,
     ``mean_need_percentile``, ``budget_high_need``, ``budget_share_high_need``, ``activity``,
-    ``partner``, ``away_from_need``) plus ``need_indicator`` and ``illustrative`` (the activity's
-    register entry has made-up fields); empty (same columns, and ``rows``' ``attrs``, with
+    ``partner``, ``away_from_need``) plus ``need_indicator``, ``need_title`` and ``illustrative``
+    (the activity's register entry has made-up fields); empty (same columns, and ``rows``' ``attrs``, with
     ``why_empty``) when nothing is delivered in the area.
     """
     if rows.empty:
@@ -390,8 +393,10 @@ def delivery_vs_need(rows: pd.DataFrame, *, need: pd.DataFrame, top: float = 0.2
             why_empty(out, f"{rows.attrs['why_empty']} Nothing is compared with need.")
         return out
     out = delivery_away_from_need(rows, need=need[["outcome_id", "place_code", "need"]], top=top)
-    out["need_indicator"] = out["outcome_id"].map(
-        need.drop_duplicates("outcome_id").set_index("outcome_id")["need_indicator"]
+    chosen = need.drop_duplicates("outcome_id").set_index("outcome_id")
+    out["need_indicator"] = out["outcome_id"].map(chosen["need_indicator"])
+    out["need_title"] = (
+        out["outcome_id"].map(chosen["need_title"]) if "need_title" in chosen else out["need_indicator"]
     )
     out["illustrative"] = (
         out["activity_id"].map(rows.groupby("activity_id")["illustrative"].any()).fillna(False).astype(bool)

@@ -315,9 +315,56 @@ def _safe_ids(body: str) -> str:
     return re.sub(r'(href="#)([^"]+)(")', lambda m: m.group(1) + clean(m.group(2)) + m.group(3), body)
 
 
+def _captioned_figures(nb) -> None:
+    """Give every static image that carries a caption (a map's PNG: ``metadata["image/png"]``
+    ``caption`` and ``description``) a visible caption in print: the output becomes a
+    ``<figure>`` of the image (its alt text kept) and a ``<figcaption>``, as the charts print."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data, meta = output.get("data", {}), output.get("metadata", {}).get("image/png", {})
+            if "image/png" not in data or not isinstance(meta, Mapping) or not meta.get("caption"):
+                continue
+            alt = html.escape(str(meta.get("alt", "")), quote=True)
+            about = str(meta.get("description", ""))
+            output["data"] = {
+                "text/html": (
+                    f'<figure class="needskit-map-print"><img src="data:image/png;base64,'
+                    f'{str(data["image/png"]).strip()}" alt="{alt}">'
+                    f'<figcaption><span class="needskit-map-caption">{html.escape(str(meta["caption"]))}'
+                    f"</span>{' ' + html.escape(about) if about else ''}</figcaption></figure>"
+                ),
+                "text/plain": data.get("text/plain", ""),
+            }
+
+
+_LEAD_IN = "needskit-lead-in"
+_LEAD_IN_CHARS = 600
+
+
+def _lead_ins(nb) -> None:
+    """Tag each code cell that shows only a short text (a sentence from the data under a section's
+    heading) so that print keeps it with what follows (``print.css``: ``celltag_needskit-lead-in``),
+    as a heading is: the table or figure it introduces is not left for the next page alone."""
+    for cell in nb.cells:
+        outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
+        shown = ("display_data", "execute_result")
+        data = [o.get("data", {}) for o in outputs if o.get("output_type") in shown]
+        if not data or len(data) != len(outputs) or not all("text/markdown" in d for d in data):
+            continue
+        if sum(len(str(d["text/markdown"])) for d in data) <= _LEAD_IN_CHARS:
+            tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+            tags.append(_LEAD_IN)
+
+
 def print_html(nb, ctx: ExportContext) -> str:
-    """The HTML WeasyPrint lays out: cover, contents, body with static maps, appendix."""
+    """The HTML WeasyPrint lays out: cover, contents, body with static maps (each with its
+    caption), appendix."""
     clean, notes, _ = prepare_notebook(nb)
+    # a code cell that shows nothing (a computation) would sit between a heading and what the
+    # heading introduces, as a place where a page may break: print leaves it out
+    clean.cells = [c for c in clean.cells if c.get("cell_type") != "code" or c.get("outputs")]
+    _captioned_figures(clean)
+    _lead_ins(clean)
     body = _body(clean, priority=_PRINT_PRIORITY, anchors=True)  # ids for the contents; links hidden by CSS
     body, _assets = _split_assets(body)  # no scripts in print
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.DOTALL | re.IGNORECASE)

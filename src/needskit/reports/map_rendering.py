@@ -119,6 +119,10 @@ class Choropleth:
         what they are, e.g. "District boundaries"; None when there are none.
     description
         The map's text alternative, built from the data (:func:`~needskit.reports.map_text.map_description`).
+    caption
+        What the map shows, its period and source, shown with it (default: the title): heads the
+        interactive map; printed under the static map with the description (the PDF export reads
+        it from the PNG's metadata, :func:`needskit.reports.export.print_html`).
     """
 
     areas: gpd.GeoDataFrame
@@ -140,6 +144,7 @@ class Choropleth:
     description: str = ""
     precision: int = 5
     dpi: int = 150
+    caption: str = ""
     _png: bytes | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- shared
@@ -346,10 +351,9 @@ class Choropleth:
             or [self.legend or self.column],
             table_id=f"{ident}-data",
         )
-        caption = (
-            f'<figcaption id="{ident}-title">{escape_html(self.title)}</figcaption>' if self.title else ""
-        )
-        labelled = f' aria-labelledby="{ident}-title"' if self.title else ""
+        shown = self.caption or self.title
+        caption = f'<figcaption id="{ident}-title">{escape_html(shown)}</figcaption>' if shown else ""
+        labelled = f' aria-labelledby="{ident}-title"' if shown else ""
         assets = _asset_tags() if include_assets else ""
         return (
             f"{assets}{_STYLE}{''.join(head)}\n"
@@ -377,7 +381,8 @@ class Choropleth:
     def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(data, metadata)``: the interactive and the static map; the static map's ``alt``
         text (nbconvert writes it on the ``<img>``, WeasyPrint into the tagged PDF) is the
-        description."""
+        description, and its ``caption`` (the caption, or the title) and ``description`` are
+        what the PDF prints under it."""
         bundle: dict[str, Any] = {}
         metadata: dict[str, Any] = {}
         wanted = lambda mime: (include is None or mime in include) and not (exclude and mime in exclude)  # noqa: E731
@@ -385,7 +390,11 @@ class Choropleth:
             bundle["text/html"] = self.to_html()
         if wanted("image/png"):
             bundle["image/png"] = base64.b64encode(self.to_png()).decode("ascii")
-            metadata["image/png"] = {"alt": self.description}
+            metadata["image/png"] = {
+                "alt": self.description,
+                "caption": self.caption or self.title,
+                "description": self.description,
+            }
         bundle["text/plain"] = self.description or repr(self)
         return bundle, metadata
 

@@ -259,6 +259,7 @@ def choropleth(
     height: int = 480,
     missing_label: str = "No data",
     withheld_label: str = "Withheld",
+    caption: str = "",
 ) -> Choropleth:
     """A choropleth map of ``column``: interactive (folium) in HTML reports, static (matplotlib) in PDF.
 
@@ -297,6 +298,10 @@ def choropleth(
         Height of the interactive map in pixels.
     missing_label, withheld_label
         Legend labels of areas without a value and of areas whose value was withheld.
+    caption
+        The visible caption: what the map shows, its period and its source (default: the
+        title). It heads the interactive map and is printed under the static map with the
+        description.
 
     Returns
     -------
@@ -423,6 +428,7 @@ def choropleth(
         outline_label=outline_label if outlines is not None else None,
         description=description,
         precision=int(precision),
+        caption=caption,
     )
 
 

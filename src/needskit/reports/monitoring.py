@@ -173,9 +173,14 @@ def series_note(series: pd.DataFrame) -> str:
         return _why_no_series(series)
     n = real.groupby("indicator")["period"].nunique()
     counts = ", ".join(sorted({str(v) for v in n}))
+    names = (
+        real.groupby("indicator")["title"].first().reindex(n.index)
+        if "title" in real
+        else n.index.to_series()
+    )
     text = (
         f"The data hold {counts} real months ({real['period'].min()} to {real['period'].max()}) "
-        f"for {len(n)} outcome indicators ({', '.join(n.index)})."
+        f"for {len(n)} outcome indicators: {'; '.join(names.fillna(n.index.to_series()).astype(str))}."
     )
     if n.max() < MIN_POINTS:
         text += (
@@ -374,6 +379,7 @@ def targets_sentence(framework: OutcomesFramework, *, series: pd.DataFrame, targ
         .set_index("indicator_id")
     )
     charted = [i for i in dict.fromkeys(series["indicator"]) if i in targets.index]
+    names = series.groupby("indicator")["title"].first().to_dict() if "title" in series else {}
     if series.empty:
         return "No indicator is charted, so no target is read on a chart."
     if not charted:
@@ -384,7 +390,7 @@ def targets_sentence(framework: OutcomesFramework, *, series: pd.DataFrame, targ
         .any()
     )
     parts = "; ".join(
-        f"{i}: {targets.loc[i, 'target_value']:g} by {targets.loc[i, 'target_date']} → "
+        f"{names.get(i, i)}: {targets.loc[i, 'target_value']:g} by {targets.loc[i, 'target_date']} → "
         f"{targets.loc[i, 'target_value'] / target_months:,.2f} a month"
         for i in charted
     )
@@ -598,7 +604,7 @@ def partnership_view(
     DataFrame from :func:`needskit.commissioning.by_partnership` (``partnership``, ``reports_to``,
     ``n_outcomes``, ``outcome_ids``, ``leads``, ``n_indicators``, ``n_targets``, with delivery
     ``n_activities``, ``budget``, ``outcomes_without_delivery``) plus ``charted`` (indicators with
-    a monthly chart), ``icons`` (their variation and assurance, e.g. ``"crime_rate_all:
+    a monthly chart), ``icons`` (their variation and assurance, e.g. ``"Burglary per 1,000 residents:
     common cause / consistently fails target"``) and ``data_status`` (``"ILLUSTRATIVE budgets"``
     when the delivery register's budgets are made up; that no delivery is recorded yet when the
     register is empty, ``delivery.attrs["recorded"]`` 0; else ``""``). When ``delivery`` is
@@ -624,7 +630,7 @@ def partnership_view(
             (
                 len(mine),
                 "; ".join(
-                    f"{r.indicator_id}: {r.variation_text} / {r.assurance_text}" for r in mine.itertuples()
+                    f"{r.indicator}: {r.variation_text} / {r.assurance_text}" for r in mine.itertuples()
                 ),
             )
         )

@@ -151,10 +151,18 @@ def indicator_map(ctx: ReportContext, indicator: str) -> Choropleth | Note:
         return Note(ctx.unavailable_note(indicator))
     info = ctx.info(indicator)
     frame = with_parent(neighbourhood_indicator(ctx, indicator), hierarchy=ctx.hierarchy, level=ctx.level)
+    title = f"{info['title']} by {_level_words(ctx.level)}"
+    rows = ctx.results[(ctx.results["indicator"] == indicator) & (ctx.results["level"] == ctx.level)]
+    periods = frame["period"].dropna().astype(str).unique()
+    source = ctx.source_text(str(rows["sources"].iloc[0])) if "sources" in rows and len(rows) else ""
+    caption = f"{title}, {periods[0] if len(periods) == 1 else ctx.period}" + (
+        f". Source: {source}." if source else "."
+    )
     return choropleth(
         frame,
         column="value",
-        title=f"{info['title']} by {_level_words(ctx.level)}",
+        caption=caption,
+        title=title,
         legend=str(info["unit"]) or "value",
         area_label=_level_words(ctx.level).capitalize(),
         withheld="suppressed_reason",
@@ -321,11 +329,14 @@ def headline_facts(
         row = rows.iloc[0]
         unit = f" {row['unit']}" if isinstance(row.get("unit"), str) and row["unit"] else ""
         counted = f" ({row['count']:,.0f} counted)" if pd.notna(row["count"]) else ""
-        facts.append(
-            f"{row['title']}, {row['period'].replace('/', ' to ')}: {_fmt(row['value'])}{unit}{counted} "
-            f"against {_fmt(row['comparator_value'])} in {row['comparator']} "
-            f"({_comparison_words(row['comparison'])})."
+        words = _comparison_words(row["comparison"])
+        against = (
+            f" against {_fmt(row['comparator_value'])} in {row['comparator']} ({words})"
+            if pd.notna(row["comparator_value"])
+            else f" ({row['comparator']} has no value to compare with)"
         )
+        when = row["period"].replace("/", " to ")
+        facts.append(f"{row['title']}, {when}: {_fmt(row['value'])}{unit}{counted}{against}.")
     worse = table[table["comparison"] == "worse"]["title"].tolist()
     better = table[table["comparison"] == "better"]["title"].tolist()
     if worse:

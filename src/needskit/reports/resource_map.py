@@ -34,7 +34,14 @@ from needskit.reports.scope import (
     residents,
     residents_by_age,
 )
-from needskit.reports.tables import ILLUSTRATIVE_LABEL, data_label, theme_names, unlocated_sentence, why_empty
+from needskit.reports.tables import (
+    ILLUSTRATIVE_LABEL,
+    data_label,
+    in_words,
+    theme_names,
+    unlocated_sentence,
+    why_empty,
+)
 from needskit.resources import REGISTER_COLUMNS, ResourceRegister, build_register, supply_per_head
 
 __all__ = [
@@ -263,7 +270,8 @@ def services_summary(services: pd.DataFrame) -> pd.DataFrame:
         )
     )
     grouped["theme_name"] = theme_names(grouped["theme"])
-    grouped["service_type"] = grouped["service_type"].astype(str).str.replace("_", " ")
+    grouped["service_type"] = in_words(grouped["service_type"].astype(str))
+    grouped["partner_sector"] = in_words(grouped["partner_sector"])
     return grouped[columns]
 
 
@@ -420,15 +428,27 @@ def supply_map(supply: pd.DataFrame, *, ctx: ReportContext) -> Choropleth:
     frame = supply_map_frame(supply, ctx=ctx)
     level = supply.attrs.get("level") or default_place_level(ctx)
     frame = with_parent(frame, hierarchy=ctx.hierarchy, level=level)
+    title = f"Services per 1,000 residents by {level}{data_label(supply)}" + (
+        "" if len(supply) else " — no services in the register"
+    )
+    register_sources = "; ".join(
+        str(known["title"])
+        for known in ctx.store.register_sources().values()
+        if known.get("table") == "services" and known.get("located")
+    )
+    caption = (
+        f"{title}, {ctx.period}. Sources: {register_sources or 'the resource register'}; residents: "
+        f"{ctx.source_text(ctx.residents_dataset)}."
+    )
     return choropleth(
         frame,
         column="services_per_1000",
+        caption=caption,
         legend="services per 1,000 residents",
         area_label=str(level).capitalize(),
         outline_by="parent_code",
         outline_label="District boundaries",
-        title=f"Services per 1,000 residents by {level}{data_label(supply)}"
-        + ("" if len(supply) else " — no services in the register"),
+        title=title,
     )
 
 

@@ -382,15 +382,32 @@ def gp_access_map(fca: gpd.GeoDataFrame, *, ctx: ReportContext | None = None) ->
     register has no services, the practices within reach (none) under a title that says so. With
     ``ctx``, the district boundaries are drawn over the neighbourhoods."""
     outline_by = outline_label = None
+    caption = ""
+    absent = fca.attrs.get("needskit_access", {}).get("absent")
+    title = (
+        "GP practices within reach: the register has no GP practices"
+        if absent
+        else "GP practices per 100,000 residents within reach (2SFCA)"
+    )
     if ctx is not None:
         fca = with_parent(fca, hierarchy=ctx.hierarchy, level="lsoa")
         outline_by, outline_label = "parent_code", "District boundaries"
-    if fca.attrs.get("needskit_access", {}).get("absent"):
+        practices = "; ".join(
+            str(known["title"])
+            for known in ctx.store.register_sources().values()
+            if known.get("service_type") == "gp_practice"
+        )
+        caption = (
+            f"{title}, {ctx.period}. Sources: {practices or 'the resource register'}; "
+            f"residents: {ctx.source_text(ctx.residents_dataset)}."
+        )
+    if absent:
         return choropleth(
             fca,
             column="services_in_catchment",
             legend="practices",
-            title="GP practices within reach: the register has no GP practices",
+            caption=caption,
+            title=title,
             area_label="Neighbourhood",
             outline_by=outline_by,
             outline_label=outline_label,
@@ -398,7 +415,8 @@ def gp_access_map(fca: gpd.GeoDataFrame, *, ctx: ReportContext | None = None) ->
     return choropleth(
         fca,
         column="practices_per_100k",
-        title="GP practices per 100,000 residents within reach (2SFCA)",
+        caption=caption,
+        title=title,
         legend="practices per 100,000 residents",
         tooltip=["area_name", "ward_name", "practices_per_100k"],
         aliases=["Neighbourhood", "Ward", "Practices per 100,000"],

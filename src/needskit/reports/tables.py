@@ -30,6 +30,7 @@ __all__ = [
     "ILLUSTRATIVE_LABEL",
     "data_label",
     "theme_names",
+    "in_words",
     "shorten",
     "report_title",
     "show_table",
@@ -206,6 +207,18 @@ _ACRONYMS = {
 _UNITS = {"m": "(m)", "km": "(km)", "km2": "(km²)", "gbp": "(£)", "pct": "(%)"}
 
 
+def in_words(values: pd.Series) -> pd.Series:
+    """Codes written for machines as words for readers: ``gp_practice`` -> ``GP practice``,
+    ``central_government`` -> ``central government``, ``nhs`` -> ``NHS`` (missing kept)."""
+
+    def one(value: Any) -> Any:
+        if pd.isna(value):
+            return value
+        return " ".join(_ACRONYMS.get(w, w) for w in str(value).replace("_", " ").split())
+
+    return values.map(one)
+
+
 def _heading(column: str) -> str:
     """A column name as a heading: ``supply_per_1000`` -> ``Supply per 1,000``,
     ``gp_practice_m`` -> ``GP practice (m)``, ``spend_gbp`` -> ``Spend (£)``,
@@ -356,6 +369,15 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f}"
 
 
+_CODE = re.compile(r"(?:^|[_\s])(?:id|ids|code|codes|ref)$", re.IGNORECASE)
+
+
+def _is_code(column: str, heading: str) -> bool:
+    """An identifier or code (``outcome_id`` "1.1", ``area_code``): text, even when it looks like
+    a figure, so it is left-aligned and kept on one line."""
+    return bool(_CODE.search(column) or _CODE.search(heading))
+
+
 def _written_as_figures(series: pd.Series) -> bool:
     """A text column whose every value is a figure (or blank)."""
     if not (pd.api.types.is_string_dtype(series) or series.dtype == object):
@@ -411,10 +433,13 @@ def show_table(
         if pd.api.types.is_bool_dtype(frame[column]):
             frame[column] = frame[column].map({True: "yes", False: "no"})
     declared = set(df.attrs.get("figures", []))
-    formats, headings, numbers = {}, {}, []
+    formats, headings, numbers, codes = {}, {}, [], []
     for column, heading in mapping.items():
         label = heading if heading != column else _heading(column)
         headings[column] = label
+        if _is_code(str(column), label) and column not in declared:
+            codes.append(label)
+            continue
         fmt = _column_format(column if heading == column else heading, frame[column])
         if fmt == "{:.1%}" and label.endswith("(%)"):  # the unit is in the heading
             fmt = _percent
@@ -425,7 +450,7 @@ def show_table(
     frame = frame.rename(columns=headings)
     frame.columns = [str(c) for c in frame.columns]
     table = styled(frame).hide(axis="index").format(formats, na_rep="")
-    return lay_out(table, figures=numbers)
+    return lay_out(table, figures=numbers, whole=codes)
 
 
 _METHODS = {
