@@ -189,11 +189,18 @@ def test_areas_within_reads_the_hierarchy(shipped_store):
     assert len(wards) > 10 and all(code.startswith("E05") for code in wards)
     lsoas = fo.areas_within("lsoa", wards[0], store=shipped_store)
     assert set(lsoas) == set(hierarchy.loc[hierarchy["ward"] == wards[0], "lsoa"])
+    # the region and the police force area the store's LSOAs lie in (a partnership of a whole
+    # region has every district of it; a grouping holds districts, not counties)
+    region, force = hierarchy["region"].iloc[0], hierarchy["pfa"].iloc[0]
+    assert fo.areas_within("district", region, store=shipped_store) == districts
+    assert fo.areas_within("district", force, store=shipped_store) == districts
+    with pytest.raises(ReportError, match=r"county areas do not lie within a pfa.*ward, district"):
+        fo.areas_within("county", force, store=shipped_store)
 
 
 def test_areas_within_errors(shipped_store):
     with pytest.raises(ReportError, match=r"--each: is not a level .*expected one of lsoa, msoa, ward"):
-        fo.areas_within("region", COUNTY, store=shipped_store)
+        fo.areas_within("parish", COUNTY, store=shipped_store)
     with pytest.raises(ReportError, match=r"--within: is not an area of the store.*got 'E06000023'"):
         fo.areas_within("district", "E06000023", store=shipped_store)
     with pytest.raises(ReportError, match=r"county areas do not lie within a district"):
@@ -249,7 +256,7 @@ def _cli(capsys, shipped_store, *args):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--each", "region"], "--each: is not a level of the store's hierarchy"),
+        (["--each", "parish"], "--each: is not a level of the store's hierarchy"),
         (["--each", "district", "--within", "E06000023"], "--within: is not an area of the store"),
         (["--each", "county", "--within", "E07000078"], "county areas do not lie within a district"),
         (["--within", COUNTY], "--within needs --each LEVEL"),

@@ -39,6 +39,7 @@ from needskit.reports.run import ReportResult, notebook_audience, parse_formats,
 __all__ = [
     "ENGINES",
     "EACH_LEVELS",
+    "GROUPINGS",
     "areas_within",
     "failed_areas",
     "run_areas",
@@ -48,8 +49,11 @@ __all__ = [
 
 Engine = Literal["local", "dask"]
 ENGINES: tuple[str, ...] = ("local", "dask")
-EACH_LEVELS: tuple[str, ...] = ("lsoa", "msoa", "ward", "district", "county")
-"""Levels of the store's hierarchy, smallest first (``--each``)."""
+EACH_LEVELS: tuple[str, ...] = ("lsoa", "msoa", "ward", "district", "county", "region")
+"""Nested levels of the store's hierarchy, smallest first (``--each``; ``region`` where the store has it)."""
+GROUPINGS: tuple[str, ...] = ("icb", "pfa", "csp")
+"""Other areas of the hierarchy ``--within`` takes (ICB, police force area, community safety
+partnership): made of districts or parts of them, so ``--each`` is at most ``district`` there."""
 CONNECT_TIMEOUT = 20
 """Seconds to wait for a Dask scheduler to answer and for its first worker to join."""
 
@@ -64,10 +68,11 @@ def areas_within(each: str, within: str | None, *, store: Store) -> list[str]:
     Parameters
     ----------
     each
-        A level of the hierarchy: one of :data:`EACH_LEVELS`.
+        A level of the hierarchy: one of :data:`EACH_LEVELS` the store has.
     within
-        An area code of the store (a county, a district ...), or ``None``/``""``/``"partnership"``
-        or one of the partnership's own codes for the partnership's whole area.
+        An area code of the store (a region, county, district, ward, or an ICB, police force
+        area or community safety partnership: :data:`GROUPINGS`), or ``None``/``""``/
+        ``"partnership"`` or the partnership's own code for the partnership's whole area.
     store
         The store whose hierarchy is read.
 
@@ -82,35 +87,38 @@ def areas_within(each: str, within: str | None, *, store: Store) -> list[str]:
     >>> areas_within("district", "E10000013", store=store)  # doctest: +SKIP
     ['E07000078', 'E07000079', 'E07000080', 'E07000081', 'E07000082', 'E07000083']
     """
-    if each not in EACH_LEVELS:
+    hierarchy = store.read_hierarchy()
+    levels = [lv for lv in EACH_LEVELS if lv in hierarchy.columns]
+    if each not in levels:
         raise ReportError(
             "is not a level of the store's hierarchy",
             where="--each",
-            expected=f"one of {', '.join(EACH_LEVELS)}",
+            expected=f"one of {', '.join(levels)}",
             got=repr(each),
         )
-    hierarchy = store.read_hierarchy()
     described = store.manifest().get("area", {})
     codes = [str(c) for c in described.get("codes", [])]
     whole = within in (None, "", "partnership") or (within in codes and len(codes) == 1)
     inside = hierarchy
     where = "the partnership's area"
     if not whole:
-        found = [lv for lv in reversed(EACH_LEVELS) if (hierarchy[lv] == within).any()]
+        groupings = [lv for lv in GROUPINGS if lv in hierarchy.columns]
+        found = [lv for lv in [*reversed(levels), *groupings] if (hierarchy[lv] == within).any()]
         if not found:
             raise ReportError(
                 "is not an area of the store",
                 where="--within",
-                expected=f"the partnership's area ({', '.join(codes) or 'partnership'}) or a county, "
-                "district or ward inside it",
+                expected=f"the partnership's area ({', '.join(codes) or 'partnership'}) or an area "
+                f"inside it ({', '.join(levels[1:])})",
                 got=repr(within),
             )
         level = found[0]
-        if EACH_LEVELS.index(each) >= EACH_LEVELS.index(level):
+        below = levels[: levels.index(level)] if level in levels else levels[: levels.index("district") + 1]
+        if each not in below:
             raise ReportError(
                 f"{each} areas do not lie within a {level}",
                 where=f"--each {each} --within {within}",
-                expected=f"a level below {level}: {', '.join(EACH_LEVELS[: EACH_LEVELS.index(level)])}",
+                expected=f"a level below {level}: {', '.join(below)}",
                 got=repr(each),
             )
         inside = hierarchy[hierarchy[level] == within]
