@@ -51,13 +51,16 @@ def cli(args: list[str], cwd: Path) -> float:
 
 
 def normalised(path: Path) -> str:
-    """An output's text without the run's timestamps (and papermill's timings and paths)."""
+    """An output's text without the run's timestamps (and papermill's timings, paths and the
+    random id of the parameters cell it inserts)."""
     if path.suffix == ".ipynb":
         nb = json.loads(path.read_text(encoding="utf-8"))
         nb.get("metadata", {}).pop("papermill", None)
         for cell in nb.get("cells", []):
             cell.get("metadata", {}).pop("papermill", None)
             cell.get("metadata", {}).pop("execution", None)
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                cell["id"] = "injected-parameters"  # papermill gives the cell it inserts a random id
         return STAMP.sub("<time>", json.dumps(nb, sort_keys=True))
     if path.suffix == ".pdf":
         from pypdf import PdfReader  # the PDF's text, page by page (its bytes carry creation dates)

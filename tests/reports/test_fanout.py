@@ -36,7 +36,8 @@ COUNTY = "E10000013"
 THREE = ["E07000078", "E07000079", "E07000080"]
 PERIOD = "2025-H1"
 # Written into the outputs at run time: when the run started, executed and finished, how long it
-# took, and the working file papermill wrote (a private folder per run). Nothing else may differ.
+# took, the working file papermill wrote (a private folder per run) and the random id of the cell
+# papermill inserts. Nothing else may differ.
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
 TIMED = {"started", "executed", "finished", "seconds"}
 
@@ -50,7 +51,7 @@ def scheduler():
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # no fixed port: several clusters may run at once
         memory_limit=0,
         silence_logs=logging.ERROR,
     ) as cluster:
@@ -74,13 +75,16 @@ def _areas(report, out, shipped_store, **options):
 
 def _normalised(path: Path) -> str:
     """The output's text without what the issue allows to differ: the run's timestamps (and, in
-    the executed notebook, papermill's timings and working paths)."""
+    the executed notebook, papermill's timings and working paths, and the random id papermill
+    gives the parameters cell it inserts)."""
     if path.suffix == ".ipynb":
         nb = nbformat.read(path, as_version=4)
         nb.metadata.pop("papermill", None)
         for cell in nb.cells:
             cell.metadata.pop("papermill", None)
             cell.metadata.pop("execution", None)
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                cell["id"] = "injected-parameters"  # papermill gives the cell it inserts a random id
         text = nbformat.writes(nb)
     else:
         text = path.read_text(encoding="utf-8")

@@ -163,7 +163,7 @@ def _worker_sees(paths: Sequence[str]) -> dict[str, Any]:
 def run_tasks(
     tasks: Sequence[Mapping[str, Any]],
     *,
-    engine: Engine = "local",
+    engine: Engine | None = None,
     scheduler: str | None = None,
     jobs: int | None = None,
     on_done: Callable[[Mapping[str, Any]], object] | None = None,
@@ -176,9 +176,9 @@ def run_tasks(
     tasks
         One mapping per run; its ``area`` keys the errors.
     engine
-        ``"local"``: a process pool on this machine (the default); ``"dask"``: Dask distributed,
-        a ``LocalCluster`` of ``jobs`` single-threaded worker processes unless ``scheduler`` is
-        given.
+        ``"local"``: a process pool on this machine (the default); ``"dask"`` (the default with a
+        ``scheduler``): Dask distributed, a ``LocalCluster`` of ``jobs`` single-threaded worker
+        processes unless ``scheduler`` is given.
     scheduler
         Address of a running Dask scheduler (``tcp://HOST:8786``); implies ``engine="dask"``.
     jobs
@@ -199,6 +199,7 @@ def run_tasks(
         has no workers; a worker lacks the project, store or reports folder, runs another version
         of needskit, or runs more than one thread. Never for one run's failure.
     """
+    engine = engine or ("dask" if scheduler else "local")
     if engine not in ENGINES:
         raise ReportError("unknown engine", where="--engine", expected=" or ".join(ENGINES), got=repr(engine))
     if scheduler and engine == "local":
@@ -248,7 +249,7 @@ def _run_dask(
                     n_workers=workers,
                     threads_per_worker=1,  # papermill changes the working folder: one run per process
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # no fixed port: several clusters may run at once
                     memory_limit=0,  # as the local pool: the kernels' memory is theirs, not the worker's
                     silence_logs=logging.ERROR,
                 )
@@ -261,7 +262,7 @@ def _run_dask(
         index = {future.key: i for i, future in enumerate(futures)}
         results: dict[int, ReportResult] = {}
         errors: dict[str, str] = {}
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             i = index[future.key]
             try:
                 result, error = future.result()
@@ -343,7 +344,7 @@ def run_areas(
     *,
     areas: Sequence[str],
     within: str,
-    engine: Engine = "local",
+    engine: Engine | None = None,
     scheduler: str | None = None,
     jobs: int | None = None,
     period: str | None = None,
@@ -501,7 +502,7 @@ def run_each(
         report,
         areas=areas,
         within=index_area,
-        engine=engine or ("dask" if scheduler else "local"),
+        engine=engine,
         scheduler=scheduler,
         store=store,
         project=project,
