@@ -267,13 +267,17 @@ def _cli(capsys, shipped_store, *args):
         (["--each", "district", "--each-chapter"], "--each and --each-chapter cannot be combined"),
         (["--engine", "dask"], "an engine runs many areas"),
         (["--each", "district", "--engine", "local", "--scheduler", "tcp://x:1"], "needs the dask engine"),
-        (["--each", "district", "--engine", "spark"], "Invalid value for '--engine'"),
     ],
 )
 def test_cli_option_errors_are_one_line(capsys, shipped_store, args, message):
     code, _, err = _cli(capsys, shipped_store, *args)
     assert code == 2 and message in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_unknown_engine_is_a_usage_error(capsys, shipped_store):
+    code, _, err = _cli(capsys, shipped_store, "--each", "district", "--engine", "spark")
+    assert code == 2 and "Invalid value for '--engine'" in err and "Traceback" not in err
 
 
 def test_cli_each_district_on_a_dask_local_cluster(capsys, tmp_path, shipped_store):
