@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NATIONAL = ROOT / "data" / "raw" / "national" / "england_areas_2021.gpkg"
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
+ADDRESS = re.compile(r" at 0x[0-9a-f]+>")  # a Python object's repr in the executed notebook
 
 
 def cli(args: list[str], cwd: Path) -> float:
@@ -61,7 +62,7 @@ def normalised(path: Path) -> str:
             cell.get("metadata", {}).pop("execution", None)
             if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
                 cell["id"] = "injected-parameters"  # papermill gives the cell it inserts a random id
-        return STAMP.sub("<time>", json.dumps(nb, sort_keys=True))
+        return ADDRESS.sub(" at <address>>", STAMP.sub("<time>", json.dumps(nb, sort_keys=True)))
     if path.suffix == ".pdf":
         from pypdf import PdfReader  # the PDF's text, page by page (its bytes carry creation dates)
 

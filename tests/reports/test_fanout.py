@@ -39,6 +39,7 @@ PERIOD = "2025-H1"
 # took, the working file papermill wrote (a private folder per run) and the random id of the cell
 # papermill inserts. Nothing else may differ.
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
+ADDRESS = re.compile(r" at 0x[0-9a-f]+>")  # a Python object's repr in the executed notebook
 TIMED = {"started", "executed", "finished", "seconds"}
 
 
@@ -75,8 +76,8 @@ def _areas(report, out, shipped_store, **options):
 
 def _normalised(path: Path) -> str:
     """The output's text without what the issue allows to differ: the run's timestamps (and, in
-    the executed notebook, papermill's timings and working paths, and the random id papermill
-    gives the parameters cell it inserts)."""
+    the executed notebook, papermill's timings and working paths, the random id papermill gives
+    the parameters cell it inserts, and the memory address in an object's plain-text repr)."""
     if path.suffix == ".ipynb":
         nb = nbformat.read(path, as_version=4)
         nb.metadata.pop("papermill", None)
@@ -85,7 +86,7 @@ def _normalised(path: Path) -> str:
             cell.metadata.pop("execution", None)
             if "injected-parameters" in cell.metadata.get("tags", []):
                 cell["id"] = "injected-parameters"  # papermill gives the cell it inserts a random id
-        text = nbformat.writes(nb)
+        text = ADDRESS.sub(" at <address>>", nbformat.writes(nb))
     else:
         text = path.read_text(encoding="utf-8")
     return STAMP.sub("<time>", text)
