@@ -199,16 +199,7 @@ def run_tasks(
         has no workers; a worker lacks the project, store or reports folder, runs another version
         of needskit, or runs more than one thread. Never for one run's failure.
     """
-    engine = engine or ("dask" if scheduler else "local")
-    if engine not in ENGINES:
-        raise ReportError("unknown engine", where="--engine", expected=" or ".join(ENGINES), got=repr(engine))
-    if scheduler and engine == "local":
-        raise ReportError(
-            "a scheduler needs the dask engine",
-            where=f"--scheduler {scheduler}",
-            expected="--engine dask (or no --engine)",
-            got="--engine local",
-        )
+    engine = _check_engine(engine, scheduler)
     if not tasks:
         return [], {}
     if engine == "local" and not scheduler:
@@ -218,6 +209,20 @@ def run_tasks(
         done, errors = _run_dask(tasks, scheduler=scheduler, jobs=jobs, on_done=on_done)
     order = [str(task["area"]) for task in tasks]
     return done, {code: errors[code] for code in order if code in errors}
+
+
+def _check_engine(engine: str | None, scheduler: str | None) -> Engine:
+    chosen = engine or ("dask" if scheduler else "local")
+    if chosen not in ENGINES:
+        raise ReportError("unknown engine", where="--engine", expected=" or ".join(ENGINES), got=repr(engine))
+    if scheduler and chosen == "local":
+        raise ReportError(
+            "a scheduler needs the dask engine",
+            where=f"--scheduler {scheduler}",
+            expected="--engine dask (or no --engine)",
+            got="--engine local",
+        )
+    return "dask" if chosen == "dask" else "local"
 
 
 def _run_dask(
@@ -400,6 +405,7 @@ def run_areas(
     started = time.perf_counter()
     if not areas:
         raise ReportError("no areas to run", where=f"report {report} within {within or 'partnership'}")
+    _check_engine(engine, scheduler)
     parse_formats(formats)
     proj = find_project(project)
     spec, nb_path = resolve_report(report, notebooks=kwargs.get("notebooks") or proj.notebooks)
