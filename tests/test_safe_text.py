@@ -113,3 +113,20 @@ def test_write_csv_neutralises_and_passes_options(tmp_path):
 
 def test_escape_markdown_keeps_underscores_inside_words():
     assert escape_markdown("nhs_digital _x_") == r"nhs_digital \_x\_"
+
+
+def test_table_ids_are_in_order_not_random(monkeypatch):
+    """pandas gives each Styler a random id; a report's tables are numbered in order instead, so
+    a report rerun (on another machine, say) writes the same HTML."""
+    import itertools
+    import re
+
+    from needskit import safe_text
+
+    frame = pd.DataFrame({"a": [1, 2]})
+    monkeypatch.setattr(safe_text, "_TABLE_SERIAL", itertools.count())  # a fresh kernel
+    first = [safe_text.styled(frame).to_html() for _ in range(2)]
+    monkeypatch.setattr(safe_text, "_TABLE_SERIAL", itertools.count())  # the report, run again
+    assert [safe_text.styled(frame).to_html() for _ in range(2)] == first
+    ids = [set(re.findall(r'<table id="(T_n[0-9a-f]{4})"', page)) for page in first]
+    assert len(ids[0]) == len(ids[1]) == 1 and ids[0] != ids[1]

@@ -393,6 +393,30 @@ def cycle(store: Path | None, reports: Path | None, audience: str, jobs: int | N
     help="The area's report plus one per chapter, in parallel, with index.html.",
 )
 @click.option(
+    "--each",
+    default=None,
+    metavar="LEVEL",
+    help="Run the report for every area of LEVEL (district, ward, ...) within --within, with index.html.",
+)
+@click.option(
+    "--within",
+    default=None,
+    metavar="CODE",
+    help="With --each: the area whose LEVEL areas are run (default: the partnership's whole area).",
+)
+@click.option(
+    "--engine",
+    default=None,
+    type=click.Choice(["local", "dask"]),
+    help="Where many areas run: local process pool (default) or a Dask LocalCluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="A running Dask scheduler to run the areas on (docs/distributed.md).",
+)
+@click.option(
     "--if-changed",
     is_flag=True,
     help="Skip when parameters, inputs and code are unchanged since the last run.",
@@ -406,7 +430,9 @@ def cycle(store: Path | None, reports: Path | None, audience: str, jobs: int | N
     help="Any other notebook parameter (repeatable).",
 )
 @_store_option
-@click.option("--jobs", default=None, type=int, help="Parallel workers for --each-chapter (default: cores).")
+@click.option(
+    "--jobs", default=None, type=int, help="Parallel workers for --each-chapter and --each (default: cores)."
+)
 def report(
     name: str,
     area: str,
@@ -417,6 +443,10 @@ def report(
     formats: str,
     out: Path | None,
     each_chapter: bool,
+    each: str | None,
+    within: str | None,
+    engine: str | None,
+    scheduler: str | None,
     if_changed: bool,
     params: tuple[str, ...],
     store: Path | None,
@@ -436,6 +466,10 @@ def report(
         formats=formats,
         out=out,
         each_chapter=each_chapter,
+        each=each,
+        within=within,
+        engine=engine,
+        scheduler=scheduler,
         if_changed=if_changed,
         params=params,
         store=store,

@@ -18,6 +18,7 @@ text is rendered it goes through one of these helpers:
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ _TEMPLATES = jinja2.Environment(
     trim_blocks=True,
 )
 
+_TABLE_SERIAL = itertools.count()
+
 
 class SafeStyler(Styler):
     """A pandas Styler whose cells, headers, index and caption are always escaped text.
@@ -85,6 +88,9 @@ class SafeStyler(Styler):
 
     def __init__(self, data: pd.DataFrame | pd.Series, **options: Any) -> None:
         options["escape"] = "html"
+        # the tables' element ids in order, not pandas' random ones: a report rerun (on another
+        # machine, say) writes the same HTML, and two tables of one report never share an id
+        options.setdefault("uuid", f"n{next(_TABLE_SERIAL):04x}")
         super().__init__(data, **options)
         for axis in (0, 1):
             self.format_index(axis=axis)

@@ -157,3 +157,18 @@ def test_encoded_rings_decode_to_the_same_coordinates():
     assert np.array_equal(np.round(map_rendering.decode_ring(text), 5), ring)
     assert len(text) < 6 * len(ring)  # GeoJSON takes ~20 characters a vertex
     assert re.fullmatch(r"[A-Za-z0-9_-]+", text)  # nothing to escape in JSON, HTML or a template
+
+
+def test_map_element_ids_are_reproducible_and_distinct(districts, monkeypatch):
+    """folium draws a random element id per map; needskit's comes from the map's data and its
+    place in the notebook, so a report run again (or on another machine) writes the same HTML,
+    and two maps of one report never share an id."""
+    import itertools
+
+    chart = maps.choropleth(districts, column="area_km2", title="Area")
+    monkeypatch.setattr(map_rendering, "_SERIAL", itertools.count())  # a fresh kernel
+    first, second = chart.to_html(), chart.to_html()
+    monkeypatch.setattr(map_rendering, "_SERIAL", itertools.count())  # the same report, run again
+    assert chart.to_html() == first
+    ids = [set(re.findall(r'id="(map_[0-9a-f]{32})"', page)) for page in (first, second)]
+    assert len(ids[0]) == len(ids[1]) == 1 and ids[0] != ids[1]

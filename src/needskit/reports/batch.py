@@ -213,10 +213,14 @@ def _standard(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def run_reports(
-    tasks: Sequence[Mapping[str, Any]], *, jobs: int | None = None
+    tasks: Sequence[Mapping[str, Any]],
+    *,
+    jobs: int | None = None,
+    on_done: Callable[[Mapping[str, Any]], object] | None = None,
 ) -> tuple[list[ReportResult], dict[str, str]]:
     """Several report runs (keyword arguments of :func:`~needskit.reports.run_report` each), on a
-    pool of worker processes that import papermill, nbconvert and WeasyPrint once.
+    pool of worker processes that import papermill, nbconvert and WeasyPrint once; ``on_done`` is
+    called with each task as it finishes (a progress bar).
 
     Returns
     -------
@@ -237,6 +241,8 @@ def run_reports(
                 errors[f"{tasks[i]['report']} {tasks[i]['area']}"] = (
                     str(exc) if isinstance(exc, NeedskitError) else f"{type(exc).__name__}: {exc}"
                 )
+            if on_done is not None:
+                on_done(tasks[i])
     return [results[i] for i in sorted(results)], errors
 
 

@@ -54,6 +54,10 @@ def report_command(
     formats: str = "html,pdf",
     out: str | Path | None = None,
     each_chapter: bool = False,
+    each: str | None = None,
+    within: str | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
     if_changed: bool = False,
     params: Sequence[str] | Sequence[tuple[str, str]] = (),
     store: str | Path | None = None,
@@ -63,6 +67,11 @@ def report_command(
     echo: Callable[[str], Any] = print,
 ) -> int:
     """Run ``needskit report`` and print one line per output; returns the exit code (0).
+
+    ``each`` (a level) runs the report for every area of that level within ``within`` (default:
+    the partnership's whole area) on ``engine`` (``local`` process pool, the default, or ``dask``;
+    ``scheduler`` = a running Dask scheduler's address): :mod:`needskit.reports.fanout`.
+    ``each_chapter`` with an engine or scheduler runs the area and its chapters there.
 
     Errors are raised as :class:`~needskit.errors.ReportError` or
     :class:`~needskit.errors.StoreError` (the CLI prints one line, exit 2).
@@ -78,6 +87,22 @@ def report_command(
         "store": store,
         "project": project,
     }
+    _check_fanout_options(each_chapter, each, within, engine, scheduler)
+    if each or ((engine or scheduler) and each_chapter):
+        return _fanout(
+            report,
+            echo=echo,
+            each=each,
+            within=within,
+            area=area,
+            engine=engine,
+            scheduler=scheduler,
+            period=period,
+            jobs=jobs,
+            progress=progress,
+            level=level,
+            **common,
+        )
     if each_chapter:
         batch = run_batch(
             report, area=area, period=period, jobs=jobs, progress=progress, level=level, **common
@@ -88,4 +113,42 @@ def report_command(
         return 0
     result = run_report(report, area=area, period=period, level=level, **common)
     echo(_describe(result))
+    return 0
+
+
+def _check_fanout_options(
+    each_chapter: bool, each: str | None, within: str | None, engine: str | None, scheduler: str | None
+) -> None:
+    if each and each_chapter:
+        raise ReportError(
+            "--each and --each-chapter cannot be combined",
+            where=f"--each {each} --each-chapter",
+            hint="--each LEVEL --within CODE runs every area of LEVEL in CODE; --each-chapter the chapters",
+        )
+    if within and not each:
+        raise ReportError(
+            "--within needs --each LEVEL",
+            where=f"--within {within}",
+            expected="e.g. --each district --within E12000009",
+        )
+    if (engine or scheduler) and not (each or each_chapter):
+        option = f"--scheduler {scheduler}" if scheduler else f"--engine {engine}"
+        raise ReportError(
+            "an engine runs many areas: give --each LEVEL (or --each-chapter)",
+            where=option,
+            expected="e.g. --each district --within E12000009 " + option,
+        )
+
+
+def _fanout(report: str, *, echo: Callable[[str], Any], **options: Any) -> int:
+    from needskit.reports.fanout import failed_areas, run_each
+
+    batch = run_each(report, raise_errors=False, **options)
+    for result in batch.results:
+        echo(_describe(result))
+    for code, error in batch.errors.items():
+        echo(f"failed {code}: {error}")
+    echo(f"index: {batch.index} ({len(batch.results)} reports, {batch.seconds:.1f} s)")
+    if batch.errors:
+        raise failed_areas(batch)
     return 0

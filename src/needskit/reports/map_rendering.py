@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import io
+import itertools
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -46,6 +49,9 @@ ASSET_ATTRIBUTE = "data-needskit-asset"
 
 _GLOBAL_STYLES = re.compile(r"<style>\s*(html,\s*body|#map)\s*\{[^}]*\}\s*</style>", re.IGNORECASE)
 _VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>\s*", re.IGNORECASE)
+_SERIAL = itertools.count()
+"""Maps made in this process, in order: with the map's data, its element id (folium's is random),
+so a report run twice, or on another machine, writes the same HTML."""
 """folium's page-wide viewport (``user-scalable=no`` stops readers zooming: WCAG 1.4.4)."""
 
 
@@ -267,9 +273,13 @@ class Choropleth:
         )
         m.default_js = []  # Leaflet is inlined; jQuery/Bootstrap/awesome-markers are not needed
         m.default_css = []
+        payload = self.payload()
+        m._id = hashlib.sha256(
+            f"{next(_SERIAL)}\0{json.dumps(payload, sort_keys=True, default=str)}".encode()
+        ).hexdigest()[:32]
         layer = MacroElement()
         layer._template = Template(_LAYER_SCRIPT)
-        layer.payload = self.payload()
+        layer.payload = payload
         layer.alphabet = _ALPHABET
         layer.style = {"color": EDGE_COLOUR, "weight": EDGE_WEIGHT, "opacity": 0.9, "fillOpacity": 0.9}
         layer.highlight = {"weight": 2.5, "color": "#333333", "opacity": 1}
