@@ -14,6 +14,7 @@ the same load. ``--baseline cold`` instead times this code with ``NEEDSKIT_FORK_
 kernel per report, everything else new).
 
     .venv/bin/python benchmarks/report.py [--repeat 2] [--baseline ref|cold] [--baseline-ref REF]
+                                          [--store data/processed]  (a store already built)
 
 Prints each time, the ratio, PASS/MISS against the targets, the largest HTML and the 1-minute load
 average before and after. Exit code 1 if a report fails.
@@ -61,6 +62,21 @@ def present_source(ref: str, into: Path) -> Path:
     return into / "src"
 
 
+def build(store: str) -> None:
+    """``needskit run`` of the shipped example into ``store`` (by this code)."""
+    paths = [str(ROOT / "src"), os.environ.get("PYTHONPATH")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    built = subprocess.run(
+        [sys.executable, "-m", "needskit.cli", "run", "--store", store],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    if built.returncode != 0:
+        raise SystemExit(f"the store could not be built: {built.stderr}")
+
+
 def verdict(seconds: float, target: float) -> str:
     return "PASS" if seconds <= target else "MISS"
 
@@ -70,25 +86,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="alternate the two ways N times, best of N")
     parser.add_argument("--baseline", choices=("ref", "cold"), default="ref")
     parser.add_argument("--baseline-ref", default=PRESENT, help="git ref of the present way's code")
+    parser.add_argument("--store", default=None, help="an internal store already built (default: build one)")
     opts = parser.parse_args()
 
     print(f"load average before: {load()}  ({os.cpu_count()} cores, period {PERIOD})")
     with tempfile.TemporaryDirectory() as work:
         work_path = Path(work)
-        store = str(work_path / "data" / "processed")
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
-        }
-        built = subprocess.run(
-            [sys.executable, "-m", "needskit.cli", "run", "--store", store],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )
-        if built.returncode != 0:
-            raise SystemExit(f"the store could not be built: {built.stderr}")
+        store = opts.store or str(work_path / "data" / "processed")
+        if opts.store is None:
+            build(store)
         new_src = ROOT / "src"
         if opts.baseline == "ref":
             (work_path / "present").mkdir()
