@@ -143,15 +143,14 @@ class KernelTemplate:
         return int(reply["pid"])
 
     def stop(self) -> None:
-        if self._process.stdin is not None:
-            self._process.stdin.close()  # the template ends at end of input
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        """End the template at once (it holds nothing but imports; kernels it forked are their own
+        sessions and end with their reports)."""
+        if self.alive():
             self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        self._process.wait()
+        for pipe in (self._process.stdin, self._process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 _TEMPLATES: dict[tuple[str, ...], KernelTemplate] = {}
