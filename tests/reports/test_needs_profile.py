@@ -187,6 +187,71 @@ def test_select_period_prefers_spans_and_keeps_snapshots():
     assert sorted(chosen["period"]) == ["2021", "2024-02"]
 
 
+def _select_period_row_by_row(results: pd.DataFrame, period: str) -> pd.DataFrame:
+    """select_period as it was written before it chose on (indicator, period) pairs: every step on
+    every row (the reference the faster one must match exactly)."""
+    from needskit.needs.periods import period_kind
+
+    kind = period_kind(period)
+    if kind not in (None, "month"):
+        kinds = results["period"].map(period_kind)
+        series = set(results.loc[kinds == kind, "indicator"])
+        results = results[~((kinds == "month") & results["indicator"].isin(series))]
+    singles = results[~results["period"].str.contains("/")].groupby("indicator")["period"].nunique()
+    snapshot = results["indicator"].map(singles).fillna(0) <= 1
+    end = results["period"].str.split("/").str[-1].where(~snapshot, "")
+    eligible = results[end <= period].copy()
+    eligible["_end"] = end[end <= period]
+    eligible["_span"] = eligible["period"].str.contains("/")
+    best = eligible.sort_values(["indicator", "_end", "_span"]).groupby("indicator")[["_end", "_span"]].last()
+    key = eligible["indicator"].map(best["_end"]).eq(eligible["_end"]) & eligible["indicator"].map(
+        best["_span"]
+    ).eq(eligible["_span"])
+    return eligible[key].drop(columns=["_end", "_span"])
+
+
+@pytest.mark.parametrize("period", ["2024-03", "2024-02", "2024-Q1", "2024-H1", "2023-H2", "2024", "2019-H1"])
+def test_select_period_matches_the_row_by_row_choice(period):
+    rng = np.random.default_rng(7)
+    labels = [
+        *[f"2024-{m:02d}" for m in range(1, 7)],
+        "2023-H2",
+        "2024-H1",
+        "2024-Q1",
+        "2024",
+        "2024-01/2024-03",
+        "2024-01/2024-06",
+        "2023-07/2023-12",
+        "2021",
+    ]
+    rows = [
+        (indicator, label, area)
+        for indicator in ("a", "b", "c", "d")
+        for label in rng.choice(labels, size=int(rng.integers(1, len(labels))), replace=False)
+        for area in ("x", "y", "z")
+    ]
+    frame = pd.DataFrame(rows, columns=["indicator", "period", "area_code"]).sample(frac=1, random_state=3)
+    frame.index = frame.index * 10  # the index is kept, not reset
+    frame.loc[frame.index[0], "period"] = "2020-H1"
+    pd.testing.assert_frame_equal(select_period(frame, period), _select_period_row_by_row(frame, period))
+
+
+def test_select_period_matches_the_row_by_row_choice_on_the_store(county_ctx, public, internal):
+    for context in (county_ctx, public, internal):
+        for period in (context.period, "2024-H2", "2025-05"):
+            pd.testing.assert_frame_equal(
+                select_period(context.results, period), _select_period_row_by_row(context.results, period)
+            )
+
+
+def test_info_is_the_first_row_of_the_indicator(public):
+    first = public.results[public.results["indicator"] == "crime_rate_all"].iloc[0]
+    columns = ["indicator", "title", "theme", "statistic", "polarity", "unit", "multiplier"]
+    pd.testing.assert_series_equal(public.info("crime_rate_all"), first[columns])
+    with pytest.raises(ReportError, match="is not an indicator of the store"):
+        public.info("no_such_indicator")
+
+
 # -------------------------------------------------------------------------- compare areas (county chapter)
 
 

@@ -18,6 +18,7 @@ Labels sort in time order within a kind: ``2025-01`` (month), ``2025-Q1``, ``202
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -58,8 +59,13 @@ def is_month(label: object) -> bool:
 
 def period_kind(label: object) -> str | None:
     """The kind of an analysis period label (``None`` for anything else, e.g. ``2024-01/2024-04``)."""
+    return _kind(str(label))
+
+
+@functools.lru_cache(maxsize=4096)
+def _kind(text: str) -> str | None:  # reports map it over every row of the store: few labels, many rows
     for kind, pattern in _PATTERNS.items():
-        if pattern.match(str(label)):
+        if pattern.match(text):
             return kind
     return None
 

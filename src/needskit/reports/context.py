@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from needskit.config.project import Project, find_project
@@ -148,8 +149,8 @@ class ReportContext:
         ReportError
             The store has no such indicator.
         """
-        rows = self.results[self.results["indicator"] == indicator]
-        if rows.empty and indicator in self.unavailable:
+        hit = self.results["indicator"].eq(indicator).to_numpy(dtype=bool, na_value=False)
+        if not hit.any() and indicator in self.unavailable:
             known = self.unavailable[indicator]
             return pd.Series(
                 {
@@ -162,14 +163,15 @@ class ReportContext:
                     "multiplier": float("nan"),
                 }
             )
-        if rows.empty:
+        if not hit.any():
             raise ReportError(
                 "is not an indicator of the store",
                 where=f"indicator {indicator!r}",
                 expected=f"one of {sorted(self.results['indicator'].unique())}",
                 hint="indicators are defined in conf/indicators.yml and computed by `needskit run`",
             )
-        return rows.iloc[0][["indicator", "title", "theme", "statistic", "polarity", "unit", "multiplier"]]
+        first = self.results.iloc[int(hit.argmax())]  # the first row, without filtering every row
+        return first[["indicator", "title", "theme", "statistic", "polarity", "unit", "multiplier"]]
 
     def available(self, indicator: str) -> bool:
         """True when the store holds values of ``indicator`` (see :attr:`unavailable` for why not)."""
@@ -229,25 +231,36 @@ def select_period(results: pd.DataFrame, period: str) -> pd.DataFrame:
     """Per indicator, the period a report for ``period`` shows: the latest of the same kind
     (half-year, quarter, year; months only for a monthly period) not after ``period``,
     preferring a combined span (``2024-01/2024-04``) that ends there. Indicators with a single
-    period (a census, an index) are shown whatever their date."""
+    period (a census, an index) are shown whatever their date.
+
+    Returns the rows of ``results`` (same order, index and columns) of the chosen periods. The
+    choice depends only on which (indicator, period) pairs the frame holds, so it is made on those
+    pairs and the rows are then taken once (a store holds a few hundred pairs and 10^5 rows)."""
     if results.empty:
         return results
+    indicator_codes, indicators = pd.factorize(results["indicator"], use_na_sentinel=False)
+    period_codes, periods = pd.factorize(results["period"], use_na_sentinel=False)
+    pair_codes = indicator_codes.astype(np.int64) * len(periods) + period_codes
+    unique_pairs, first = np.unique(pair_codes, return_index=True)
+    pairs = results[["indicator", "period"]].iloc[first].reset_index(drop=True)
+    pairs["code"] = unique_pairs
     kind = period_kind(period)
     if kind not in (None, "month"):  # a half-year report shows a series' half-years, not its months
-        kinds = results["period"].map(period_kind)
-        series = set(results.loc[kinds == kind, "indicator"])
-        results = results[~((kinds == "month") & results["indicator"].isin(series))]
-    singles = results[~results["period"].str.contains("/")].groupby("indicator")["period"].nunique()
-    snapshot = results["indicator"].map(singles).fillna(0) <= 1  # one period only: always shown
-    end = results["period"].str.split("/").str[-1].where(~snapshot, "")
-    eligible = results[end <= period].copy()
+        kinds = pairs["period"].map(period_kind)
+        series = set(pairs.loc[kinds == kind, "indicator"])
+        pairs = pairs[~((kinds == "month") & pairs["indicator"].isin(series))]
+    span = pairs["period"].str.contains("/")
+    singles = pairs[~span].groupby("indicator")["period"].nunique()
+    snapshot = pairs["indicator"].map(singles).fillna(0) <= 1  # one period only: always shown
+    end = pairs["period"].str.split("/").str[-1].where(~snapshot, "")
+    eligible = pairs[end <= period].copy()
     eligible["_end"] = end[end <= period]
-    eligible["_span"] = eligible["period"].str.contains("/")
+    eligible["_span"] = span[end <= period]
     best = eligible.sort_values(["indicator", "_end", "_span"]).groupby("indicator")[["_end", "_span"]].last()
     key = eligible["indicator"].map(best["_end"]).eq(eligible["_end"]) & eligible["indicator"].map(
         best["_span"]
     ).eq(eligible["_span"])
-    return eligible[key].drop(columns=["_end", "_span"])
+    return results[np.isin(pair_codes, eligible.loc[key, "code"].to_numpy())]
 
 
 def whole_area(area: str | None, manifest: dict) -> str:

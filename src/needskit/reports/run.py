@@ -257,6 +257,8 @@ def run_report(
     started_clock = time.perf_counter()
     started = _now()
     wanted = parse_formats(formats)
+    if not if_changed:  # the kernel's imports run while the parameters are checked and inputs hashed
+        _warm_kernel(kernel_name or kernel_for_reports())
     proj = project if isinstance(project, Project) else find_project(project)
     spec, nb_path = resolve_report(report, notebooks=notebooks if notebooks is not None else proj.notebooks)
     given = dict(parameters or {})
@@ -394,6 +396,20 @@ def _draft_entry(
     }
 
 
+def _warm_kernel(kernel: str) -> type | None:
+    """Start (or find) the warm template of ``kernel`` and return the kernel manager class that forks
+    from it (:mod:`needskit.reports.kernels`), or None: the kernel is started the ordinary way."""
+    from needskit.reports import kernels
+
+    if not kernels.fork_enabled():
+        return None
+    interpreter = kernels.interpreter_of(kernel)
+    if interpreter is None:
+        return None
+    kernels.template_for(interpreter)
+    return kernels.ForkingKernelManager
+
+
 def _execute(
     nb_path: Path,
     executed: Path,
@@ -408,6 +424,7 @@ def _execute(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    manager = _warm_kernel(kernel)
     try:
         papermill.execute_notebook(
             str(nb_path),
@@ -420,6 +437,7 @@ def _execute(
             cwd=str(cwd),
             execution_timeout=timeout,
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no start-up chatter on the terminal
+            **({"kernel_manager_class": manager} if manager is not None else {}),
         )
     except PapermillExecutionError as exc:
         index, first = _failing_cell(nb_path, exc)
