@@ -111,3 +111,22 @@ def test_a_template_that_is_gone_falls_back_to_an_ordinary_kernel(monkeypatch):
         template.fork([*interpreter, "-m", "ipykernel_launcher", "-f", "x.json"], env={}, cwd=".")
     nb, _ = _run("print(6 * 7)")  # a new template is started for the next report
     assert _text(nb.cells[0]).strip() == "42"
+
+
+def test_a_template_with_a_thread_refuses_to_fork(tmp_path, monkeypatch):
+    # a module whose import starts a thread (as a library with a background pool might): forking
+    # then could copy a lock another thread holds, so the template says no and the report starts
+    # an ordinary kernel instead
+    (tmp_path / "starts_a_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    interpreter = kernels.interpreter_of(kernel_for_reports())
+    assert interpreter is not None
+    template = kernels.KernelTemplate(interpreter, modules=["starts_a_thread"])
+    try:
+        with pytest.raises(OSError, match="2 threads"):
+            template.fork([*interpreter, "-m", "ipykernel_launcher", "-f", "x.json"], env={}, cwd=".")
+    finally:
+        template.stop()

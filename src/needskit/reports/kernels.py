@@ -14,8 +14,10 @@ faithfully: a Python kernel spec run as ``<python> [flags] -m ipykernel_launcher
 the same interpreter; anything else (another language, a container, Windows, no ``fork``) is
 started the ordinary way, as is every kernel when ``NEEDSKIT_FORK_KERNELS=0``.
 
-The template is single-threaded when it forks (imports start no threads; the thread pools of
-BLAS and Arrow are started lazily by computations, which only the kernels run).
+The template runs no Python thread but its own when it forks (it refuses to fork otherwise: a lock
+another thread held would stay held in the kernel). The native threads that imports start (the
+OpenBLAS pool, Arrow's jemalloc background thread) are idle, and both libraries reset themselves in
+a forked child (``pthread_atfork``).
 """
 
 from __future__ import annotations
@@ -301,6 +303,9 @@ def _serve(modules: Sequence[str]) -> None:  # pragma: no cover - runs in the te
     for line in requests:
         try:
             request = json.loads(line)
+            threads = threading.active_count()
+            if threads > 1:  # a lock another Python thread holds would stay held in the child forever
+                raise RuntimeError(f"the template has {threads} threads; a kernel is started instead")
             pid = os.fork()
         except Exception as exc:  # noqa: BLE001 - told to the report process, which starts a kernel itself
             replies.write((json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n").encode())
